@@ -1,0 +1,82 @@
+"""A call in progress, for any driver.
+
+``CallSession`` wraps the pure engine: it runs the use cases the engine asks for (inline,
+until the engine waits for the caller again), keeps the transcript, and hands the driver
+only what the phone line must do: ``Play``, ``Gather``, ``SetData`` and the ending
+(``Enqueue``, ``Transfer``, ``Hangup``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ivr.calls.transcript import Transcript
+from ivr.flow import actions as act
+from ivr.flow.engine import Engine
+from ivr.flow.events import Event
+from ivr.flow.state import CallStart, CallState
+from ivr.services.usecases import UseCases
+
+
+class CallSession:
+    def __init__(self, engine: Engine, use_cases: UseCases, call: CallStart) -> None:
+        self.engine = engine
+        self.use_cases = use_cases
+        self.call = call
+        self.transcript = Transcript(call.call_id, call.ani)
+        self.state: CallState | None = None
+        self.waiting: act.Gather | None = None
+
+    @property
+    def ended(self) -> bool:
+        return self.state is not None and self.state.ended
+
+    def start(self) -> list[act.Action]:
+        self.state, actions = self.engine.start(self.call)
+        return self._advance(actions)
+
+    def answer(self, event: Event) -> list[act.Action]:
+        """The caller answered the pending gather (or hung up)."""
+        if self.state is None:
+            raise RuntimeError("answer() before start()")
+        secure = self.waiting.secure if self.waiting else False
+        self.transcript.caller(self.state.node, event, secure)
+        self.state, actions = self.engine.step(self.state, event)
+        return self._advance(actions)
+
+    def _advance(self, actions: list[act.Action]) -> list[act.Action]:
+        out: list[act.Action] = []
+        while True:
+            pending = None
+            for action in actions:
+                if isinstance(action, act.RunAction):
+                    pending = action
+                else:
+                    self.transcript.action(action)
+                    out.append(action)
+            if pending is None:
+                break
+            result = self.use_cases.run(pending)
+            self.transcript.use_case(pending, result)
+            assert self.state is not None
+            self.state, actions = self.engine.step(self.state, result)
+        last = out[-1] if out else None
+        self.waiting = last if isinstance(last, act.Gather) else None
+        return out
+
+    def summary(self) -> dict[str, Any]:
+        """The transcript and outcome, as JSON-ready data."""
+        state = self.state
+        return {
+            "call_id": self.call.call_id,
+            "ani": self.call.ani,
+            "language": state.language if state else None,
+            "outcome": state.outcome if state else None,
+            "ended_at_node": state.node if state else None,
+            "nodes": list(state.path) if state else [],
+            "verified_account": state.data.get("account_number") if state and
+            state.data.get("verified") == "yes" else None,
+            "reason": state.data.get("reason") if state else None,
+            "use_cases": self.transcript.use_cases,
+            "events": self.transcript.entries,
+        }

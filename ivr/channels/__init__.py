@@ -1,0 +1,1 @@
+"""Drivers that connect a phone line to the engine: the terminal phone today."""

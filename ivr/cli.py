@@ -1,0 +1,116 @@
+"""The ``ivr`` command."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import uuid
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+from ivr import __version__
+from ivr.bootstrap import bootstrap, load_hotline
+from ivr.channels import console
+from ivr.config import Settings
+from ivr.errors import FlowErrors
+from ivr.flow.state import CallStart
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    settings = Settings.from_env()
+    logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
+    if getattr(args, "flow", None):
+        settings = replace(settings, flow_path=Path(args.flow))
+    try:
+        code: int = args.run(args, settings)
+    except FlowErrors as exc:
+        _print_problems(exc)
+        return 1
+    return code
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ivr", description="Digital-wallet hotline controller.")
+    parser.add_argument("--version", action="version", version=f"ivr {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    validate = commands.add_parser("validate", help="check a flow file and its prompts")
+    validate.add_argument("flow", nargs="?", help="flow file (default: $IVR_FLOW or callflows.yaml)")
+    validate.set_defaults(run=_validate)
+
+    call = commands.add_parser("call", help="call the hotline from this terminal")
+    call.add_argument("--flow", help="flow file (default: $IVR_FLOW or callflows.yaml)")
+    call.add_argument("--keys", help='keys to press, e.g. "2 1 10000001# 246810" (t: silence, h: hang up)')
+    call.add_argument("--ani", default="", help="the caller's number, e.g. +8613800138001")
+    call.add_argument("--lang", help="the caller's language if known already (skips the choice)")
+    call.add_argument("--at", help="pretend the call starts at this time (ISO 8601; UTC if no offset)")
+    call.add_argument("--json", action="store_true", help="print the whole transcript as JSON")
+    call.set_defaults(run=_call)
+    return parser
+
+
+def _validate(args: argparse.Namespace, settings: Settings) -> int:
+    path = Path(args.flow) if args.flow else settings.flow_path
+    flow = load_hotline(path)
+    languages = ", ".join(flow.languages)
+    used = {p for n in flow.nodes.values() for p in getattr(n, "prompts", ())}
+    print(
+        f"{path}: OK: {len(flow.nodes)} nodes, {len(flow.catalog.texts)} prompts in "
+        f"{languages} ({len(used)} used directly), {len(flow.queues)} queues, start "
+        f"'{flow.start}'"
+    )
+    return 0
+
+
+def _print_problems(exc: FlowErrors) -> None:
+    for problem in exc.problems:
+        print(problem, file=sys.stderr)
+    count = len(exc.problems)
+    print(f"{count} problem{'s' if count != 1 else ''} found", file=sys.stderr)
+
+
+def _call(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        events = console.parse_keys(args.keys) if args.keys is not None else None
+        started = _start_time(args.at)
+    except (console.BadKeys, ValueError) as exc:
+        print(f"ivr call: {exc}", file=sys.stderr)
+        return 2
+    hotline = bootstrap(settings)
+    call = CallStart(
+        call_id=f"console-{uuid.uuid4().hex[:12]}",
+        ani=args.ani,
+        language=args.lang,
+        started_at=started,
+    )
+    if args.lang and args.lang not in hotline.flow.languages:
+        print(f"ivr call: --lang must be one of {', '.join(hotline.flow.languages)}", file=sys.stderr)
+        return 2
+    session = hotline.session(call)
+    if events is None:
+        console.run_interactive(session, input, print)
+    else:
+        console.run_scripted(session, events, None if args.json else print)
+    if args.json:
+        print(json.dumps(session.summary(), ensure_ascii=False, indent=2))
+    return 0
+
+
+def _start_time(text: str | None) -> float:
+    if not text:
+        return datetime.now(UTC).timestamp()
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"--at '{text}' is not an ISO 8601 time like 2026-11-23T10:00+08:00") from None
+    return (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,93 @@
+"""What the engine asks drivers to do. Each step returns a list of these; the last one
+says what the driver waits for next (a ``Gather``, a ``RunAction``) or ends the flow."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+MASK = "****"
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """One prompt to speak: its catalog id, language, filled text and the values used."""
+
+    id: str
+    language: str
+    text: str
+    values: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Play:
+    """Speak these prompts; the caller cannot interrupt them."""
+
+    prompts: tuple[Prompt, ...]
+
+
+@dataclass(frozen=True)
+class Gather:
+    """Speak the prompts (interruptible) and collect keys; answer with Digits or Timeout."""
+
+    node: str
+    prompts: tuple[Prompt, ...]
+    min_digits: int
+    max_digits: int
+    timeout: float
+    finish_key: str | None = None
+    secure: bool = False
+
+
+@dataclass(frozen=True)
+class SetData:
+    """A call-data value changed (drivers may mirror it, e.g. as a channel variable)."""
+
+    name: str
+    value: str
+
+
+@dataclass(frozen=True)
+class RunAction:
+    """Run a use case and answer with a ``Result``. Secure arguments never show in repr."""
+
+    node: str
+    name: str
+    args: Mapping[str, str]
+    secure: frozenset[str] = frozenset()
+
+    def public_args(self) -> dict[str, str]:
+        return {k: (MASK if k in self.secure else v) for k, v in self.args.items()}
+
+    def __repr__(self) -> str:
+        return f"RunAction(node={self.node!r}, name={self.name!r}, args={self.public_args()!r})"
+
+    __str__ = __repr__
+
+
+@dataclass(frozen=True)
+class Enqueue:
+    """Hand the caller to the agent queue (ends the flow)."""
+
+    queue: str
+    priority: int
+    skill: str
+    callback: str
+    language: str
+
+
+@dataclass(frozen=True)
+class Transfer:
+    """Send the call to another destination (ends the flow)."""
+
+    to: str
+
+
+@dataclass(frozen=True)
+class Hangup:
+    """End the call with this recorded outcome."""
+
+    outcome: str
+
+
+Action = Play | Gather | SetData | RunAction | Enqueue | Transfer | Hangup

@@ -1,0 +1,278 @@
+"""The call-flow engine: a pure step function over a loaded ``Flow``.
+
+Theory of operation
+-------------------
+A call is a ``CallState`` (where it is, what it knows, how many tries it has used).
+``Engine.start`` enters the flow's start node; ``Engine.step`` takes one event from the
+driver. Either way the engine walks through nodes that need nothing from outside (say,
+branch, hours, and language/verify nodes it can skip) until it reaches one that must wait
+(menu, gather, language, verify, action) or one that ends the flow (queue, transfer,
+hangup). It returns the new state and the actions for the driver, in order: prompts to
+play, data that changed, and last the thing to wait for (``Gather`` -> answer with
+``Digits`` or ``Timeout``; ``RunAction`` -> answer with ``Result``) or the end
+(``Enqueue``, ``Transfer``, ``Hangup``). ``HungUp`` is accepted at any time.
+
+Termination: the loader refuses a flow with a loop that does not pass through a node with
+``max_visits`` (or a verify node's bounded ``retry``), and every input node has a bounded
+number of tries; so every call ends after a bounded number of events. Secure digits are
+handed to the next node's use case in the same step and never stored in the state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import datetime
+
+from ivr.errors import EngineError
+from ivr.flow import actions as act
+from ivr.flow import model
+from ivr.flow.events import Digits, Event, HungUp, Result, Timeout
+from ivr.flow.prompts import fill, placeholders
+from ivr.flow.state import ABANDONED, QUEUED, TRANSFERRED, CallStart, CallState
+
+Steps = tuple[CallState, list[act.Action]]
+
+
+class Engine:
+    """Runs calls through one ``Flow``. Holds no per-call data: any number of calls
+    (and threads) may share one engine."""
+
+    def __init__(self, flow: model.Flow) -> None:
+        self.flow = flow
+        bounded = sum(n.max_visits or 0 for n in flow.nodes.values())
+        self._max_hops = len(flow.nodes) * (2 + bounded)
+
+    # -- the public step function ------------------------------------------------------
+
+    def start(self, call: CallStart) -> Steps:
+        """Begin a call: returns its first state and actions."""
+        known = call.language in self.flow.languages
+        language = call.language if known and call.language else self.flow.default_language
+        data = {"ani": call.ani, "dnid": call.dnid, "call_id": call.call_id, "language": language}
+        state = CallState(
+            node=self.flow.start,
+            language=language,
+            started_at=call.started_at,
+            data=data,
+            language_known=known,
+        )
+        return self._go(state, self.flow.start, [])
+
+    def step(self, state: CallState, event: Event) -> Steps:
+        """Apply one event. After the call has left the flow, events change nothing."""
+        if state.ended:
+            return state, []
+        if isinstance(event, HungUp):
+            return replace(state, outcome=ABANDONED), []
+        node = self.flow.nodes.get(state.node)
+        if node is None:
+            raise EngineError(f"call state names node {state.node!r}, not in {self.flow.source}")
+        if isinstance(node, model.Input) and isinstance(event, Digits | Timeout):
+            return self._answer(node, state, event)
+        if isinstance(node, model.Verify | model.Action) and isinstance(event, Result):
+            return self._result(node, state, event)
+        raise EngineError(
+            f"node {node.id!r} ({type(node).__name__.lower()}) cannot take {event!r}"
+        )
+
+    # -- input nodes -------------------------------------------------------------------
+
+    def _answer(self, node: model.Input, state: CallState, event: Digits | Timeout) -> Steps:
+        keys = event.digits if isinstance(event, Digits) else ""
+        if isinstance(node, model.Gather):
+            if node.finish_key and keys.endswith(node.finish_key):
+                keys = keys[: -len(node.finish_key)]
+            if not keys:
+                return self._retry(node, state, node.timeout_prompt)
+            if not (keys.isdigit() and node.min_digits <= len(keys) <= node.max_digits):
+                return self._retry(node, state, node.invalid_prompt)
+            if node.secure:
+                return self._go(state, node.next, [], secure={node.save_as: keys})
+            state = _with_data(state, {node.save_as: keys})
+            return self._go(state, node.next, [])
+        if not keys:
+            return self._retry(node, state, node.timeout_prompt)
+        if isinstance(node, model.Language):
+            language = node.choices.get(keys)
+            if language is None:
+                return self._retry(node, state, node.invalid_prompt)
+            return self._choose_language(node, state, language)
+        assert isinstance(node, model.Menu)
+        target = node.choices.get(keys)
+        if target is None:
+            return self._retry(node, state, node.invalid_prompt)
+        if target == model.REPEAT:
+            return self._retry(node, state, None)
+        return self._go(state, target, [])
+
+    def _retry(self, node: model.Input, state: CallState, first: str | None) -> Steps:
+        tries = state.tries + 1
+        if tries > node.retries:
+            if isinstance(node, model.Language):
+                return self._choose_language(node, state, node.default)
+            assert isinstance(node, model.Menu | model.Gather)
+            return self._go(state, node.on_failure, [])
+        state = replace(state, tries=tries)
+        ids = ((first,) if first else ()) + node.prompts
+        return state, [self._gather(node, state, ids)]
+
+    def _choose_language(self, node: model.Language, state: CallState, language: str) -> Steps:
+        state = replace(state, language=language, language_known=True)
+        state = _with_data(state, {"language": language})
+        return self._go(state, node.next, [act.SetData("language", language)])
+
+    def _gather(self, node: model.Input, state: CallState, ids: tuple[str, ...]) -> act.Gather:
+        prompts = self._prompts(state, ids)
+        if isinstance(node, model.Gather):
+            return act.Gather(
+                node=node.id,
+                prompts=prompts,
+                min_digits=node.min_digits,
+                max_digits=node.max_digits,
+                timeout=node.timeout,
+                finish_key=node.finish_key,
+                secure=node.secure,
+            )
+        assert isinstance(node, model.Menu | model.Language)
+        width = max(len(k) for k in node.choices)
+        return act.Gather(node.id, prompts, 1, width, node.timeout)
+
+    # -- use cases ---------------------------------------------------------------------
+
+    def _result(self, node: model.Verify | model.Action, state: CallState, event: Result) -> Steps:
+        state = _with_data(state, event.data)
+        actions: list[act.Action] = [act.SetData(k, v) for k, v in event.data.items()]
+        if isinstance(node, model.Action):
+            target = node.outcomes.get(event.outcome, node.on_error)
+            return self._go(state, target, actions)
+        if event.outcome == "success":
+            state = _with_data(state, {"verified": "yes"})
+            return self._go(state, node.on_success, actions)
+        if event.outcome == "locked":
+            return self._go(state, node.on_locked, actions)
+        if event.outcome != "failure":
+            return self._go(state, node.on_error, actions)
+        failed = state.attempts.get(node.id, 0) + 1
+        state = replace(state, attempts={**state.attempts, node.id: failed})
+        if failed >= node.attempts:
+            return self._go(state, node.on_failure, actions)
+        if node.retry_prompt:
+            actions.append(act.Play(self._prompts(state, (node.retry_prompt,))))
+        return self._go(state, node.retry, actions)
+
+    # -- walking -----------------------------------------------------------------------
+
+    def _go(
+        self,
+        state: CallState,
+        target: str,
+        actions: list[act.Action],
+        secure: Mapping[str, str] | None = None,
+    ) -> Steps:
+        for _ in range(self._max_hops):
+            node = self.flow.nodes[target]
+            if node.max_visits is not None:
+                seen = state.visits.get(node.id, 0)
+                if seen >= node.max_visits and node.on_max_visits:
+                    target, secure = node.on_max_visits, None
+                    continue
+                state = replace(state, visits={**state.visits, node.id: seen + 1})
+            state = replace(state, node=node.id, tries=0, path=(*state.path, node.id))
+            if node.set:
+                state = _with_data(state, node.set)
+                actions.extend(act.SetData(k, v) for k, v in node.set.items())
+            following = self._enter(node, state, actions, secure or {})
+            if following is None:
+                return state if not node.ends else self._ended(node, state), actions
+            target, secure = following, None
+        raise EngineError(f"{self.flow.source}: a call went round without input at {target!r}")
+
+    def _enter(
+        self,
+        node: model.Node,
+        state: CallState,
+        actions: list[act.Action],
+        secure: Mapping[str, str],
+    ) -> str | None:
+        """Do what entering ``node`` does; return the next node, or None to stop here."""
+        if isinstance(node, model.Say):
+            actions.append(act.Play(self._prompts(state, node.prompts)))
+            return node.next
+        if isinstance(node, model.Branch):
+            return node.cases.get(state.data.get(node.var, ""), node.default)
+        if isinstance(node, model.Hours):
+            return _hours_route(node, state.started_at)
+        if isinstance(node, model.Language) and state.language_known:
+            return node.next
+        if isinstance(node, model.Input):
+            actions.append(self._gather(node, state, node.prompts))
+        elif isinstance(node, model.Verify):
+            if state.data.get("verified") == "yes":
+                return node.on_success
+            args = {
+                "account_number": state.data.get(node.account, ""),
+                "pin": secure.get(node.pin, ""),
+                "ani": state.data.get("ani", ""),
+                "language": state.language,
+            }
+            actions.append(act.RunAction(node.id, model.VERIFY_ACTION, args, frozenset({"pin"})))
+        elif isinstance(node, model.Action):
+            args = {**state.data, **secure}
+            actions.append(act.RunAction(node.id, node.action, args, frozenset(secure)))
+        else:
+            self._finish(node, state, actions)
+        return None
+
+    def _finish(self, node: model.Node, state: CallState, actions: list[act.Action]) -> None:
+        prompts = getattr(node, "prompts", ())
+        if prompts:
+            actions.append(act.Play(self._prompts(state, prompts)))
+        if isinstance(node, model.Queue):
+            actions.append(
+                act.Enqueue(node.queue, node.priority, node.skill, node.callback, state.language)
+            )
+        elif isinstance(node, model.Transfer):
+            actions.append(act.Transfer(node.to))
+        elif isinstance(node, model.Hangup):
+            actions.append(act.Hangup(node.outcome))
+
+    @staticmethod
+    def _ended(node: model.Node, state: CallState) -> CallState:
+        if isinstance(node, model.Queue):
+            return replace(state, outcome=QUEUED)
+        if isinstance(node, model.Transfer):
+            return replace(state, outcome=TRANSFERRED)
+        assert isinstance(node, model.Hangup)
+        return replace(state, outcome=node.outcome)
+
+    def _prompts(self, state: CallState, ids: tuple[str, ...]) -> tuple[act.Prompt, ...]:
+        catalog = self.flow.catalog
+        out = []
+        for template in ids:
+            prompt_id = fill(template, state.data)
+            text = catalog.text(prompt_id, state.language)
+            if text is None:
+                text = catalog.text(prompt_id, self.flow.default_language)
+            if text is None:  # a use case gave a value the flow has no prompt for
+                continue
+            values = {name: state.data.get(name, "") for name in placeholders(text)}
+            out.append(act.Prompt(prompt_id, state.language, fill(text, values), values))
+        return tuple(out)
+
+
+def _with_data(state: CallState, values: Mapping[str, str]) -> CallState:
+    if not values:
+        return state
+    return replace(state, data={**state.data, **values})
+
+
+def _hours_route(node: model.Hours, started_at: float) -> str:
+    local = datetime.fromtimestamp(started_at, node.zone)
+    if local.date().isoformat() in node.holidays:
+        return node.on_holiday
+    minute = local.hour * 60 + local.minute
+    for span in node.open:
+        if span.weekday == local.weekday() and span.start <= minute < span.end:
+            return node.on_open
+    return node.on_closed

@@ -1,0 +1,206 @@
+"""Load ``callflows.yaml`` and its prompt catalog into an immutable ``Flow``.
+
+The only module of ``ivr.flow`` that does I/O. It reports every problem at once, each as
+``FILE:LINE:COL: message``, by raising ``FlowErrors``; a flow that loads is safe to run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import yaml
+
+from ivr.errors import FlowErrors, Problem, SourcePosition
+from ivr.flow import model
+from ivr.flow.checks import FlowChecker
+from ivr.flow.compiler import Defaults, NodeCompiler, SourceIndex
+from ivr.flow.located import Located, Map, Reader, Scalar, Seq
+from ivr.flow.prompts import Catalog, placeholders
+
+TOP_LEVEL = ("version", "start", "languages", "prompts", "defaults", "queues", "nodes")
+DEFAULT_KEYS = (
+    "language",
+    "timeout",
+    "retries",
+    "invalid_prompt",
+    "timeout_prompt",
+    "on_error",
+    "on_max_visits",
+)
+
+
+def load_flow(path: str | Path, actions: Mapping[str, model.ActionSpec]) -> model.Flow:
+    """Read, compile and check a flow file; raise ``FlowErrors`` listing every problem."""
+    path = Path(path)
+    reader = Reader()
+    root = read_yaml(path, reader)
+    if root is None:
+        raise FlowErrors(reader.problems)
+    flow = _compile(path, root, reader, actions)
+    if reader.problems or flow is None:
+        raise FlowErrors(reader.problems)
+    return flow
+
+
+def read_yaml(path: Path, reader: Reader) -> Located | None:
+    """Parse one YAML file into a located tree; syntax errors become problems."""
+    name = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        reader.error(SourcePosition(name, 1, 1), f"cannot read file: {exc.strerror or exc}")
+        return None
+    except UnicodeDecodeError as exc:
+        reader.error(SourcePosition(name, 1, 1), f"not UTF-8 text: {exc.reason}")
+        return None
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        pos = SourcePosition(name, mark.line + 1, mark.column + 1) if mark else _top(name)
+        message = f"YAML syntax: {exc.problem or exc.context}"
+        if "alias" in message or "anchor" in message:
+            message += ' (keypad keys "*" and "#" must be quoted)'
+        reader.error(pos, message)
+        return None
+    except yaml.YAMLError as exc:
+        reader.error(_top(name), f"YAML: {exc}")
+        return None
+    if node is None:
+        reader.error(_top(name), "the file is empty")
+        return None
+    return _locate(node, name)
+
+
+def _top(name: str) -> SourcePosition:
+    return SourcePosition(name, 1, 1)
+
+
+def _locate(node: yaml.Node, name: str) -> Located:
+    mark = node.start_mark
+    pos = SourcePosition(name, mark.line + 1, mark.column + 1)
+    if isinstance(node, yaml.MappingNode):
+        pairs = []
+        for key, value in node.value:
+            located_key = _locate(key, name)
+            if not isinstance(located_key, Scalar):
+                located_key = Scalar("<complex key>", located_key.pos)
+            pairs.append((located_key, _locate(value, name)))
+        return Map(tuple(pairs), pos)
+    if isinstance(node, yaml.SequenceNode):
+        return Seq(tuple(_locate(item, name) for item in node.value), pos)
+    is_null = node.tag == "tag:yaml.org,2002:null"
+    return Scalar(str(node.value), pos, is_null)
+
+
+def load_catalog(path: Path, languages: tuple[str, ...], reader: Reader) -> Catalog:
+    """Read ``prompts.yaml``: ``id: {en: text, zh: text}``; each language must be there
+    and say the same placeholders."""
+    root = read_yaml(path, reader)
+    if root is None:
+        return Catalog()
+    texts: dict[str, dict[str, str]] = {}
+    for prompt_id, (key, value) in reader.mapping(root, "the prompt catalog").items():
+        what = f"prompt '{prompt_id}'"
+        fields = reader.fields(value, what, languages)
+        by_language = {lang: fields.text(lang) for lang in languages if fields.has(lang)}
+        for lang in languages:
+            if lang not in by_language:
+                reader.error(key.pos, f"{what} has no '{lang}' text")
+            elif not by_language[lang].strip():
+                reader.error(fields.position(lang), f"{what}: the '{lang}' text is empty")
+        names = {lang: sorted(set(placeholders(t))) for lang, t in by_language.items()}
+        if len({tuple(n) for n in names.values()}) > 1:
+            detail = "; ".join(f"{lang}: {n or 'none'}" for lang, n in names.items())
+            reader.error(key.pos, f"{what}: languages use different placeholders ({detail})")
+        texts[prompt_id] = by_language
+    return Catalog(texts)
+
+
+def _compile(
+    path: Path, root: Located, reader: Reader, actions: Mapping[str, model.ActionSpec]
+) -> model.Flow | None:
+    top = reader.fields(root, "the flow file", TOP_LEVEL, ("start", "nodes"))
+    if top.has("version") and top.text("version") != "1":
+        reader.error(top.position("version"), "only version 1 of the flow format exists")
+    languages = top.texts("languages") or ("en", "zh")
+    catalog_path = path.parent / top.text("prompts", "prompts/prompts.yaml")
+    catalog = load_catalog(catalog_path, languages, reader)
+    defaults = _defaults(reader, top.raw("defaults"), languages)
+    queues = _queues(reader, top)
+    index = SourceIndex()
+    compiler = NodeCompiler(reader, defaults, queues, index)
+    nodes: dict[str, model.Node] = {}
+    for node_id, (_, value) in top.table("nodes").items():
+        node = compiler.compile(node_id, value)
+        if node is not None:
+            nodes[node_id] = node
+            _check_languages(reader, node, languages)
+    start = top.text("start")
+    if start and start not in nodes and start not in index.nodes:
+        reader.error(top.position("start"), f"start '{start}' is not a node")
+    for name, where in ((defaults.on_error, "on_error"), (defaults.on_max_visits, "on_max_visits")):
+        if name and name not in index.nodes:
+            pos = top.position("defaults")
+            reader.error(pos, f"defaults: {where} goes to '{name}', which is not a node")
+    checker = FlowChecker(reader, index, nodes, actions)
+    checker.targets()
+    reached = checker.reachable(start)
+    checker.unreachable(reached)
+    checker.endings(reached)
+    checker.loops(reached)
+    checker.secure_digits()
+    checker.registered(queues)
+    checker.prompt_uses(catalog, languages)
+    if reader.problems:
+        return None
+    return model.Flow(
+        source=str(path),
+        start=start,
+        languages=languages,
+        default_language=defaults.language,
+        nodes=nodes,
+        catalog=catalog,
+        queues=queues,
+        actions=dict(actions),
+    )
+
+
+def _defaults(reader: Reader, raw: Located | None, languages: tuple[str, ...]) -> Defaults:
+    f = reader.fields(raw or Scalar("", _top(""), True), "defaults", DEFAULT_KEYS)
+    language = f.text("language", languages[0])
+    if language not in languages:
+        reader.error(f.position("language"), f"defaults: language '{language}' is not listed")
+    return Defaults(
+        language=language,
+        timeout=f.duration("timeout", 5.0),
+        retries=f.integer("retries", 2),
+        invalid_prompt=f.text("invalid_prompt") or None,
+        timeout_prompt=f.text("timeout_prompt") or None,
+        on_error=f.text("on_error") or None,
+        on_max_visits=f.text("on_max_visits") or None,
+    )
+
+
+def _queues(reader: Reader, top: object) -> dict[str, model.QueueSpec]:
+    from ivr.flow.located import Fields
+
+    assert isinstance(top, Fields)
+    out = {}
+    for name, (_, value) in top.table("queues").items():
+        f = reader.fields(value, f"queue '{name}'", ("priority", "skill"))
+        out[name] = model.QueueSpec(name, f.integer("priority", 0), f.text("skill", name))
+    return out
+
+
+def _check_languages(reader: Reader, node: model.Node, languages: tuple[str, ...]) -> None:
+    if not isinstance(node, model.Language):
+        return
+    for code in (*node.choices.values(), node.default):
+        if code not in languages:
+            reader.error(node.position, f"node '{node.id}': language '{code}' is not listed")
+
+
+def problems_of(exc: FlowErrors) -> list[Problem]:
+    return list(exc.problems)

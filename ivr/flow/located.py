@@ -1,0 +1,180 @@
+"""A YAML document as a small tree of values that remember where they were written.
+
+``loader.py`` builds it from PyYAML's node graph; everything after that (``compiler.py``,
+``checks.py``) works on this pure tree, so only the loader imports yaml.
+``Reader`` reads typed values out of it and collects every problem instead of stopping.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from ivr.errors import Problem, SourcePosition
+from ivr.flow.durations import parse_duration
+
+
+@dataclass(frozen=True)
+class Scalar:
+    value: str
+    pos: SourcePosition
+    is_null: bool = False
+
+
+@dataclass(frozen=True)
+class Seq:
+    items: tuple[Located, ...]
+    pos: SourcePosition
+
+
+@dataclass(frozen=True)
+class Map:
+    pairs: tuple[tuple[Scalar, Located], ...]
+    pos: SourcePosition
+
+
+Located = Scalar | Seq | Map
+T = TypeVar("T")
+
+_INT = re.compile(r"[+-]?\d+")
+_TRUE = {"true", "yes", "on"}
+_FALSE = {"false", "no", "off"}
+
+
+def suggestion(word: str, choices: Iterable[str]) -> str:
+    """`` (did you mean 'x'?)`` when a close choice exists, else an empty string."""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+@dataclass
+class Reader:
+    """Collects problems while reading; never raises for bad input."""
+
+    problems: list[Problem] = field(default_factory=list)
+
+    def error(self, pos: SourcePosition, message: str) -> None:
+        self.problems.append(Problem(pos, message))
+
+    def mapping(self, value: Located, what: str) -> dict[str, tuple[Scalar, Located]]:
+        """The pairs of a mapping by key; reports a non-mapping and duplicate keys."""
+        if isinstance(value, Scalar) and value.is_null:
+            return {}
+        if not isinstance(value, Map):
+            self.error(value.pos, f"{what} must be a mapping of key: value lines")
+            return {}
+        out: dict[str, tuple[Scalar, Located]] = {}
+        for key, item in value.pairs:
+            if key.value in out:
+                first = out[key.value][0].pos
+                self.error(
+                    key.pos,
+                    f"duplicate key '{key.value}' in {what} (first at line {first.line})",
+                )
+                continue
+            out[key.value] = (key, item)
+        return out
+
+    def fields(
+        self, value: Located, what: str, allowed: Iterable[str], required: Iterable[str] = ()
+    ) -> Fields:
+        """A mapping with a fixed set of keys: unknown ones and missing required ones are
+        reported."""
+        pairs = self.mapping(value, what)
+        allowed_set = set(allowed) | set(required)
+        for name, (key, _) in pairs.items():
+            if name not in allowed_set:
+                hint = suggestion(name, allowed_set)
+                self.error(key.pos, f"unknown key '{name}' in {what}{hint}")
+        for name in required:
+            if name not in pairs:
+                self.error(value.pos, f"{what} needs '{name}'")
+        return Fields(self, what, pairs, value.pos)
+
+
+@dataclass
+class Fields:
+    """Typed access to the keys of one mapping; a bad value is reported and replaced by
+    the default so that reading can go on."""
+
+    reader: Reader
+    what: str
+    pairs: dict[str, tuple[Scalar, Located]]
+    pos: SourcePosition
+
+    def has(self, name: str) -> bool:
+        return name in self.pairs
+
+    def position(self, name: str) -> SourcePosition:
+        return self.pairs[name][1].pos if name in self.pairs else self.pos
+
+    def raw(self, name: str) -> Located | None:
+        return self.pairs[name][1] if name in self.pairs else None
+
+    def _scalar(self, name: str, kind: str) -> Scalar | None:
+        value = self.raw(name)
+        if value is None:
+            return None
+        if not isinstance(value, Scalar) or value.is_null:
+            self.reader.error(value.pos, f"'{name}' in {self.what} must be {kind}")
+            return None
+        return value
+
+    def _typed(self, name: str, default: T, kind: str, convert: Callable[[str], T]) -> T:
+        scalar = self._scalar(name, kind)
+        if scalar is None:
+            return default
+        try:
+            return convert(scalar.value)
+        except ValueError as exc:
+            self.reader.error(scalar.pos, f"'{name}' in {self.what}: {exc}")
+            return default
+
+    def text(self, name: str, default: str = "") -> str:
+        return self._typed(name, default, "a text", str)
+
+    def integer(self, name: str, default: int, minimum: int = 0) -> int:
+        def convert(raw: str) -> int:
+            if not _INT.fullmatch(raw.strip()):
+                raise ValueError(f"expected a whole number, got '{raw}'")
+            number = int(raw)
+            if number < minimum:
+                raise ValueError(f"must be at least {minimum}, got {number}")
+            return number
+
+        return self._typed(name, default, "a whole number", convert)
+
+    def duration(self, name: str, default: float) -> float:
+        return self._typed(name, default, "a duration like 5s", parse_duration)
+
+    def boolean(self, name: str, default: bool) -> bool:
+        def convert(raw: str) -> bool:
+            low = raw.strip().lower()
+            if low in _TRUE | _FALSE:
+                return low in _TRUE
+            raise ValueError(f"expected true or false, got '{raw}'")
+
+        return self._typed(name, default, "true or false", convert)
+
+    def texts(self, name: str) -> tuple[str, ...]:
+        """One text or a list of texts."""
+        value = self.raw(name)
+        if value is None:
+            return ()
+        items = value.items if isinstance(value, Seq) else (value,)
+        out = []
+        for item in items:
+            if isinstance(item, Scalar) and not item.is_null:
+                out.append(item.value)
+            else:
+                self.reader.error(item.pos, f"'{name}' in {self.what} must be a text or a list")
+        return tuple(out)
+
+    def table(self, name: str) -> dict[str, tuple[Scalar, Located]]:
+        value = self.raw(name)
+        if value is None:
+            return {}
+        return self.reader.mapping(value, f"'{name}' of {self.what}")

@@ -1,0 +1,79 @@
+"""The state of one call in the flow: small, immutable and JSON-serialisable.
+
+It never holds secure digits (a PIN): those go straight from the event to the use case
+that needs them, so a state can be stored between webhooks without leaking anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ivr.errors import IvrError
+
+#: Outcomes of a call that ended in the flow.
+ABANDONED = "abandoned"
+QUEUED = "queued"
+TRANSFERRED = "transferred"
+
+
+@dataclass(frozen=True)
+class CallStart:
+    """What a driver knows when a call arrives."""
+
+    call_id: str
+    ani: str = ""
+    dnid: str = ""
+    language: str | None = None  # known already (channel language): skips `language` nodes
+    started_at: float = 0.0  # seconds since the epoch
+
+
+@dataclass(frozen=True)
+class CallState:
+    node: str
+    language: str
+    started_at: float
+    data: Mapping[str, str] = field(default_factory=dict)
+    language_known: bool = False
+    tries: int = 0  # wrong or missing answers at the current input node
+    visits: Mapping[str, int] = field(default_factory=dict)  # entries into max_visits nodes
+    attempts: Mapping[str, int] = field(default_factory=dict)  # failed checks per verify node
+    path: tuple[str, ...] = ()
+    outcome: str | None = None  # set once the call has left the flow
+
+    @property
+    def ended(self) -> bool:
+        return self.outcome is not None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "node": self.node,
+            "language": self.language,
+            "started_at": self.started_at,
+            "data": dict(self.data),
+            "language_known": self.language_known,
+            "tries": self.tries,
+            "visits": dict(self.visits),
+            "attempts": dict(self.attempts),
+            "path": list(self.path),
+            "outcome": self.outcome,
+        }
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any]) -> CallState:
+        try:
+            return cls(
+                node=str(raw["node"]),
+                language=str(raw["language"]),
+                started_at=float(raw["started_at"]),
+                data={str(k): str(v) for k, v in raw.get("data", {}).items()},
+                language_known=bool(raw.get("language_known", False)),
+                tries=int(raw.get("tries", 0)),
+                visits={str(k): int(v) for k, v in raw.get("visits", {}).items()},
+                attempts={str(k): int(v) for k, v in raw.get("attempts", {}).items()},
+                path=tuple(str(p) for p in raw.get("path", ())),
+                outcome=None if raw.get("outcome") is None else str(raw["outcome"]),
+            )
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise IvrError(f"stored call state is not valid: {exc!r}") from exc

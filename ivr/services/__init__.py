@@ -1,0 +1,1 @@
+"""Use cases (verification, wallet actions) over small ports."""

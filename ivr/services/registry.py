@@ -1,0 +1,49 @@
+"""The use cases a flow may name, with the outcomes they give and the data they add.
+
+This is the vocabulary ``callflows.yaml`` is checked against; ``usecases.py`` runs them.
+"""
+
+from __future__ import annotations
+
+from ivr.flow.model import VERIFY_ACTION, ActionSpec
+
+FAILURE_REASONS = frozenset(
+    {
+        "insufficient_funds",
+        "network_error",
+        "risk_control_hold",
+        "card_expired",
+        "merchant_error",
+        "limit_exceeded",
+    }
+)
+
+
+def _spec(name: str, outcomes: set[str], **outputs: frozenset[str] | None) -> ActionSpec:
+    return ActionSpec(name, frozenset(outcomes), outputs)
+
+
+HOTLINE_ACTIONS: dict[str, ActionSpec] = {
+    spec.name: spec
+    for spec in (
+        _spec(
+            VERIFY_ACTION,
+            {"success", "failure", "locked"},
+            account_number=None,
+            holder_name=None,
+        ),
+        _spec(
+            "lookup_failed_payment",
+            {"found", "none"},
+            amount=None,
+            merchant=None,
+            date=None,
+            failure_reason=FAILURE_REASONS,
+        ),
+        _spec("send_reset_code", {"sent", "no_phone"}, phone_last4=None),
+        _spec("check_closure", {"allowed", "balance_not_zero", "already_closed"}, balance=None),
+        _spec("record_closure_confirmation", {"recorded"}),
+        _spec("close_account", {"closed", "balance_not_zero"}, reference=None),
+        _spec("freeze_account", {"frozen", "already_frozen"}, incident=None),
+    )
+}
