@@ -6,12 +6,12 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
+from ivr.calls.session import CallSession
 from ivr.config import Settings
 from ivr.flow.engine import Engine
 from ivr.flow.loader import load_flow
 from ivr.flow.model import Flow
 from ivr.flow.state import CallStart
-from ivr.calls.session import CallSession
 from ivr.services import ports
 from ivr.services.memory import MemoryWallet, SystemClock
 from ivr.services.registry import HOTLINE_ACTIONS

@@ -41,15 +41,20 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     validate = commands.add_parser("validate", help="check a flow file and its prompts")
-    validate.add_argument("flow", nargs="?", help="flow file (default: $IVR_FLOW or callflows.yaml)")
+    default_flow = "flow file (default: $IVR_FLOW or callflows.yaml)"
+    validate.add_argument("flow", nargs="?", help=default_flow)
     validate.set_defaults(run=_validate)
 
     call = commands.add_parser("call", help="call the hotline from this terminal")
-    call.add_argument("--flow", help="flow file (default: $IVR_FLOW or callflows.yaml)")
-    call.add_argument("--keys", help='keys to press, e.g. "2 1 10000001# 246810" (t: silence, h: hang up)')
+    call.add_argument("--flow", help=default_flow)
+    call.add_argument(
+        "--keys", help='keys to press, e.g. "1 2 10000001# 246810" (t: silence, h: hang up)'
+    )
     call.add_argument("--ani", default="", help="the caller's number, e.g. +8613800138001")
     call.add_argument("--lang", help="the caller's language if known already (skips the choice)")
-    call.add_argument("--at", help="pretend the call starts at this time (ISO 8601; UTC if no offset)")
+    call.add_argument(
+        "--at", help="pretend the call starts at this time (ISO 8601; UTC if no offset)"
+    )
     call.add_argument("--json", action="store_true", help="print the whole transcript as JSON")
     call.set_defaults(run=_call)
     return parser
@@ -59,11 +64,9 @@ def _validate(args: argparse.Namespace, settings: Settings) -> int:
     path = Path(args.flow) if args.flow else settings.flow_path
     flow = load_hotline(path)
     languages = ", ".join(flow.languages)
-    used = {p for n in flow.nodes.values() for p in getattr(n, "prompts", ())}
     print(
-        f"{path}: OK: {len(flow.nodes)} nodes, {len(flow.catalog.texts)} prompts in "
-        f"{languages} ({len(used)} used directly), {len(flow.queues)} queues, start "
-        f"'{flow.start}'"
+        f"{path}: OK: {len(flow.nodes)} nodes, {len(flow.catalog.texts)} prompts ({languages}), "
+        f"{len(flow.queues)} queues, {len(flow.actions)} use cases, start '{flow.start}'"
     )
     return 0
 
@@ -90,7 +93,8 @@ def _call(args: argparse.Namespace, settings: Settings) -> int:
         started_at=started,
     )
     if args.lang and args.lang not in hotline.flow.languages:
-        print(f"ivr call: --lang must be one of {', '.join(hotline.flow.languages)}", file=sys.stderr)
+        choices = ", ".join(hotline.flow.languages)
+        print(f"ivr call: --lang must be one of {choices}", file=sys.stderr)
         return 2
     session = hotline.session(call)
     if events is None:
@@ -108,7 +112,8 @@ def _start_time(text: str | None) -> float:
     try:
         when = datetime.fromisoformat(text)
     except ValueError:
-        raise ValueError(f"--at '{text}' is not an ISO 8601 time like 2026-11-23T10:00+08:00") from None
+        example = "2026-11-23T10:00+08:00"
+        raise ValueError(f"--at '{text}' is not an ISO 8601 time like {example}") from None
     return (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()
 
 

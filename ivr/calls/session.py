@@ -74,8 +74,9 @@ class CallSession:
             "outcome": state.outcome if state else None,
             "ended_at_node": state.node if state else None,
             "nodes": list(state.path) if state else [],
-            "verified_account": state.data.get("account_number") if state and
-            state.data.get("verified") == "yes" else None,
+            "verified_account": state.data.get("account_number")
+            if state and state.data.get("verified") == "yes"
+            else None,
             "reason": state.data.get("reason") if state else None,
             "use_cases": self.transcript.use_cases,
             "events": self.transcript.entries,

@@ -27,8 +27,9 @@ class Transcript:
         if isinstance(action, act.Play):
             self.entries.append({"play": _prompts(action.prompts)})
         elif isinstance(action, act.Gather):
+            prompts = _prompts(action.prompts)
             self.entries.append(
-                {"gather": action.node, "prompts": _prompts(action.prompts), "secure": action.secure}
+                {"gather": action.node, "prompts": prompts, "secure": action.secure}
             )
         elif isinstance(action, act.SetData):
             self.entries.append({"set": {action.name: action.value}})

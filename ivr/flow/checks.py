@@ -114,7 +114,8 @@ class FlowChecker:
             nid: [
                 t
                 for label, t in self._edges(self.nodes[nid])
-                if t in reached and self.nodes[t].max_visits is None
+                if t in reached
+                and self.nodes[t].max_visits is None
                 and not (isinstance(self.nodes[nid], model.Verify) and label == "retry")
             ]
             for nid in reached
@@ -148,7 +149,9 @@ class FlowChecker:
                     )
             if isinstance(node, model.Verify):
                 fed = any(
-                    isinstance(g, model.Gather) and g.secure and g.next == node.id
+                    isinstance(g, model.Gather)
+                    and g.secure
+                    and g.next == node.id
                     and g.save_as == node.pin
                     for g in self.nodes.values()
                 )

@@ -22,11 +22,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
-from datetime import datetime
 
 from ivr.errors import EngineError
 from ivr.flow import actions as act
-from ivr.flow import model
+from ivr.flow import hours, model
 from ivr.flow.events import Digits, Event, HungUp, Result, Timeout
 from ivr.flow.prompts import fill, placeholders
 from ivr.flow.state import ABANDONED, QUEUED, TRANSFERRED, CallStart, CallState
@@ -72,9 +71,7 @@ class Engine:
             return self._answer(node, state, event)
         if isinstance(node, model.Verify | model.Action) and isinstance(event, Result):
             return self._result(node, state, event)
-        raise EngineError(
-            f"node {node.id!r} ({type(node).__name__.lower()}) cannot take {event!r}"
-        )
+        raise EngineError(f"node {node.id!r} ({type(node).__name__.lower()}) cannot take {event!r}")
 
     # -- input nodes -------------------------------------------------------------------
 
@@ -202,7 +199,7 @@ class Engine:
         if isinstance(node, model.Branch):
             return node.cases.get(state.data.get(node.var, ""), node.default)
         if isinstance(node, model.Hours):
-            return _hours_route(node, state.started_at)
+            return hours.route(node, state.started_at)
         if isinstance(node, model.Language) and state.language_known:
             return node.next
         if isinstance(node, model.Input):
@@ -265,14 +262,3 @@ def _with_data(state: CallState, values: Mapping[str, str]) -> CallState:
     if not values:
         return state
     return replace(state, data={**state.data, **values})
-
-
-def _hours_route(node: model.Hours, started_at: float) -> str:
-    local = datetime.fromtimestamp(started_at, node.zone)
-    if local.date().isoformat() in node.holidays:
-        return node.on_holiday
-    minute = local.hour * 60 + local.minute
-    for span in node.open:
-        if span.weekday == local.weekday() and span.start <= minute < span.end:
-            return node.on_open
-    return node.on_closed

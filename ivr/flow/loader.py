@@ -13,6 +13,7 @@ import yaml
 
 from ivr.errors import FlowErrors, Problem, SourcePosition
 from ivr.flow import model
+from ivr.flow.builders import compile_node
 from ivr.flow.checks import FlowChecker
 from ivr.flow.compiler import Defaults, NodeCompiler, SourceIndex
 from ivr.flow.located import Located, Map, Reader, Scalar, Seq
@@ -133,7 +134,7 @@ def _compile(
     compiler = NodeCompiler(reader, defaults, queues, index)
     nodes: dict[str, model.Node] = {}
     for node_id, (_, value) in top.table("nodes").items():
-        node = compiler.compile(node_id, value)
+        node = compile_node(compiler, node_id, value)
         if node is not None:
             nodes[node_id] = node
             _check_languages(reader, node, languages)

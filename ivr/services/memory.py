@@ -47,8 +47,13 @@ class MemoryWallet(ports.Accounts, ports.VerificationLog, ports.Requests):
         for demo in DEMO_ACCOUNTS:
             wallet.add(
                 ports.Account(
-                    demo.number, demo.holder_name, demo.phone, demo.language, demo.status,
-                    demo.balance_minor, demo.currency,
+                    demo.number,
+                    demo.holder_name,
+                    demo.phone,
+                    demo.language,
+                    demo.status,
+                    demo.balance_minor,
+                    demo.currency,
                 ),
                 demo.pin,
             )

@@ -88,7 +88,8 @@ class UseCases:
         return Result("failure")
 
     def _locked(self, number: str, now: datetime) -> bool:
-        failures = sorted(self.p.verifications.failures_since(number, now - LOCK_WINDOW - LOCK_DURATION))
+        since = now - LOCK_WINDOW - LOCK_DURATION
+        failures = sorted(self.p.verifications.failures_since(number, since))
         n = LOCK_AFTER_FAILURES
         return any(
             failures[i + n - 1] - failures[i] <= LOCK_WINDOW
@@ -162,5 +163,6 @@ class UseCases:
         was_frozen = account.status == ports.FROZEN
         if not was_frozen:
             self.p.accounts.set_status(account.number, ports.FROZEN)
-        incident = self.p.requests.open_incident(account.number, "fraud_report", args.get("call_id", ""))
+        call_id = args.get("call_id", "")
+        incident = self.p.requests.open_incident(account.number, "fraud_report", call_id)
         return Result("already_frozen" if was_frozen else "frozen", {"incident": incident})

@@ -1,0 +1,219 @@
+"""One builder per node kind: YAML fields in, model node out (problems collected)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from ivr.flow import model
+from ivr.flow.compiler import ASKING, COMMON, Common, NodeCompiler, text_of
+from ivr.flow.hours import parse_days, parse_span
+from ivr.flow.located import Fields, Located, Map, Scalar, suggestion
+
+
+def compile_node(c: NodeCompiler, node_id: str, value: Located) -> model.Node | None:
+    """Build one node from its YAML, reporting problems; None if it cannot be built."""
+    where = f"node '{node_id}'"
+    c.index.nodes[node_id] = value.pos
+    if not isinstance(value, Map):
+        c.reader.error(value.pos, f"{where} must be a mapping with a 'type'")
+        return None
+    kind_value = next((v for k, v in value.pairs if k.value == "type"), None)
+    kinds = ", ".join(BUILDERS)
+    if not isinstance(kind_value, Scalar) or kind_value.is_null:
+        pos = value.pos if kind_value is None else kind_value.pos
+        c.reader.error(pos, f"{where} needs 'type' (one of {kinds})")
+        return None
+    spec = BUILDERS.get(kind_value.value)
+    if spec is None:
+        hint = suggestion(kind_value.value, BUILDERS)
+        c.reader.error(kind_value.pos, f"{where}: unknown type '{kind_value.value}'{hint}")
+        return None
+    allowed, required, build = spec
+    what = f"{kind_value.value} {where}"
+    fields = c.reader.fields(value, what, (*COMMON, *allowed), required)
+    return build(c, node_id, fields, c.common(node_id, fields))
+
+
+def _menu(c: NodeCompiler, nid: str, f: Fields, common: Common) -> model.Node:
+    return model.Menu(
+        **common,
+        **c.asking(nid, f),
+        choices=c.key_targets(nid, f, "choices", "choice"),
+        on_failure=c.target(nid, f, "on_failure"),
+    )
+
+
+def _say(c: NodeCompiler, nid: str, f: Fields, common: Common) -> model.Node:
+    return model.Say(**common, prompts=c.prompts(nid, f), next=c.target(nid, f, "next"))
+
+
+def _gather(c: NodeCompiler, nid: str, f: Fields, common: Common) -> model.Node:
+    low = f.integer("min_digits", 1, minimum=1)
+    high = f.integer("max_digits", max(low, 20), minimum=1)
+    if high < low:
+        c.reader.error(f.position("max_digits"), f"{f.what}: max_digits is below min_digits")
+    finish = f.text("finish_key") if f.has("finish_key") else None
+    if finish is not None and finish not in ("#", "*"):
+        c.reader.error(f.position("finish_key"), f'{f.what}: finish_key must be "#" or "*"')
+    return model.Gather(
+        **common,
+        **c.asking(nid, f),
+        min_digits=low,
+        max_digits=high,
+        finish_key=finish,
+        save_as=f.text("save_as"),
+        secure=f.boolean("secure", False),
+        next=c.target(nid, f, "next"),
+        on_failure=c.target(nid, f, "on_failure"),
+    )
+
+
+def _verify(c: NodeCompiler, nid: str, f: Fields, common: Common) -> model.Node:
+    c.index.actions.append((model.VERIFY_ACTION, nid, f.pos))
+    return model.Verify(
+        **common,
+        account=f.text("account", "account_number"),
+        pin=f.text("pin", "pin"),
+        attempts=f.integer("attempts", 3, minimum=1),
+        retry=c.target(nid, f, "retry"),
+        retry_prompt=c.prompt(nid, f, "retry_prompt", None),
+        on_success=c.target(nid, f, "on_success"),
+        on_failure=c.target(nid, f, "on_failure"),
+        on_locked=c.target(nid, f, "on_locked"),
+        on_error=c.target(nid, f, "on_error", c.defaults.on_error),
+    )
+
+
+def _action(c: NodeCompiler, nid: str, f: Fields, common: Common) -> model.Node:
+    name = f.text("action")
+    if name:
+        c.index.actions.append((name, nid, f.position("action")))
+    outcomes = {}
+    for outcome, (key, value) in f.table("outcomes").items():
+        outcomes[outcome] = text_of(value, c.reader, "outcomes")
+        c.index.targets[(nid, f"outcome {outcome}")] = value.pos
+        c.index.targets.setdefault((nid, f"outcome-key {outcome}"), key.pos)
+    return model.Action(
+        **common,
+        action=name,
+        outcomes=outcomes,
+        on_error=c.target(nid, f, "on_error", c.defaults.on_error),
+    )
+
+
+def _branch(c: NodeCompiler, nid: str, f: Fields, common: Common) -> model.Node:
+    cases = {}
+    for case, (_, value) in f.table("cases").items():
+        cases[case] = text_of(value, c.reader, "cases")
+        c.index.targets[(nid, f"case {case}")] = value.pos
+    return model.Branch(
+        **common,
+        var=f.text("var"),
+        cases=cases,
+        default=c.target(nid, f, "default"),
+    )
+
+
+def _language(c: NodeCompiler, nid: str, f: Fields, common: Common) -> model.Node:
+    choices = {k: v for k, (v, _) in c.keys(f, "choices").items()}
+    return model.Language(
+        **common,
+        **c.asking(nid, f),
+        choices=choices,
+        default=f.text("default", c.defaults.language),
+        next=c.target(nid, f, "next"),
+    )
+
+
+def _hours(c: NodeCompiler, nid: str, f: Fields, common: Common) -> model.Node:
+    name = f.text("timezone", "UTC")
+    try:
+        zone = ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        c.reader.error(f.position("timezone"), f"{f.what}: unknown time zone '{name}'")
+        zone = ZoneInfo("UTC")
+    spans: list[model.OpenSpan] = []
+    for days, (key, value) in f.table("open").items():
+        span_text = text_of(value, c.reader, "open")
+        try:
+            weekdays = parse_days(days)
+        except ValueError as exc:
+            c.reader.error(key.pos, f"{f.what}: {exc}")
+            continue
+        try:
+            start, end = parse_span(span_text)
+        except ValueError as exc:
+            c.reader.error(value.pos, f"{f.what}: {exc}")
+            continue
+        spans.extend(model.OpenSpan(day, start, end) for day in weekdays)
+    holidays = set()
+    for text in f.texts("holidays"):
+        try:
+            holidays.add(date.fromisoformat(text).isoformat())
+        except ValueError:
+            c.reader.error(f.position("holidays"), f"{f.what}: '{text}' is not a YYYY-MM-DD date")
+    closed = c.target(nid, f, "on_closed")
+    return model.Hours(
+        **common,
+        timezone=name,
+        zone=zone,
+        open=tuple(spans),
+        holidays=frozenset(holidays),
+        on_open=c.target(nid, f, "on_open"),
+        on_closed=closed,
+        on_holiday=c.target(nid, f, "on_holiday", closed),
+    )
+
+
+def _queue(c: NodeCompiler, nid: str, f: Fields, common: Common) -> model.Node:
+    name = f.text("queue")
+    c.index.queues.append((name, nid, f.position("queue")))
+    spec = c.queues.get(name)
+    callback = f.text("callback", "offer")
+    if callback not in model.CALLBACK_MODES:
+        c.reader.error(
+            f.position("callback"), f"{f.what}: callback must be one of offer, only, never"
+        )
+    return model.Queue(
+        **common,
+        queue=name,
+        priority=f.integer("priority", spec.priority if spec else 0),
+        skill=f.text("skill", spec.skill if spec else name),
+        callback=callback,
+        prompts=c.prompts(nid, f),
+    )
+
+
+def _transfer(c: NodeCompiler, nid: str, f: Fields, common: Common) -> model.Node:
+    return model.Transfer(**common, to=f.text("to"), prompts=c.prompts(nid, f))
+
+
+def _hangup(c: NodeCompiler, nid: str, f: Fields, common: Common) -> model.Node:
+    outcome = f.text("outcome", "solved")
+    return model.Hangup(**common, outcome=outcome, prompts=c.prompts(nid, f))
+
+
+Builder = Callable[[NodeCompiler, str, Fields, Common], model.Node]
+BUILDERS: dict[str, tuple[tuple[str, ...], tuple[str, ...], Builder]] = {
+    "menu": (ASKING, ("prompt", "choices", "on_failure"), _menu),
+    "say": ((), ("prompt", "next"), _say),
+    "gather": (
+        (*ASKING, "min_digits", "max_digits", "finish_key", "secure"),
+        ("prompt", "save_as", "next", "on_failure"),
+        _gather,
+    ),
+    "verify": (
+        ("account", "pin", "attempts", "retry_prompt", "on_error"),
+        ("retry", "on_success", "on_failure", "on_locked"),
+        _verify,
+    ),
+    "action": (("on_error",), ("action", "outcomes"), _action),
+    "branch": ((), ("var", "cases", "default"), _branch),
+    "language": ((*ASKING, "default"), ("prompt", "choices", "next"), _language),
+    "hours": (("holidays", "on_holiday"), ("timezone", "open", "on_open", "on_closed"), _hours),
+    "queue": (("priority", "skill", "callback", "prompt"), ("queue",), _queue),
+    "transfer": (("prompt",), ("to",), _transfer),
+    "hangup": (("prompt", "outcome"), (), _hangup),
+}
