@@ -17,6 +17,7 @@ from ivr.bootstrap import bootstrap, load_hotline
 from ivr.channels import console
 from ivr.config import Settings
 from ivr.errors import FlowErrors
+from ivr.flow import diagram
 from ivr.flow.state import CallStart
 
 
@@ -45,6 +46,11 @@ def _parser() -> argparse.ArgumentParser:
     validate.add_argument("flow", nargs="?", help=default_flow)
     validate.set_defaults(run=_validate)
 
+    graph = commands.add_parser("graph", help="print a picture of the call tree")
+    graph.add_argument("flow", nargs="?", help=default_flow)
+    graph.add_argument("--format", choices=("mermaid", "dot"), default="mermaid")
+    graph.set_defaults(run=_graph)
+
     call = commands.add_parser("call", help="call the hotline from this terminal")
     call.add_argument("--flow", help=default_flow)
     call.add_argument(
@@ -68,6 +74,12 @@ def _validate(args: argparse.Namespace, settings: Settings) -> int:
         f"{path}: OK: {len(flow.nodes)} nodes, {len(flow.catalog.texts)} prompts ({languages}), "
         f"{len(flow.queues)} queues, {len(flow.actions)} use cases, start '{flow.start}'"
     )
+    return 0
+
+
+def _graph(args: argparse.Namespace, settings: Settings) -> int:
+    flow = load_hotline(Path(args.flow) if args.flow else settings.flow_path)
+    print(diagram.mermaid(flow) if args.format == "mermaid" else diagram.dot(flow), end="")
     return 0
 
 
