@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import logging
 import sys
@@ -110,12 +111,19 @@ def _call(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     session = hotline.session(call)
     if events is None:
-        console.run_interactive(session, input, print)
+        console.run_interactive(session, _read_keys, print)
     else:
         console.run_scripted(session, events, None if args.json else print)
     if args.json:
         print(json.dumps(session.summary(), ensure_ascii=False, indent=2))
     return 0
+
+
+def _read_keys(prompt: str, secure: bool) -> str:
+    """A line of keys from the terminal; a PIN is not echoed."""
+    if secure and sys.stdin.isatty():
+        return getpass.getpass(prompt)
+    return input(prompt)
 
 
 def _start_time(text: str | None) -> float:

@@ -12,6 +12,7 @@ from ivr.calls.session import CallSession
 from ivr.errors import IvrError
 from ivr.flow import actions as act
 from ivr.flow.events import Digits, Event, HungUp, Timeout
+from ivr.flow.state import ABANDONED
 
 KEYS = set("0123456789*#")
 HELP = "use the keys 0-9, * and #; t for silence (timeout), h to hang up"
@@ -78,24 +79,31 @@ def run_scripted(session: CallSession, events: list[Event], write: Writer | None
     say = write or (lambda _: None)
     show(session.start(), say)
     queue: Iterator[Event] = iter(events)
+    ran_out = False
     while not session.ended:
         event = next(queue, None)
-        ran_out = event is None
-        event = HungUp() if event is None else event
+        if event is None:
+            ran_out = True
+            say("     (the keys ran out)")
+            event = HungUp()
         _echo(session, event, say)
         show(session.answer(event), say)
-        if ran_out:
-            say("END  the keys ran out: the caller hung up")
-            return False
-    return True
+    _closing(session, say)
+    return not ran_out
 
 
-def run_interactive(session: CallSession, read: Callable[[str], str], write: Writer) -> None:
+Reader = Callable[[str, bool], str]
+
+
+def run_interactive(session: CallSession, read: Reader, write: Writer) -> None:
+    """Talk to the hotline: one line of keys per question. ``read(prompt, secure)`` must
+    not echo what is typed when ``secure`` is true."""
     write(f"Calling the hotline as {session.call.ani or 'an unknown number'}. ({HELP})")
     show(session.start(), write)
     while not session.ended:
+        secure = session.waiting is not None and session.waiting.secure
         try:
-            line = read("you> ")
+            line = read("you> ", secure)
         except EOFError:
             line = "h"
         try:
@@ -104,6 +112,13 @@ def run_interactive(session: CallSession, read: Callable[[str], str], write: Wri
             write(f"     {exc}")
             continue
         show(session.answer(event), write)
+    _closing(session, write)
+
+
+def _closing(session: CallSession, write: Writer) -> None:
+    state = session.state
+    if state is not None and state.outcome == ABANDONED:
+        write(f"END  the caller hung up (at {state.node})")
 
 
 def _echo(session: CallSession, event: Event, write: Writer) -> None:
