@@ -9,11 +9,38 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from ivr.flow import model
 from ivr.flow.compiler import ASKING, COMMON, Common, NodeCompiler, text_of
 from ivr.flow.hours import parse_days, parse_span
-from ivr.flow.located import Fields, Located, Map, Scalar, suggestion
+from ivr.flow.located import Fields, Located, Map, Scalar, Seq, suggestion
 
 
 def compile_node(c: NodeCompiler, node_id: str, value: Located) -> model.Node | None:
-    """Build one node from its YAML, reporting problems; None if it cannot be built."""
+    """Build one node from its YAML, reporting problems; None if it cannot be built.
+    A node with problems of its own is marked flawed (see ``SourceIndex``)."""
+    before = len(c.reader.problems)
+    node = _build(c, node_id, value)
+    if node is None or len(c.reader.problems) > before:
+        c.index.flawed.add(node_id)
+        c.index.loose[node_id] = set(_texts_under(value))
+    return node
+
+
+#: Keys whose values are never node ids (prompt ids often share a node's name).
+NOT_TARGETS = frozenset(
+    {"type", "prompt", "invalid_prompt", "timeout_prompt", "retry_prompt", "queue", "action"}
+    | {"var", "save_as", "account", "pin", "timezone", "to", "outcome", "skill", "set"}
+)
+
+
+def _texts_under(value: Located) -> list[str]:
+    if isinstance(value, Scalar):
+        return [value.value]
+    if isinstance(value, Seq):
+        return [t for item in value.items for t in _texts_under(item)]
+    return [
+        t for key, item in value.pairs if key.value not in NOT_TARGETS for t in _texts_under(item)
+    ]
+
+
+def _build(c: NodeCompiler, node_id: str, value: Located) -> model.Node | None:
     where = f"node '{node_id}'"
     c.index.nodes[node_id] = value.pos
     if not isinstance(value, Map):
@@ -82,7 +109,7 @@ def _verify(c: NodeCompiler, nid: str, f: Fields, common: Common) -> model.Node:
         on_success=c.target(nid, f, "on_success"),
         on_failure=c.target(nid, f, "on_failure"),
         on_locked=c.target(nid, f, "on_locked"),
-        on_error=c.target(nid, f, "on_error", c.defaults.on_error),
+        on_error=c.fallback(nid, f, "on_error", c.defaults.on_error),
     )
 
 
@@ -99,7 +126,7 @@ def _action(c: NodeCompiler, nid: str, f: Fields, common: Common) -> model.Node:
         **common,
         action=name,
         outcomes=outcomes,
-        on_error=c.target(nid, f, "on_error", c.defaults.on_error),
+        on_error=c.fallback(nid, f, "on_error", c.defaults.on_error),
     )
 
 
@@ -149,11 +176,11 @@ def _hours(c: NodeCompiler, nid: str, f: Fields, common: Common) -> model.Node:
             continue
         spans.extend(model.OpenSpan(day, start, end) for day in weekdays)
     holidays = set()
-    for text in f.texts("holidays"):
+    for text, pos in f.texts_at("holidays"):
         try:
             holidays.add(date.fromisoformat(text).isoformat())
         except ValueError:
-            c.reader.error(f.position("holidays"), f"{f.what}: '{text}' is not a YYYY-MM-DD date")
+            c.reader.error(pos, f"{f.what}: '{text}' is not a YYYY-MM-DD date")
     closed = c.target(nid, f, "on_closed")
     return model.Hours(
         **common,

@@ -13,7 +13,7 @@ from typing import TypedDict
 
 from ivr.errors import SourcePosition
 from ivr.flow import model
-from ivr.flow.located import Fields, Located, Reader, Scalar
+from ivr.flow.located import Fields, Located, Map, Reader, Scalar
 
 KEYPAD = set("0123456789*#")
 COMMON = ("type", "set", "max_visits", "on_max_visits")
@@ -49,9 +49,17 @@ class Defaults:
 
 @dataclass
 class SourceIndex:
-    """Where things were written: node positions, each target and prompt use."""
+    """Where things were written: node positions, each target and prompt use.
+
+    ``flawed`` nodes had a problem of their own (or could not be built at all); checks
+    that look across nodes give them the benefit of the doubt, and ``loose`` holds every
+    text written under them, so that reachability can still follow the ids they name.
+    ``defaulted`` edges took their target from ``defaults`` (checked once, there)."""
 
     nodes: dict[str, SourcePosition] = field(default_factory=dict)
+    flawed: set[str] = field(default_factory=set)
+    loose: dict[str, set[str]] = field(default_factory=dict)
+    defaulted: set[tuple[str, str]] = field(default_factory=set)
     targets: dict[tuple[str, str], SourcePosition] = field(default_factory=dict)
     prompts: list[tuple[str, str, SourcePosition]] = field(default_factory=list)
     queues: list[tuple[str, str, SourcePosition]] = field(default_factory=list)
@@ -89,7 +97,7 @@ class NodeCompiler:
     def target(self, node_id: str, f: Fields, name: str, default: str | None = None) -> str:
         if not f.has(name):
             if default:
-                self.index.targets.setdefault((node_id, name), f.pos)
+                self.index.defaulted.add((node_id, name))
             return default or ""
         value = f.text(name)
         self.index.targets[(node_id, name)] = f.position(name)
@@ -105,9 +113,7 @@ class NodeCompiler:
         if f.has(name):
             ids = self.prompts(node_id, f, name)
             return ids[0] if ids else None
-        if default:
-            self.index.prompts.append((default, node_id, f.pos))
-        return default
+        return default  # a default prompt is checked once, where defaults are read
 
     def asking(self, node_id: str, f: Fields) -> Asking:
         d = self.defaults
@@ -128,9 +134,16 @@ class NodeCompiler:
                 )
                 continue
             out[key] = (text_of(value, self.reader, name), value.pos)
-        if f.has(name) and not out:
+        if isinstance(f.raw(name), Map) and not out:
             self.reader.error(f.position(name), f"{f.what} has no valid '{name}'")
         return out
+
+    def fallback(self, node_id: str, f: Fields, name: str, default: str | None) -> str:
+        """A target that may come from defaults but must exist one way or the other."""
+        value = self.target(node_id, f, name, default)
+        if not value and not f.has(name):
+            self.reader.error(f.pos, f"{f.what} needs '{name}' (or set it in defaults)")
+        return value
 
     def key_targets(self, node_id: str, f: Fields, name: str, label: str) -> dict[str, str]:
         out = {}

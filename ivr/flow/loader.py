@@ -11,12 +11,12 @@ from pathlib import Path
 
 import yaml
 
-from ivr.errors import FlowErrors, Problem, SourcePosition
+from ivr.errors import FlowErrors, SourcePosition
 from ivr.flow import model
 from ivr.flow.builders import compile_node
 from ivr.flow.checks import FlowChecker
 from ivr.flow.compiler import Defaults, NodeCompiler, SourceIndex
-from ivr.flow.located import Located, Map, Reader, Scalar, Seq
+from ivr.flow.located import Fields, Located, Map, Reader, Scalar, Seq, suggestion
 from ivr.flow.prompts import Catalog, placeholders
 
 TOP_LEVEL = ("version", "start", "languages", "prompts", "defaults", "queues", "nodes")
@@ -61,7 +61,8 @@ def read_yaml(path: Path, reader: Reader) -> Located | None:
         mark = exc.problem_mark or exc.context_mark
         pos = SourcePosition(name, mark.line + 1, mark.column + 1) if mark else _top(name)
         message = f"YAML syntax: {exc.problem or exc.context}"
-        if "alias" in message or "anchor" in message:
+        said = f"{exc.problem} {exc.context}"
+        if "alias" in said or "anchor" in said:
             message += ' (keypad keys "*" and "#" must be quoted)'
         reader.error(pos, message)
         return None
@@ -95,12 +96,14 @@ def _locate(node: yaml.Node, name: str) -> Located:
     return Scalar(str(node.value), pos, is_null)
 
 
-def load_catalog(path: Path, languages: tuple[str, ...], reader: Reader) -> Catalog:
+def load_catalog(path: Path, languages: tuple[str, ...], reader: Reader) -> Catalog | None:
     """Read ``prompts.yaml``: ``id: {en: text, zh: text}``; each language must be there
-    and say the same placeholders."""
+    and say the same placeholders. None if the file could not be read at all."""
     root = read_yaml(path, reader)
-    if root is None:
-        return Catalog()
+    if root is None or not isinstance(root, Map):
+        if root is not None:
+            reader.error(root.pos, "the prompt catalog must map prompt ids to texts")
+        return None
     texts: dict[str, dict[str, str]] = {}
     for prompt_id, (key, value) in reader.mapping(root, "the prompt catalog").items():
         what = f"prompt '{prompt_id}'"
@@ -128,7 +131,7 @@ def _compile(
     languages = top.texts("languages") or ("en", "zh")
     catalog_path = path.parent / top.text("prompts", "prompts/prompts.yaml")
     catalog = load_catalog(catalog_path, languages, reader)
-    defaults = _defaults(reader, top.raw("defaults"), languages)
+    defaults, defaults_fields = _defaults(reader, top.raw("defaults"), languages)
     queues = _queues(reader, top)
     index = SourceIndex()
     compiler = NodeCompiler(reader, defaults, queues, index)
@@ -139,21 +142,21 @@ def _compile(
             nodes[node_id] = node
             _check_languages(reader, node, languages)
     start = top.text("start")
-    if start and start not in nodes and start not in index.nodes:
-        reader.error(top.position("start"), f"start '{start}' is not a node")
-    for name, where in ((defaults.on_error, "on_error"), (defaults.on_max_visits, "on_max_visits")):
-        if name and name not in index.nodes:
-            pos = top.position("defaults")
-            reader.error(pos, f"defaults: {where} goes to '{name}', which is not a node")
     checker = FlowChecker(reader, index, nodes, actions)
+    if start and start not in index.nodes:
+        hint = suggestion(start, index.nodes)
+        reader.error(top.position("start"), f"start '{start}' is not a node{hint}")
+    _check_defaults(reader, defaults_fields, index, catalog)
     checker.targets()
-    reached = checker.reachable(start)
-    checker.unreachable(reached)
-    checker.endings(reached)
-    checker.loops(reached)
+    if start:
+        reached = checker.reachable(start)
+        checker.unreachable(reached)
+        checker.endings(reached)
+        checker.loops(reached)
     checker.secure_digits()
     checker.registered(queues)
-    checker.prompt_uses(catalog, languages)
+    if catalog is not None:
+        checker.prompt_uses(catalog)
     if reader.problems:
         return None
     return model.Flow(
@@ -162,18 +165,20 @@ def _compile(
         languages=languages,
         default_language=defaults.language,
         nodes=nodes,
-        catalog=catalog,
+        catalog=catalog or Catalog(),
         queues=queues,
         actions=dict(actions),
     )
 
 
-def _defaults(reader: Reader, raw: Located | None, languages: tuple[str, ...]) -> Defaults:
+def _defaults(
+    reader: Reader, raw: Located | None, languages: tuple[str, ...]
+) -> tuple[Defaults, Fields]:
     f = reader.fields(raw or Scalar("", _top(""), True), "defaults", DEFAULT_KEYS)
     language = f.text("language", languages[0])
     if language not in languages:
         reader.error(f.position("language"), f"defaults: language '{language}' is not listed")
-    return Defaults(
+    defaults = Defaults(
         language=language,
         timeout=f.duration("timeout", 5.0),
         retries=f.integer("retries", 2),
@@ -182,12 +187,28 @@ def _defaults(reader: Reader, raw: Located | None, languages: tuple[str, ...]) -
         on_error=f.text("on_error") or None,
         on_max_visits=f.text("on_max_visits") or None,
     )
+    return defaults, f
 
 
-def _queues(reader: Reader, top: object) -> dict[str, model.QueueSpec]:
-    from ivr.flow.located import Fields
+def _check_defaults(reader: Reader, f: Fields, index: SourceIndex, catalog: Catalog | None) -> None:
+    """The targets and prompts defaults name, checked once, at the value."""
+    for name in ("on_error", "on_max_visits"):
+        target = f.text(name) if f.has(name) else ""
+        if target and target not in index.nodes:
+            hint = suggestion(target, index.nodes)
+            reader.error(
+                f.position(name), f"defaults: {name} goes to '{target}', which is not a node{hint}"
+            )
+    for name in ("invalid_prompt", "timeout_prompt"):
+        prompt = f.text(name) if f.has(name) else ""
+        if prompt and catalog is not None and prompt not in catalog:
+            hint = suggestion(prompt, catalog.texts)
+            reader.error(
+                f.position(name), f"defaults: prompt '{prompt}' is not in the catalog{hint}"
+            )
 
-    assert isinstance(top, Fields)
+
+def _queues(reader: Reader, top: Fields) -> dict[str, model.QueueSpec]:
     out = {}
     for name, (_, value) in top.table("queues").items():
         f = reader.fields(value, f"queue '{name}'", ("priority", "skill"))
@@ -201,7 +222,3 @@ def _check_languages(reader: Reader, node: model.Node, languages: tuple[str, ...
     for code in (*node.choices.values(), node.default):
         if code not in languages:
             reader.error(node.position, f"node '{node.id}': language '{code}' is not listed")
-
-
-def problems_of(exc: FlowErrors) -> list[Problem]:
-    return list(exc.problems)

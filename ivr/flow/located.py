@@ -85,12 +85,14 @@ class Reader:
         reported."""
         pairs = self.mapping(value, what)
         allowed_set = set(allowed) | set(required)
+        meant = set()
         for name, (key, _) in pairs.items():
             if name not in allowed_set:
                 hint = suggestion(name, allowed_set)
+                meant.add(hint.split("'")[1] if hint else "")
                 self.error(key.pos, f"unknown key '{name}' in {what}{hint}")
         for name in required:
-            if name not in pairs:
+            if name not in pairs and name not in meant:  # a misspelling is reported once
                 self.error(value.pos, f"{what} needs '{name}'")
         return Fields(self, what, pairs, value.pos)
 
@@ -161,17 +163,21 @@ class Fields:
 
     def texts(self, name: str) -> tuple[str, ...]:
         """One text or a list of texts."""
+        return tuple(text for text, _ in self.texts_at(name))
+
+    def texts_at(self, name: str) -> list[tuple[str, SourcePosition]]:
+        """One text or a list of texts, each with where it was written."""
         value = self.raw(name)
         if value is None:
-            return ()
+            return []
         items = value.items if isinstance(value, Seq) else (value,)
         out = []
         for item in items:
             if isinstance(item, Scalar) and not item.is_null:
-                out.append(item.value)
+                out.append((item.value, item.pos))
             else:
                 self.reader.error(item.pos, f"'{name}' in {self.what} must be a text or a list")
-        return tuple(out)
+        return out
 
     def table(self, name: str) -> dict[str, tuple[Scalar, Located]]:
         value = self.raw(name)
