@@ -39,6 +39,8 @@ class CallSession:
         """The caller answered the pending gather (or hung up)."""
         if self.state is None:
             raise RuntimeError("answer() before start()")
+        if self.state.ended:
+            return []  # the call is over: nothing more is heard or recorded
         secure = self.waiting.secure if self.waiting else False
         self.transcript.caller(self.state.node, event, secure)
         self.state, actions = self.engine.step(self.state, event)
@@ -74,9 +76,7 @@ class CallSession:
             "outcome": state.outcome if state else None,
             "ended_at_node": state.node if state else None,
             "nodes": list(state.path) if state else [],
-            "verified_account": state.data.get("account_number")
-            if state and state.data.get("verified") == "yes"
-            else None,
+            "verified_account": state.data.get("verified_account") if state else None,
             "reason": state.data.get("reason") if state else None,
             "use_cases": self.transcript.use_cases,
             "events": self.transcript.entries,

@@ -12,7 +12,7 @@ from ivr.flow.compiler import SourceIndex
 from ivr.flow.located import Reader, suggestion
 from ivr.flow.prompts import Catalog, placeholders
 
-BUILTIN_DATA = frozenset({"ani", "dnid", "call_id", "language", "verified"})
+BUILTIN_DATA = frozenset({"ani", "dnid", "call_id", "language", "verified", "verified_account"})
 
 
 class FlowChecker:

@@ -31,6 +31,7 @@ from ivr.flow.prompts import fill, placeholders
 from ivr.flow.state import ABANDONED, QUEUED, TRANSFERRED, CallStart, CallState
 
 Steps = tuple[CallState, list[act.Action]]
+_DIGITS = frozenset("0123456789")
 
 
 class Engine:
@@ -71,25 +72,24 @@ class Engine:
             return self._answer(node, state, event)
         if isinstance(node, model.Verify | model.Action) and isinstance(event, Result):
             return self._result(node, state, event)
-        raise EngineError(f"node {node.id!r} ({type(node).__name__.lower()}) cannot take {event!r}")
+        kind = type(node).__name__.lower()  # the event's keys may be a PIN: name its type only
+        raise EngineError(f"node {node.id!r} ({kind}) cannot take a {type(event).__name__} event")
 
     # -- input nodes -------------------------------------------------------------------
 
     def _answer(self, node: model.Input, state: CallState, event: Digits | Timeout) -> Steps:
         keys = event.digits if isinstance(event, Digits) else ""
+        if not keys:
+            return self._retry(node, state, node.timeout_prompt)
         if isinstance(node, model.Gather):
             if node.finish_key and keys.endswith(node.finish_key):
                 keys = keys[: -len(node.finish_key)]
-            if not keys:
-                return self._retry(node, state, node.timeout_prompt)
-            if not (keys.isdigit() and node.min_digits <= len(keys) <= node.max_digits):
+            if not (set(keys) <= _DIGITS and node.min_digits <= len(keys) <= node.max_digits):
                 return self._retry(node, state, node.invalid_prompt)
             if node.secure:
                 return self._go(state, node.next, [], secure={node.save_as: keys})
             state = _with_data(state, {node.save_as: keys})
             return self._go(state, node.next, [])
-        if not keys:
-            return self._retry(node, state, node.timeout_prompt)
         if isinstance(node, model.Language):
             language = node.choices.get(keys)
             if language is None:
@@ -144,7 +144,8 @@ class Engine:
             target = node.outcomes.get(event.outcome, node.on_error)
             return self._go(state, target, actions)
         if event.outcome == "success":
-            state = _with_data(state, {"verified": "yes"})
+            account = state.data.get(node.account, "")
+            state = _with_data(state, {"verified": "yes", "verified_account": account})
             return self._go(state, node.on_success, actions)
         if event.outcome == "locked":
             return self._go(state, node.on_locked, actions)
@@ -211,6 +212,7 @@ class Engine:
                 "account_number": state.data.get(node.account, ""),
                 "pin": secure.get(node.pin, ""),
                 "ani": state.data.get("ani", ""),
+                "call_id": state.data.get("call_id", ""),
                 "language": state.language,
             }
             actions.append(act.RunAction(node.id, model.VERIFY_ACTION, args, frozenset({"pin"})))

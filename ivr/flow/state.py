@@ -68,7 +68,7 @@ class CallState:
                 language=str(raw["language"]),
                 started_at=float(raw["started_at"]),
                 data={str(k): str(v) for k, v in raw.get("data", {}).items()},
-                language_known=bool(raw.get("language_known", False)),
+                language_known=_flag(raw.get("language_known", False)),
                 tries=int(raw.get("tries", 0)),
                 visits={str(k): int(v) for k, v in raw.get("visits", {}).items()},
                 attempts={str(k): int(v) for k, v in raw.get("attempts", {}).items()},
@@ -77,3 +77,9 @@ class CallState:
             )
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise IvrError(f"stored call state is not valid: {exc!r}") from exc
+
+
+def _flag(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    raise ValueError(f"expected true or false, got {value!r}")

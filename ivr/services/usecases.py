@@ -98,9 +98,9 @@ class UseCases:
         )
 
     def _verified(self, args: Mapping[str, str]) -> ports.Account:
-        if args.get("verified") != "yes":
+        if args.get("verified") != "yes" or not args.get("verified_account"):
             raise PermissionError("use case called for a caller who is not verified")
-        account = self.p.accounts.get(args.get("account_number", ""))
+        account = self.p.accounts.get(args["verified_account"])
         if account is None:
             raise LookupError("verified account has disappeared")
         return account
