@@ -15,6 +15,8 @@ $(STAMP): pyproject.toml
 
 run: $(STAMP)
 	$(BIN)/ivr validate callflows.yaml
+	$(BIN)/ivr db upgrade
+	$(BIN)/ivr seed --demo
 	$(BIN)/ivr call
 
 test: lint typecheck $(STAMP)

@@ -1,10 +1,14 @@
-"""The composition root: the one place that builds engines, stores and use cases."""
+"""The composition root: the one place that builds engines, stores and use cases.
+Nothing is built at import time; each piece is built on first use."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+
+from sqlalchemy import Engine as Database
+from sqlalchemy.orm import Session, sessionmaker
 
 from ivr.calls.session import CallSession
 from ivr.config import Settings
@@ -13,9 +17,12 @@ from ivr.flow.loader import load_flow
 from ivr.flow.model import Flow
 from ivr.flow.state import CallStart
 from ivr.services import ports
-from ivr.services.memory import MemoryWallet, SystemClock
+from ivr.services.clock import SystemClock
 from ivr.services.registry import HOTLINE_ACTIONS
-from ivr.services.usecases import Ports, UseCases
+from ivr.services.usecases import UseCases
+from ivr.store.db import connect
+from ivr.store.schema import require_current
+from ivr.store.unit_of_work import SqlUnitOfWork
 
 
 def load_hotline(path: Path) -> Flow:
@@ -39,16 +46,25 @@ class Hotline:
         return Engine(self.flow)
 
     @cached_property
-    def wallet(self) -> MemoryWallet:
-        return MemoryWallet.with_demo_accounts()
+    def database(self) -> Database:
+        return connect(self.settings.database_url)
+
+    @cached_property
+    def sessions(self) -> sessionmaker[Session]:
+        """Sessions on a database whose schema matches this code (else SchemaOutOfDate)."""
+        require_current(self.database)
+        return sessionmaker(self.database, expire_on_commit=False)
+
+    def unit_of_work(self) -> ports.UnitOfWork:
+        return SqlUnitOfWork(self.sessions)
 
     @cached_property
     def use_cases(self) -> UseCases:
-        wallet = self.wallet
-        return UseCases(Ports(wallet, wallet, wallet, self.clock))
+        self.sessions  # noqa: B018 - check the schema now, not in the middle of a call
+        return UseCases(self.unit_of_work, self.clock)
 
-    def session(self, call: CallStart) -> CallSession:
-        return CallSession(self.engine, self.use_cases, call)
+    def session(self, call: CallStart, channel: str) -> CallSession:
+        return CallSession(self.engine, self.use_cases, call, channel, self.clock)
 
 
 def bootstrap(settings: Settings | None = None, clock: ports.Clock | None = None) -> Hotline:

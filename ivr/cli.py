@@ -13,13 +13,18 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from ivr import __version__
 from ivr.bootstrap import bootstrap, load_hotline
 from ivr.channels import console
 from ivr.config import Settings
-from ivr.errors import FlowErrors
+from ivr.errors import FlowErrors, IvrError
 from ivr.flow import diagram
 from ivr.flow.state import CallStart
+from ivr.store import schema
+from ivr.store.db import connect, redact
+from ivr.store.seed import seed_demo
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -33,6 +38,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         code: int = args.run(args, settings)
     except FlowErrors as exc:
         _print_problems(exc)
+        return 1
+    except IvrError as exc:
+        print(f"ivr {args.command}: {exc}", file=sys.stderr)
+        return 1
+    except SQLAlchemyError as exc:
+        where = redact(settings.database_url)
+        reason = getattr(exc, "orig", None) or exc
+        print(f"ivr {args.command}: database {where}: {reason}", file=sys.stderr)
         return 1
     return code
 
@@ -51,6 +64,15 @@ def _parser() -> argparse.ArgumentParser:
     graph.add_argument("flow", nargs="?", help=default_flow)
     graph.add_argument("--format", choices=("mermaid", "dot"), default="mermaid")
     graph.set_defaults(run=_graph)
+
+    db = commands.add_parser("db", help="the database schema (IVR_DATABASE_URL)")
+    db.add_argument("action", choices=("upgrade", "status"))
+    db.set_defaults(run=_db)
+
+    seed = commands.add_parser("seed", help="load the demo wallet accounts")
+    seed.add_argument("--demo", action="store_true", required=True, help="the demo accounts")
+    seed.add_argument("--reset", action="store_true", help="put them back as documented")
+    seed.set_defaults(run=_seed)
 
     call = commands.add_parser("call", help="call the hotline from this terminal")
     call.add_argument("--flow", help=default_flow)
@@ -84,6 +106,29 @@ def _graph(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _db(args: argparse.Namespace, settings: Settings) -> int:
+    database = connect(settings.database_url)
+    where = redact(settings.database_url)
+    if args.action == "upgrade":
+        before, after = schema.upgrade(database)
+        said = "already at" if before == after else f"upgraded from {before or 'empty'} to"
+        print(f"{where}: {said} schema {after}")
+        return 0
+    current, head = schema.current_revision(database), schema.head_revision()
+    print(f"{where}: schema {current or 'empty'}; this code needs {head}")
+    return 0 if current == head else 1
+
+
+def _seed(args: argparse.Namespace, settings: Settings) -> int:
+    hotline = bootstrap(settings)
+    report = seed_demo(hotline.sessions, reset=args.reset)
+    print(
+        f"demo accounts: {report.created} created, {report.reset} reset, "
+        f"{report.unchanged} already there"
+    )
+    return 0
+
+
 def _print_problems(exc: FlowErrors) -> None:
     for problem in exc.problems:
         print(problem, file=sys.stderr)
@@ -109,7 +154,7 @@ def _call(args: argparse.Namespace, settings: Settings) -> int:
         choices = ", ".join(hotline.flow.languages)
         print(f"ivr call: --lang must be one of {choices}", file=sys.stderr)
         return 2
-    session = hotline.session(call)
+    session = hotline.session(call, "console")
     if events is None:
         console.run_interactive(session, _read_keys, print)
     else:

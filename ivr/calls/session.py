@@ -8,6 +8,7 @@ only what the phone line must do: ``Play``, ``Gather``, ``SetData`` and the endi
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from ivr.calls.transcript import Transcript
@@ -15,17 +16,33 @@ from ivr.flow import actions as act
 from ivr.flow.engine import Engine
 from ivr.flow.events import Event
 from ivr.flow.state import CallStart, CallState
+from ivr.services import ports
+from ivr.services.clock import SystemClock
 from ivr.services.usecases import UseCases
 
 
 class CallSession:
-    def __init__(self, engine: Engine, use_cases: UseCases, call: CallStart) -> None:
+    """One call. When it ends (in the flow or by hanging up) its record is written once."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        use_cases: UseCases,
+        call: CallStart,
+        channel: str = "console",
+        clock: ports.Clock | None = None,
+    ) -> None:
         self.engine = engine
         self.use_cases = use_cases
         self.call = call
+        self.channel = channel
+        self.clock = clock or SystemClock()
+        self._began = self.clock.now()
         self.transcript = Transcript(call.call_id, call.ani)
         self.state: CallState | None = None
         self.waiting: act.Gather | None = None
+        self.queue: str | None = None
+        self.record: ports.CallRecord | None = None
 
     @property
     def ended(self) -> bool:
@@ -64,7 +81,31 @@ class CallSession:
             self.state, actions = self.engine.step(self.state, result)
         last = out[-1] if out else None
         self.waiting = last if isinstance(last, act.Gather) else None
+        if isinstance(last, act.Enqueue):
+            self.queue = last.queue
+        if self.ended and self.record is None:
+            self._keep_record()
         return out
+
+    def _keep_record(self) -> None:
+        state = self.state
+        assert state is not None and state.outcome is not None
+        started = datetime.fromtimestamp(self.call.started_at, UTC)
+        self.record = ports.CallRecord(
+            call_id=self.call.call_id,
+            channel=self.channel,
+            caller_id=self.call.ani,
+            language=state.language,
+            reason=state.data.get("reason"),
+            account_number=state.data.get("verified_account") or None,
+            path=state.path,
+            last_node=state.node,
+            outcome=state.outcome,
+            queue=self.queue,
+            started_at=started,
+            ended_at=started + (self.clock.now() - self._began),
+        )
+        self.use_cases.record_call(self.record)
 
     def summary(self) -> dict[str, Any]:
         """The transcript and outcome, as JSON-ready data."""

@@ -1,12 +1,18 @@
-"""The ports the use cases reach the world through. Small abstract classes: the demo
-in-memory store implements them today, SQLAlchemy repositories and a real wallet backend
-can implement them too. Tests fake them by subclassing."""
+"""The ports the use cases reach the world through: small abstract classes. SQLAlchemy
+repositories implement them (``ivr.store``); a real wallet backend could implement
+``Accounts`` instead. Tests fake them by subclassing.
+
+A ``UnitOfWork`` is one transaction: a use case changes what it must, writes its audit
+row, and commits; anything not committed is rolled back when the ``with`` block ends.
+"""
 
 from __future__ import annotations
 
 import abc
 from dataclasses import dataclass
 from datetime import datetime
+from types import TracebackType
+from typing import Any
 
 ACTIVE, FROZEN, CLOSED = "active", "frozen", "closed"
 
@@ -31,6 +37,24 @@ class FailedPayment:
     reason: str  # one of registry.FAILURE_REASONS
 
 
+@dataclass(frozen=True)
+class CallRecord:
+    """What a call leaves behind: who, why, the path through the flow, how it ended."""
+
+    call_id: str
+    channel: str
+    caller_id: str
+    language: str
+    reason: str | None
+    account_number: str | None  # verified accounts only
+    path: tuple[str, ...]
+    last_node: str
+    outcome: str
+    queue: str | None
+    started_at: datetime
+    ended_at: datetime
+
+
 class Clock(abc.ABC):
     @abc.abstractmethod
     def now(self) -> datetime:
@@ -45,7 +69,7 @@ class Accounts(abc.ABC):
 
     @abc.abstractmethod
     def pin_matches(self, number: str, pin: str) -> bool:
-        """Compare a PIN in constant time against the stored hash."""
+        """Compare a PIN with the stored hash, in constant time."""
 
     @abc.abstractmethod
     def latest_failed_payment(self, number: str) -> FailedPayment | None: ...
@@ -55,32 +79,82 @@ class Accounts(abc.ABC):
 
 
 class VerificationLog(abc.ABC):
-    """Failed identity checks, for lockout across calls."""
+    """Identity checks, for lockout and throttling across calls. Never holds a PIN."""
 
     @abc.abstractmethod
-    def record_failure(self, number: str, ani: str, at: datetime) -> None: ...
+    def record(self, number: str, ani: str, call_id: str, at: datetime, ok: bool) -> None: ...
 
     @abc.abstractmethod
     def failures_since(self, number: str, since: datetime) -> list[datetime]: ...
+
+    @abc.abstractmethod
+    def accounts_failed_from(self, ani: str, since: datetime) -> set[str]:
+        """Account numbers that failed a check from this caller number since then."""
 
 
 class Requests(abc.ABC):
     """What the hotline records for the wallet: resets, closures, incidents, SMS."""
 
     @abc.abstractmethod
-    def reset_code(self, number: str, code_hash: str, expires: datetime) -> None: ...
+    def reset_code(self, number: str, code_hash: str, at: datetime, expires: datetime) -> None: ...
 
     @abc.abstractmethod
-    def send_sms(self, to: str, text: str) -> None: ...
+    def send_sms(self, to: str, body: str, at: datetime) -> None:
+        """Queue an SMS in the outbox (a channel sends it)."""
 
     @abc.abstractmethod
-    def closure_confirmed(self, number: str, call_id: str) -> int:
-        """Record one confirmation for this call; return how many this call has given."""
+    def closure_confirmations(self, number: str, call_id: str) -> int: ...
 
     @abc.abstractmethod
-    def close(self, number: str, call_id: str) -> str:
-        """Close the account; return the closure reference."""
+    def confirm_closure(self, number: str, call_id: str, at: datetime) -> int:
+        """Record one confirmation in this call; return how many the call has given."""
 
     @abc.abstractmethod
-    def open_incident(self, number: str, kind: str, call_id: str) -> str:
+    def close(self, number: str, call_id: str, at: datetime) -> str:
+        """Mark the account closed; return the closure reference."""
+
+    @abc.abstractmethod
+    def open_incident(self, number: str, kind: str, call_id: str, at: datetime) -> str:
         """Open a security incident; return its reference."""
+
+
+class AuditLog(abc.ABC):
+    @abc.abstractmethod
+    def record(
+        self,
+        at: datetime,
+        call_id: str,
+        account_number: str | None,
+        action: str,
+        detail: dict[str, Any],
+    ) -> None: ...
+
+
+class CallRecords(abc.ABC):
+    @abc.abstractmethod
+    def save(self, record: CallRecord) -> None: ...
+
+
+class UnitOfWork(abc.ABC):
+    accounts: Accounts
+    verifications: VerificationLog
+    requests: Requests
+    audit: AuditLog
+    calls: CallRecords
+
+    def __enter__(self) -> UnitOfWork:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self.rollback()
+
+    @abc.abstractmethod
+    def commit(self) -> None: ...
+
+    @abc.abstractmethod
+    def rollback(self) -> None: ...

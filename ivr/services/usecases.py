@@ -1,8 +1,9 @@
 """The use cases behind ``verify`` and ``action`` nodes.
 
-``UseCases.run`` takes the engine's ``RunAction`` and returns its ``Result``. A use case
-that fails (a bug, a backend that went away) gives the ``error`` outcome, which every
-flow routes somewhere safe: a caller never hears a crash.
+``UseCases.run`` takes the engine's ``RunAction`` and returns its ``Result``. Each use
+case is one unit of work: its change and its audit row commit together or not at all.
+A use case that fails (a bug, a database that went away) gives the ``error`` outcome,
+which every flow routes somewhere safe: a caller never hears a crash.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ import hashlib
 import logging
 import secrets
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from ivr.flow.actions import RunAction
@@ -24,6 +24,8 @@ logger = logging.getLogger(__name__)
 LOCK_AFTER_FAILURES = 5
 LOCK_WINDOW = timedelta(minutes=15)
 LOCK_DURATION = timedelta(minutes=30)
+THROTTLE_ACCOUNTS = 3  # distinct accounts failed from one caller number...
+THROTTLE_WINDOW = timedelta(hours=1)  # ...within this long: that number is refused
 RESET_CODE_TTL = timedelta(minutes=15)
 
 _SMS = {
@@ -32,21 +34,13 @@ _SMS = {
     "zh": "您的钱包密码重置验证码是{code},15分钟内有效。我们绝不会向您索要此验证码。",
 }
 
-
-@dataclass(frozen=True)
-class Ports:
-    accounts: ports.Accounts
-    verifications: ports.VerificationLog
-    requests: ports.Requests
-    clock: ports.Clock
-
-
-Handler = Callable[[Mapping[str, str]], Result]
+Handler = Callable[[ports.UnitOfWork, Mapping[str, str], datetime], Result]
 
 
 class UseCases:
-    def __init__(self, p: Ports) -> None:
-        self.p = p
+    def __init__(self, unit_of_work: Callable[[], ports.UnitOfWork], clock: ports.Clock) -> None:
+        self.unit_of_work = unit_of_work
+        self.clock = clock
         self._handlers: dict[str, Handler] = {
             VERIFY_ACTION: self.verify_identity,
             "lookup_failed_payment": self.lookup_failed_payment,
@@ -67,29 +61,59 @@ class UseCases:
             logger.error("no use case named %r (node %s)", action.name, action.node)
             return Result(ERROR_OUTCOME)
         try:
-            return handler(action.args)
+            with self.unit_of_work() as uow:
+                return handler(uow, action.args, self.clock.now())
         except Exception:  # the caller must reach a safe route whatever broke
             logger.exception("use case %s failed at node %s", action.name, action.node)
             return Result(ERROR_OUTCOME)
 
+    def record_call(self, record: ports.CallRecord) -> bool:
+        """Keep a call's record; False (and logged) if it could not be written."""
+        try:
+            with self.unit_of_work() as uow:
+                uow.calls.save(record)
+                uow.commit()
+        except Exception:
+            logger.exception("could not record call %s", record.call_id)
+            return False
+        return True
+
     # -- identity ----------------------------------------------------------------------
 
-    def verify_identity(self, args: Mapping[str, str]) -> Result:
-        number, now = args.get("account_number", ""), self.p.clock.now()
-        if number and self._locked(number, now):
+    def verify_identity(
+        self, uow: ports.UnitOfWork, args: Mapping[str, str], now: datetime
+    ) -> Result:
+        number, ani, call_id = (
+            args.get("account_number", ""),
+            args.get("ani", ""),
+            args.get("call_id", ""),
+        )
+        if ani and self._throttled(uow, ani, number, now):
+            uow.audit.record(now, call_id, None, "verification_throttled", {"ani": ani})
+            uow.commit()
             return Result("locked")
-        account = self.p.accounts.get(number) if number else None
-        if account is not None and self.p.accounts.pin_matches(number, args.get("pin", "")):
-            return Result("success", {"account_number": number, "holder_name": account.holder_name})
-        self.p.verifications.record_failure(number, args.get("ani", ""), now)
-        if account is not None and self._locked(number, now):
-            self.p.requests.open_incident(number, "verification_lockout", args.get("call_id", ""))
+        if number and self._locked(uow, number, now):
             return Result("locked")
+        account = uow.accounts.get(number) if number else None
+        ok = account is not None and uow.accounts.pin_matches(number, args.get("pin", ""))
+        uow.verifications.record(number, ani, call_id, now, ok)
+        if ok and account is not None:
+            uow.commit()
+            data = {"account_number": number, "holder_name": account.holder_name}
+            return Result("success", data)
+        if account is not None and self._locked(uow, number, now):
+            incident = uow.requests.open_incident(number, "verification_lockout", call_id, now)
+            uow.audit.record(now, call_id, number, "verification_locked", {"incident": incident})
+            uow.commit()
+            return Result("locked")
+        uow.commit()
         return Result("failure")
 
-    def _locked(self, number: str, now: datetime) -> bool:
-        since = now - LOCK_WINDOW - LOCK_DURATION
-        failures = sorted(self.p.verifications.failures_since(number, since))
+    @staticmethod
+    def _locked(uow: ports.UnitOfWork, number: str, now: datetime) -> bool:
+        failures = sorted(
+            uow.verifications.failures_since(number, now - LOCK_WINDOW - LOCK_DURATION)
+        )
         n = LOCK_AFTER_FAILURES
         return any(
             failures[i + n - 1] - failures[i] <= LOCK_WINDOW
@@ -97,19 +121,27 @@ class UseCases:
             for i in range(len(failures) - n + 1)
         )
 
-    def _verified(self, args: Mapping[str, str]) -> ports.Account:
+    @staticmethod
+    def _throttled(uow: ports.UnitOfWork, ani: str, number: str, now: datetime) -> bool:
+        tried = uow.verifications.accounts_failed_from(ani, now - THROTTLE_WINDOW)
+        return len(tried - {number}) >= THROTTLE_ACCOUNTS
+
+    @staticmethod
+    def _verified(uow: ports.UnitOfWork, args: Mapping[str, str]) -> ports.Account:
         if args.get("verified") != "yes" or not args.get("verified_account"):
             raise PermissionError("use case called for a caller who is not verified")
-        account = self.p.accounts.get(args["verified_account"])
+        account = uow.accounts.get(args["verified_account"])
         if account is None:
             raise LookupError("verified account has disappeared")
         return account
 
     # -- wallet ------------------------------------------------------------------------
 
-    def lookup_failed_payment(self, args: Mapping[str, str]) -> Result:
-        account = self._verified(args)
-        payment = self.p.accounts.latest_failed_payment(account.number)
+    def lookup_failed_payment(
+        self, uow: ports.UnitOfWork, args: Mapping[str, str], now: datetime
+    ) -> Result:
+        account = self._verified(uow, args)
+        payment = uow.accounts.latest_failed_payment(account.number)
         if payment is None:
             return Result("none")
         lang = args.get("language", "en")
@@ -123,19 +155,26 @@ class UseCases:
             },
         )
 
-    def send_reset_code(self, args: Mapping[str, str]) -> Result:
-        account = self._verified(args)
+    def send_reset_code(
+        self, uow: ports.UnitOfWork, args: Mapping[str, str], now: datetime
+    ) -> Result:
+        account = self._verified(uow, args)
         if not account.phone:
             return Result("no_phone")
         code = f"{secrets.randbelow(10**6):06d}"
         digest = hashlib.sha256(f"{account.number}:{code}".encode()).hexdigest()
-        self.p.requests.reset_code(account.number, digest, self.p.clock.now() + RESET_CODE_TTL)
+        uow.requests.reset_code(account.number, digest, now, now + RESET_CODE_TTL)
         template = _SMS.get(account.language, _SMS["en"])
-        self.p.requests.send_sms(account.phone, template.format(code=code))
+        uow.requests.send_sms(account.phone, template.format(code=code), now)
+        detail = {"to_last4": account.phone[-4:]}
+        uow.audit.record(now, args.get("call_id", ""), account.number, "reset_code_sent", detail)
+        uow.commit()
         return Result("sent", {"phone_last4": account.phone[-4:]})
 
-    def check_closure(self, args: Mapping[str, str]) -> Result:
-        account = self._verified(args)
+    def check_closure(
+        self, uow: ports.UnitOfWork, args: Mapping[str, str], now: datetime
+    ) -> Result:
+        account = self._verified(uow, args)
         if account.status == ports.CLOSED:
             return Result("already_closed")
         if account.balance_minor != 0:
@@ -144,25 +183,43 @@ class UseCases:
             return Result("balance_not_zero", {"balance": balance})
         return Result("allowed")
 
-    def record_closure_confirmation(self, args: Mapping[str, str]) -> Result:
-        account = self._verified(args)
-        self.p.requests.closure_confirmed(account.number, args.get("call_id", ""))
+    def record_closure_confirmation(
+        self, uow: ports.UnitOfWork, args: Mapping[str, str], now: datetime
+    ) -> Result:
+        account = self._verified(uow, args)
+        call_id = args.get("call_id", "")
+        count = uow.requests.confirm_closure(account.number, call_id, now)
+        uow.audit.record(now, call_id, account.number, "closure_confirmed", {"count": count})
+        uow.commit()
         return Result("recorded")
 
-    def close_account(self, args: Mapping[str, str]) -> Result:
-        account = self._verified(args)
+    def close_account(
+        self, uow: ports.UnitOfWork, args: Mapping[str, str], now: datetime
+    ) -> Result:
+        """The second, final confirmation: refused unless the first was recorded."""
+        account = self._verified(uow, args)
         if account.balance_minor != 0:
             return Result("balance_not_zero")
         call_id = args.get("call_id", "")
-        if self.p.requests.closure_confirmed(account.number, call_id) < 2:
-            raise PermissionError("closure needs two confirmations in the same call")
-        return Result("closed", {"reference": self.p.requests.close(account.number, call_id)})
+        if uow.requests.closure_confirmations(account.number, call_id) < 1:
+            raise PermissionError("closure needs the first confirmation in the same call")
+        uow.requests.confirm_closure(account.number, call_id, now)
+        reference = uow.requests.close(account.number, call_id, now)
+        uow.accounts.set_status(account.number, ports.CLOSED)
+        uow.audit.record(now, call_id, account.number, "account_closed", {"reference": reference})
+        uow.commit()
+        return Result("closed", {"reference": reference})
 
-    def freeze_account(self, args: Mapping[str, str]) -> Result:
-        account = self._verified(args)
+    def freeze_account(
+        self, uow: ports.UnitOfWork, args: Mapping[str, str], now: datetime
+    ) -> Result:
+        account = self._verified(uow, args)
+        call_id = args.get("call_id", "")
         was_frozen = account.status == ports.FROZEN
         if not was_frozen:
-            self.p.accounts.set_status(account.number, ports.FROZEN)
-        call_id = args.get("call_id", "")
-        incident = self.p.requests.open_incident(account.number, "fraud_report", call_id)
+            uow.accounts.set_status(account.number, ports.FROZEN)
+        incident = uow.requests.open_incident(account.number, "fraud_report", call_id, now)
+        detail = {"incident": incident, "was_frozen": was_frozen}
+        uow.audit.record(now, call_id, account.number, "account_frozen", detail)
+        uow.commit()
         return Result("already_frozen" if was_frozen else "frozen", {"incident": incident})

@@ -1,0 +1,214 @@
+"""SQLAlchemy implementations of the service ports, each bound to one session."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from ivr.services import pins, ports
+from ivr.store import models as m
+
+
+def _utc(value: datetime) -> datetime:
+    """SQLite hands back naive datetimes: they were stored as UTC."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+class SqlAccounts(ports.Accounts):
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, number: str) -> ports.Account | None:
+        row = self.session.get(m.AccountRow, number)
+        if row is None:
+            return None
+        return ports.Account(
+            row.number,
+            row.holder_name,
+            row.phone,
+            row.language,
+            row.status,
+            row.balance_minor,
+            row.currency,
+        )
+
+    def pin_matches(self, number: str, pin: str) -> bool:
+        stored = self.session.scalar(
+            select(m.AccountRow.pin_hash).where(m.AccountRow.number == number)
+        )
+        return stored is not None and pins.pin_matches(pin, stored)
+
+    def latest_failed_payment(self, number: str) -> ports.FailedPayment | None:
+        row = self.session.scalars(
+            select(m.TransactionRow)
+            .where(m.TransactionRow.account_number == number, m.TransactionRow.status == "failed")
+            .order_by(m.TransactionRow.at.desc(), m.TransactionRow.id.desc())
+            .limit(1)
+        ).first()
+        if row is None or row.failure_reason is None:
+            return None
+        return ports.FailedPayment(
+            row.amount_minor, row.currency, row.merchant, _utc(row.at), row.failure_reason
+        )
+
+    def set_status(self, number: str, status: str) -> None:
+        self.session.execute(
+            update(m.AccountRow).where(m.AccountRow.number == number).values(status=status)
+        )
+
+
+class SqlVerificationLog(ports.VerificationLog):
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def record(self, number: str, ani: str, call_id: str, at: datetime, ok: bool) -> None:
+        self.session.add(
+            m.VerificationAttemptRow(
+                account_number=number, ani=ani, call_id=call_id, at=at, succeeded=ok
+            )
+        )
+        self.session.flush()
+
+    def failures_since(self, number: str, since: datetime) -> list[datetime]:
+        rows = self.session.scalars(
+            select(m.VerificationAttemptRow.at).where(
+                m.VerificationAttemptRow.account_number == number,
+                m.VerificationAttemptRow.succeeded.is_(False),
+                m.VerificationAttemptRow.at >= since,
+            )
+        )
+        return [_utc(at) for at in rows]
+
+    def accounts_failed_from(self, ani: str, since: datetime) -> set[str]:
+        rows = self.session.scalars(
+            select(m.VerificationAttemptRow.account_number)
+            .distinct()
+            .where(
+                m.VerificationAttemptRow.ani == ani,
+                m.VerificationAttemptRow.succeeded.is_(False),
+                m.VerificationAttemptRow.at >= since,
+            )
+        )
+        return set(rows)
+
+
+class SqlRequests(ports.Requests):
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def reset_code(self, number: str, code_hash: str, at: datetime, expires: datetime) -> None:
+        self.session.add(
+            m.PasswordResetRow(
+                account_number=number, code_hash=code_hash, created_at=at, expires_at=expires
+            )
+        )
+
+    def send_sms(self, to: str, body: str, at: datetime) -> None:
+        self.session.add(m.SmsOutboxRow(to=to, body=body, created_at=at, status="queued"))
+
+    def _closure(self, number: str, call_id: str) -> m.ClosureRequestRow | None:
+        return self.session.scalars(
+            select(m.ClosureRequestRow).where(
+                m.ClosureRequestRow.account_number == number,
+                m.ClosureRequestRow.call_id == call_id,
+            )
+        ).first()
+
+    def closure_confirmations(self, number: str, call_id: str) -> int:
+        row = self._closure(number, call_id)
+        return 0 if row is None else row.confirmations
+
+    def confirm_closure(self, number: str, call_id: str, at: datetime) -> int:
+        row = self._closure(number, call_id)
+        if row is None:
+            row = m.ClosureRequestRow(
+                account_number=number, call_id=call_id, confirmations=0, created_at=at
+            )
+            self.session.add(row)
+        row.confirmations += 1
+        self.session.flush()
+        return row.confirmations
+
+    def close(self, number: str, call_id: str, at: datetime) -> str:
+        row = self._closure(number, call_id)
+        if row is None:
+            raise LookupError("no closure request for this call")
+        row.reference = _reference("CL", 8)
+        row.closed_at = at
+        self.session.flush()
+        return row.reference
+
+    def open_incident(self, number: str, kind: str, call_id: str, at: datetime) -> str:
+        reference = _reference("", 8)
+        self.session.add(
+            m.SecurityIncidentRow(
+                reference=reference,
+                account_number=number,
+                kind=kind,
+                call_id=call_id,
+                opened_at=at,
+                status="open",
+            )
+        )
+        self.session.flush()
+        return reference
+
+
+def _reference(prefix: str, digits: int) -> str:
+    """A reference a caller can type on a keypad: random digits (prefix kept for staff)."""
+    number = f"{secrets.randbelow(10**digits):0{digits}d}"
+    return f"{prefix}{number}" if prefix else number
+
+
+class SqlAuditLog(ports.AuditLog):
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def record(
+        self,
+        at: datetime,
+        call_id: str,
+        account_number: str | None,
+        action: str,
+        detail: dict[str, Any],
+    ) -> None:
+        self.session.add(
+            m.AuditRow(
+                at=at,
+                actor="ivr",
+                call_id=call_id,
+                account_number=account_number,
+                action=action,
+                detail=detail,
+            )
+        )
+
+
+class SqlCallRecords(ports.CallRecords):
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def save(self, record: ports.CallRecord) -> None:
+        self.session.add(
+            m.CallRecordRow(
+                call_id=record.call_id,
+                channel=record.channel,
+                caller_id=record.caller_id,
+                language=record.language,
+                reason=record.reason,
+                account_number=record.account_number,
+                path=list(record.path),
+                last_node=record.last_node,
+                outcome=record.outcome,
+                queue=record.queue,
+                started_at=record.started_at,
+                ended_at=record.ended_at,
+            )
+        )
+
+    def count(self) -> int:
+        return self.session.scalar(select(func.count()).select_from(m.CallRecordRow)) or 0
