@@ -137,13 +137,13 @@ class SqlRequests(ports.Requests):
         row = self._closure(number, call_id)
         if row is None:
             raise LookupError("no closure request for this call")
-        row.reference = _reference("CL", 8)
+        row.reference = _reference(8)
         row.closed_at = at
         self.session.flush()
         return row.reference
 
     def open_incident(self, number: str, kind: str, call_id: str, at: datetime) -> str:
-        reference = _reference("", 8)
+        reference = _reference(8)
         self.session.add(
             m.SecurityIncidentRow(
                 reference=reference,
@@ -158,10 +158,10 @@ class SqlRequests(ports.Requests):
         return reference
 
 
-def _reference(prefix: str, digits: int) -> str:
-    """A reference a caller can type on a keypad: random digits (prefix kept for staff)."""
-    number = f"{secrets.randbelow(10**digits):0{digits}d}"
-    return f"{prefix}{number}" if prefix else number
+def _reference(digits: int) -> str:
+    """A reference a caller can read back or type on a keypad: random digits (a unique
+    constraint stands behind it)."""
+    return f"{secrets.randbelow(10**digits):0{digits}d}"
 
 
 class SqlAuditLog(ports.AuditLog):
