@@ -1,19 +1,21 @@
-"""Shared fixtures: the real hotline flow, its engine, a fixed clock, a fake wallet, and a
-``hotline`` that dials calls into ``CallSession``s."""
+"""Shared fixtures: the real hotline flow, its engine, a fixed clock, a fake store with the
+demo accounts, use cases on units of work over it, and a ``hotline`` that dials calls into
+``CallSession``s."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from fakes import Dialer, FakeWallet, FixedClock
+from fakes import Dialer, FakeStore, FakeUnitOfWork, FixedClock
 
 from ivr.bootstrap import load_hotline
 from ivr.flow.engine import Engine
 from ivr.flow.model import Flow
-from ivr.services.usecases import Ports, UseCases
+from ivr.services.usecases import UseCases
 
 ROOT = Path(__file__).resolve().parent.parent
 FLOW_PATH = ROOT / "callflows.yaml"
@@ -40,13 +42,20 @@ def clock() -> FixedClock:
 
 
 @pytest.fixture
-def wallet() -> FakeWallet:
-    return FakeWallet.with_demo_accounts()
+def store() -> FakeStore:
+    """The committed data: the demo accounts, and whatever the use cases commit."""
+    return FakeStore.with_demo_accounts()
 
 
 @pytest.fixture
-def use_cases(wallet: FakeWallet, clock: FixedClock) -> UseCases:
-    return UseCases(Ports(wallet, wallet, wallet, clock))
+def unit_of_work(store: FakeStore) -> Callable[[], FakeUnitOfWork]:
+    """The factory the use cases open one unit of work with, per use case."""
+    return store.unit_of_work
+
+
+@pytest.fixture
+def use_cases(unit_of_work: Callable[[], FakeUnitOfWork], clock: FixedClock) -> UseCases:
+    return UseCases(unit_of_work, clock)
 
 
 @pytest.fixture

@@ -1,15 +1,28 @@
-"""Hand-written fakes of the ports in ``ivr.services.ports``.
+"""Hand-written fakes of the ports in ``ivr.services.ports`` (no mocks).
 
-``FakeWallet`` keeps PINs in plain text (no PBKDF2), so thousands of property-test calls
-stay fast; everything else behaves like the demo ``MemoryWallet``.
+``FakeStore`` holds the data a database would: accounts (PINs in plain text, so thousands
+of property-test calls stay fast), failed payments, verification attempts, reset codes,
+the SMS outbox, closure requests, incidents, audit rows and call records.
+
+``FakeUnitOfWork`` is one transaction over it, like ``ivr.store.SqlUnitOfWork``: its
+repositories read and write a private copy of the store's tables, so a unit of work sees
+its own writes; ``commit()`` puts the copy in the store, ``rollback()`` throws it away.
+The store keeps, per commit, the names of the writes it carried (``store.committed``)
+and those rolled back (``store.discarded``), so a test can tell what committed together.
+
+``store.fail("audit.record")`` makes that operation raise ``BackendDown`` (a
+``ConnectionError``) from then on, to break a use case half-way; ``BrokenUnitOfWork``
+fails at every operation.
 """
 
 from __future__ import annotations
 
+import copy
 import itertools
-from collections import defaultdict
-from dataclasses import replace
+from collections.abc import Iterator
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from ivr.calls.session import CallSession
 from ivr.channels.console import parse_keys
@@ -35,25 +48,130 @@ class FixedClock(ports.Clock):
         self.current += timedelta(**delta)
 
 
-class FakeWallet(ports.Accounts, ports.VerificationLog, ports.Requests):
-    """Accounts, failed payments and every request, in plain dictionaries and lists."""
+class BackendDown(ConnectionError):
+    """What a store or wallet backend that went away raises."""
+
+
+# -- rows ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One identity check (``VerificationLog.record``): there is no PIN to keep."""
+
+    account_number: str
+    ani: str
+    call_id: str
+    at: datetime
+    ok: bool
+
+
+@dataclass(frozen=True)
+class ResetCode:
+    account_number: str
+    code_hash: str
+    at: datetime
+    expires: datetime
+
+
+@dataclass(frozen=True)
+class Sms:
+    to: str
+    body: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Closure:
+    """A closure request: the confirmations one call gave, and its closing."""
+
+    account_number: str
+    call_id: str
+    confirmations: int
+    created_at: datetime
+    reference: str | None = None
+    closed_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Incident:
+    reference: str
+    account_number: str
+    kind: str
+    call_id: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    at: datetime
+    call_id: str
+    account_number: str | None
+    action: str
+    detail: dict[str, Any]
+
+
+# -- the store -------------------------------------------------------------------------------
+
+
+@dataclass
+class Tables:
+    """The data. Rows are immutable, so a copy of the containers is a full copy."""
+
+    accounts: dict[str, ports.Account] = field(default_factory=dict)
+    pins: dict[str, str] = field(default_factory=dict)  # plain text: fakes only
+    payments: dict[str, ports.FailedPayment] = field(default_factory=dict)
+    attempts: list[Attempt] = field(default_factory=list)
+    resets: list[ResetCode] = field(default_factory=list)
+    outbox: list[Sms] = field(default_factory=list)
+    closures: dict[tuple[str, str], Closure] = field(default_factory=dict)  # (number, call)
+    incidents: list[Incident] = field(default_factory=list)
+    audit: list[AuditRow] = field(default_factory=list)
+    calls: list[ports.CallRecord] = field(default_factory=list)
+
+    def snapshot(self) -> Tables:
+        return Tables(**{f.name: copy.copy(getattr(self, f.name)) for f in fields(Tables)})
+
+
+#: Every operation a unit of work offers, as ``store.fail`` names them.
+OPERATIONS = (
+    "accounts.get",
+    "accounts.pin_matches",
+    "accounts.latest_failed_payment",
+    "accounts.set_status",
+    "verifications.record",
+    "verifications.failures_since",
+    "verifications.accounts_failed_from",
+    "requests.reset_code",
+    "requests.send_sms",
+    "requests.closure_confirmations",
+    "requests.confirm_closure",
+    "requests.close",
+    "requests.open_incident",
+    "audit.record",
+    "calls.save",
+    "commit",
+)
+#: What the use cases need: all but the call records (and commit).
+WALLET_OPERATIONS = tuple(op for op in OPERATIONS if op not in ("calls.save", "commit"))
+
+
+class FakeStore(Tables):
+    """The committed data, and what happened to it."""
 
     def __init__(self) -> None:
-        self.accounts: dict[str, ports.Account] = {}
-        self.pins: dict[str, str] = {}
-        self.payments: dict[str, ports.FailedPayment] = {}
-        self.failures: list[tuple[str, str, datetime]] = []
-        self.reset_codes: dict[str, tuple[str, datetime]] = {}
-        self.outbox: list[tuple[str, str]] = []
-        self.confirmations: dict[tuple[str, str], int] = defaultdict(int)
-        self.closures: dict[str, tuple[str, str]] = {}  # number -> (reference, call_id)
-        self.incidents: list[tuple[str, str, str, str]] = []  # (ref, number, kind, call_id)
-        self._serial = itertools.count(1)
+        super().__init__()
+        self.commits = 0
+        self.committed: list[tuple[str, ...]] = []  # the writes of each commit, in order
+        self.discarded: list[tuple[str, ...]] = []  # the writes of each rollback
+        self.opened = 0  # units of work
+        self.failing: set[str] = set()
+        self._serial = itertools.count(1)  # like a database sequence: never rolled back
 
     @classmethod
-    def with_demo_accounts(cls) -> FakeWallet:
+    def with_demo_accounts(cls) -> FakeStore:
         """The accounts of ``ivr.services.demo``, with the same PINs and stories."""
-        wallet = cls()
+        store = cls()
         for demo in DEMO_ACCOUNTS:
             account = ports.Account(
                 demo.number, demo.holder_name, demo.phone, demo.language, demo.status,
@@ -63,8 +181,8 @@ class FakeWallet(ports.Accounts, ports.VerificationLog, ports.Requests):
             if demo.failed_payment:
                 amount, merchant, at, reason = demo.failed_payment
                 payment = ports.FailedPayment(amount, demo.currency, merchant, at, reason)
-            wallet.add(account, demo.pin, payment)
-        return wallet
+            store.add(account, demo.pin, payment)
+        return store
 
     def add(
         self, account: ports.Account, pin: str, payment: ports.FailedPayment | None = None
@@ -74,77 +192,226 @@ class FakeWallet(ports.Accounts, ports.VerificationLog, ports.Requests):
         if payment is not None:
             self.payments[account.number] = payment
 
-    # Accounts
+    def unit_of_work(self) -> FakeUnitOfWork:
+        return FakeUnitOfWork(self)
+
+    def fail(self, *operations: str) -> None:
+        """From now on these operations raise ``BackendDown``."""
+        unknown = set(operations) - set(OPERATIONS)
+        if unknown:
+            raise ValueError(f"no such operations: {sorted(unknown)}")
+        self.failing.update(operations)
+
+    def check(self, operation: str) -> None:
+        if operation in self.failing:
+            raise BackendDown(f"{operation}: store unreachable")
+
+    def reference(self, prefix: str = "") -> str:
+        return f"{prefix}{50_000_000 + next(self._serial):08d}"
+
+    def restore(self, tables: Tables) -> None:
+        for f in fields(Tables):
+            setattr(self, f.name, copy.copy(getattr(tables, f.name)))
+
+    def actions(self) -> list[str]:
+        """The audit log's actions, oldest first."""
+        return [row.action for row in self.audit]
+
+    def rows(self) -> Iterator[object]:
+        """Every row the hotline wrote (not the accounts, which hold the PINs)."""
+        yield from self.attempts
+        yield from self.resets
+        yield from self.outbox
+        yield from self.closures.values()
+        yield from self.incidents
+        yield from self.audit
+        yield from self.calls
+
+
+# -- the unit of work and its repositories ------------------------------------------------------
+
+
+class FakeUnitOfWork(ports.UnitOfWork):
+    """One transaction on a ``FakeStore``. Units of work run one after another, as the use
+    cases run them: committing over another unit's commit is a test mistake, and raises."""
+
+    def __init__(self, store: FakeStore) -> None:
+        self.store = store
+        store.opened += 1
+        self.commits = 0
+        self.rollbacks = 0
+        self.writes: list[str] = []
+        self._begin()
+        self.accounts = FakeAccounts(self)
+        self.verifications = FakeVerificationLog(self)
+        self.requests = FakeRequests(self)
+        self.audit = FakeAuditLog(self)
+        self.calls = FakeCallRecords(self)
+
+    def _begin(self) -> None:
+        self.data = self.store.snapshot()
+        self._base = self.store.commits
+
+    @property
+    def committed(self) -> bool:
+        return self.commits > 0
+
+    def check(self, operation: str) -> None:
+        self.store.check(operation)
+
+    def wrote(self, operation: str) -> None:
+        self.check(operation)
+        self.writes.append(operation)
+
+    def commit(self) -> None:
+        self.check("commit")
+        if self.store.commits != self._base:
+            raise AssertionError("another unit of work committed while this one was open")
+        self.store.restore(self.data)
+        self.store.commits += 1
+        self.store.committed.append(tuple(self.writes))
+        self.commits += 1
+        self.writes = []
+        self._begin()
+
+    def rollback(self) -> None:
+        self.rollbacks += 1
+        if self.writes:
+            self.store.discarded.append(tuple(self.writes))
+        self.writes = []
+        self._begin()
+
+
+class BrokenUnitOfWork(FakeUnitOfWork):
+    """A unit of work whose database went away: every operation raises ``BackendDown``."""
+
+    def check(self, operation: str) -> None:
+        raise BackendDown(f"{operation}: store unreachable")
+
+
+class _Repository:
+    def __init__(self, uow: FakeUnitOfWork) -> None:
+        self.uow = uow
+
+    @property
+    def data(self) -> Tables:
+        return self.uow.data
+
+
+class FakeAccounts(_Repository, ports.Accounts):
     def get(self, number: str) -> ports.Account | None:
-        return self.accounts.get(number)
+        self.uow.check("accounts.get")
+        return self.data.accounts.get(number)
 
     def pin_matches(self, number: str, pin: str) -> bool:
-        return number in self.pins and self.pins[number] == pin
+        self.uow.check("accounts.pin_matches")
+        return number in self.data.pins and self.data.pins[number] == pin
 
     def latest_failed_payment(self, number: str) -> ports.FailedPayment | None:
-        return self.payments.get(number)
+        self.uow.check("accounts.latest_failed_payment")
+        return self.data.payments.get(number)
 
     def set_status(self, number: str, status: str) -> None:
-        self.accounts[number] = replace(self.accounts[number], status=status)
+        self.uow.wrote("accounts.set_status")
+        if number in self.data.accounts:  # like an UPDATE that matches no row
+            self.data.accounts[number] = replace(self.data.accounts[number], status=status)
 
-    # VerificationLog
-    def record_failure(self, number: str, ani: str, at: datetime) -> None:
-        self.failures.append((number, ani, at))
+
+class FakeVerificationLog(_Repository, ports.VerificationLog):
+    def record(self, number: str, ani: str, call_id: str, at: datetime, ok: bool) -> None:
+        self.uow.wrote("verifications.record")
+        self.data.attempts.append(Attempt(number, ani, call_id, at, ok))
 
     def failures_since(self, number: str, since: datetime) -> list[datetime]:
-        return [at for n, _, at in self.failures if n == number and at >= since]
+        self.uow.check("verifications.failures_since")
+        mine = [a for a in self.data.attempts if a.account_number == number]
+        successes = [a.at for a in mine if a.ok]
+        after = max(successes) if successes else None
+        return [
+            a.at for a in mine
+            if not a.ok and a.at >= since and (after is None or a.at > after)
+        ]
 
-    # Requests
-    def reset_code(self, number: str, code_hash: str, expires: datetime) -> None:
-        self.reset_codes[number] = (code_hash, expires)
+    def accounts_failed_from(self, ani: str, since: datetime) -> set[str]:
+        self.uow.check("verifications.accounts_failed_from")
+        return {
+            a.account_number for a in self.data.attempts
+            if a.ani == ani and not a.ok and a.at >= since
+        }
 
-    def send_sms(self, to: str, text: str) -> None:
-        self.outbox.append((to, text))
 
-    def closure_confirmed(self, number: str, call_id: str) -> int:
-        self.confirmations[(number, call_id)] += 1
-        return self.confirmations[(number, call_id)]
+class FakeRequests(_Repository, ports.Requests):
+    def reset_code(self, number: str, code_hash: str, at: datetime, expires: datetime) -> None:
+        self.uow.wrote("requests.reset_code")
+        self.data.resets.append(ResetCode(number, code_hash, at, expires))
 
-    def close(self, number: str, call_id: str) -> str:
-        self.set_status(number, ports.CLOSED)
-        reference = f"{next(self._serial) + 70_000_000:08d}"
-        self.closures[number] = (reference, call_id)
+    def send_sms(self, to: str, body: str, at: datetime) -> None:
+        self.uow.wrote("requests.send_sms")
+        self.data.outbox.append(Sms(to, body, at))
+
+    def closure_confirmations(self, number: str, call_id: str) -> int:
+        self.uow.check("requests.closure_confirmations")
+        closure = self.data.closures.get((number, call_id))
+        return 0 if closure is None else closure.confirmations
+
+    def confirm_closure(self, number: str, call_id: str, at: datetime) -> int:
+        self.uow.wrote("requests.confirm_closure")
+        key = (number, call_id)
+        closure = self.data.closures.get(key) or Closure(number, call_id, 0, at)
+        self.data.closures[key] = replace(closure, confirmations=closure.confirmations + 1)
+        return self.data.closures[key].confirmations
+
+    def close(self, number: str, call_id: str, at: datetime) -> str:
+        self.uow.wrote("requests.close")
+        key = (number, call_id)
+        if key not in self.data.closures:
+            raise LookupError("no closure request for this call")
+        reference = self.uow.store.reference("CL")
+        self.data.closures[key] = replace(
+            self.data.closures[key], reference=reference, closed_at=at
+        )
         return reference
 
-    def open_incident(self, number: str, kind: str, call_id: str) -> str:
-        reference = f"{next(self._serial) + 50_000:06d}"
-        self.incidents.append((reference, number, kind, call_id))
+    def open_incident(self, number: str, kind: str, call_id: str, at: datetime) -> str:
+        self.uow.wrote("requests.open_incident")
+        reference = self.uow.store.reference()
+        self.data.incidents.append(Incident(reference, number, kind, call_id, at))
         return reference
 
 
-class BackendDown(ConnectionError):
-    """What a wallet backend that went away raises."""
+class FakeAuditLog(_Repository, ports.AuditLog):
+    def record(
+        self,
+        at: datetime,
+        call_id: str,
+        account_number: str | None,
+        action: str,
+        detail: dict[str, Any],
+    ) -> None:
+        self.uow.wrote("audit.record")
+        self.data.audit.append(AuditRow(at, call_id, account_number, action, dict(detail)))
 
 
-class BrokenWallet(FakeWallet):
-    """A wallet whose backend fails once a use case gets past finding the account."""
+class FakeCallRecords(_Repository, ports.CallRecords):
+    def save(self, record: ports.CallRecord) -> None:
+        self.uow.wrote("calls.save")
+        self.data.calls.append(record)
 
-    def pin_matches(self, number: str, pin: str) -> bool:
-        raise BackendDown("wallet core system unreachable")
 
-    def latest_failed_payment(self, number: str) -> ports.FailedPayment | None:
-        raise BackendDown("wallet core system unreachable")
-
-    def set_status(self, number: str, status: str) -> None:
-        raise BackendDown("wallet core system unreachable")
-
-    def send_sms(self, to: str, text: str) -> None:
-        raise BackendDown("SMS gateway unreachable")
+# -- a driver ----------------------------------------------------------------------------------
 
 
 class Dialer:
     """A test driver: dials calls into an engine with the given use cases; a call starts at
     the clock's time unless told otherwise."""
 
-    def __init__(self, engine: Engine, use_cases: UseCases, clock: ports.Clock) -> None:
+    def __init__(
+        self, engine: Engine, use_cases: UseCases, clock: ports.Clock, channel: str = "console"
+    ) -> None:
         self.engine = engine
         self.use_cases = use_cases
         self.clock = clock
+        self.channel = channel
         self._serial = itertools.count(1)
 
     def session(
@@ -163,7 +430,7 @@ class Dialer:
             language=language,
             started_at=started,
         )
-        return CallSession(self.engine, self.use_cases, call)
+        return CallSession(self.engine, self.use_cases, call, self.channel, self.clock)
 
     def call(
         self,

@@ -85,7 +85,8 @@ class VerificationLog(abc.ABC):
     def record(self, number: str, ani: str, call_id: str, at: datetime, ok: bool) -> None: ...
 
     @abc.abstractmethod
-    def failures_since(self, number: str, since: datetime) -> list[datetime]: ...
+    def failures_since(self, number: str, since: datetime) -> list[datetime]:
+        """Failed checks of this account since then and after its latest success."""
 
     @abc.abstractmethod
     def accounts_failed_from(self, ani: str, since: datetime) -> set[str]:

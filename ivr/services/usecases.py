@@ -95,6 +95,8 @@ class UseCases:
         if number and self._locked(uow, number, now):
             return Result("locked")
         account = uow.accounts.get(number) if number else None
+        if account is not None and account.status == ports.CLOSED:
+            account = None  # a closed account cannot be used on the hotline
         ok = account is not None and uow.accounts.pin_matches(number, args.get("pin", ""))
         uow.verifications.record(number, ani, call_id, now, ok)
         if ok and account is not None:
@@ -198,6 +200,8 @@ class UseCases:
     ) -> Result:
         """The second, final confirmation: refused unless the first was recorded."""
         account = self._verified(uow, args)
+        if account.status == ports.CLOSED:
+            raise PermissionError("the account is already closed")
         if account.balance_minor != 0:
             return Result("balance_not_zero")
         call_id = args.get("call_id", "")

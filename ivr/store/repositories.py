@@ -74,11 +74,18 @@ class SqlVerificationLog(ports.VerificationLog):
         self.session.flush()
 
     def failures_since(self, number: str, since: datetime) -> list[datetime]:
+        attempt = m.VerificationAttemptRow
+        last_success = (
+            select(func.max(attempt.at))
+            .where(attempt.account_number == number, attempt.succeeded.is_(True))
+            .scalar_subquery()
+        )
         rows = self.session.scalars(
-            select(m.VerificationAttemptRow.at).where(
-                m.VerificationAttemptRow.account_number == number,
-                m.VerificationAttemptRow.succeeded.is_(False),
-                m.VerificationAttemptRow.at >= since,
+            select(attempt.at).where(
+                attempt.account_number == number,
+                attempt.succeeded.is_(False),
+                attempt.at >= since,
+                (attempt.at > last_success) | last_success.is_(None),
             )
         )
         return [_utc(at) for at in rows]

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 import hypothesis
 import pytest
-from fakes import BrokenWallet, FakeWallet, FixedClock
+from fakes import WALLET_OPERATIONS, Attempt, FakeStore, FixedClock
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -25,14 +25,15 @@ from ivr.calls.session import CallSession
 from ivr.flow import model
 from ivr.flow.engine import Engine
 from ivr.flow.events import Digits, Event, HungUp, Result, Timeout
-from ivr.flow.state import ABANDONED, CallStart, CallState
+from ivr.flow.state import ABANDONED, QUEUED, CallStart, CallState
+from ivr.services import ports
 from ivr.services.demo import DEMO_ACCOUNTS
-from ivr.services.usecases import Ports, UseCases
+from ivr.services.usecases import UseCases
 
 T = TypeVar("T")
 #: What the hotline promises: no call takes more caller events than this.
 DOCUMENTED_BOUND = 200
-PIN = "246810"  # 10000001's PIN in the demo accounts (and so in FakeWallet)
+PIN = "246810"  # 10000001's PIN in the demo accounts (and so in FakeStore)
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 #: Mondays 00:00 in Beijing of weeks with a holiday in them, and of an ordinary week.
 WEEKS = [
@@ -164,15 +165,43 @@ def new_session(
     at: datetime,
     past_failures: int = 0,
     broken: bool = False,
-) -> tuple[CallSession, FakeWallet]:
+    records_down: bool = False,
+) -> tuple[CallSession, FakeStore]:
+    """A call on a fresh store. ``broken``: every use case finds the wallet down (the call
+    records still work); ``records_down``: the call record cannot be written."""
     clock = FixedClock(at)
-    wallet = (BrokenWallet if broken else FakeWallet).with_demo_accounts()
+    store = FakeStore.with_demo_accounts()
     for minutes in range(past_failures):
-        wallet.record_failure("10000001", "+15550000000", at - timedelta(minutes=minutes + 1))
-    use_cases = UseCases(Ports(wallet, wallet, wallet, clock))
+        when = at - timedelta(minutes=minutes + 1)
+        store.attempts.append(Attempt("10000001", "+15550000000", "earlier", when, False))
+    if broken:
+        store.fail(*WALLET_OPERATIONS)
+    if records_down:
+        store.fail("calls.save")
+    use_cases = UseCases(store.unit_of_work, clock)
     call = CallStart("prop-call", ani=ani, dnid="95188", language=language,
                      started_at=at.timestamp())
-    return CallSession(engine, use_cases, call), wallet
+    return CallSession(engine, use_cases, call, "console", clock), store
+
+
+def assert_one_record(session: CallSession, store: FakeStore) -> ports.CallRecord:
+    """The call has ended: exactly one record was saved, and it tells how."""
+    state = session.state
+    assert state is not None and state.outcome is not None
+    [record] = store.calls
+    assert record is session.record
+    assert (record.call_id, record.caller_id, record.channel) == (
+        session.call.call_id, session.call.ani, "console",
+    )
+    assert (record.outcome, record.path, record.last_node) == (
+        state.outcome, state.path, state.node,
+    )
+    assert record.language == state.language
+    assert record.reason == state.data.get("reason")
+    verified = state.data.get("verified") == "yes"
+    assert record.account_number == (state.data["verified_account"] if verified else None)
+    assert (record.queue is not None) == (state.outcome == QUEUED)
+    return record
 
 
 PIN_LIKE = [PIN, PIN, PIN, PIN + "#", PIN[:-1], PIN + "0", "0" + PIN, PIN * 2]
@@ -213,8 +242,9 @@ def answers(
     at=start_times,
     past_failures=st.integers(0, 5),
     broken=st.booleans(),
+    records_down=weighted((9, st.just(False)), (1, st.just(True))),
 )
-def test_every_call_ends_within_the_bound(
+def test_every_call_ends_within_the_bound_and_leaves_one_record(
     engine: Engine,
     event_bound: int,
     data: st.DataObject,
@@ -224,14 +254,17 @@ def test_every_call_ends_within_the_bound(
     at: datetime,
     past_failures: int,
     broken: bool,
+    records_down: bool,
 ) -> None:
-    session, _ = new_session(
-        engine, ani=ani, language=language, at=at, past_failures=past_failures, broken=broken
+    session, store = new_session(
+        engine, ani=ani, language=language, at=at, past_failures=past_failures, broken=broken,
+        records_down=records_down,
     )
     pins = [d.pin for d in DEMO_ACCOUNTS] + ["000000"]
     session.start()
     answered = 0
     while answered < length and not session.ended:
+        assert store.calls == []  # nothing is recorded while the call is in progress
         session.answer(data.draw(answers(engine, session, pins, events)))
         answered += 1
         assert session.ended or answered < event_bound
@@ -245,6 +278,13 @@ def test_every_call_ends_within_the_bound(
     if session.state.data.get("verified") == "yes":
         hypothesis.event("verified")
     json.dumps(session.summary(), ensure_ascii=False)
+
+    session.answer(HungUp())  # anything after the end records nothing more
+    hypothesis.event(f"wallet down: {broken}, records down: {records_down}")
+    if records_down:  # the call went on regardless; the record is lost, not the call
+        assert store.calls == [] and session.record is not None
+    else:
+        assert_one_record(session, store)
 
 
 def leaks(text: str) -> bool:
@@ -263,7 +303,7 @@ def test_the_pin_never_reaches_the_transcript(
     engine: Engine, data: st.DataObject, length: int, ani: str, language: str | None,
     at: datetime,
 ) -> None:
-    session, _ = new_session(engine, ani=ani, language=language, at=at)
+    session, store = new_session(engine, ani=ani, language=language, at=at)
     session.start()
     for _ in range(length):
         if session.ended:
@@ -285,24 +325,34 @@ def test_the_pin_never_reaches_the_transcript(
         session.answer(HungUp())
     assert not leaks(json.dumps(session.summary(), ensure_ascii=False))
     assert not leaks(repr(session.transcript))
+    assert_one_record(session, store)
+    assert not leaks(repr(store.calls))
+    assert not leaks(repr(store.audit))
+    assert not leaks(repr(store.attempts))
+    assert not leaks(repr(store.incidents))
 
 
 def test_the_pin_property_does_type_the_pin(engine: Engine) -> None:
     """The property above is not vacuous: a scripted call that types the PIN at the
     secure prompt (and is verified with it) leaves no trace of it."""
-    session, _ = new_session(engine, ani="+8613800138001", language="en", at=WEEKS[2])
+    session, store = new_session(engine, ani="+8613800138001", language="en", at=WEEKS[2])
     session.start()
-    for keys_ in ("1", "10000001#", PIN):
+    for keys_ in ("1", "10000001#", PIN, "9"):
         session.answer(Digits(keys_))
 
     assert session.state is not None and session.state.data.get("verified") == "yes"
     assert not leaks(json.dumps(session.summary(), ensure_ascii=False))
+    record = assert_one_record(session, store)
+    assert record.account_number == "10000001"
+    assert [(a.account_number, a.ok) for a in store.attempts] == [("10000001", True)]
+    assert [row.action for row in store.audit] == ["reset_code_sent"]
+    assert not leaks(repr((store.calls, store.audit, store.attempts, store.incidents)))
 
 
 def test_keys_after_hanging_up_at_the_pin_prompt_are_not_recorded_in_clear(
     engine: Engine,
 ) -> None:
-    session, _ = new_session(engine, ani="+8613800138001", language="en", at=WEEKS[2])
+    session, store = new_session(engine, ani="+8613800138001", language="en", at=WEEKS[2])
     session.start()
     for event in (Digits("1"), Digits("10000001#"), HungUp()):
         session.answer(event)
@@ -310,3 +360,6 @@ def test_keys_after_hanging_up_at_the_pin_prompt_are_not_recorded_in_clear(
 
     assert session.answer(Digits(PIN)) == []  # the engine ignores it, rightly
     assert not leaks(json.dumps(session.summary(), ensure_ascii=False))
+    record = assert_one_record(session, store)
+    assert (record.outcome, record.last_node) == (ABANDONED, "ask_pin")
+    assert not leaks(repr(record)) and store.attempts == []
