@@ -44,7 +44,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except SQLAlchemyError as exc:
         where = redact(settings.database_url)
-        reason = getattr(exc, "orig", None) or exc
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
         print(f"ivr {args.command}: database {where}: {reason}", file=sys.stderr)
         return 1
     return code

@@ -35,5 +35,10 @@ def pin_matches(pin: str, stored: str) -> bool:
     return hmac.compare_digest(actual, expected)
 
 
+#: A hash no PIN is checked against for real: compared when the account does not exist, so
+#: an unknown account number answers as slowly as a known one.
+DECOY = "scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
+
+
 def _b64(raw: bytes) -> str:
     return base64.b64encode(raw).decode("ascii")

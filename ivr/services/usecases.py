@@ -97,7 +97,9 @@ class UseCases:
         account = uow.accounts.get(number) if number else None
         if account is not None and account.status == ports.CLOSED:
             account = None  # a closed account cannot be used on the hotline
-        ok = account is not None and uow.accounts.pin_matches(number, args.get("pin", ""))
+        # The PIN is always checked (also for unknown numbers) so timing tells nothing.
+        pin_ok = uow.accounts.pin_matches(number, args.get("pin", ""))
+        ok = account is not None and pin_ok
         uow.verifications.record(number, ani, call_id, now, ok)
         if ok and account is not None:
             uow.commit()
@@ -144,6 +146,9 @@ class UseCases:
     ) -> Result:
         account = self._verified(uow, args)
         payment = uow.accounts.latest_failed_payment(account.number)
+        call_id = args.get("call_id", "")
+        uow.audit.record(now, call_id, account.number, "failed_payment_looked_up", {})
+        uow.commit()
         if payment is None:
             return Result("none")
         lang = args.get("language", "en")
@@ -177,6 +182,8 @@ class UseCases:
         self, uow: ports.UnitOfWork, args: Mapping[str, str], now: datetime
     ) -> Result:
         account = self._verified(uow, args)
+        uow.audit.record(now, args.get("call_id", ""), account.number, "closure_checked", {})
+        uow.commit()
         if account.status == ports.CLOSED:
             return Result("already_closed")
         if account.balance_minor != 0:

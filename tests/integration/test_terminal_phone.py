@@ -1,5 +1,6 @@
-"""The terminal phone (``ivr call``) end to end: the real flow, the demo wallet of
-``ivr.services.demo``, every branch of the hotline, in-process and as a real command."""
+"""The terminal phone (``ivr call``) end to end: the real flow, the demo accounts seeded
+into a real SQLite database (``IVR_DATABASE_URL``), every branch of the hotline, in-process
+and as a real command; and how it fails when the database is not ready or not there."""
 
 from __future__ import annotations
 
@@ -8,98 +9,46 @@ import re
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
+from sqlalchemy import inspect
 
-from ivr import bootstrap as bootstrap_module
 from ivr import cli
-from ivr.bootstrap import Hotline
 from ivr.services import ports
+from ivr.store.db import connect
 
-ROOT = Path(__file__).resolve().parents[2]
-FLOW_PATH = ROOT / "callflows.yaml"
-OPEN = "2026-11-23T10:00+08:00"  # Monday 10:00 in Beijing: agents are in
-CLOSED = "2026-11-23T22:30+08:00"  # Monday 22:30 in Beijing: callbacks only
-LI_WEI = ("10000001", "246810", "+8613800138001")  # zh, 1250.00 CNY, insufficient funds
-EMMA = ("10000002", "135790", "+14155550102")  # en, 0 USD, risk-control hold
-ZHANG_MIN = ("10000003", "112233", "+8613900139003")  # zh, 0 CNY, no failed payment
+from .support import (
+    CLOSED,
+    EMMA,
+    LI_WEI,
+    OPEN,
+    ROOT,
+    ZHANG_MIN,
+    Db,
+    enqueued,
+    heard,
+    ivr_call,
+    said,
+    texts,
+    use_case,
+)
 
-Summary = dict[str, Any]
+#: SQLite only here; test_verification_flow.py walks the same branches on PostgreSQL too.
+pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 
 
 @pytest.fixture(autouse=True)
-def hotline_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The real flow, whatever the working directory."""
-    monkeypatch.setenv("IVR_FLOW", str(FLOW_PATH))
-    monkeypatch.setenv("IVR_LOG_LEVEL", "WARNING")
-
-
-@pytest.fixture
-def built(monkeypatch: pytest.MonkeyPatch) -> list[Hotline]:
-    """The hotlines ``ivr call`` builds, so a test can look into the demo wallet after."""
-    hotlines: list[Hotline] = []
-    real = bootstrap_module.bootstrap
-
-    def recording(*args: Any, **kwargs: Any) -> Hotline:
-        hotline = real(*args, **kwargs)
-        hotlines.append(hotline)
-        return hotline
-
-    monkeypatch.setattr(cli, "bootstrap", recording)
-    return hotlines
-
-
-def ivr_call(
-    capsys: pytest.CaptureFixture[str],
-    keys: str,
-    *,
-    ani: str = "",
-    at: str = OPEN,
-    lang: str | None = None,
-) -> tuple[Summary, str]:
-    """Run ``ivr call --json`` in-process; return the summary and its raw text."""
-    argv = ["call", "--keys", keys, "--ani", ani, "--json", "--at", at]
-    if lang:
-        argv += ["--lang", lang]
-    code = cli.main(argv)
-    out = capsys.readouterr().out
-    assert code == 0, out
-    summary: Summary = json.loads(out)
-    return summary, out
-
-
-def heard(events: list[dict[str, Any]]) -> list[dict[str, str]]:
-    """Every prompt played (or asked with) in these transcript events, in order."""
-    return [p for entry in events for p in entry.get("play", []) + entry.get("prompts", [])]
-
-
-def said(summary: Summary) -> list[str]:
-    """Every prompt id the caller heard, in order."""
-    return [prompt["id"] for prompt in heard(summary["events"])]
-
-
-def texts(summary: Summary) -> str:
-    return "\n".join(prompt["text"] for prompt in heard(summary["events"]))
-
-
-def use_case(summary: Summary, name: str) -> dict[str, Any]:
-    found: list[dict[str, Any]] = [u for u in summary["use_cases"] if u["use_case"] == name]
-    assert found, f"{name} did not run: {summary['use_cases']}"
-    return found[-1]
-
-
-def enqueued(summary: Summary) -> dict[str, Any]:
-    entries: list[dict[str, Any]] = [e["enqueue"] for e in summary["events"] if "enqueue" in e]
-    [entry] = entries
-    return entry
+def hotline_env(seeded_env: str) -> str:
+    """The real flow, whatever the working directory, and ``IVR_DATABASE_URL`` set to a
+    fresh SQLite database of this test's own, upgraded and seeded."""
+    return seeded_env
 
 
 # -- the four branches and the agent ----------------------------------------------------------
 
 
 def test_password_reset_texts_a_code_to_the_accounts_phone(
-    capsys: pytest.CaptureFixture[str], built: list[Hotline]
+    capsys: pytest.CaptureFixture[str], db: Db
 ) -> None:
     number, pin, phone = LI_WEI
     summary, _ = ivr_call(capsys, f"1 1 {number}# {pin} 9", ani="+15550000000")
@@ -109,9 +58,9 @@ def test_password_reset_texts_a_code_to_the_accounts_phone(
     sent = use_case(summary, "send_reset_code")
     assert sent["outcome"] == "sent" and sent["data"] == {"phone_last4": "8001"}
     assert "ending in 8001" in texts(summary)
-    outbox = built[-1].wallet.outbox
-    assert [to for to, _ in outbox] == [phone]  # the account's phone, not the caller's
-    code = re.search(r"\d{6}", outbox[0][1])
+    outbox = db.rows("sms_outbox")
+    assert [sms["to"] for sms in outbox] == [phone]  # the account's phone, not the caller's
+    code = re.search(r"\d{6}", outbox[0]["body"])
     assert code is not None and code.group() not in json.dumps(summary)
 
 
@@ -136,7 +85,7 @@ def test_payment_failure_says_the_seeded_reason(
 
 
 def test_closure_is_refused_while_there_is_a_balance(
-    capsys: pytest.CaptureFixture[str], built: list[Hotline]
+    capsys: pytest.CaptureFixture[str], db: Db
 ) -> None:
     number, pin, phone = LI_WEI
     summary, _ = ivr_call(capsys, f"1 3 {number}# {pin} 9", ani=phone)
@@ -146,11 +95,11 @@ def test_closure_is_refused_while_there_is_a_balance(
     assert "Your wallet still holds 1250.00 yuan." in texts(summary)
     assert summary["outcome"] == "unsolved"
     assert "close_account" not in [u["use_case"] for u in summary["use_cases"]]
-    assert built[-1].wallet.accounts[number].status == ports.ACTIVE
+    assert db.one("accounts", number=number)["status"] == ports.ACTIVE
 
 
 def test_closure_with_two_confirmations_gives_a_reference(
-    capsys: pytest.CaptureFixture[str], built: list[Hotline]
+    capsys: pytest.CaptureFixture[str], db: Db
 ) -> None:
     number, pin, phone = ZHANG_MIN
     summary, _ = ivr_call(capsys, f"1 3 {number}# {pin} 1 1", ani=phone)
@@ -166,24 +115,23 @@ def test_closure_with_two_confirmations_gives_a_reference(
     assert closed["outcome"] == "closed" and reference
     assert texts(summary).count(reference) == 2  # read out twice
     assert summary["outcome"] == "solved"
-    wallet = built[-1].wallet
-    assert wallet.accounts[number].status == ports.CLOSED
-    assert wallet.closures[number] == reference
+    assert db.one("accounts", number=number)["status"] == ports.CLOSED
+    assert db.one("closure_requests", account_number=number)["reference"] == reference
 
 
 def test_closure_cancelled_at_the_last_confirmation_closes_nothing(
-    capsys: pytest.CaptureFixture[str], built: list[Hotline]
+    capsys: pytest.CaptureFixture[str], db: Db
 ) -> None:
     number, pin, phone = ZHANG_MIN
     summary, _ = ivr_call(capsys, f"1 3 {number}# {pin} 1 2 9", ani=phone)
 
     assert "closure_cancelled" in said(summary)
     assert "close_account" not in [u["use_case"] for u in summary["use_cases"]]
-    assert built[-1].wallet.accounts[number].status == ports.ACTIVE
+    assert db.one("accounts", number=number)["status"] == ports.ACTIVE
 
 
 def test_security_freezes_and_queues_to_security_first(
-    capsys: pytest.CaptureFixture[str], built: list[Hotline]
+    capsys: pytest.CaptureFixture[str], db: Db
 ) -> None:
     number, pin, phone = EMMA
     summary, _ = ivr_call(capsys, f"1 4 {number}# {pin}", ani=phone)
@@ -196,9 +144,9 @@ def test_security_freezes_and_queues_to_security_first(
         "language": "en",
     }
     assert summary["outcome"] == "queued"
-    wallet = built[-1].wallet
-    assert wallet.accounts[number].status == ports.FROZEN
-    assert [(n, kind) for _, n, kind, _ in wallet.incidents] == [(number, "fraud_report")]
+    assert db.one("accounts", number=number)["status"] == ports.FROZEN
+    incidents = db.rows("security_incidents")
+    assert [(i["account_number"], i["kind"]) for i in incidents] == [(number, "fraud_report")]
 
 
 def test_an_agent_when_the_agents_are_in(capsys: pytest.CaptureFixture[str]) -> None:
@@ -353,3 +301,75 @@ def test_the_installed_console_script_runs() -> None:
 
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["ended_at_node"] == "agent"
+
+
+# -- a database that is not ready, or not there ----------------------------------------------
+
+
+def test_a_call_on_an_empty_database_exits_1_naming_ivr_db_upgrade(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, database_url: str
+) -> None:
+    monkeypatch.setenv("IVR_DATABASE_URL", database_url)
+    code = cli.main(["call", "--keys", "1 0", "--json"])
+    captured = capsys.readouterr()
+
+    assert code == 1
+    assert captured.out == ""
+    [line] = captured.err.splitlines()
+    assert line.startswith("ivr call: the database sqlite:///")
+    assert "has no hotline tables yet" in line and line.endswith("run `ivr db upgrade`")
+    engine = connect(database_url)
+    try:
+        assert inspect(engine).get_table_names() == []  # the call did not make a schema
+    finally:
+        engine.dispose()
+
+
+def test_the_default_database_is_an_sqlite_file_under_var(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("IVR_DATABASE_URL")
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["db", "upgrade"]) == 0
+    assert cli.main(["seed", "--demo"]) == 0
+    capsys.readouterr()
+    assert (tmp_path / "var" / "ivr.sqlite3").is_file()
+
+    number, pin, phone = LI_WEI
+    summary, _ = ivr_call(capsys, f"1 2 {number}# {pin} 9", ani=phone)
+    assert summary["verified_account"] == number
+
+
+UNREACHABLE = "postgresql+psycopg://postgres:s3cret@127.0.0.1:1/test"  # nothing listens on 1
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["call", "--keys", "1 0", "--json"], ["db", "status"], ["db", "upgrade"], ["seed", "--demo"]],
+    ids=["call", "db-status", "db-upgrade", "seed"],
+)
+def test_an_unreachable_postgresql_is_a_clear_error_not_a_traceback(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, argv: list[str]
+) -> None:
+    monkeypatch.setenv("IVR_DATABASE_URL", UNREACHABLE)
+    code = cli.main(argv)
+    captured = capsys.readouterr()
+
+    assert code == 1
+    assert captured.out == ""
+    first = captured.err.splitlines()[0]
+    command = " ".join(argv[:1])
+    assert first.startswith(
+        f"ivr {command}: database postgresql+psycopg://postgres:***@127.0.0.1:1/test: "
+    ), first
+    assert "connection failed" in first and "Connection refused" in first
+    assert "Traceback" not in captured.err
+    assert "s3cret" not in captured.err  # the password is never printed
+
+
+def test_an_unreachable_postgresql_is_one_line(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("IVR_DATABASE_URL", UNREACHABLE)
+    assert cli.main(["call", "--keys", "1 0", "--json"]) == 1
+    assert len(capsys.readouterr().err.splitlines()) == 1

@@ -1,0 +1,261 @@
+"""Databases for the integration tests, on both backends.
+
+Every test that asks for ``database_url`` (or anything built on it) runs twice: on an
+SQLite file in a temporary folder (id ``sqlite``) and on PostgreSQL (id ``postgresql``) at
+``$IVR_TEST_POSTGRES_URL``. Each PostgreSQL database is created for the test as
+``ivr_test_<random hex>`` and dropped (``WITH (FORCE)``) afterwards, so two runs never
+share state. Without that URL, or with the server unreachable, the PostgreSQL tests skip
+with a one-line reason; in CI (``CI=true``) they fail instead.
+
+Seeding hashes five PINs with scrypt, so it is done once per module into a template
+database; each test gets its own copy of the template (``CREATE DATABASE ... TEMPLATE``
+on PostgreSQL, the SQLite backup API on SQLite), which takes milliseconds.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sqlite3
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, NoReturn
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import sessionmaker
+from sqlalchemy.pool import NullPool
+
+from ivr import cli
+from ivr.bootstrap import Hotline, bootstrap
+from ivr.config import Settings
+from ivr.services import ports
+from ivr.store import schema
+from ivr.store.db import connect, redact
+from ivr.store.seed import seed_demo
+
+from .support import FLOW_PATH, Db, StoppedClock
+
+POSTGRES_URL_ENV = "IVR_TEST_POSTGRES_URL"
+BACKENDS = ("sqlite", "postgresql")
+
+
+def _unavailable(reason: str) -> NoReturn:
+    """Skip, or fail in CI: there a missing PostgreSQL is a broken run, not a skip."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{reason} (CI=true: PostgreSQL is required)", pytrace=False)
+    pytest.skip(reason)
+
+
+def _first_line(exc: BaseException) -> str:
+    reason = getattr(exc, "orig", None) or exc
+    lines = str(reason).strip().splitlines()
+    return lines[0] if lines else type(reason).__name__
+
+
+@pytest.fixture(scope="session")
+def postgres_admin() -> Iterator[Engine]:
+    """An AUTOCOMMIT connection to ``$IVR_TEST_POSTGRES_URL``'s database, for CREATE and
+    DROP DATABASE; skips (fails in CI) when there is no usable server."""
+    url = os.environ.get(POSTGRES_URL_ENV, "").strip()
+    if not url:
+        _unavailable(f"PostgreSQL tests need {POSTGRES_URL_ENV} (a postgresql+psycopg:// URL)")
+    try:
+        if make_url(url).get_backend_name() != "postgresql":
+            _unavailable(f"{POSTGRES_URL_ENV} is not a PostgreSQL URL: {redact(url)}")
+        engine = create_engine(
+            url,
+            isolation_level="AUTOCOMMIT",
+            poolclass=NullPool,
+            connect_args={"connect_timeout": 5},
+        )
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except (SQLAlchemyError, ImportError, ValueError) as exc:
+        _unavailable(f"PostgreSQL at {redact(url)} is unreachable: {_first_line(exc)}")
+    yield engine
+    engine.dispose()
+
+
+class Databases:
+    """Creates and drops the test databases of one backend."""
+
+    def __init__(self, name: str, folder: Path, admin: Engine | None = None) -> None:
+        self.name = name
+        self.folder = folder
+        self.admin = admin
+        self.made: list[str] = []
+
+    def create(self, copy_of: str | None = None) -> str:
+        """A new database (empty, or a copy of ``copy_of``); returns its URL."""
+        label = f"ivr_test_{secrets.token_hex(6)}"
+        if self.admin is None:
+            path = self.folder / f"{label}.sqlite3"
+            if copy_of is not None:
+                source = sqlite3.connect(make_url(copy_of).database or "")
+                target = sqlite3.connect(path)
+                try:
+                    source.backup(target)
+                finally:
+                    source.close()
+                    target.close()
+            url = f"sqlite:///{path}"
+        else:
+            template = ""
+            if copy_of is not None:
+                template = f' TEMPLATE "{make_url(copy_of).database}"'
+            with self.admin.connect() as conn:
+                conn.execute(text(f'CREATE DATABASE "{label}"{template}'))
+            url = make_url(self.admin.url).set(database=label).render_as_string(hide_password=False)
+        self.made.append(url)
+        return url
+
+    def drop(self, url: str) -> None:
+        if url not in self.made:
+            return
+        self.made.remove(url)
+        if self.admin is None:
+            return  # a file in a temporary folder
+        name = make_url(url).database
+        with self.admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+    def drop_all(self) -> None:
+        for url in list(self.made):
+            self.drop(url)
+
+
+@pytest.fixture(scope="module", params=BACKENDS, ids=BACKENDS)
+def backend(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Databases]:
+    """The backend under test. Module-scoped, so a module runs all its SQLite tests, then
+    all its PostgreSQL tests, each with one seeded template."""
+    name: str = request.param
+    folder = tmp_path_factory.mktemp(f"ivr-{name}")
+    admin = request.getfixturevalue("postgres_admin") if name == "postgresql" else None
+    databases = Databases(name, folder, admin)
+    yield databases
+    databases.drop_all()
+
+
+@pytest.fixture
+def database_url(backend: Databases) -> Iterator[str]:
+    """A fresh, empty database of its own for this test."""
+    url = backend.create()
+    yield url
+    backend.drop(url)
+
+
+def upgrade(url: str) -> None:
+    engine = connect(url)
+    try:
+        schema.upgrade(engine)
+    finally:
+        engine.dispose()
+
+
+def seed(url: str, reset: bool = False) -> None:
+    engine = connect(url)
+    try:
+        seed_demo(sessionmaker(engine), reset=reset)
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def upgraded_url(database_url: str) -> str:
+    """A fresh database with the schema at head and no rows."""
+    upgrade(database_url)
+    return database_url
+
+
+@pytest.fixture(scope="module")
+def seeded_template(backend: Databases) -> str:
+    """Upgraded and seeded once per module and backend; never used directly (PostgreSQL
+    copies a template only while nobody is connected to it)."""
+    url = backend.create()
+    upgrade(url)
+    seed(url)
+    return url
+
+
+@pytest.fixture
+def seeded_url(backend: Databases, seeded_template: str) -> Iterator[str]:
+    """A fresh database of its own for this test: schema at head, demo accounts seeded."""
+    url = backend.create(copy_of=seeded_template)
+    yield url
+    backend.drop(url)
+
+
+@pytest.fixture
+def db(seeded_url: str) -> Iterator[Db]:
+    """Plain SQL on this test's seeded database."""
+    window = Db(seeded_url)
+    yield window
+    window.close()
+
+
+@pytest.fixture
+def clock() -> StoppedClock:
+    return StoppedClock()
+
+
+@pytest.fixture
+def make_hotline() -> Iterator[Callable[..., Hotline]]:
+    """``make_hotline(url, clock=None)``: the product's composition root on that database;
+    its connections are closed after the test."""
+    made: list[Hotline] = []
+
+    def build(url: str, clock: ports.Clock | None = None) -> Hotline:
+        settings = Settings(flow_path=FLOW_PATH, database_url=url, log_level="WARNING")
+        hotline = bootstrap(settings, clock=clock)
+        made.append(hotline)
+        return hotline
+
+    yield build
+    for hotline in made:
+        _close(hotline)
+
+
+@pytest.fixture
+def hotline(make_hotline: Callable[..., Hotline], seeded_url: str, clock: StoppedClock) -> Hotline:
+    """A Hotline on this test's seeded database, with a stopped clock."""
+    return make_hotline(seeded_url, clock)
+
+
+def _close(hotline: Hotline) -> None:
+    database = hotline.__dict__.get("database")
+    if database is not None:
+        database.dispose()
+
+
+@pytest.fixture
+def ivr_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Hotline]]:
+    """The environment ``ivr`` reads: the real flow whatever the working directory.
+    Yields the Hotlines the command builds (their connections are closed afterwards, so
+    PostgreSQL is not left with a pool per call)."""
+    monkeypatch.setenv("IVR_FLOW", str(FLOW_PATH))
+    monkeypatch.setenv("IVR_LOG_LEVEL", "WARNING")
+    monkeypatch.delenv("IVR_DATABASE_URL", raising=False)
+    built: list[Hotline] = []
+    real = cli.bootstrap
+
+    def recording(*args: Any, **kwargs: Any) -> Hotline:
+        hotline = real(*args, **kwargs)
+        built.append(hotline)
+        return hotline
+
+    monkeypatch.setattr(cli, "bootstrap", recording)
+    yield built
+    for hotline in built:
+        _close(hotline)
+
+
+@pytest.fixture
+def seeded_env(ivr_env: list[Hotline], seeded_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """``IVR_DATABASE_URL`` points at this test's upgraded and seeded database."""
+    monkeypatch.setenv("IVR_DATABASE_URL", seeded_url)
+    return seeded_url
