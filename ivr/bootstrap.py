@@ -63,6 +63,11 @@ class Hotline:
         self.sessions  # noqa: B018 - check the schema now, not in the middle of a call
         return UseCases(self.unit_of_work, self.clock)
 
+    def install_flow(self, flow: Flow, engine: Engine) -> None:
+        """Serve new calls from this flow; calls in progress keep the engine they have."""
+        self.__dict__["engine"] = engine
+        self.__dict__["flow"] = flow
+
     def session(self, call: CallStart, channel: str) -> CallSession:
         return CallSession(self.engine, self.use_cases, call, channel, self.clock)
 

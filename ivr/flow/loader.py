@@ -168,6 +168,7 @@ def _compile(
         catalog=catalog or Catalog(),
         queues=queues,
         actions=dict(actions),
+        catalog_source=str(catalog_path),
     )
 
 

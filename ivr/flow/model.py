@@ -259,3 +259,4 @@ class Flow:
     catalog: Catalog
     queues: Mapping[str, QueueSpec]
     actions: Mapping[str, ActionSpec]
+    catalog_source: str = ""
