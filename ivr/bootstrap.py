@@ -3,6 +3,7 @@ Nothing is built at import time; each piece is built on first use."""
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -55,8 +56,12 @@ class Hotline:
         require_current(self.database)
         return sessionmaker(self.database, expire_on_commit=False)
 
+    @cached_property
+    def _writer_lock(self) -> threading.Lock | None:
+        return threading.Lock() if self.database.dialect.name == "sqlite" else None
+
     def unit_of_work(self) -> ports.UnitOfWork:
-        return SqlUnitOfWork(self.sessions)
+        return SqlUnitOfWork(self.sessions, self._writer_lock)
 
     @cached_property
     def use_cases(self) -> UseCases:

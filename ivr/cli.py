@@ -16,11 +16,16 @@ from pathlib import Path
 from sqlalchemy.exc import SQLAlchemyError
 
 from ivr import __version__
+from ivr.asterisk.cli import register as register_asterisk
+from ivr.audio.build import prompts_root
+from ivr.audio.cli import register as register_prompts
+from ivr.audio.problems import audio_problems
 from ivr.bootstrap import bootstrap, load_hotline
 from ivr.channels import console
 from ivr.config import Settings
 from ivr.errors import FlowErrors, IvrError
 from ivr.flow import diagram
+from ivr.flow.model import Flow
 from ivr.flow.state import CallStart
 from ivr.store import schema
 from ivr.store.db import connect, redact
@@ -74,6 +79,13 @@ def _parser() -> argparse.ArgumentParser:
     seed.add_argument("--reset", action="store_true", help="put them back as documented")
     seed.set_defaults(run=_seed)
 
+    register_prompts(commands)
+    register_asterisk(commands)
+
+    fastagi = commands.add_parser("fastagi", help="serve the hotline to Asterisk over FastAGI")
+    fastagi.add_argument("--listen", default="127.0.0.1:4573", help="HOST:PORT to listen on")
+    fastagi.set_defaults(run=_fastagi)
+
     call = commands.add_parser("call", help="call the hotline from this terminal")
     call.add_argument("--flow", help=default_flow)
     call.add_argument(
@@ -97,7 +109,21 @@ def _validate(args: argparse.Namespace, settings: Settings) -> int:
         f"{path}: OK: {len(flow.nodes)} nodes, {len(flow.catalog.texts)} prompts ({languages}), "
         f"{len(flow.queues)} queues, {len(flow.actions)} use cases, start '{flow.start}'"
     )
+    _warn_audio(flow)
     return 0
+
+
+def _warn_audio(flow: Flow, shown: int = 5) -> None:
+    """Prompt audio that is missing or stale: a warning (Twilio can speak text instead)."""
+    problems = audio_problems(flow, prompts_root(flow))
+    for line in problems[:shown]:
+        print(f"warning: {line}", file=sys.stderr)
+    if len(problems) > shown:
+        print(
+            f"warning: ... {len(problems)} prompt audio files missing or stale in all "
+            "(run ivr prompts build)",
+            file=sys.stderr,
+        )
 
 
 def _graph(args: argparse.Namespace, settings: Settings) -> int:
@@ -127,6 +153,22 @@ def _seed(args: argparse.Namespace, settings: Settings) -> int:
         f"{report.unchanged} already there"
     )
     return 0
+
+
+def _fastagi(args: argparse.Namespace, settings: Settings) -> int:
+    from ivr.channels.fastagi import serve  # only this command needs the AGI driver
+
+    host, port = host_port(args.listen)
+    serve(bootstrap(settings), host, port)
+    return 0
+
+
+def host_port(text: str) -> tuple[str, int]:
+    """``127.0.0.1:4573`` -> (host, port), or an IvrError saying what is expected."""
+    host, _, port = text.rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise IvrError(f"'{text}' is not HOST:PORT (like 127.0.0.1:4573)")
+    return host.strip("[]"), int(port)
 
 
 def _print_problems(exc: FlowErrors) -> None:

@@ -1,19 +1,27 @@
-"""Schema versions through Alembic: upgrading, and refusing to run on an old schema."""
+"""Schema versions through Alembic: upgrading, and refusing to run on an old schema.
+
+The check that runs on every start (``require_current``) reads the version table with
+plain SQL against ``HEAD``; Alembic itself is imported only to upgrade, so a per-call AGI
+script does not pay for it. A test keeps ``HEAD`` equal to the newest migration.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Engine, inspect, text
 
 from ivr.errors import IvrError
 from ivr.store.db import redact
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+#: The newest migration this code was written for (tests/integration/test_store.py checks it).
+HEAD = "0001"
+VERSION_TABLE = "alembic_version"
 
 
 class SchemaOutOfDate(IvrError):
@@ -21,6 +29,8 @@ class SchemaOutOfDate(IvrError):
 
 
 def alembic_config(engine: Engine) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["engine"] = engine
@@ -28,6 +38,9 @@ def alembic_config(engine: Engine) -> Config:
 
 
 def head_revision() -> str:
+    """The newest migration on disk (Alembic's view; ``HEAD`` must equal it)."""
+    from alembic.script import ScriptDirectory
+
     head = ScriptDirectory(str(MIGRATIONS)).get_current_head()
     assert head is not None, "no migrations"
     return head
@@ -35,11 +48,15 @@ def head_revision() -> str:
 
 def current_revision(engine: Engine) -> str | None:
     with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+        if not inspect(conn).has_table(VERSION_TABLE):
+            return None
+        return conn.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar()
 
 
 def upgrade(engine: Engine) -> tuple[str | None, str]:
     """Bring the schema to the newest revision; return (before, after)."""
+    from alembic import command
+
     before = current_revision(engine)
     command.upgrade(alembic_config(engine), "head")
     return before, head_revision()
@@ -48,20 +65,19 @@ def upgrade(engine: Engine) -> tuple[str | None, str]:
 def require_current(engine: Engine) -> None:
     """Raise ``SchemaOutOfDate`` naming the command that fixes it, unless the database is
     at exactly the revision this code expects."""
-    current, head = current_revision(engine), head_revision()
-    if current == head:
+    current = current_revision(engine)
+    if current == HEAD:
         return
     where = redact(str(engine.url))
-    if current is None:
-        state = "has no hotline tables yet"
-    else:
-        state = f"is at schema revision {current}"
-    fix = "run `ivr db upgrade`" if _is_older(current, head) else "upgrade this program"
-    raise SchemaOutOfDate(f"the database {where} {state}; this code needs {head}: {fix}")
+    state = "has no hotline tables yet" if current is None else f"is at schema revision {current}"
+    fix = "run `ivr db upgrade`" if _is_older(current) else "upgrade this program"
+    raise SchemaOutOfDate(f"the database {where} {state}; this code needs {HEAD}: {fix}")
 
 
-def _is_older(current: str | None, head: str) -> bool:
+def _is_older(current: str | None) -> bool:
     if current is None:
         return True
+    from alembic.script import ScriptDirectory
+
     scripts = ScriptDirectory(str(MIGRATIONS))
-    return any(rev.revision == current for rev in scripts.walk_revisions("base", head))
+    return any(rev.revision == current for rev in scripts.walk_revisions("base", HEAD))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 from sqlalchemy.orm import Session, sessionmaker
 
 from ivr.services import ports
@@ -9,19 +11,34 @@ from ivr.store import repositories as repo
 
 
 class SqlUnitOfWork(ports.UnitOfWork):
-    def __init__(self, sessions: sessionmaker[Session]) -> None:
-        self.session = sessions()
+    """``writer_lock``: SQLite has one writer at a time and makes the others sleep and
+    poll; threads of one process take turns on this lock instead (units of work are
+    short). PostgreSQL needs none."""
+
+    def __init__(
+        self, sessions: sessionmaker[Session], writer_lock: threading.Lock | None = None
+    ) -> None:
+        self.sessions = sessions
+        self.writer_lock = writer_lock
+
+    def __enter__(self) -> SqlUnitOfWork:
+        if self.writer_lock is not None:
+            self.writer_lock.acquire()
+        self.session = self.sessions()
         self.accounts = repo.SqlAccounts(self.session)
         self.verifications = repo.SqlVerificationLog(self.session)
         self.requests = repo.SqlRequests(self.session)
         self.audit = repo.SqlAuditLog(self.session)
         self.calls = repo.SqlCallRecords(self.session)
+        return self
 
     def __exit__(self, *exc: object) -> None:
         try:
             self.rollback()
-        finally:
             self.session.close()
+        finally:
+            if self.writer_lock is not None:
+                self.writer_lock.release()
 
     def commit(self) -> None:
         self.session.commit()

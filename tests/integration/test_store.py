@@ -87,6 +87,12 @@ def test_an_empty_database_is_refused_naming_ivr_db_upgrade(
         hotline.use_cases  # noqa: B018 - the composition root checks before any call
 
 
+def test_the_schema_check_expects_the_newest_migration() -> None:
+    """``schema.HEAD`` (read on every start without importing Alembic) is the newest
+    migration on disk: a new migration must move it."""
+    assert schema.HEAD == schema.head_revision()
+
+
 def _migrations_with_a_newer_revision(folder: Path) -> Path:
     """A copy of the product's migrations plus a revision 0002 after its head."""
     copy = folder / "migrations"
@@ -124,6 +130,7 @@ def test_an_older_schema_is_refused_until_ivr_db_upgrade(
     """The code moves on to a revision 0002; a database still at the old head is refused
     (by the schema check, ``ivr call`` and ``ivr db status``) until ``ivr db upgrade``."""
     monkeypatch.setattr(schema, "MIGRATIONS", _migrations_with_a_newer_revision(tmp_path))
+    monkeypatch.setattr(schema, "HEAD", "0002")  # what the newer code would say
     monkeypatch.setenv("IVR_DATABASE_URL", upgraded_url)
     engine = connect(upgraded_url)
     try:
@@ -590,14 +597,15 @@ class CommitFails(SqlUnitOfWork):
 class AuditFails(SqlUnitOfWork):
     """The change is made, then writing its audit row fails."""
 
-    def __init__(self, *args: Any) -> None:
-        super().__init__(*args)
+    def __enter__(self) -> SqlUnitOfWork:
+        super().__enter__()
 
         class Broken(ports.AuditLog):
             def record(self, *args: Any, **kwargs: Any) -> None:
                 raise RuntimeError("audit log unavailable")
 
         self.audit = Broken()
+        return self
 
 
 def _wallet_action(name: str, number: str) -> RunAction:

@@ -51,7 +51,9 @@ def call(
 
 
 def without_times(text: str) -> str:
-    """Times carry six random digits of microseconds, which could spell a PIN by chance."""
+    """Times carry six random digits of microseconds, and object addresses random hex
+    digits, which could spell a PIN by chance."""
+    text = re.sub(r"0x[0-9a-fA-F]+", "0x...", text)
     text = re.sub(r"datetime\.datetime\([^)]*\)", "datetime(...)", text)
     return re.sub(r"(\d\d:\d\d:\d\d)\.\d{6}", r"\1", text)
 

@@ -1,0 +1,43 @@
+"""Hold music without a music package: a slow, soft chime, as an 8 kHz mono 16-bit WAV."""
+
+from __future__ import annotations
+
+import io
+import math
+import struct
+import wave
+
+RATE = 8000
+#: (frequency in Hz, seconds): a C major arpeggio, then a rest.
+NOTES = ((523.25, 0.6), (659.25, 0.6), (783.99, 0.6), (1046.5, 0.9), (0.0, 1.3))
+
+
+def hold_music(repeats: int = 3) -> bytes:
+    """The WAV file's bytes."""
+    samples: list[int] = []
+    for _ in range(repeats):
+        for frequency, seconds in NOTES:
+            samples.extend(_note(frequency, seconds))
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(RATE)
+        out.writeframes(struct.pack(f"<{len(samples)}h", *samples))
+    return buffer.getvalue()
+
+
+def _note(frequency: float, seconds: float) -> list[int]:
+    count = int(RATE * seconds)
+    if frequency == 0.0:
+        return [0] * count
+    # A quick attack and an exponential decay, at a quarter of full scale.
+    return [
+        int(
+            8000
+            * math.exp(-3.0 * i / count)
+            * min(1.0, i / 80)
+            * math.sin(2 * math.pi * frequency * i / RATE)
+        )
+        for i in range(count)
+    ]
