@@ -20,6 +20,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 
@@ -60,9 +61,26 @@ def environment(n: int) -> str:
     return "\n".join(lines) + "\n\n"
 
 
-def simulated_call(port: int, n: int) -> tuple[int, float]:
-    """One call; returns (commands answered, seconds)."""
+Answer = Callable[[str], str]
+
+
+def hotline_caller() -> Answer:
+    """Asterisk's replies for a caller who presses 1, then 0, by barge-in."""
     keys = list(KEYS)
+
+    def answer(command: str) -> str:
+        if command.startswith("STREAM FILE") and not command.endswith('""') and keys:
+            return f"200 result={ord(keys.pop(0))} endpos=800"
+        if command.startswith("HANGUP"):
+            return "200 result=1"
+        return "200 result=0"  # prompts played, WAIT FOR DIGIT timed out, variables set
+
+    return answer
+
+
+def simulated_call(port: int, n: int, answer: Answer) -> tuple[int, float]:
+    """One call: the environment, then a reply to each command until the server closes.
+    Returns (commands answered, seconds)."""
     start = time.perf_counter()
     commands = 0
     with socket.create_connection(("127.0.0.1", port), timeout=60) as sock:
@@ -73,16 +91,7 @@ def simulated_call(port: int, n: int) -> tuple[int, float]:
         writer.flush()
         for line in reader:
             commands += 1
-            command = line.strip().upper()
-            if command.startswith("STREAM FILE") and not command.endswith('""') and keys:
-                reply = f"200 result={ord(keys.pop(0))} endpos=800"
-            elif command.startswith("WAIT FOR DIGIT"):
-                reply = "200 result=0"
-            elif command.startswith("HANGUP"):
-                reply = "200 result=1"
-            else:
-                reply = "200 result=0"
-            writer.write(reply + "\n")
+            writer.write(answer(line.strip().upper()) + "\n")
             writer.flush()
     return commands, time.perf_counter() - start
 
@@ -109,30 +118,18 @@ class _EchoServer(socketserver.ThreadingMixIn, socketserver.TCPServer):
     request_queue_size = 1024  # as the hotline's server
 
 
-def baseline_call(port: int, n: int) -> tuple[int, float]:
-    start = time.perf_counter()
-    commands = 0
-    with socket.create_connection(("127.0.0.1", port), timeout=60) as sock:
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        reader = sock.makefile("r", encoding="utf-8", newline="\n")
-        writer = sock.makefile("w", encoding="utf-8", newline="\n")
-        writer.write(environment(n))
-        writer.flush()
-        for _line in reader:
-            commands += 1
-            writer.write("200 result=0\n")
-            writer.flush()
-    return commands, time.perf_counter() - start
-
-
 def _client_batch(
     kind: str, port: int, calls: int, concurrency: int
 ) -> tuple[float, list[float], int]:
     """Runs in its own process, as Asterisk would: the callers do not share our GIL."""
-    call = simulated_call if kind == "hotline" else baseline_call
+
+    def one(n: int) -> tuple[int, float]:
+        answer = hotline_caller() if kind == "hotline" else (lambda _command: "200 result=0")
+        return simulated_call(port, n, answer)
+
     start = time.perf_counter()
     with ThreadPoolExecutor(max_workers=concurrency) as pool:
-        results = list(pool.map(lambda n: call(port, n), range(calls)))
+        results = list(pool.map(one, range(calls)))
     elapsed = time.perf_counter() - start
     return elapsed, [seconds for _, seconds in results], sum(c for c, _ in results)
 
