@@ -14,6 +14,8 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any
 
+from ivr.services import contact_ports as cp
+
 ACTIVE, FROZEN, CLOSED = "active", "frozen", "closed"
 
 
@@ -119,6 +121,28 @@ class Requests(abc.ABC):
         """Open a security incident; return its reference."""
 
 
+@dataclass(frozen=True)
+class QueuedSms:
+    id: int
+    to: str
+    body: str
+
+
+class SmsOutbox(abc.ABC):
+    """The SMS outbox as its sender sees it: ``queued -> sending -> sent | failed``.
+    A row is claimed (``queued -> sending``) in its own committed unit of work before it
+    is sent, so two senders never send one row twice."""
+
+    @abc.abstractmethod
+    def claim(self, limit: int) -> list[QueuedSms]:
+        """Mark up to ``limit`` queued rows (oldest first) ``sending``; return those this
+        unit of work claimed (a row another sender claimed first is skipped)."""
+
+    @abc.abstractmethod
+    def finish(self, sms_id: int, status: str, at: datetime) -> None:
+        """``sending -> sent`` (``at`` is when) or ``sending -> failed``."""
+
+
 class AuditLog(abc.ABC):
     @abc.abstractmethod
     def record(
@@ -128,7 +152,14 @@ class AuditLog(abc.ABC):
         account_number: str | None,
         action: str,
         detail: dict[str, Any],
-    ) -> None: ...
+        actor: str = "ivr",
+    ) -> None:
+        """``actor``: ``ivr`` (the hotline), ``agent:<username>`` or ``admin``."""
+
+    def recorded(self, call_id: str, action: str, actor: str) -> bool:
+        """Whether this actor's ``action`` on this call is in the log already (so a
+        screen pop an agent's console refreshes is logged once, not at every refresh)."""
+        return False
 
 
 class CallRecords(abc.ABC):
@@ -142,6 +173,13 @@ class UnitOfWork(abc.ABC):
     requests: Requests
     audit: AuditLog
     calls: CallRecords
+    outbox: SmsOutbox
+    # the contact center (ivr.services.contact_ports)
+    agents: cp.Agents
+    queue: cp.QueueEntries
+    callbacks: cp.Callbacks
+    notes: cp.AgentNotes
+    code_attempts: cp.CodeAttempts
 
     def __enter__(self) -> UnitOfWork:
         return self

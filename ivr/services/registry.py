@@ -19,6 +19,11 @@ FAILURE_REASONS = frozenset(
 )
 
 
+#: The queues a callback can be resumed into, and the ways a reference code is refused.
+RESUMABLE_QUEUES = ("general", "payments", "closure", "security")
+RESUME_REFUSALS = frozenset({"wrong", "used", "expired", "locked"})
+
+
 def _spec(name: str, outcomes: set[str], **outputs: frozenset[str] | None) -> ActionSpec:
     return ActionSpec(name, frozenset(outcomes), outputs)
 
@@ -45,5 +50,13 @@ HOTLINE_ACTIONS: dict[str, ActionSpec] = {
         _spec("record_closure_confirmation", {"recorded"}),
         _spec("close_account", {"closed", "balance_not_zero"}, reference=None),
         _spec("freeze_account", {"frozen", "already_frozen"}, incident=None),
+        _spec(
+            "resume_callback",
+            {*(f"resumed_{queue}" for queue in RESUMABLE_QUEUES), *RESUME_REFUSALS},
+            reason=None,
+            verified=frozenset({"yes"}),
+            verified_account=None,
+            resume_entry=None,
+        ),
     )
 }

@@ -18,6 +18,7 @@ from ivr.flow.actions import RunAction
 from ivr.flow.events import Result
 from ivr.flow.model import ERROR_OUTCOME, VERIFY_ACTION
 from ivr.services import ports, wording
+from ivr.services.lockout import Lockout
 
 logger = logging.getLogger(__name__)
 
@@ -27,6 +28,7 @@ LOCK_DURATION = timedelta(minutes=30)
 THROTTLE_ACCOUNTS = 3  # distinct accounts failed from one caller number...
 THROTTLE_WINDOW = timedelta(hours=1)  # ...within this long: that number is refused
 RESET_CODE_TTL = timedelta(minutes=15)
+PIN_LOCKOUT = Lockout(LOCK_AFTER_FAILURES, LOCK_WINDOW, LOCK_DURATION)
 
 _SMS = {
     "en": "Your wallet password reset code is {code}. It expires in 15 minutes. "
@@ -35,6 +37,8 @@ _SMS = {
 }
 
 Handler = Callable[[ports.UnitOfWork, Mapping[str, str], datetime], Result]
+#: A use case served by another service, which runs its own units of work.
+ServiceHandler = Callable[[Mapping[str, str]], Result]
 
 
 class UseCases:
@@ -50,17 +54,27 @@ class UseCases:
             "close_account": self.close_account,
             "freeze_account": self.freeze_account,
         }
+        self._services: dict[str, ServiceHandler] = {}
+
+    def provide(self, name: str, handler: ServiceHandler) -> None:
+        """Serve the use case ``name`` with another service (``resume_callback`` comes
+        from the contact center); it runs under the same error guard as the others."""
+        self._services[name] = handler
 
     @property
     def names(self) -> frozenset[str]:
-        return frozenset(self._handlers)
+        return frozenset(self._handlers) | frozenset(self._services)
 
     def run(self, action: RunAction) -> Result:
         handler = self._handlers.get(action.name)
-        if handler is None:
+        service = self._services.get(action.name)
+        if handler is None and service is None:
             logger.error("no use case named %r (node %s)", action.name, action.node)
             return Result(ERROR_OUTCOME)
         try:
+            if service is not None:
+                return service(action.args)
+            assert handler is not None
             with self.unit_of_work() as uow:
                 return handler(uow, action.args, self.clock.now())
         except Exception:  # the caller must reach a safe route whatever broke
@@ -115,15 +129,8 @@ class UseCases:
 
     @staticmethod
     def _locked(uow: ports.UnitOfWork, number: str, now: datetime) -> bool:
-        failures = sorted(
-            uow.verifications.failures_since(number, now - LOCK_WINDOW - LOCK_DURATION)
-        )
-        n = LOCK_AFTER_FAILURES
-        return any(
-            failures[i + n - 1] - failures[i] <= LOCK_WINDOW
-            and failures[i + n - 1] + LOCK_DURATION > now
-            for i in range(len(failures) - n + 1)
-        )
+        failures = uow.verifications.failures_since(number, now - PIN_LOCKOUT.lookback)
+        return PIN_LOCKOUT.locked(failures, now)
 
     @staticmethod
     def _throttled(uow: ports.UnitOfWork, ani: str, number: str, now: datetime) -> bool:

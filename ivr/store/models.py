@@ -6,7 +6,17 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    text,
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -121,7 +131,7 @@ class SmsOutboxRow(Base):
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
-    status: Mapped[str] = mapped_column(String(12))  # queued | sent | failed
+    status: Mapped[str] = mapped_column(String(12))  # queued | sending | sent | failed
 
 
 class CallRecordRow(Base):
@@ -152,3 +162,142 @@ class AuditRow(Base):
     account_number: Mapped[str | None] = mapped_column(String(20), index=True)
     action: Mapped[str] = mapped_column(String(40))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+# -- the contact center: agents, the queue, callbacks, notes -----------------------------------
+
+#: Callback states whose code is live; their code hashes are unique (a partial index).
+ACTIVE_CALLBACK_SQL = "state IN ('waiting', 'dialing', 'connected')"
+
+
+class AgentRow(Base):
+    """A person answering calls. Skills and languages are short JSON lists: the claim
+    reads the (locked) agent row and filters entries with ``IN`` on them, so they are
+    never searched in SQL."""
+
+    __tablename__ = "agents"
+    __table_args__ = (Index("ix_agents_state_since", "state", "state_since"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    password_hash: Mapped[str] = mapped_column(String(200))  # werkzeug (scrypt)
+    role: Mapped[str] = mapped_column(String(12))  # agent | supervisor
+    skills: Mapped[list[str]] = mapped_column(JSON)
+    languages: Mapped[list[str]] = mapped_column(JSON)
+    endpoint: Mapped[str] = mapped_column(String(40))  # PJSIP endpoint
+    state: Mapped[str] = mapped_column(String(12))  # offline | available | ringing | ...
+    state_since: Mapped[datetime]
+    wrap_up_until: Mapped[datetime | None]
+
+
+class QueueEntryRow(Base):
+    """One caller (or callback request) waiting for a person; see ivr.services.contact_ports."""
+
+    __tablename__ = "queue_entries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(12))  # call | callback
+    call_id: Mapped[str] = mapped_column(String(64), index=True)
+    queue: Mapped[str] = mapped_column(String(40))
+    priority: Mapped[int]
+    skill: Mapped[str] = mapped_column(String(40))
+    language: Mapped[str] = mapped_column(String(8))
+    caller_id: Mapped[str] = mapped_column(String(32))
+    account_number: Mapped[str | None] = mapped_column(String(20), index=True)  # verified
+    reason: Mapped[str | None] = mapped_column(String(40))
+    path: Mapped[list[str]] = mapped_column(JSON)
+    enqueued_at: Mapped[datetime]
+    state: Mapped[str] = mapped_column(String(12))
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"), index=True)
+    callback_id: Mapped[int | None]  # callbacks.entry_id points back here
+    not_before: Mapped[datetime | None]
+    expires_at: Mapped[datetime | None]
+    answered_at: Mapped[datetime | None]
+    ended_at: Mapped[datetime | None]
+    wait_seconds: Mapped[int | None]
+    talk_seconds: Mapped[int | None]
+
+
+#: The dispatch order within a state: priority desc, enqueued_at asc, id asc.
+Index(
+    "ix_queue_entries_dispatch",
+    QueueEntryRow.state,
+    QueueEntryRow.priority.desc(),
+    QueueEntryRow.enqueued_at,
+    QueueEntryRow.id,
+)
+Index("ix_queue_entries_queue_ended", QueueEntryRow.queue, QueueEntryRow.ended_at)
+
+
+class CallbackRow(Base):
+    __tablename__ = "callbacks"
+    __table_args__ = (
+        Index(
+            "ux_callbacks_active_code",
+            "code_hash",
+            unique=True,
+            sqlite_where=text(ACTIVE_CALLBACK_SQL),
+            postgresql_where=text(ACTIVE_CALLBACK_SQL),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("queue_entries.id"), index=True)
+    number: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str | None] = mapped_column(String(40))
+    language: Mapped[str] = mapped_column(String(8))
+    account_number: Mapped[str | None] = mapped_column(String(20), index=True)
+    queue: Mapped[str] = mapped_column(String(40))
+    code_salt: Mapped[str] = mapped_column(String(64))
+    code_hash: Mapped[str] = mapped_column(String(64), index=True)  # HMAC; never the code
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    attempts: Mapped[int]
+    max_attempts: Mapped[int]
+    state: Mapped[str] = mapped_column(String(12), index=True)
+    last_attempt_at: Mapped[datetime | None]
+    used_at: Mapped[datetime | None]
+
+
+class AgentNoteRow(Base):
+    """An agent's note and disposition on one call (one per queue entry)."""
+
+    __tablename__ = "agent_notes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id"), index=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("queue_entries.id"), unique=True)
+    call_id: Mapped[str] = mapped_column(String(64), index=True)
+    caller_id: Mapped[str] = mapped_column(String(32), index=True)
+    account_number: Mapped[str | None] = mapped_column(String(20), index=True)
+    disposition: Mapped[str] = mapped_column(String(20))
+    text: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime]
+
+
+class CodeAttemptRow(Base):
+    """A callback reference code typed, for the lockout per caller number (no code)."""
+
+    __tablename__ = "callback_code_attempts"
+    __table_args__ = (Index("ix_callback_code_attempts_ani_at", "caller_id", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    caller_id: Mapped[str] = mapped_column(String(32))
+    call_id: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime]
+    succeeded: Mapped[bool]
+
+
+class TwilioCallRow(Base):
+    """A call answered over Twilio webhooks: where it is (``memo``: the engine's state and
+    the driver's, never a PIN), the webhook ``step`` it is at, and the reply given to that
+    step (None while a process is working on it), so a replayed webhook gets it again."""
+
+    __tablename__ = "twilio_calls"
+
+    call_sid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    step: Mapped[int] = mapped_column(Integer)
+    memo: Mapped[dict[str, Any]] = mapped_column(JSON)
+    reply: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime]

@@ -167,6 +167,40 @@ def _reference(digits: int) -> str:
     return f"{secrets.randbelow(10**digits):0{digits}d}"
 
 
+class SqlSmsOutbox(ports.SmsOutbox):
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def claim(self, limit: int) -> list[ports.QueuedSms]:
+        row = m.SmsOutboxRow
+        candidates = self.session.scalars(
+            select(row).where(row.status == "queued").order_by(row.id).limit(limit)
+        ).all()
+        claimed = []
+        for sms in candidates:
+            # The conditional UPDATE is the claim: a row another sender took between the
+            # SELECT and here (PostgreSQL waits for its commit, then re-checks) is skipped.
+            taken = self.session.execute(
+                update(row)
+                .where(row.id == sms.id, row.status == "queued")
+                .values(status="sending")
+                .execution_options(synchronize_session=False)
+            )
+            if taken.rowcount == 1:  # type: ignore[attr-defined]
+                claimed.append(ports.QueuedSms(sms.id, sms.to, sms.body))
+        return claimed
+
+    def finish(self, sms_id: int, status: str, at: datetime) -> None:
+        row = m.SmsOutboxRow
+        sent_at = at if status == "sent" else None
+        self.session.execute(
+            update(row)
+            .where(row.id == sms_id, row.status == "sending")
+            .values(status=status, sent_at=sent_at)
+            .execution_options(synchronize_session=False)
+        )
+
+
 class SqlAuditLog(ports.AuditLog):
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -178,17 +212,28 @@ class SqlAuditLog(ports.AuditLog):
         account_number: str | None,
         action: str,
         detail: dict[str, Any],
+        actor: str = "ivr",
     ) -> None:
         self.session.add(
             m.AuditRow(
                 at=at,
-                actor="ivr",
+                actor=actor,
                 call_id=call_id,
                 account_number=account_number,
                 action=action,
                 detail=detail,
             )
         )
+
+    def recorded(self, call_id: str, action: str, actor: str) -> bool:
+        found = self.session.scalar(
+            select(m.AuditRow.id)
+            .where(m.AuditRow.call_id == call_id)
+            .where(m.AuditRow.action == action)
+            .where(m.AuditRow.actor == actor)
+            .limit(1)
+        )
+        return found is not None
 
 
 class SqlCallRecords(ports.CallRecords):

@@ -4,12 +4,15 @@ their documented state with ``reset``."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from functools import cache
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from ivr.services import contact_ports as cp
 from ivr.services import pins
+from ivr.services.agents_demo import DEMO_AGENTS, DemoAgent
 from ivr.services.demo import DEMO_ACCOUNTS, DemoAccount
 from ivr.store import models as m
 
@@ -19,6 +22,10 @@ class SeedReport:
     created: int
     reset: int
     unchanged: int
+    #: The demo agents (alice, bob, chen, sam): created, reset, already there.
+    agents_created: int = 0
+    agents_reset: int = 0
+    agents_unchanged: int = 0
 
 
 def seed_demo(sessions: sessionmaker[Session], reset: bool = False) -> SeedReport:
@@ -36,7 +43,51 @@ def seed_demo(sessions: sessionmaker[Session], reset: bool = False) -> SeedRepor
                 restored += 1
             else:
                 unchanged += 1
-    return SeedReport(created, restored, unchanged)
+        agents = _seed_agents(session, reset)
+    return SeedReport(created, restored, unchanged, *agents)
+
+
+def _seed_agents(session: Session, reset: bool) -> tuple[int, int, int]:
+    """The demo agents, offline; ``reset`` puts back their password, skills and state."""
+    created = restored = unchanged = 0
+    now = datetime.now(UTC)
+    for demo in DEMO_AGENTS:
+        row = session.scalars(
+            select(m.AgentRow).where(m.AgentRow.username == demo.username)
+        ).first()
+        if row is None:
+            session.add(m.AgentRow(**_agent_columns(demo), state_since=now))
+            created += 1
+        elif reset:
+            for column, value in _agent_columns(demo).items():
+                setattr(row, column, value)
+            row.state_since, row.wrap_up_until = now, None
+            restored += 1
+        else:
+            unchanged += 1
+    return created, restored, unchanged
+
+
+def _agent_columns(demo: DemoAgent) -> dict[str, object]:
+    return {
+        "username": demo.username,
+        "name": demo.name,
+        "password_hash": _password_hash(demo.password),
+        "role": demo.role,
+        "skills": sorted(demo.skills),
+        "languages": sorted(demo.languages),
+        "endpoint": demo.endpoint,
+        "state": cp.OFFLINE,
+    }
+
+
+@cache
+def _password_hash(password: str) -> str:
+    """werkzeug's scrypt hash (about 0.1 s each), made once per process: seeding many
+    databases (the tests do) reuses it. Demo passwords only."""
+    from werkzeug.security import generate_password_hash
+
+    return generate_password_hash(password)
 
 
 def _account(demo: DemoAccount) -> m.AccountRow:

@@ -7,6 +7,7 @@ import threading
 from sqlalchemy.orm import Session, sessionmaker
 
 from ivr.services import ports
+from ivr.store import contact_repositories as contact
 from ivr.store import repositories as repo
 
 
@@ -30,6 +31,12 @@ class SqlUnitOfWork(ports.UnitOfWork):
         self.requests = repo.SqlRequests(self.session)
         self.audit = repo.SqlAuditLog(self.session)
         self.calls = repo.SqlCallRecords(self.session)
+        self.outbox = repo.SqlSmsOutbox(self.session)
+        self.agents = contact.SqlAgents(self.session)
+        self.queue = contact.SqlQueueEntries(self.session)
+        self.callbacks = contact.SqlCallbacks(self.session)
+        self.notes = contact.SqlAgentNotes(self.session)
+        self.code_attempts = contact.SqlCodeAttempts(self.session)
         return self
 
     def __exit__(self, *exc: object) -> None:

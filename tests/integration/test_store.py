@@ -32,6 +32,7 @@ from ivr.store.unit_of_work import SqlUnitOfWork
 from .support import EMMA, LI_WEI, OMAR, TABLES, ZHANG_MIN, Db, StoppedClock, utc_offset_zero
 
 HEAD = schema.head_revision()
+NEXT = f"{int(HEAD) + 1:04d}"  # a revision newer than the product's
 SHANGHAI = timezone(timedelta(hours=8))
 
 
@@ -94,15 +95,15 @@ def test_the_schema_check_expects_the_newest_migration() -> None:
 
 
 def _migrations_with_a_newer_revision(folder: Path) -> Path:
-    """A copy of the product's migrations plus a revision 0002 after its head."""
+    """A copy of the product's migrations plus a revision ``NEXT`` after its head."""
     copy = folder / "migrations"
     shutil.copytree(schema.MIGRATIONS, copy, ignore=shutil.ignore_patterns("__pycache__"))
-    (copy / "versions" / "0002_test_marker.py").write_text(
+    (copy / "versions" / f"{NEXT}_test_marker.py").write_text(
         f'''"""a revision newer than the product's, for the test"""
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002"
+revision = "{NEXT}"
 down_revision = "{HEAD}"
 branch_labels = None
 depends_on = None
@@ -127,16 +128,16 @@ def test_an_older_schema_is_refused_until_ivr_db_upgrade(
     ivr_env: list[Hotline],
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    """The code moves on to a revision 0002; a database still at the old head is refused
+    """The code moves on to a revision ``NEXT``; a database still at the old head is refused
     (by the schema check, ``ivr call`` and ``ivr db status``) until ``ivr db upgrade``."""
     monkeypatch.setattr(schema, "MIGRATIONS", _migrations_with_a_newer_revision(tmp_path))
-    monkeypatch.setattr(schema, "HEAD", "0002")  # what the newer code would say
+    monkeypatch.setattr(schema, "HEAD", NEXT)  # what the newer code would say
     monkeypatch.setenv("IVR_DATABASE_URL", upgraded_url)
     engine = connect(upgraded_url)
     try:
         with pytest.raises(SchemaOutOfDate) as refused:
             schema.require_current(engine)
-        assert f"is at schema revision {HEAD}; this code needs 0002: run `ivr db upgrade`" in (
+        assert f"is at schema revision {HEAD}; this code needs {NEXT}: run `ivr db upgrade`" in (
             str(refused.value)
         )
 
@@ -146,7 +147,7 @@ def test_an_older_schema_is_refused_until_ivr_db_upgrade(
 
         assert run_cli(capsys, "db", "status")[0] == 1
         code, out, _ = run_cli(capsys, "db", "upgrade")
-        assert code == 0 and f"upgraded from {HEAD} to schema 0002" in out
+        assert code == 0 and f"upgraded from {HEAD} to schema {NEXT}" in out
         assert run_cli(capsys, "db", "status")[0] == 0
 
         schema.require_current(engine)  # does not raise
@@ -375,9 +376,7 @@ def test_verification_attempts_round_trip(hotline: Hotline, clock: StoppedClock,
         hour = sorted(uow.verifications.failures_since(LI_WEI[0], hour_ago))
         assert hour == [now - timedelta(minutes=20), now - timedelta(minutes=10)]
         assert all(utc_offset_zero(at) for at in hour)
-        assert uow.verifications.failures_since(OMAR[0], hour_ago) == [
-            now - timedelta(minutes=10)
-        ]
+        assert uow.verifications.failures_since(OMAR[0], hour_ago) == [now - timedelta(minutes=10)]
         assert uow.verifications.failures_since(ZHANG_MIN[0], hour_ago) == []
         assert uow.verifications.accounts_failed_from(ani, hour_ago) == {
             LI_WEI[0], OMAR[0], "12345678",
@@ -682,9 +681,7 @@ def test_times_come_back_as_utc(hotline: Hotline, clock: StoppedClock) -> None:
     assert payment.at == datetime(2026, 11, 21, 18, 2, tzinfo=UTC)
 
 
-def test_a_non_utc_time_keeps_its_instant(
-    hotline: Hotline, backend: Any
-) -> None:
+def test_a_non_utc_time_keeps_its_instant(hotline: Hotline, backend: Any) -> None:
     beijing = datetime(2026, 11, 23, 10, 0, tzinfo=SHANGHAI)
     with hotline.unit_of_work() as uow:
         uow.verifications.record(LI_WEI[0], LI_WEI[2], "call-1", beijing, False)
@@ -711,4 +708,3 @@ def test_a_non_utc_postgres_session_still_gives_utc(
     assert payment.at == datetime(2026, 11, 20, 20, 0, tzinfo=UTC)  # the instant is right
     assert wording.day(payment.at, "en") == "November 20"
     assert utc_offset_zero(payment.at)
-

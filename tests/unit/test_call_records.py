@@ -71,10 +71,15 @@ def test_hanging_up_at_the_first_question(hotline: Dialer, store: FakeStore) -> 
 
     record = only_record(store)
     assert (record.outcome, record.last_node, record.path) == (
-        ABANDONED, "choose_language", ("choose_language",),
+        ABANDONED,
+        "choose_language",
+        ("choose_language",),
     )
     assert (record.language, record.reason, record.account_number, record.queue) == (
-        "en", None, None, None,
+        "en",
+        None,
+        None,
+        None,
     )
 
 
@@ -145,7 +150,10 @@ def test_a_fraud_report_is_recorded_with_its_reason_account_and_queue(
 
     record = only_record(store)
     assert (record.reason, record.account_number, record.queue, record.last_node) == (
-        "security", EMMA, "security", "security_queue",
+        "security",
+        EMMA,
+        "security",
+        "security_queue",
     )
     assert record.language == "en"
 
@@ -172,7 +180,9 @@ def test_a_caller_who_fails_verification_is_recorded_without_an_account(
     record = only_record(store)
     assert "verify_failed" in record.path
     assert (record.account_number, record.reason, record.queue) == (
-        None, "password_reset", "general",
+        None,
+        "password_reset",
+        "general",
     )
 
 
@@ -186,7 +196,9 @@ def test_the_record_names_the_channel_and_the_language_the_call_came_in_with(
     assert session.state is not None and session.state.outcome == QUEUED
     record = only_record(store)
     assert (record.channel, record.language, record.caller_id) == (
-        "twilio", "zh", "+8613900139003",
+        "twilio",
+        "zh",
+        "+8613900139003",
     )
 
 

@@ -48,8 +48,13 @@ def verify(
     use_cases: UseCases, number: str, pin: str, ani: str = ANI, call_id: str = CALL_ID
 ) -> Result:
     return run(
-        use_cases, VERIFY_ACTION,
-        account_number=number, pin=pin, ani=ani, call_id=call_id, language="en",
+        use_cases,
+        VERIFY_ACTION,
+        account_number=number,
+        pin=pin,
+        ani=ani,
+        call_id=call_id,
+        language="en",
     )
 
 
@@ -104,9 +109,7 @@ def test_a_failing_operation_raises_a_connection_error(store: FakeStore) -> None
 # -- verify_identity ------------------------------------------------------------------------
 
 
-def test_the_right_pin_verifies(
-    use_cases: UseCases, store: FakeStore, clock: FixedClock
-) -> None:
+def test_the_right_pin_verifies(use_cases: UseCases, store: FakeStore, clock: FixedClock) -> None:
     result = verify(use_cases, "10000001", PIN)
 
     assert result == Result("success", {"account_number": "10000001", "holder_name": "Li Wei"})
@@ -145,7 +148,10 @@ def test_every_check_is_recorded_and_committed_and_none_holds_the_pin(
 
     assert outcomes == ["failure", "success", "failure", "failure"]
     assert [(a.account_number, a.ok) for a in store.attempts] == [
-        ("10000001", False), ("10000001", True), ("99999999", False), ("10000002", False),
+        ("10000001", False),
+        ("10000001", True),
+        ("99999999", False),
+        ("10000002", False),
     ]
     assert store.committed == [("verifications.record",)] * 4
     for row in store.rows():
@@ -182,9 +188,7 @@ def test_a_successful_check_starts_the_failure_count_again(
     assert verify(use_cases, "10000001", "000000").outcome == "locked"  # 5 since the success
 
 
-def test_a_closed_account_cannot_verify(
-    use_cases: UseCases, store: FakeStore
-) -> None:
+def test_a_closed_account_cannot_verify(use_cases: UseCases, store: FakeStore) -> None:
     with store.unit_of_work() as uow:
         uow.accounts.set_status("10000003", ports.CLOSED)
         uow.commit()
@@ -218,14 +222,21 @@ def test_a_lockout_opens_exactly_one_incident_linked_to_the_call_with_its_audit_
 
     [incident] = store.incidents
     assert (incident.account_number, incident.kind, incident.call_id, incident.at) == (
-        "10000001", "verification_lockout", "call-lock", locked_at,
+        "10000001",
+        "verification_lockout",
+        "call-lock",
+        locked_at,
     )
     [row] = [row for row in store.audit if row.action == "verification_locked"]
     assert (row.call_id, row.account_number, row.detail) == (
-        "call-lock", "10000001", {"incident": incident.reference},
+        "call-lock",
+        "10000001",
+        {"incident": incident.reference},
     )
     assert store.committed[-1] == (
-        "verifications.record", "requests.open_incident", "audit.record",
+        "verifications.record",
+        "requests.open_incident",
+        "audit.record",
     )
 
 
@@ -307,7 +318,11 @@ def test_three_failed_accounts_from_one_number_lock_a_fourth_out(
     assert store.incidents == []
     row = store.audit[-1]
     assert (row.action, row.account_number, row.call_id, row.detail, row.at) == (
-        "verification_throttled", None, CALL_ID, {"ani": CALLER}, clock.now(),
+        "verification_throttled",
+        None,
+        CALL_ID,
+        {"ani": CALLER},
+        clock.now(),
     )
     assert store.committed[-1] == ("audit.record",)
 
@@ -539,7 +554,9 @@ def test_freezing_sets_the_status_and_opens_an_incident(
     [incident] = store.incidents
     assert result.data == {"incident": incident.reference}
     assert (incident.account_number, incident.kind, incident.call_id) == (
-        "10000002", "fraud_report", CALL_ID,
+        "10000002",
+        "fraud_report",
+        CALL_ID,
     )
 
 
@@ -606,7 +623,10 @@ def test_each_wallet_change_commits_once_with_exactly_one_audit_row(
     assert store.committed[-1] == writes
     [row] = store.audit[audited:]
     assert (row.at, row.call_id, row.account_number, row.action) == (
-        clock.now(), CALL_ID, number, action,
+        clock.now(),
+        CALL_ID,
+        number,
+        action,
     )
     assert store.discarded == []
 

@@ -1,0 +1,239 @@
+"""Callbacks: a waiting caller's place kept while they hang up (virtual hold), a six-digit
+reference code to prove it is us calling (or to phone back and take the place over), and
+a dialler that never calls one request twice. Part of ``ContactCenter``."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from datetime import datetime, timedelta
+
+from ivr.errors import IvrError
+from ivr.services import contact_ports as cp
+from ivr.services import ports, tokens
+from ivr.services.contact_ports import Assignment, Callback, Refused, ResumeResult
+from ivr.services.contact_views import ContactViews
+
+logger = logging.getLogger(__name__)
+
+CALLBACK_TTL = timedelta(hours=24)
+MAX_ATTEMPTS = 3
+RETRY_AFTER = timedelta(minutes=5)
+_SALT_TRIES = 20
+
+#: Why ``call_now`` refuses a callback, by its state.
+_NOT_WAITING = {
+    cp.CB_DIALING: "callback is being dialled",
+    cp.CB_CONNECTED: "callback already dialled",
+    cp.CB_DONE: "callback already done",
+    cp.CB_FAILED: "callback failed after its last attempt",
+    cp.CB_EXPIRED: "callback expired",
+    cp.CB_CANCELLED: "callback cancelled: the caller phoned back",
+}
+
+
+class CallbackRefused(IvrError):
+    """``request_callback`` on an entry that cannot become a callback (not waiting)."""
+
+
+class CallbackDesk(ContactViews):
+    def request_callback(self, entry_id: int, number: str) -> tuple[Callback, str]:
+        """Turn a waiting live call into a callback at ``number``: the entry keeps its
+        place (enqueued_at). Returns the callback and its code (to say to the caller).
+        Raises ``CallbackRefused`` if the entry is no longer waiting."""
+        key = self._key()
+        now = self.clock.now()
+        with self.unit_of_work() as uow:
+            entry = self._locked_with_agent(uow, entry_id)
+            if entry.state != cp.WAITING or entry.kind != cp.CALL:
+                raise CallbackRefused(f"queue entry {entry_id} is {entry.kind} {entry.state}")
+            for _ in range(_SALT_TRIES):  # active codes are unique: on a clash, a new salt
+                salt = secrets.token_hex(16)
+                code = tokens.derive_code(key, salt)
+                code_hash = tokens.hash_code(key, code)
+                if not uow.callbacks.code_in_use(code_hash):
+                    break
+            else:
+                raise RuntimeError("no free callback code found")
+            expires = now + CALLBACK_TTL
+            callback = uow.callbacks.add(entry, number, salt, code_hash, now, expires, MAX_ATTEMPTS)
+            uow.queue.change(
+                entry.id, expect=(cp.WAITING,), kind=cp.CALLBACK, callback_id=callback.id,
+                expires_at=expires,
+            )  # fmt: skip
+            detail = {**self._about(entry), "callback": callback.id, "to_last4": number[-4:]}
+            uow.audit.record(now, entry.call_id, entry.account_number, "callback_requested", detail)
+            uow.commit()
+            return callback, code
+
+    def resume(self, code: str, caller_id: str, call_id: str) -> ResumeResult:
+        """A caller phoning back with their code takes over the callback's place: the
+        entry is held (``resumed``) for this call's ``enqueue(resume_entry=...)``, the
+        callback is cancelled (used). Wrong codes lock the caller number out like PINs."""
+        key = self._key()
+        now = self.clock.now()
+        with self.unit_of_work() as uow:
+            failures = uow.code_attempts.failures_since(
+                caller_id, now - tokens.WRONG_CODES.lookback
+            )
+            if tokens.locked_out(failures, now):
+                uow.audit.record(now, call_id, None, "callback_code_locked", {"ani": caller_id})
+                uow.commit()
+                return ResumeResult("locked", None, None)
+            found = None
+            if tokens.well_formed(code):
+                found = uow.callbacks.by_code(tokens.hash_code(key, code))
+            if found is None:
+                uow.code_attempts.record(caller_id, call_id, now, False)
+                locked = tokens.locked_out([*failures, now], now)
+                uow.commit()
+                return ResumeResult("locked" if locked else "wrong", None, None)
+            outcome = self._take_back(uow, found, caller_id, call_id, now)
+            entry = uow.queue.get(found.entry_id)
+            callback = uow.callbacks.get(found.id)
+            detail = {"callback": found.id, "outcome": outcome, "entry": found.entry_id}
+            uow.audit.record(now, call_id, found.account_number, "callback_resumed", detail)
+            uow.commit()
+            return ResumeResult(outcome, callback, entry if outcome == "ok" else None)
+
+    def _take_back(
+        self, uow: ports.UnitOfWork, found: Callback, caller_id: str, call_id: str, now: datetime
+    ) -> str:
+        entry = self._locked_with_agent(uow, found.entry_id)
+        callback = uow.callbacks.lock(found.id)
+        assert callback is not None
+        if callback.state == cp.CB_WAITING and callback.expires_at <= now:
+            self._expire(uow, callback.id, entry, now)
+            return "expired"
+        if callback.state in (cp.CB_EXPIRED, cp.CB_FAILED):
+            return "expired"
+        if callback.state != cp.CB_WAITING or entry.state != cp.WAITING:
+            return "used"
+        uow.queue.change(
+            entry.id, expect=(cp.WAITING,), kind=cp.CALL, state=cp.RESUMED, call_id=call_id,
+            caller_id=caller_id, expires_at=None, not_before=None,
+        )  # fmt: skip
+        uow.callbacks.change(
+            callback.id, expect=(cp.CB_WAITING,), state=cp.CB_CANCELLED, used_at=now
+        )
+        uow.code_attempts.record(caller_id, call_id, now, True)
+        return "ok"
+
+    def callback_code(self, callback_id: int) -> str:
+        """The callback's code, re-derived from its salt (said on the callback call)."""
+        with self.unit_of_work() as uow:
+            salt = uow.callbacks.salt(callback_id)
+        if salt is None:
+            raise LookupError(f"no callback {callback_id}")
+        return tokens.derive_code(self._key(), salt)
+
+    def due_callbacks(self) -> list[Assignment]:
+        """Callback entries ``dispatch`` offered to an agent and not yet being dialled,
+        each claimed ``waiting -> dialing`` (one attempt) and returned once only."""
+        now = self.clock.now()
+        claimed = []
+        with self.unit_of_work() as uow:
+            for entry in uow.queue.offered_callbacks():
+                if entry.callback_id is None or entry.agent_id is None:
+                    continue
+                callback = uow.callbacks.get(entry.callback_id)
+                if callback is None or callback.state != cp.CB_WAITING:
+                    continue
+                if callback.expires_at <= now:
+                    uow.agents.lock(entry.agent_id)  # the lock order: agent, entry, callback
+                    self._expire(uow, callback.id, entry, now)
+                    continue
+                if not uow.callbacks.change(
+                    callback.id, expect=(cp.CB_WAITING,), state=cp.CB_DIALING,
+                    attempts=callback.attempts + 1, last_attempt_at=now,
+                ):  # fmt: skip
+                    continue  # another dialler took it
+                agent = uow.agents.get(entry.agent_id)
+                assert agent is not None
+                claimed.append(Assignment(entry, agent))
+                detail = {"callback": callback.id, "attempt": callback.attempts + 1}
+                uow.audit.record(
+                    now, entry.call_id, entry.account_number, "callback_dialled", detail
+                )
+            uow.commit()
+        return claimed
+
+    def callback_answered(self, callback_id: int) -> None:
+        """The person called back answered."""
+        with self.unit_of_work() as uow:
+            if uow.callbacks.change(callback_id, expect=(cp.CB_DIALING,), state=cp.CB_CONNECTED):
+                uow.commit()
+
+    def callback_failed(self, callback_id: int, why: str) -> Callback:
+        """The person did not answer (busy, no answer, ...): try again in 5 minutes, in
+        the same place in line, up to 3 attempts in all; then the callback has failed.
+        The agent it was offered to is free again."""
+        now = self.clock.now()
+        with self.unit_of_work() as uow:
+            callback = uow.callbacks.get(callback_id)
+            if callback is None:
+                raise LookupError(f"no callback {callback_id}")
+            entry = self._locked_with_agent(uow, callback.entry_id)
+            locked = uow.callbacks.lock(callback_id)
+            assert locked is not None
+            if locked.state not in (cp.CB_DIALING, cp.CB_CONNECTED):
+                return locked  # already settled: a second report changes nothing
+            if entry.state == cp.OFFERED and entry.agent_id is not None:
+                uow.agents.set_state(entry.agent_id, cp.AVAILABLE, now, expect=(cp.RINGING,))
+            if locked.attempts >= locked.max_attempts:
+                uow.callbacks.change(callback_id, state=cp.CB_FAILED)
+                uow.queue.change(entry.id, state=cp.FAILED, agent_id=entry.agent_id, ended_at=now)
+            else:
+                uow.callbacks.change(callback_id, state=cp.CB_WAITING)
+                uow.queue.change(
+                    entry.id, state=cp.WAITING, agent_id=None, not_before=now + RETRY_AFTER
+                )
+            detail = {"callback": callback_id, "attempts": locked.attempts, "why": why[:200]}
+            uow.audit.record(now, entry.call_id, entry.account_number, "callback_failed", detail)
+            uow.commit()
+            changed = uow.callbacks.get(callback_id)
+            assert changed is not None
+            return changed
+
+    def call_now(self, callback_id: int, agent_id: int) -> Assignment | Refused:
+        """An agent takes a waiting callback out of turn: it is offered to them (and
+        ``due_callbacks`` dials it). Refused unless the callback is waiting."""
+        now = self.clock.now()
+        with self.unit_of_work() as uow:
+            agent = uow.agents.lock(agent_id)
+            if agent is None:
+                return Refused("no such agent")
+            callback = uow.callbacks.get(callback_id)
+            if callback is None:
+                return Refused("no such callback")
+            entry = uow.queue.lock(callback.entry_id)
+            callback = uow.callbacks.lock(callback_id)
+            assert entry is not None and callback is not None
+            if callback.state != cp.CB_WAITING:
+                return Refused(_NOT_WAITING.get(callback.state, f"callback is {callback.state}"))
+            if callback.expires_at <= now:
+                self._expire(uow, callback.id, entry, now)
+                uow.commit()
+                return Refused("callback expired")
+            if entry.state != cp.WAITING:
+                return Refused("callback already offered to an agent")
+            if not agent.free_at(now) or not uow.agents.take(agent_id, now):
+                return Refused(f"agent is {agent.state.replace('_', ' ')}")
+            uow.queue.change(
+                entry.id, expect=(cp.WAITING,), state=cp.OFFERED, agent_id=agent_id, not_before=None
+            )
+            detail = {"callback": callback_id, "agent": agent.username}
+            uow.audit.record(now, entry.call_id, entry.account_number, "callback_call_now", detail)
+            uow.commit()
+            offered, ringing = uow.queue.get(entry.id), uow.agents.get(agent_id)
+            assert offered is not None and ringing is not None
+            return Assignment(offered, ringing)
+
+    @staticmethod
+    def _expire(uow: ports.UnitOfWork, callback_id: int, entry: cp.Entry, now: datetime) -> None:
+        """A callback past its 24 hours is never dialled; an agent it was offered to is
+        free again."""
+        uow.callbacks.change(callback_id, expect=(cp.CB_WAITING,), state=cp.CB_EXPIRED)
+        uow.queue.change(entry.id, expect=(cp.WAITING, cp.OFFERED), state=cp.EXPIRED, ended_at=now)
+        if entry.state == cp.OFFERED and entry.agent_id is not None:
+            uow.agents.set_state(entry.agent_id, cp.AVAILABLE, now, expect=(cp.RINGING,))
