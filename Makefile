@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test test-deps lint typecheck unit bench validate clean
+.PHONY: run call test test-deps lint typecheck unit bench validate clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,10 +17,17 @@ run: $(STAMP)
 	$(BIN)/ivr validate callflows.yaml
 	$(BIN)/ivr db upgrade
 	$(BIN)/ivr seed --demo
+	$(BIN)/ivr serve
+
+# The terminal phone: call the hotline from this terminal.
+call: $(STAMP)
+	$(BIN)/ivr db upgrade
+	$(BIN)/ivr seed --demo
 	$(BIN)/ivr call
 
-# As root: Debian's sip-tester, espeak-ng and sox, and Asterisk 22 unpacked into a cache
-# folder; elsewhere it says what is missing (the end-to-end tests then skip, except in CI).
+# As root: Debian's sip-tester, espeak-ng, sox and chromium, and Asterisk 22 unpacked into a
+# cache folder; Playwright's Python package in the venv (it drives Debian's chromium);
+# elsewhere it says what is missing (the end-to-end tests then skip, except in CI).
 test-deps: $(STAMP)
 	scripts/install-test-deps $(BIN)/python
 

@@ -7,6 +7,7 @@ import threading
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine as Database
 from sqlalchemy.orm import Session, sessionmaker
@@ -24,6 +25,10 @@ from ivr.services.usecases import UseCases
 from ivr.store.db import connect
 from ivr.store.schema import require_current
 from ivr.store.unit_of_work import SqlUnitOfWork
+
+if TYPE_CHECKING:
+    from ivr.audio.values import Renderer
+    from ivr.services.contact_center import ContactCenter
 
 
 def load_hotline(path: Path) -> Flow:
@@ -65,13 +70,36 @@ class Hotline:
 
     @cached_property
     def use_cases(self) -> UseCases:
+        from ivr.services.resume import resume_use_case
+
         self.sessions  # noqa: B018 - check the schema now, not in the middle of a call
-        return UseCases(self.unit_of_work, self.clock)
+        use_cases = UseCases(self.unit_of_work, self.clock)
+        # Callback reference codes are the contact center's; it is built on first use.
+        use_cases.provide(
+            "resume_callback", lambda args: resume_use_case(self.contact_center)(args)
+        )
+        return use_cases
+
+    @cached_property
+    def contact_center(self) -> ContactCenter:
+        """The queue, agents and callbacks (the secret key is read on first need)."""
+        from ivr.services.contact_center import ContactCenter
+
+        self.sessions  # noqa: B018 - check the schema now, not in the middle of a call
+        return ContactCenter(self.unit_of_work, self.clock, self.settings)
 
     def install_flow(self, flow: Flow, engine: Engine) -> None:
         """Serve new calls from this flow; calls in progress keep the engine they have."""
         self.__dict__["engine"] = engine
         self.__dict__["flow"] = flow
+
+    def text_renderer(self, flow: Flow) -> Renderer:
+        """Speaks free-text values (a merchant's name) for calls on ``flow``: rendered once
+        with espeak-ng into the flow's prompts folder, where Asterisk plays them from."""
+        from ivr.audio.build import prompts_root  # only calls that speak a value need these
+        from ivr.audio.render import dynamic_renderer
+
+        return dynamic_renderer(prompts_root(flow))
 
     def session(self, call: CallStart, channel: str) -> CallSession:
         return CallSession(self.engine, self.use_cases, call, channel, self.clock)

@@ -86,6 +86,18 @@ def _parser() -> argparse.ArgumentParser:
     fastagi.add_argument("--listen", default="127.0.0.1:4573", help="HOST:PORT to listen on")
     fastagi.set_defaults(run=_fastagi)
 
+    serve = commands.add_parser(
+        "serve", help="the agent console, JSON API, FastAGI and dispatcher in one process"
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="web address (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8080, help="web port (default 8080; 0: any)")
+    serve.add_argument("--fastagi", default="127.0.0.1:4573", help="FastAGI HOST:PORT to listen on")
+    serve.add_argument("--no-fastagi", action="store_true", help="no FastAGI server (web only)")
+    serve.add_argument(
+        "--no-dispatcher", action="store_true", help="do not hand callers to agents from here"
+    )
+    serve.set_defaults(run=_serve)
+
     call = commands.add_parser("call", help="call the hotline from this terminal")
     call.add_argument("--flow", help=default_flow)
     call.add_argument(
@@ -161,6 +173,38 @@ def _fastagi(args: argparse.Namespace, settings: Settings) -> int:
     host, port = host_port(args.listen)
     serve(bootstrap(settings), host, port)
     return 0
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    from ivr.web.server import Running, serve  # only this command needs the web side
+
+    if not 0 <= args.port < 65536:
+        raise IvrError(f"--port {args.port} is not a port number (0 to 65535)")
+    fastagi = None if args.no_fastagi else host_port(args.fastagi)
+
+    def ready(running: Running) -> None:
+        print(f"agent console: {_url('http', *running.web)}/")
+        print(f"JSON API:      {_url('http', *running.web)}/api/ (docs/api.md)")
+        if running.fastagi:
+            print(f"FastAGI:       {_url('agi', *running.fastagi)}/hotline")
+        for line in _demo_logins():
+            print(line)
+        print("Stop with Ctrl-C.", flush=True)
+
+    serve(bootstrap(settings), (args.host, args.port), fastagi, not args.no_dispatcher, ready)
+    return 0
+
+
+def _url(scheme: str, host: str, port: int) -> str:
+    return f"{scheme}://[{host}]:{port}" if ":" in host else f"{scheme}://{host}:{port}"
+
+
+def _demo_logins() -> list[str]:
+    """The demo agents' sign-ins (``ivr seed --demo`` creates them)."""
+    from ivr.services.agents_demo import DEMO_AGENTS
+
+    logins = ", ".join(f"{a.username} / {a.password} ({a.role})" for a in DEMO_AGENTS)
+    return [f"demo sign-ins: {logins}"]
 
 
 def host_port(text: str) -> tuple[str, int]:

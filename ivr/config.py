@@ -3,9 +3,19 @@
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+
+from ivr.errors import IvrError
+
+DEFAULT_WRAP_UP_SECONDS = 30
+DEFAULT_CALLBACK_OFFER_AFTER = 120
+
+
+class SecretKeyError(IvrError):
+    """The secret key file could not be read or created."""
 
 
 @dataclass(frozen=True)
@@ -13,15 +23,114 @@ class Settings:
     flow_path: Path
     database_url: str
     log_level: str
+    #: ``IVR_SECRET_KEY``; without it a random key kept in ``secret_key_file``.
+    secret_key: str | None = None
+    #: Where the generated key lives (None: ``var/secret.key`` beside the flow file, so
+    #: every process serving that flow, whatever its working directory, shares one key).
+    #: Read or created only when a key is first needed (``secret()``).
+    secret_key_file: Path | None = None
+    wrap_up_seconds: int = DEFAULT_WRAP_UP_SECONDS
+    callback_offer_after: int = DEFAULT_CALLBACK_OFFER_AFTER
+    #: ``IVR_TWILIO_AUTH_TOKEN``: signs Twilio's webhooks; without it they are all refused.
+    twilio_auth_token: str | None = None
+    #: ``IVR_PUBLIC_URL``: the base URL Twilio calls (behind a proxy or tunnel), e.g.
+    #: ``https://ivr.example.com``; None: the URL the request arrived at.
+    public_url: str | None = None
+    # -- outbound through Twilio's REST API (ivr.channels.twilio_rest) --
+    #: ``IVR_TWILIO_ACCOUNT_SID``; with the auth token and ``twilio_from``, the dispatcher
+    #: sends the SMS outbox through Twilio.
+    twilio_account_sid: str | None = None
+    #: ``IVR_TWILIO_FROM``: the hotline's number, E.164 (SMS sender, callbacks' caller id).
+    twilio_from: str | None = None
+    #: ``IVR_TWILIO_API_BASE``: the API's base URL (None: the client's own,
+    #: https://api.twilio.com); the tests point it at a local stand-in.
+    twilio_api_base: str | None = None
+    #: ``IVR_CALLBACKS_VIA``: how callbacks are dialled, ``asterisk`` (call files) or
+    #: ``twilio`` (``calls.create``).
+    callbacks_via: str = "asterisk"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """``IVR_FLOW`` (callflows.yaml), ``IVR_DATABASE_URL`` (an SQLite file under
-        ./var), ``IVR_LOG_LEVEL`` (WARNING)."""
+        ./var), ``IVR_LOG_LEVEL`` (WARNING), ``IVR_SECRET_KEY`` (else a key kept in
+        ``IVR_SECRET_KEY_FILE``, by default var/secret.key beside the flow file),
+        ``IVR_WRAP_UP_SECONDS`` (30), ``IVR_CALLBACK_OFFER_AFTER``
+        (120 seconds of estimated wait), ``IVR_TWILIO_AUTH_TOKEN``, ``IVR_PUBLIC_URL``,
+        ``IVR_TWILIO_ACCOUNT_SID``, ``IVR_TWILIO_FROM``, ``IVR_TWILIO_API_BASE``,
+        ``IVR_CALLBACKS_VIA`` (asterisk)."""
         env = os.environ if env is None else env
         default_db = f"sqlite:///{Path.cwd() / 'var' / 'ivr.sqlite3'}"
         return cls(
             flow_path=Path(env.get("IVR_FLOW", "callflows.yaml")),
             database_url=env.get("IVR_DATABASE_URL") or default_db,
             log_level=env.get("IVR_LOG_LEVEL", "WARNING").upper(),
+            secret_key=env.get("IVR_SECRET_KEY") or None,
+            secret_key_file=Path(env["IVR_SECRET_KEY_FILE"])
+            if env.get("IVR_SECRET_KEY_FILE")
+            else None,
+            wrap_up_seconds=_seconds(env, "IVR_WRAP_UP_SECONDS", DEFAULT_WRAP_UP_SECONDS),
+            callback_offer_after=_seconds(
+                env, "IVR_CALLBACK_OFFER_AFTER", DEFAULT_CALLBACK_OFFER_AFTER
+            ),
+            twilio_auth_token=env.get("IVR_TWILIO_AUTH_TOKEN") or None,
+            public_url=(env.get("IVR_PUBLIC_URL") or "").rstrip("/") or None,
+            twilio_account_sid=env.get("IVR_TWILIO_ACCOUNT_SID") or None,
+            twilio_from=env.get("IVR_TWILIO_FROM") or None,
+            twilio_api_base=(env.get("IVR_TWILIO_API_BASE") or "").rstrip("/") or None,
+            callbacks_via=_callbacks_via(env),
         )
+
+    def secret(self) -> bytes:
+        """The key callback codes are derived with: ``IVR_SECRET_KEY``, else the key file
+        (created 0600 with a random key on first use)."""
+        if self.secret_key:
+            return self.secret_key.encode()
+        path = self.secret_key_file or self.flow_path.resolve().parent / "var" / "secret.key"
+        return load_or_create_key(path)
+
+
+def load_or_create_key(path: Path) -> bytes:
+    """The key in ``path``; if there is none, a new random one written there (0600).
+    Two processes creating it at once agree: the file appears whole, once (link)."""
+    try:
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            scratch = path.with_name(f".{path.name}.{secrets.token_hex(6)}")
+            fd = os.open(scratch, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as out:
+                out.write(secrets.token_hex(32) + "\n")
+            try:
+                os.link(scratch, path)
+            except FileExistsError:
+                pass  # another process won; use its key
+            finally:
+                scratch.unlink()
+        key = path.read_text().strip()
+    except OSError as exc:
+        raise SecretKeyError(f"cannot read or create the secret key {path}: {exc}") from exc
+    if not key:
+        raise SecretKeyError(f"the secret key file {path} is empty")
+    return key.encode()
+
+
+def _seconds(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise IvrError(f"{name} must be a whole number of seconds, not {raw!r}") from None
+    if value < 0:
+        raise IvrError(f"{name} must not be negative: {value}")
+    return value
+
+
+CALLBACK_CHANNELS = ("asterisk", "twilio")
+
+
+def _callbacks_via(env: Mapping[str, str]) -> str:
+    value = env.get("IVR_CALLBACKS_VIA", "").strip().lower() or "asterisk"
+    if value not in CALLBACK_CHANNELS:
+        raise IvrError(f"IVR_CALLBACKS_VIA must be asterisk or twilio, not {value!r}")
+    return value

@@ -174,8 +174,13 @@ class FakeStore(Tables):
         store = cls()
         for demo in DEMO_ACCOUNTS:
             account = ports.Account(
-                demo.number, demo.holder_name, demo.phone, demo.language, demo.status,
-                demo.balance_minor, demo.currency,
+                demo.number,
+                demo.holder_name,
+                demo.phone,
+                demo.language,
+                demo.status,
+                demo.balance_minor,
+                demo.currency,
             )
             payment = None
             if demo.failed_payment:
@@ -328,14 +333,14 @@ class FakeVerificationLog(_Repository, ports.VerificationLog):
         successes = [a.at for a in mine if a.ok]
         after = max(successes) if successes else None
         return [
-            a.at for a in mine
-            if not a.ok and a.at >= since and (after is None or a.at > after)
+            a.at for a in mine if not a.ok and a.at >= since and (after is None or a.at > after)
         ]
 
     def accounts_failed_from(self, ani: str, since: datetime) -> set[str]:
         self.uow.check("verifications.accounts_failed_from")
         return {
-            a.account_number for a in self.data.attempts
+            a.account_number
+            for a in self.data.attempts
             if a.ani == ani and not a.ok and a.at >= since
         }
 
@@ -387,6 +392,7 @@ class FakeAuditLog(_Repository, ports.AuditLog):
         account_number: str | None,
         action: str,
         detail: dict[str, Any],
+        actor: str = "ivr",
     ) -> None:
         self.uow.wrote("audit.record")
         self.data.audit.append(AuditRow(at, call_id, account_number, action, dict(detail)))

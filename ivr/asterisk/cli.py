@@ -47,7 +47,7 @@ def register(commands: Any) -> None:
 
 
 def _asterisk_config(args: argparse.Namespace, settings: Settings) -> int:
-    from ivr.asterisk.writer import write_hotline_config
+    from ivr.asterisk.writer import AGENT_ENDPOINTS, write_hotline_config
 
     if args.agi_script:
         agi, per_call = str(Path(args.agi_script).resolve()), True
@@ -57,7 +57,7 @@ def _asterisk_config(args: argparse.Namespace, settings: Settings) -> int:
         agi, per_call = args.fastagi or DEFAULT_FASTAGI, False
         if not re.fullmatch(r"[\w.-]+:\d{1,5}", agi):
             raise IvrError(f"--fastagi '{agi}' is not HOST:PORT (like {DEFAULT_FASTAGI})")
-    agents = {name: secrets.token_urlsafe(12) for name in ("agent1", "agent2")}
+    agents = {name: secrets.token_urlsafe(12) for name in AGENT_ENDPOINTS}
     out = Path(args.out)
     written = write_hotline_config(out, settings.flow_path, agi, per_call, args.sip_port, agents)
     for path in written:

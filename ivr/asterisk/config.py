@@ -1,12 +1,16 @@
 """The hotline's Asterisk configuration, as text (pure: parameters in, file contents out).
 
 ``extensions.conf`` runs the controller over FastAGI (or the per-call script) and reads what it
-left in channel variables (see docs/asterisk.md): ``IVR_OUTCOME=queued`` queues the caller,
-``transferred`` dials ``IVR_TRANSFER``. Anything else that returns to the dialplan (``AGISTATUS``
-FAILURE or NOTFOUND because the controller is down or the script crashed, no ``IVR_OUTCOME``,
-an unknown queue, a transfer nobody answered) takes the *safe route*: the recorded apology
-(``<lang>/system_error``, English if that language's file is missing), then the general queue.
-The caller never hears dead air.
+left in channel variables (see docs/asterisk.md). The controller holds callers for a person
+itself (the database queue decides who is next) and rings agents with ``Dial``; a caller it
+hands back with ``IVR_OUTCOME=queued`` (the controller failed mid-wait) still reaches
+``app_queue``, ``fallback`` (it apologised already) the general queue, ``transferred`` dials
+``IVR_TRANSFER``. ``[hotline-answered]`` is the gosub Dial runs on an agent's channel when
+they answer; ``[hotline-callback]`` runs the callback call files. Anything else that
+returns to the dialplan (``AGISTATUS`` FAILURE or NOTFOUND because the controller is down
+or the script crashed, no ``IVR_OUTCOME``, an unknown queue, a transfer nobody answered)
+takes the *safe route*: the recorded apology (``<lang>/system_error``, English if that
+language's file is missing), then the general queue. The caller never hears dead air.
 
 A queue named ``general`` cannot exist in ``queues.conf`` (``[general]`` holds its global
 settings), so every flow queue ``NAME`` is the Asterisk queue ``hotline-NAME``.
@@ -31,8 +35,12 @@ class HotlineQueue:
 
 @dataclass(frozen=True)
 class Agent:
+    """An agent's phone: it registers with the password, or, with ``contact``
+    (``sip:agent-alice@127.0.0.1:5071``), is always reached there (the sandbox's phones)."""
+
     name: str
     password: str
+    contact: str | None = None
 
 
 @dataclass(frozen=True)
@@ -48,6 +56,8 @@ class Options:
     queues: Sequence[HotlineQueue] = (HotlineQueue(SAFE_QUEUE, 1),)
     agents: Sequence[Agent] = ()
     moh_directory: str = "/var/lib/asterisk/moh"
+    #: Where callbacks go out (``PJSIP/<number>@hotline-callbacks``): your SIP trunk.
+    callback_contact: str = "sip:127.0.0.1:5080"
     extra_pjsip: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -55,16 +65,24 @@ def queue_name(flow_queue: str) -> str:
     return QUEUE_PREFIX + flow_queue
 
 
-def agi_application(options: Options) -> str:
+def agi_application(options: Options, script: str = "hotline", **args: str) -> str:
+    """``AGI(...)`` running one of the controller's scripts (``ivr.channels.scripts``)."""
     if options.per_call_script:
-        return f"AGI({options.agi})"
-    return f"AGI(agi://{options.agi}/hotline)"
+        if script == "hotline" and not args:
+            return f"AGI({options.agi})"
+        words = [script, *(f"{key}={value}" for key, value in args.items())]
+        return f"AGI({options.agi},{','.join(words)})"
+    query = "&".join(f"{key}={value}" for key, value in args.items())
+    return f"AGI(agi://{options.agi}/{script}{'?' + query if query else ''})"
 
 
 def extensions_conf(options: Options) -> str:
     names = "|".join(re.escape(queue.name) for queue in options.queues)
     other_languages = [lang for lang in options.languages if lang != "en"]
     safe_priority = next((q.priority for q in options.queues if q.name == SAFE_QUEUE), 0)
+    failed_agi = agi_application(
+        options, "callback-failed", id="${IVR_CALLBACK}", reason="${REASON}"
+    )
     lines = [
         HEADER,
         '; Include it from your extensions.conf (#include "<this folder>/extensions.conf")',
@@ -82,12 +100,14 @@ def extensions_conf(options: Options) -> str:
         "; when AGISTATUS says FAILURE (one prompt file that failed to play gives FAILURE).",
         ' same => n,GotoIf($["${IVR_OUTCOME}" = "queued"]?queued)',
         ' same => n,GotoIf($["${IVR_OUTCOME}" = "transferred"]?transferred)',
+        ' same => n,GotoIf($["${IVR_OUTCOME}" = "fallback"]?fallback)',
         ' same => n,GotoIf($["${AGISTATUS}" = "HANGUP"]?done)',
         ' same => n,GotoIf($["${IVR_OUTCOME}" = ""]?safe)',
         ' same => n,GotoIf($["${AGISTATUS}" != "SUCCESS"]?safe)',
         " same => n(done),Hangup()",
         "",
-        "; The controller chose a queue: only the flow's queues are accepted.",
+        "; The controller held the caller and gave up (it failed mid-wait): app_queue takes",
+        "; them on. Only the flow's queues are accepted.",
         f' same => n(queued),GotoIf($[${{REGEX("^({names})$" ${{IVR_QUEUE}})}}]?enqueue)',
         " same => n,Goto(safe)",
         ' same => n(enqueue),ExecIf($[${REGEX("^[0-9]+$" ${IVR_PRIORITY})}]'
@@ -117,7 +137,8 @@ def extensions_conf(options: Options) -> str:
         " same => n,Playback(${IVR_APOLOGY})",
         ' same => n,ExecIf($["${PLAYBACKSTATUS}" != "SUCCESS" & "${IVR_APOLOGY}"'
         ' != "en/system_error"]?Playback(en/system_error))',
-        f" same => n,Set(QUEUE_PRIO={safe_priority})",
+        "; IVR_OUTCOME=fallback: the controller apologised itself before handing the call back.",
+        f" same => n(fallback),Set(QUEUE_PRIO={safe_priority})",
         f" same => n,Queue({queue_name(SAFE_QUEUE)})",
         " same => n,Hangup()",
         "",
@@ -129,6 +150,28 @@ def extensions_conf(options: Options) -> str:
         "; Agents may call the hotline too.",
         "[hotline-agents]",
         f"exten => {options.exten},1,Goto(hotline,{options.exten},1)",
+        "",
+        "; Dial(PJSIP/<agent>,20,gU(hotline-answered^<entry>)) runs this on the agent's channel",
+        "; when they answer: the controller marks the entry connected. Whatever the controller",
+        "; says (or if it is down), the call is connected.",
+        "[hotline-answered]",
+        "exten => s,1,NoOp(IVR agent answered entry ${ARG1})",
+        f" same => n,{agi_application(options, 'answered', entry='${ARG1}')}",
+        " same => n,Return()",
+        "",
+        "; Callback call files (ivr.channels.originate) run here once the customer answers;",
+        "; 'failed' runs when the call could not be made or was not answered.",
+        "[hotline-callback]",
+        "exten => s,1,NoOp(IVR callback ${IVR_CALLBACK} to ${CALLERID(num)})",
+        " same => n,Set(IVR_OUTCOME=)",
+        f" same => n,{agi_application(options, 'callback', id='${IVR_CALLBACK}')}",
+        ' same => n,GotoIf($["${IVR_OUTCOME}" != "" | "${AGISTATUS}" = "HANGUP"]?over)',
+        " same => n,Log(WARNING,IVR callback ${IVR_CALLBACK}: AGISTATUS=${AGISTATUS})",
+        " same => n,Playback(en/system_error)",
+        " same => n(over),Hangup()",
+        "exten => failed,1,NoOp(IVR callback ${IVR_CALLBACK} failed: REASON=${REASON})",
+        f" same => n,{failed_agi}",
+        " same => n,Hangup()",
         "",
     ]
     return "\n".join(lines)
@@ -144,6 +187,7 @@ def pjsip_conf(options: Options) -> str:
         "dtmf_mode = rfc4733",
         *media,
         "rtp_symmetric = yes",
+        "direct_media = no",  # media stays on Asterisk: no re-INVITE when an agent answers
     ]
     parts = [
         HEADER,
@@ -176,8 +220,15 @@ def pjsip_conf(options: Options) -> str:
                     f"password = {agent.password}",
                 ],
             ),
-            _section(agent.name, ["type = aor", "max_contacts = 1", "remove_existing = yes"]),
+            _section(agent.name, _aor(agent.contact)),
         ]
+    parts += [
+        "; Callbacks go out through this endpoint: PJSIP/<number>@hotline-callbacks. Point its\n"
+        "; contact at your SIP trunk (and add the trunk's authentication).\n",
+        _section("hotline-callbacks", ["type = endpoint", "context = hotline", *common,
+                                       "aors = hotline-callbacks"]),
+        _section("hotline-callbacks", ["type = aor", f"contact = {options.callback_contact}"]),
+    ]  # fmt: skip
     for name, body in options.extra_pjsip.items():
         parts.append(f"[{name}]\n{body.rstrip()}\n")
     return "\n".join(parts)
@@ -220,6 +271,12 @@ def hotline_files(options: Options) -> dict[str, str]:
         "queues.conf": queues_conf(options),
         "musiconhold.conf": musiconhold_conf(options),
     }
+
+
+def _aor(contact: str | None) -> list[str]:
+    if contact:
+        return ["type = aor", f"contact = {contact}"]
+    return ["type = aor", "max_contacts = 1", "remove_existing = yes"]
 
 
 def _section(name: str, lines: Sequence[str]) -> str:

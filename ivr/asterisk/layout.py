@@ -24,7 +24,10 @@ NOLOAD = tuple(
     res_config_ldap res_config_pgsql cdr_pgsql cel_pgsql res_config_odbc res_odbc cdr_tds cel_tds
     res_statsd res_prometheus""".split()
 )
-SYSTEM_FOLDERS = ("etc", "lib", "keys", "agi", "spool", "run", "log", "data/sounds", "moh")
+SYSTEM_FOLDERS = (
+    *("etc", "lib", "keys", "agi", "spool", "spool/outgoing", "run", "log", "data/sounds"),
+    "moh",
+)
 
 
 @dataclass(frozen=True)
@@ -76,7 +79,10 @@ def modules_conf() -> str:
 
 
 def logger_conf() -> str:
-    """``log/full``: everything a test or an admin needs, dialplan steps included."""
+    """``log/full``: everything a test or an admin needs, dialplan steps included.
+
+    The sandbox logs ``dtmf`` so the tests can see which keys arrived; that records the
+    digits of PINs. Never log ``dtmf`` on a production Asterisk (docs/asterisk.md)."""
     return (
         "[general]\ndateformat = %F %T.%3q\n\n[logfiles]\n"
         "full => notice,warning,error,verbose(3),dtmf\n"
@@ -100,6 +106,11 @@ def link_sounds(run: RunFolder, data_dir: Path, prompts: Path, languages: tuple[
         _link(english / entry.name, entry)
     for language in languages:
         _link(english / language, prompts.resolve() / language)
+
+
+def link_hold_music(run: RunFolder, folder: Path) -> None:
+    """``sounds/moh`` -> the hold music folder: the controller plays ``moh/hold-1``."""
+    _link(run / "data" / "sounds" / "moh", folder.resolve())
 
 
 def _link(link: Path, target: Path) -> None:

@@ -31,7 +31,7 @@ from ivr.store.db import connect
 from ivr.store.seed import seed_demo
 
 HOST = "127.0.0.1"
-AGENTS = ("agent1", "agent2")
+AGENTS = writer.AGENT_ENDPOINTS
 
 
 class SandboxError(IvrError):
@@ -50,8 +50,13 @@ class Sandbox:
     with_fastagi: bool = True
     installation: Installation | None = None
     agents: dict[str, str] = field(default_factory=dict)
+    #: Phones always reached at a port of 127.0.0.1 (endpoint name -> port): the tests'
+    #: SIPp agent phones and callback phone (``hotline-callbacks``). Others register.
+    phones: dict[str, int] = field(default_factory=dict)
     #: Run this per-call AGI script instead of FastAGI (``route_calls`` changes it later).
     agi_script: Path | None = None
+    #: More settings for the controller's processes (IVR_... variables).
+    environment: dict[str, str] = field(default_factory=dict)
     _options: config.Options | None = field(default=None, init=False, repr=False)
     _asterisk: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
     _fastagi: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
@@ -104,7 +109,10 @@ class Sandbox:
         run.create()
         self.agents = self.agents or {name: secrets.token_hex(6) for name in AGENTS}
         agi = f"{HOST}:{self.fastagi_port}"
-        options = writer.options_for(flow, agi, False, self.sip_port, self.agents, run / "moh")
+        contacts = {name: f"sip:{name}@{HOST}:{port}" for name, port in self.phones.items()}
+        options = writer.options_for(
+            flow, agi, False, self.sip_port, self.agents, run / "moh", contacts
+        )
         self._options = options = self._routed(options)
         system = {
             "asterisk.conf": layout.asterisk_conf(run, installation.module_dir),
@@ -115,6 +123,7 @@ class Sandbox:
         writer.write_files(run.etc, config.hotline_files(options) | system)
         writer.write_hold_music(run / "moh")
         layout.link_sounds(run, installation.data_dir, prompts_folder(flow), flow.languages)
+        layout.link_hold_music(run, run / "moh")
         for stale in (run.log_file, run.control_socket, run / "run" / "asterisk.pid"):
             stale.unlink(missing_ok=True)
 
@@ -193,12 +202,23 @@ class Sandbox:
             gone.append("the FastAGI server")
         return gone
 
+    @property
+    def spool(self) -> Path:
+        """Asterisk's outgoing spool: where the controller writes callback call files."""
+        return self.run / "spool" / "outgoing"
+
     def _ivr_environment(self) -> dict[str, str]:
-        return {
+        env = {
             "IVR_FLOW": str(self.settings.flow_path.resolve()),
             "IVR_DATABASE_URL": self.settings.database_url,
             "IVR_LOG_LEVEL": self.settings.log_level,
+            "IVR_ASTERISK_SPOOL": str(self.spool),
+            "IVR_CALLBACK_OFFER_AFTER": str(self.settings.callback_offer_after),
+            "IVR_WRAP_UP_SECONDS": str(self.settings.wrap_up_seconds),
         }
+        if self.settings.secret_key:
+            env["IVR_SECRET_KEY"] = self.settings.secret_key
+        return env | self.environment
 
     def _check_free(self) -> None:
         if self.run.control_socket.exists():
@@ -226,9 +246,17 @@ def prompts_folder(flow: Flow) -> Path:
     return Path(flow.catalog_source).parent if flow.catalog_source else Path("prompts")
 
 
-def for_tests(run_dir: Path, settings: Settings, sip_port: int, fastagi_port: int) -> Sandbox:
-    """A sandbox on the given ports, with RTP on the 96 ports after the SIP port and its
-    own SQLite database in the run folder."""
+def for_tests(
+    run_dir: Path,
+    settings: Settings,
+    sip_port: int,
+    fastagi_port: int,
+    phones: dict[str, int] | None = None,
+) -> Sandbox:
+    """A sandbox on the given ports, with RTP on the 96 ports after the SIP port, its own
+    SQLite database in the run folder and its own secret key. ``phones`` (endpoint ->
+    port) are where the test's SIPp phones answer."""
     database = f"sqlite:///{run_dir.resolve() / 'ivr.sqlite3'}"
-    settings = replace(settings, database_url=database)
-    return Sandbox(run_dir, settings, sip_port, fastagi_port, (sip_port + 2, sip_port + 98))
+    settings = replace(settings, database_url=database, secret_key=secrets.token_hex(16))
+    rtp = (sip_port + 2, sip_port + 98)
+    return Sandbox(run_dir, settings, sip_port, fastagi_port, rtp, phones=dict(phones or {}))

@@ -12,12 +12,28 @@ RATE = 8000
 NOTES = ((523.25, 0.6), (659.25, 0.6), (783.99, 0.6), (1046.5, 0.9), (0.0, 1.3))
 
 
+#: The controller's hold segments (``moh/hold-1``, ``moh/hold-2``): 3 seconds each, the
+#: arpeggio up then down, so that one after the other they loop gently.
+SEGMENTS = (
+    ((523.25, 0.5), (659.25, 0.5), (783.99, 0.5), (1046.5, 0.8), (0.0, 0.7)),
+    ((1046.5, 0.5), (783.99, 0.5), (659.25, 0.5), (523.25, 0.8), (0.0, 0.7)),
+)
+
+
 def hold_music(repeats: int = 3) -> bytes:
-    """The WAV file's bytes."""
+    """The WAV file's bytes (app_queue's music on hold)."""
+    return _wav(NOTES * repeats)
+
+
+def hold_segments() -> dict[str, bytes]:
+    """``hold-1.wav``, ``hold-2.wav``: what the controller plays between announcements."""
+    return {f"hold-{n}.wav": _wav(notes) for n, notes in enumerate(SEGMENTS, 1)}
+
+
+def _wav(notes: tuple[tuple[float, float], ...]) -> bytes:
     samples: list[int] = []
-    for _ in range(repeats):
-        for frequency, seconds in NOTES:
-            samples.extend(_note(frequency, seconds))
+    for frequency, seconds in notes:
+        samples.extend(_note(frequency, seconds))
     buffer = io.BytesIO()
     with wave.open(buffer, "wb") as out:
         out.setnchannels(1)

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 
 from ivr.asterisk import config
-from ivr.asterisk.tone import hold_music
+from ivr.asterisk.tone import hold_music, hold_segments
 from ivr.bootstrap import load_hotline
 from ivr.flow.model import Flow
 
 HOLD_MUSIC = "hold.wav"
+CALLBACKS = "hotline-callbacks"
+#: The demo agents' phones (ivr seed --demo).
+AGENT_ENDPOINTS = ("agent-alice", "agent-bob", "agent-chen", "agent-sam")
 
 
 def options_for(
@@ -20,17 +24,25 @@ def options_for(
     sip_port: int,
     agents: Mapping[str, str],
     moh_directory: Path,
+    contacts: Mapping[str, str] | None = None,
 ) -> config.Options:
-    """The generator's options: the flow gives the languages and the queues."""
-    return config.Options(
+    """The generator's options: the flow gives the languages and the queues; ``contacts``
+    fixes where phones are reached (endpoint name -> SIP URI; ``hotline-callbacks`` for
+    callbacks)."""
+    contacts = contacts or {}
+    options = config.Options(
         agi=agi,
         per_call_script=per_call_script,
         sip_port=sip_port,
         languages=flow.languages,
         queues=[config.HotlineQueue(q.name, q.priority) for q in flow.queues.values()],
-        agents=[config.Agent(name, password) for name, password in agents.items()],
+        agents=[
+            config.Agent(name, password, contacts.get(name)) for name, password in agents.items()
+        ],
         moh_directory=str(moh_directory.resolve()),
     )
+    callbacks = contacts.get(CALLBACKS)
+    return replace(options, callback_contact=callbacks) if callbacks else options
 
 
 def write_files(out: Path, files: Mapping[str, str]) -> list[Path]:
@@ -44,12 +56,14 @@ def write_files(out: Path, files: Mapping[str, str]) -> list[Path]:
 
 
 def write_hold_music(folder: Path) -> Path:
+    """``hold.wav`` (app_queue's music on hold) and the controller's ``hold-<n>.wav``
+    segments, played as ``moh/hold-<n>`` (link the folder as ``sounds/moh``)."""
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / HOLD_MUSIC
-    music = hold_music()
-    if not path.is_file() or path.read_bytes() != music:
-        path.write_bytes(music)
-    return path
+    for name, music in {HOLD_MUSIC: hold_music(), **hold_segments()}.items():
+        path = folder / name
+        if not path.is_file() or path.read_bytes() != music:
+            path.write_bytes(music)
+    return folder / HOLD_MUSIC
 
 
 def write_hotline_config(

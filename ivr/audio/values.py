@@ -4,8 +4,10 @@ The placeholder's name says what kind of value it is; a name this module does no
 is judged by the value's shape. English numbers go to Asterisk's SAY NUMBER / SAY DIGITS
 (its own core sounds); Mandarin is assembled from rendered fragments.
 
-- digits (reference, incident, phone_last4): English ``SayDigits("8001")``; Mandarin one
-  fragment a digit, 1 read 幺 as Chinese hotlines do (八零零幺).
+- digits (reference, incident, phone_last4, last4, code, number): English
+  ``SayDigits("8001")``; Mandarin one fragment a digit, 1 read 幺 as Chinese hotlines do
+  (八零零幺).
+- number (position, minutes): a count. English ``SayNumber(12)``; Mandarin 十二.
 - money (amount, balance): English [minus] ``SayNumber(89)``, point, ``SayDigits("90")``,
   the currency word (yuan); Mandarin 八十九点九零 then the currency (元).
 - date (date): English the month's name then ``SayNumber(20)``; Mandarin 十一 月 二十 日.
@@ -32,11 +34,16 @@ log = logging.getLogger(__name__)
 #: Renders free text in a language to a playable file (None: it could not).
 Renderer = Callable[[str, str], PlayFile | None]
 
-DIGITS, MONEY, DATE, TEXT = "digits", "money", "date", "text"
+DIGITS, NUMBER, MONEY, DATE, TEXT = "digits", "number", "money", "date", "text"
 KINDS = {
     "reference": DIGITS,
     "incident": DIGITS,
     "phone_last4": DIGITS,
+    "last4": DIGITS,
+    "code": DIGITS,
+    "number": DIGITS,
+    "position": NUMBER,
+    "minutes": NUMBER,
     "amount": MONEY,
     "balance": MONEY,
     "date": DATE,
@@ -98,6 +105,16 @@ def _digits_zh(value: str) -> list[Step] | None:
     return _mandarin(chinese.digit_string(value)) if chinese.is_digits(value) else None
 
 
+def _number_en(value: str) -> list[Step] | None:
+    return [SayNumber(int(value))] if chinese.is_digits(value) else None
+
+
+def _number_zh(value: str) -> list[Step] | None:
+    if not chinese.is_digits(value) or int(value) >= chinese.LIMIT:
+        return None
+    return _mandarin(chinese.integer(int(value)))
+
+
 def _money_en(value: str) -> list[Step] | None:
     match = _MONEY["en"].fullmatch(value)
     if match is None or match.group(4) not in fragments.CURRENCY_WORDS["en"]:
@@ -145,6 +162,8 @@ def _date_zh(value: str) -> list[Step] | None:
 _SAYERS: dict[tuple[str, str], Callable[[str], list[Step] | None]] = {
     (DIGITS, "en"): _digits_en,
     (DIGITS, "zh"): _digits_zh,
+    (NUMBER, "en"): _number_en,
+    (NUMBER, "zh"): _number_zh,
     (MONEY, "en"): _money_en,
     (MONEY, "zh"): _money_zh,
     (DATE, "en"): _date_en,

@@ -48,6 +48,9 @@ Speaker = Callable[[act.Prompt], list[Step]]
 #: Call data mirrored into channel variables (IVR_<NAME>) for the dialplan; account
 #: numbers and names stay out of Asterisk's logs.
 MIRRORED = frozenset({"language", "reason", "verified"})
+#: After the last digit an entry allows, how long to wait for its finish key (seconds).
+FINISH_GRACE = 2.0
+
 
 class LineReader(Protocol):
     def readline(self) -> str: ...
@@ -89,6 +92,9 @@ class AgiLine(AGI):  # type: ignore[misc]  # pyst2 has no type information
         self.stderr = _Discard()
         self._got_sighup = False  # pyst2's flag; its _handle_sighup(signum, frame) sets it
         self.secure = False
+        #: ``quiet(True)`` before a command that may take long without a reply (Dial: the
+        #: whole talk), ``quiet(False)`` after; FastAGI lifts its idle timeout meanwhile.
+        self.quiet: Callable[[bool], None] = lambda _quiet: None
         self.env: AgiEnvironment = proto.read_environment(self._next_line)
 
     # -- hang-up ------------------------------------------------------------------------
@@ -175,7 +181,8 @@ def run_call(
     render_text: Renderer | None = None,
 ) -> CallSession:
     """Answer the channel and run one call to its end; returns the finished session.
-    ``render_text`` speaks free-text values (see ``ivr.audio.values``)."""
+    ``render_text`` speaks free-text values (see ``ivr.audio.values``); by default the
+    hotline renders them into the flow's prompts folder."""
     env = line.env
     call = CallStart(
         call_id=env.call_id or f"agi-{uuid.uuid4().hex}",
@@ -190,7 +197,13 @@ def run_call(
     if trouble is not None:  # gone (or broken) before the first prompt
         session.answer(trouble)
         return session
-    driver.run(session, speaker(session.engine.flow.catalog, render_text), actions)
+    flow = session.engine.flow
+    render_text = render_text or hotline.text_renderer(flow)
+    driver.run(session, speaker(flow.catalog, render_text), actions)
+    if driver.enqueued is not None and session.state is not None and not line.hung_up:
+        from ivr.channels.waiting import hold_caller  # it needs this module's driver
+
+        hold_caller(driver, hotline, session, driver.enqueued)
     return session
 
 
@@ -205,6 +218,7 @@ class _Driver:
         self.line = line
         self.call_id = call_id
         self.speak: Speaker = _no_speaker
+        self.enqueued: act.Enqueue | None = None
 
     def run(self, session: CallSession, speak: Speaker, actions: list[act.Action]) -> None:
         self.speak = speak
@@ -260,6 +274,7 @@ class _Driver:
                 self._set("CALLBACK", action.callback)
                 self._set("LANGUAGE", action.language)
                 self._set("OUTCOME", QUEUED)  # last: the dialplan acts on a complete set
+                self.enqueued = action
             elif isinstance(action, act.Transfer):
                 self._set("TRANSFER", action.to)
                 self._set("OUTCOME", TRANSFERRED)
@@ -270,14 +285,58 @@ class _Driver:
                 raise TypeError(f"a driver cannot perform {action!r}")
         return None
 
+    # -- what the wait for a person uses (``ivr.channels.waiting.Line``) -------------------
+
+    def play(self, prompt: act.Prompt, escape: str = "") -> str:
+        """Speak a prompt; the key that interrupted it (one of ``escape``), or ``""``."""
+        for step in self.speak(prompt):
+            key = self._listen(step, escape)
+            if key:
+                return key
+        return ""
+
+    def play_file(self, name: str, escape: str = "") -> str:
+        return self._listen(PlayFile(name), escape)
+
+    def gather(self, gather: act.Gather) -> Digits | Timeout:
+        return self._gather(gather)
+
+    def set(self, name: str, value: str) -> None:
+        self._set(name, value)
+
+    def hang_up(self) -> None:
+        self._do(proto.hangup())
+
+    def dial(self, target: str) -> str:
+        """``EXEC Dial``; DIALSTATUS afterwards. Raises ``HangupDetected`` if the caller
+        hung up (during the talk, too)."""
+        command = proto.exec_application("Dial", target)
+        self.line.quiet(True)
+        try:
+            outcome = proto.completed(self.line.exchange(command))
+        finally:
+            self.line.quiet(False)
+        if isinstance(outcome, proto.LineHungUp):
+            raise HangupDetected(outcome.reason)
+        if isinstance(outcome, proto.Failed):  # Dial returns -1 when the caller hangs up
+            self._still_there(command)
+        value = proto.variable_value(self.line.exchange(proto.get_variable("DIALSTATUS")))
+        if isinstance(value, proto.LineHungUp):
+            raise HangupDetected(value.reason)
+        return value or ""
+
     def _gather(self, gather: act.Gather) -> Digits | Timeout:
         self.line.secure = gather.secure
         keys = self._prompted(gather)
-        wait = max(1, round(gather.timeout * 1000))
-        while len(keys) < gather.max_digits and not (
-            gather.finish_key and keys.endswith(gather.finish_key)
-        ):
-            key = self._key(proto.wait_for_digit(wait))
+        finish = gather.finish_key
+        # A prompt that says "then press hash" gets its hash: with a finish key the entry may
+        # run one key past max_digits, so the finish key is read here rather than left to
+        # barge into the next prompt (the engine strips it, and refuses any other extra key).
+        limit = gather.max_digits + (1 if finish else 0)
+        while len(keys) < limit and not (finish and keys.endswith(finish)):
+            full = len(keys) >= gather.max_digits
+            seconds = min(gather.timeout, FINISH_GRACE) if full else gather.timeout
+            key = self._key(proto.wait_for_digit(max(1, round(seconds * 1000))))
             if not key:
                 break
             keys += key

@@ -481,3 +481,26 @@ def channel_status() -> str:
 def variable_name(name: str) -> str:
     """A call-data name as a channel variable suffix: upper case, other characters ``_``."""
     return re.sub(r"[^A-Z0-9_]", "_", name.upper())
+
+
+def exec_application(application: str, arguments: str) -> str:
+    """``EXEC Dial "PJSIP/agent-bob,20,g"``: a dialplan application, its arguments as the
+    dialplan writes them (comma separated)."""
+    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", application):
+        raise UnsafeArgument("not a dialplan application name", application)
+    return join_command("EXEC", application, quote(arguments))
+
+
+def get_variable(name: str) -> str:
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*(\([^()\s]*\))?", name):
+        raise UnsafeArgument("not a channel variable name", name)
+    return join_command("GET VARIABLE", name)
+
+
+def variable_value(reply: Reply | Hangup) -> str | LineHungUp | None:
+    """GET VARIABLE: ``200 result=1 (value)``, or ``200 result=0`` when it is not set."""
+    left = gone(reply)
+    if left is not None:
+        return left
+    assert isinstance(reply, Reply)
+    return reply.data if reply.number == 1 else None

@@ -19,14 +19,16 @@ from types import FrameType
 from typing import Any
 
 from ivr.bootstrap import Hotline, load_hotline
-from ivr.channels.agi import AgiLine, run_call
+from ivr.channels.agi import AgiLine
 from ivr.channels.agi_protocol import AgiPeerError
+from ivr.channels.dispatcher import Dispatcher
 from ivr.channels.reload import FlowReloader
+from ivr.channels.scripts import SCRIPTS, run_script
 
 logger = logging.getLogger(__name__)
 
-SCRIPTS = frozenset({"hotline"})
-#: A peer silent for this long is gone (the longest prompt plus a gather is far shorter).
+#: A peer silent for this long is gone (the longest prompt plus a gather is far shorter;
+#: while Dial rings and bridges an agent the line is quiet, and has no timeout).
 IDLE_TIMEOUT = 300.0
 
 
@@ -76,14 +78,14 @@ class _CallHandler(socketserver.BaseRequestHandler):
             except AgiPeerError as exc:  # a health check, a port scan, a peer that left
                 logger.warning("FastAGI connection from %s: %s", self.client_address, exc)
                 return
+            line.quiet = lambda quiet: connection.settimeout(None if quiet else IDLE_TIMEOUT)
             script = line.env.script
-            if script not in SCRIPTS:
+            if script not in SCRIPTS or not run_script(line, self.server.hotline, "fastagi"):
                 # No IVR_OUTCOME is set: the dialplan sends the caller to its safe route.
                 logger.error(
                     "FastAGI request for unknown script %r from %s", script, self.client_address
                 )
                 return
-            run_call(line, self.server.hotline, "fastagi")
         except Exception:
             logger.exception("FastAGI call from %s failed", self.client_address)
         finally:
@@ -107,6 +109,8 @@ def serve(
     server = FastAgiServer((host, port), hotline)
     reloader = FlowReloader(hotline.flow, load_hotline, hotline.install_flow, reload_interval)
     reloader.start()
+    dispatcher = Dispatcher.for_hotline(hotline)
+    dispatcher.start()
 
     def stop(signum: int, _frame: FrameType | None) -> None:
         logger.warning("signal %d: no new calls; waiting for %d in progress", signum, server.calls)
@@ -123,6 +127,7 @@ def serve(
         server.serve_forever(poll_interval=0.2)
     finally:
         server.server_close()
+        dispatcher.stop()
         reloader.stop()
         for sig, handler in previous.items():
             signal.signal(sig, handler)

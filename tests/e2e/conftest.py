@@ -22,6 +22,7 @@ import pytest
 from ivr.asterisk.product import build_prompts
 from ivr.asterisk.provision import ProvisionError, provision
 from ivr.asterisk.sandbox import Sandbox, SandboxError, for_tests
+from ivr.asterisk.writer import AGENT_ENDPOINTS
 from ivr.config import Settings
 
 from . import sipp
@@ -53,7 +54,10 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
         unavailable(f"no Asterisk to test against: {exc}")
     settings = Settings(flow_path=FLOW_PATH, database_url="", log_level="INFO")
     run_dir = tmp_path_factory.mktemp("sandbox")
-    box = for_tests(run_dir, settings, sipp.free_port(span=100), sipp.free_port(socket.SOCK_STREAM))
+    # Where the SIPp agent phones and the callback phone of test_agents/test_callbacks answer.
+    phones = {name: sipp.free_port() for name in (*AGENT_ENDPOINTS, "hotline-callbacks")}
+    sip, fastagi = sipp.free_port(span=100), sipp.free_port(socket.SOCK_STREAM)
+    box = for_tests(run_dir, settings, sip, fastagi, phones)
     box = replace(box, installation=installation, with_fastagi=True)
     try:
         box.start()
@@ -96,3 +100,7 @@ def dial(sandbox: Sandbox, tmp_path: Path) -> Iterator[Dial]:
         if caller.process.poll() is None:
             sandbox.rx("channel request hangup all")
             caller.wait()
+
+
+# The agent and callback tests' calls, made at once (a session fixture; see the module).
+from .contact_calls import contact_calls  # noqa: E402, F401

@@ -44,6 +44,12 @@ TABLES = frozenset(
         "sms_outbox",
         "call_records",
         "audit_log",
+        "agents",
+        "queue_entries",
+        "callbacks",
+        "agent_notes",
+        "callback_code_attempts",
+        "twilio_calls",
     }
 )
 

@@ -33,7 +33,7 @@ SCRIPT = ROOT / "agi_scripts" / "hotline.agi"
 NUMBER, PIN, PHONE = LI_WEI
 CALL_ID = "1795423433.19"  # agi_uniqueid of the captured environment
 CALLER = "+8613800138001"
-RESET = f"1 1 {NUMBER} {PIN} 9"  # English, password reset, account, PIN, "all set"
+RESET = f"1 1 {NUMBER}# {PIN} 9"  # English, password reset, account and #, PIN, "all set"
 PIN_KEY_REPLIES = [f"result={ord(k)}" for k in set(PIN) - set(NUMBER) - set("19")]
 
 
@@ -83,6 +83,7 @@ def test_password_reset_over_agi(
     assert 'SET VARIABLE IVR_REASON "password_reset"' in commands
     assert 'STREAM FILE en/welcome ""' in commands  # a Play: not interruptible
     assert commands.count("WAIT FOR DIGIT 8000") == 7 + 5  # barge-in gave the first key
+    assert commands.count("WAIT FOR DIGIT 2000") == 1  # the # after the account number
     assert 'SAY DIGITS 8001 ""' in commands  # "ending in 8001"
     assert commands[-2:] == ['SET VARIABLE IVR_OUTCOME "solved"', "HANGUP"]
     # personal data stays out of channel variables (and so out of Asterisk's logs)
@@ -115,7 +116,8 @@ def test_timeouts_to_the_retry_limit_queue_the_caller(hotline: Hotline, db: Db) 
     assert fake.commands.count("WAIT FOR DIGIT 4000") == 2  # choose_language (4 s)
     assert fake.commands.count("WAIT FOR DIGIT 6000") == 3  # main_menu (6 s)
     assert fake.commands.count("STREAM FILE en/no_input 0123456789*#") == 3
-    assert fake.commands[-6:] == [
+    queued = fake.commands.index('SET VARIABLE IVR_OUTCOME "queued"')
+    assert fake.commands[queued - 5 : queued + 1] == [
         'SET VARIABLE IVR_QUEUE "general"',
         'SET VARIABLE IVR_PRIORITY "1"',
         'SET VARIABLE IVR_SKILL "general"',
@@ -123,10 +125,22 @@ def test_timeouts_to_the_retry_limit_queue_the_caller(hotline: Hotline, db: Db) 
         'SET VARIABLE IVR_LANGUAGE "en"',
         'SET VARIABLE IVR_OUTCOME "queued"',  # last: the dialplan sees a complete set
     ]
-    assert "HANGUP" not in fake.commands  # the dialplan queues the call
+    # The controller holds the caller itself: the place in line, the estimate (3 minutes:
+    # nobody staffed, the default handle time), the callback offer; the caller hangs up.
+    assert fake.commands[queued + 1 : queued + 6] == [
+        'STREAM FILE en/queue_position.1 ""',
+        'SAY NUMBER 1 ""',
+        'STREAM FILE en/queue_position.2 ""',
+        'STREAM FILE en/queue_estimate.1 ""',
+        'SAY NUMBER 3 ""',
+    ]
+    assert "STREAM FILE en/queue_callback_offer 1" in fake.commands
+    assert "HANGUP" not in fake.commands
     record = db.one("call_records", call_id=CALL_ID)
     assert (record["outcome"], record["queue"]) == ("queued", "general")
     assert record["last_node"] == "agent"
+    entry = db.one("queue_entries", call_id=CALL_ID)
+    assert (entry["state"], entry["queue"], entry["path"][-1]) == ("abandoned", "general", "agent")
 
 
 @sqlite
@@ -144,6 +158,33 @@ def test_the_finish_key_ends_a_gather_early(hotline: Hotline, db: Db) -> None:
         "STREAM FILE en/invalid_choice 0123456789*#",
     ]
     assert db.one("call_records", call_id=CALL_ID)["last_node"] == "ask_account"
+
+
+@sqlite
+def test_a_full_entry_waits_briefly_for_its_finish_key(hotline: Hotline, db: Db) -> None:
+    """8 digits and no #: after a short wait the entry counts, and the PIN is not cut."""
+    fake = FakeAsterisk(f"1 1 {NUMBER} t {PIN} 9")
+
+    call(hotline, fake)
+
+    entry = fake.commands.index("STREAM FILE en/enter_account_number 0123456789*#")
+    assert fake.commands[entry + 7 : entry + 10] == [
+        "WAIT FOR DIGIT 8000",  # the 8th digit
+        "WAIT FOR DIGIT 2000",  # a moment for the # the prompt asks for; silence
+        "STREAM FILE en/enter_pin 0123456789*#",
+    ]
+    record = db.one("call_records", call_id=CALL_ID)
+    assert (record["outcome"], record["account_number"]) == ("solved", NUMBER)
+
+
+@sqlite
+def test_a_key_past_a_full_entry_is_not_its_finish_key(hotline: Hotline, db: Db) -> None:
+    fake = FakeAsterisk(f"1 1 {NUMBER}7 h")
+
+    call(hotline, fake)
+
+    at = fake.commands.index("WAIT FOR DIGIT 2000")
+    assert fake.commands[at + 1] == "STREAM FILE en/invalid_choice 0123456789*#"
 
 
 @sqlite
@@ -170,7 +211,7 @@ def test_hanging_up_during_pin_entry_is_abandoned_at_ask_pin(
     hotline: Hotline, db: Db, caplog: pytest.LogCaptureFixture, style: str
 ) -> None:
     debug_everything(caplog)
-    fake = FakeAsterisk(f"1 1 {NUMBER} 2468h", hangup=style)
+    fake = FakeAsterisk(f"1 1 {NUMBER}# 2468h", hangup=style)
 
     line, session = call(hotline, fake)
 
@@ -189,7 +230,7 @@ def test_hanging_up_during_pin_entry_is_abandoned_at_ask_pin(
 
 @sqlite
 def test_hanging_up_while_a_use_case_runs_keeps_what_it_did(hotline: Hotline, db: Db) -> None:
-    fake = FakeAsterisk(f"1 1 {NUMBER} {PIN} h", hangup="between")  # gone after the PIN
+    fake = FakeAsterisk(f"1 1 {NUMBER}# {PIN} h", hangup="between")  # gone after the PIN
 
     call(hotline, fake)
 
@@ -269,7 +310,7 @@ def test_garbage_during_pin_entry_is_logged_without_the_line(
 ) -> None:
     debug_everything(caplog)
     third_pin_key = Interference("WAIT FOR DIGIT", [garbage], skip=7 + 2)
-    fake = FakeAsterisk(f"1 1 {NUMBER} {PIN}", interfere=[third_pin_key])
+    fake = FakeAsterisk(f"1 1 {NUMBER}# {PIN}", interfere=[third_pin_key])
 
     call(hotline, fake)
 
@@ -338,7 +379,7 @@ def test_hotline_agi_answers_and_a_hang_up_ends_it_cleanly(
         "IVR_DATABASE_URL": seeded_url,  # IVR_FLOW unset: the project's callflows.yaml
     }
     fake = FakeAsterisk(
-        f"1 1 {NUMBER} 24h", hangup=style, env=environment(agi_uniqueid=f"process.{style}")
+        f"1 1 {NUMBER}# 24h", hangup=style, env=environment(agi_uniqueid=f"process.{style}")
     )
     process = subprocess.Popen(
         [str(SCRIPT)],

@@ -105,7 +105,10 @@ def test_closure_with_two_confirmations_gives_a_reference(
     summary, _ = ivr_call(capsys, f"1 3 {number}# {pin} 1 1", ani=phone)
 
     assert [u["use_case"] for u in summary["use_cases"]] == [
-        "verify_identity", "check_closure", "record_closure_confirmation", "close_account",
+        "verify_identity",
+        "check_closure",
+        "record_closure_confirmation",
+        "close_account",
     ]
     assert said(summary).index("closure_confirm_first") < said(summary).index(
         "closure_confirm_final"
@@ -140,7 +143,10 @@ def test_security_freezes_and_queues_to_security_first(
     assert frozen["outcome"] == "frozen" and frozen["data"]["incident"]
     assert f"Your incident number is {frozen['data']['incident']}." in texts(summary)
     assert enqueued(summary) == {
-        "queue": "security", "priority": 10, "skill": "security", "callback": "offer",
+        "queue": "security",
+        "priority": 10,
+        "skill": "security",
+        "callback": "offer",
         "language": "en",
     }
     assert summary["outcome"] == "queued"
@@ -153,7 +159,10 @@ def test_an_agent_when_the_agents_are_in(capsys: pytest.CaptureFixture[str]) -> 
     summary, _ = ivr_call(capsys, "1 0", at=OPEN)
 
     assert enqueued(summary) == {
-        "queue": "general", "priority": 1, "skill": "general", "callback": "offer",
+        "queue": "general",
+        "priority": 1,
+        "skill": "general",
+        "callback": "offer",
         "language": "en",
     }
     assert "transferring_to_agent" in said(summary)

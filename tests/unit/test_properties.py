@@ -108,8 +108,9 @@ def event_bound(engine: Engine) -> int:
     """Caller events before the call must have ended, for any start of a call."""
     # the start time only picks which queue a call ends in; hours nodes never wait
     at = WEEKS[2].timestamp()
-    return max(longest_call(engine, CallStart("c", language=lang, started_at=at))
-               for lang in (None, "en"))
+    return max(
+        longest_call(engine, CallStart("c", language=lang, started_at=at)) for lang in (None, "en")
+    )
 
 
 def test_the_longest_call_is_within_the_documented_bound(event_bound: int) -> None:
@@ -179,8 +180,9 @@ def new_session(
     if records_down:
         store.fail("calls.save")
     use_cases = UseCases(store.unit_of_work, clock)
-    call = CallStart("prop-call", ani=ani, dnid="95188", language=language,
-                     started_at=at.timestamp())
+    call = CallStart(
+        "prop-call", ani=ani, dnid="95188", language=language, started_at=at.timestamp()
+    )
     return CallSession(engine, use_cases, call, "console", clock), store
 
 
@@ -191,10 +193,14 @@ def assert_one_record(session: CallSession, store: FakeStore) -> ports.CallRecor
     [record] = store.calls
     assert record is session.record
     assert (record.call_id, record.caller_id, record.channel) == (
-        session.call.call_id, session.call.ani, "console",
+        session.call.call_id,
+        session.call.ani,
+        "console",
     )
     assert (record.outcome, record.path, record.last_node) == (
-        state.outcome, state.path, state.node,
+        state.outcome,
+        state.path,
+        state.node,
     )
     assert record.language == state.language
     assert record.reason == state.data.get("reason")
@@ -257,7 +263,12 @@ def test_every_call_ends_within_the_bound_and_leaves_one_record(
     records_down: bool,
 ) -> None:
     session, store = new_session(
-        engine, ani=ani, language=language, at=at, past_failures=past_failures, broken=broken,
+        engine,
+        ani=ani,
+        language=language,
+        at=at,
+        past_failures=past_failures,
+        broken=broken,
         records_down=records_down,
     )
     pins = [d.pin for d in DEMO_ACCOUNTS] + ["000000"]
@@ -300,7 +311,11 @@ def leaks(text: str) -> bool:
     at=start_times,
 )
 def test_the_pin_never_reaches_the_transcript(
-    engine: Engine, data: st.DataObject, length: int, ani: str, language: str | None,
+    engine: Engine,
+    data: st.DataObject,
+    length: int,
+    ani: str,
+    language: str | None,
     at: datetime,
 ) -> None:
     session, store = new_session(engine, ani=ani, language=language, at=at)

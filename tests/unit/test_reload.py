@@ -33,9 +33,7 @@ def touch_later(path: Path, text: str) -> None:
 
 def test_a_good_change_goes_live(flow_copy: Path) -> None:
     installed: list[Flow] = []
-    reloader = FlowReloader(
-        load_hotline(flow_copy), load_hotline, lambda f, e: installed.append(f)
-    )
+    reloader = FlowReloader(load_hotline(flow_copy), load_hotline, lambda f, e: installed.append(f))
     assert reloader.check() is False  # nothing changed
     text = flow_copy.read_text(encoding="utf-8").replace("timeout: 6s", "timeout: 7s")
     touch_later(flow_copy, text)
@@ -48,9 +46,7 @@ def test_a_broken_change_is_refused_and_logged_with_its_position(
     flow_copy: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     installed: list[Engine] = []
-    reloader = FlowReloader(
-        load_hotline(flow_copy), load_hotline, lambda f, e: installed.append(e)
-    )
+    reloader = FlowReloader(load_hotline(flow_copy), load_hotline, lambda f, e: installed.append(e))
     text = flow_copy.read_text(encoding="utf-8").replace("next: main_menu", "next: main_menuu", 1)
     touch_later(flow_copy, text)
     with caplog.at_level(logging.ERROR):
@@ -62,9 +58,7 @@ def test_a_broken_change_is_refused_and_logged_with_its_position(
 
 def test_a_catalog_change_is_seen_too(flow_copy: Path) -> None:
     installed: list[Flow] = []
-    reloader = FlowReloader(
-        load_hotline(flow_copy), load_hotline, lambda f, e: installed.append(f)
-    )
+    reloader = FlowReloader(load_hotline(flow_copy), load_hotline, lambda f, e: installed.append(f))
     catalog = flow_copy.parent / "prompts" / "prompts.yaml"
     touch_later(catalog, catalog.read_text(encoding="utf-8").replace("Goodbye.", "Bye now."))
     assert reloader.check() is True

@@ -305,7 +305,10 @@ def test_a_value_not_in_its_kinds_shape_is_spoken_as_free_text(
     [
         ("amount", "whatever", "money"),
         ("merchant", "12345", "text"),
-        ("minutes", "15", "digits"),
+        ("minutes", "15", "number"),
+        ("position", "3", "number"),
+        ("code", "482917", "digits"),
+        ("count", "15", "digits"),
         ("total", "8.50 dollars", "money"),
         ("total", "8.50元", "money"),
         ("when", "March 3", "date"),
@@ -415,6 +418,11 @@ def sample_values(language: str) -> dict[str, str]:
         "phone_last4": "8001",
         "reference": "48213307",
         "incident": "70012345",
+        "position": "12",
+        "minutes": "25",
+        "last4": "8001",
+        "number": "13800138001",
+        "code": "482917",
     }
 
 
@@ -430,6 +438,22 @@ def test_every_catalog_prompt_plays_only_files_the_build_makes(flow: Flow) -> No
 
             assert {s.name for s in said if isinstance(s, PlayFile)} <= made, prompt_id
             assert said == steps(filled, merchant), prompt_id  # the template recovered
+
+
+@pytest.mark.parametrize(
+    ("language", "value", "expected"),
+    [
+        ("en", "12", [SayNumber(12)]),
+        ("zh", "12", ["zh/_fragments/ten", "zh/_fragments/digit_2"]),
+        ("zh", "3", ["zh/_fragments/digit_3"]),
+    ],
+)
+def test_a_count_is_said_as_a_number(language: str, value: str, expected: list[object]) -> None:
+    said = say("position", value, language)
+    if language == "en":
+        assert said == expected
+    else:
+        assert [s.name for s in said if isinstance(s, PlayFile)] == expected
 
 
 def test_fragments_cover_every_currency_and_month_the_wording_uses() -> None:

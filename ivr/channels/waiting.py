@@ -1,0 +1,283 @@
+"""Holding a caller for a person over AGI: hold music in short segments, the place in
+line, the callback dialogue, and the agent's phone rung with ``Dial``.
+
+The database queue (``ContactCenter``) is the source of truth, so the controller holds the
+caller in its own AGI session instead of handing them to ``app_queue``. ``Wait.run`` loops:
+``dispatch()`` (cheap), ``place(entry)``, then ``ivr.calls.hold.tick`` says what to play
+or whether to ring the agent the entry was offered to. Dial runs on the caller's channel
+(``EXEC Dial PJSIP/<endpoint>,20,gU(hotline-answered^<entry>)``); the ``U()`` gosub runs
+the FastAGI script ``answered`` on the agent's channel when they pick up, which marks the
+entry connected (``ivr.channels.scripts``). After Dial: ``ANSWER`` -> ``finished``; any
+other ``DIALSTATUS`` -> ``not_answered`` (back to the head of the line) and the wait goes
+on. A caller who hangs up is ``abandoned`` (or ``finished`` once an agent had answered).
+
+A database error mid-wait is apologised for (``system_error``) and the call goes back to
+the dialplan with ``IVR_OUTCOME=fallback``, whose safe route queues it: never dead air.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+from ivr.calls import hold
+from ivr.channels.agi import HangupDetected
+from ivr.channels.agi_protocol import AgiError
+from ivr.flow import actions as act
+from ivr.flow.events import Digits
+from ivr.flow.prompts import fill
+
+if TYPE_CHECKING:
+    from ivr.bootstrap import Hotline
+    from ivr.calls.session import CallSession
+    from ivr.channels.agi import _Driver
+    from ivr.services.contact_center import ContactCenter
+
+logger = logging.getLogger(__name__)
+
+#: IVR_OUTCOME values the wait leaves for the dialplan.
+FALLBACK = "fallback"  # apologised already: the safe route queues the caller
+AGENT = "agent"  # talked to an agent
+CALLBACK = "callback"  # a callback was arranged
+#: How long an agent's phone rings (seconds), and the gosub run when they answer.
+RING_SECONDS = 20
+ANSWERED_CONTEXT = "hotline-answered"
+#: Tries at each step of the callback dialogue.
+TRIES = 2
+
+
+class Line(Protocol):
+    """What the wait needs from a driver (``ivr.channels.agi._Driver``)."""
+
+    call_id: str
+
+    def play(self, prompt: act.Prompt, escape: str = "") -> str: ...
+
+    def play_file(self, name: str, escape: str = "") -> str: ...
+
+    def gather(self, gather: act.Gather) -> object: ...
+
+    def set(self, name: str, value: str) -> None: ...
+
+    def hang_up(self) -> None: ...
+
+    def dial(self, target: str) -> str: ...
+
+
+class Unavailable(Exception):
+    """The callback dialogue could not arrange a callback."""
+
+
+@dataclass
+class Wait:
+    line: Line
+    center: ContactCenter
+    prompt: Callable[..., act.Prompt]  # prompt(id, **values) in the caller's language
+    policy: hold.Policy
+    caller_id: str = ""
+    clock: Callable[[], float] = time.monotonic
+
+    def run(self, entry_id: int) -> str:
+        """Hold until the entry leaves the queue; the IVR_OUTCOME to leave (may be "")."""
+        state = hold.HoldState()
+        while True:
+            try:
+                self.center.dispatch()
+                place = self.center.place(entry_id)
+            except Exception:
+                logger.exception("call %s: the queue failed while waiting", self.line.call_id)
+                return self.fail()
+            agent = place.agent.endpoint if place.agent else None
+            standing = hold.Standing(
+                place.entry.state, place.position, place.estimate_seconds, agent
+            )
+            state, steps = hold.tick(self.policy, state, standing, self.clock())
+            for step in steps:
+                outcome = self._do(step, entry_id)
+                if outcome is not None:
+                    return outcome
+                if isinstance(step, hold.DialAgent):
+                    state = hold.after_agent_missed(state)
+                    break
+
+    def _do(self, step: hold.Step, entry_id: int) -> str | None:
+        """One step; an outcome when the wait is over."""
+        key = ""
+        if isinstance(step, hold.Leave):
+            logger.info("call %s: entry %d is %s", self.line.call_id, entry_id, step.state)
+            return ""
+        if isinstance(step, hold.DialAgent):
+            return self.ring(entry_id, step.endpoint)
+        if isinstance(step, hold.Announce):
+            where = self.prompt("queue_position", position=str(step.position))
+            if step.minutes:
+                wait = self.prompt("queue_estimate", minutes=str(step.minutes))
+            else:
+                wait = self.prompt("queue_estimate_short")
+            key = self.line.play(where, step.escape) or self.line.play(wait, step.escape)
+        elif isinstance(step, hold.OfferCallback):
+            key = self.line.play(self.prompt("queue_callback_offer"), step.escape)
+        elif isinstance(step, hold.PlayHold):
+            key = self.line.play_file(step.segment, step.escape)
+        if isinstance(step, hold.StartCallback) or key == hold.CALLBACK_KEY:
+            return self.callback(entry_id)
+        return None
+
+    # -- the agent ---------------------------------------------------------------------
+
+    def ring(self, entry_id: int, endpoint: str) -> str | None:
+        """Dial the agent; an outcome when the call is over, None to wait on."""
+        self.line.play(self.prompt("agent_connecting"))
+        target = f"PJSIP/{endpoint},{RING_SECONDS},gU({ANSWERED_CONTEXT}^{entry_id})"
+        status = self.line.dial(target)
+        logger.info("call %s: agent %s: DIALSTATUS=%s", self.line.call_id, endpoint, status)
+        try:
+            if status == "ANSWER":
+                self.finish(entry_id)
+                return AGENT
+            self.center.not_answered(entry_id)
+        except Exception:
+            logger.exception("call %s: the queue failed after Dial", self.line.call_id)
+            return self.fail() if status != "ANSWER" else AGENT
+        self.line.play(self.prompt("agent_no_answer"))
+        return None
+
+    def finish(self, entry_id: int) -> None:
+        """The talk is over (either side hung up)."""
+        if self.center.place(entry_id).entry.state == "offered":
+            self.center.connected(entry_id)  # the answered hook did not run
+        self.center.finished(entry_id)
+
+    def left(self, entry_id: int) -> None:
+        """The caller hung up: abandoned while waiting, finished once an agent answered."""
+        try:
+            state = self.center.place(entry_id).entry.state
+            if state == "connected":
+                self.center.finished(entry_id)
+            elif state in hold.HELD:
+                self.center.abandoned(entry_id)
+        except Exception:
+            logger.exception("call %s: could not record the hang-up", self.line.call_id)
+
+    def fail(self) -> str:
+        """Apologise; the dialplan's safe route takes the caller on."""
+        self.line.play(self.prompt("system_error"))
+        return FALLBACK
+
+    # -- the callback dialogue ---------------------------------------------------------
+
+    def callback(self, entry_id: int) -> str | None:
+        """Arrange a callback: CALLBACK when done (the line is hung up), None to go on
+        waiting (after callback_unavailable)."""
+        try:
+            number = self.choose_number()
+            _, code = self.center.request_callback(entry_id, number)
+        except Unavailable as why:
+            logger.info("call %s: no callback: %s", self.line.call_id, why)
+            self.line.play(self.prompt("callback_unavailable"))
+            return None
+        except (HangupDetected, AgiError):
+            raise  # the caller is gone: ``hold_caller`` records the hang-up
+        except Exception:
+            logger.exception("call %s: the callback could not be arranged", self.line.call_id)
+            self.line.play(self.prompt("callback_unavailable"))
+            return None
+        self.line.play(self.prompt("callback_code", code=code))
+        self.line.play(self.prompt("callback_scheduled"))
+        return CALLBACK
+
+    def choose_number(self) -> str:
+        """The caller id (1) or another number (2), typed and confirmed."""
+        caller = self.caller_id
+        if hold.dialable(caller):
+            for _ in range(TRIES):
+                keys = self.ask("callback_number_choice", 1, 1, None, last4=hold.last4(caller))
+                if keys == "1":
+                    return caller
+                if keys == "2":
+                    break
+            else:
+                raise Unavailable("no number chosen")
+        typed = self.enter_number()
+        if typed is None:
+            raise Unavailable("no number typed")
+        return typed
+
+    def enter_number(self) -> str | None:
+        for _ in range(TRIES):
+            number = self.ask("callback_enter_number", 3, 15, "#").rstrip("#")
+            if not hold.dialable(number):
+                continue
+            if self.ask("callback_confirm_number", 1, 1, None, number=number) == "1":
+                return number
+        return None
+
+    def ask(self, prompt_id: str, least: int, most: int, finish: str | None, **values: str) -> str:
+        prompt = self.prompt(prompt_id, **values)
+        gather = act.Gather(prompt_id, (prompt,), least, most, 6.0, finish)
+        answer = self.line.gather(gather)
+        return answer.digits if isinstance(answer, Digits) else ""
+
+
+def prompter(
+    catalog_text: Callable[[str, str], str | None], language: str
+) -> Callable[..., act.Prompt]:
+    """``prompt(id, **values)`` in ``language`` from the flow's catalog."""
+
+    def prompt(prompt_id: str, **values: str) -> act.Prompt:
+        template = catalog_text(prompt_id, language) or ""
+        if not template:
+            logger.warning("no prompt %s in %s", prompt_id, language)
+        return act.Prompt(prompt_id, language, fill(template, values), values)
+
+    return prompt
+
+
+def hold_caller(driver: _Driver, hotline: Hotline, session: CallSession, how: act.Enqueue) -> None:
+    """The flow ended in ``Enqueue``: hold the caller until a person takes the call, a
+    callback is arranged or the caller hangs up (``ivr.channels.waiting``)."""
+    from ivr.services.contact_ports import WaitingCall
+
+    assert session.state is not None
+    data = session.state.data
+    resume = data.get("resume_entry", "")
+    call = WaitingCall(
+        call_id=session.call.call_id,
+        queue=how.queue,
+        priority=how.priority,
+        skill=how.skill,
+        language=how.language,
+        caller_id=session.call.ani,
+        account_number=data.get("verified_account") or None,
+        reason=data.get("reason") or None,
+        path=tuple(session.state.path),
+        resume_entry=int(resume) if resume.isdigit() else None,
+    )
+    offer_after = float(getattr(hotline.settings, "callback_offer_after", 120))
+    policy = hold.Policy(how.callback, offer_after)
+    prompt = prompter(session.engine.flow.catalog.text, how.language)
+    center = hotline.contact_center
+    wait = Wait(driver, center, prompt, policy, session.call.ani)
+    entry_id: int | None = None
+    try:
+        try:
+            entry_id = center.enqueue(call).id
+        except Exception:
+            logger.exception("call %s: could not join the queue", driver.call_id)
+            outcome = wait.fail()
+        else:
+            outcome = wait.run(entry_id)
+        driver.set("OUTCOME", outcome or FALLBACK)
+        if outcome in (AGENT, CALLBACK):
+            driver.hang_up()
+    except HangupDetected as left:
+        logger.info("call %s: the caller hung up while held (%s)", driver.call_id, left.reason)
+        if entry_id is not None:
+            wait.left(entry_id)
+    except AgiError as exc:
+        logger.error("call %s while held: %s; back to the dialplan", driver.call_id, exc)
+        if entry_id is not None:
+            wait.left(entry_id)

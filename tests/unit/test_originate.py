@@ -1,0 +1,53 @@
+"""Callback call files (``ivr.channels.originate``): their text, and how they are spooled."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ivr.channels import originate
+from ivr.channels.originate import CallbackSettings, OriginateError
+
+
+def test_a_call_file_dials_the_number_and_runs_the_callback_context() -> None:
+    text = originate.call_file(CallbackSettings(), 7, "+8613800138001")
+    lines = dict(line.split(": ", 1) for line in text.splitlines())
+    assert lines["Channel"] == "PJSIP/+8613800138001@hotline-callbacks"
+    assert (lines["Context"], lines["Extension"], lines["Priority"]) == (
+        "hotline-callback",
+        "s",
+        "1",
+    )
+    assert lines["Setvar"] == "IVR_CALLBACK=7"
+    assert lines["MaxRetries"] == "0"  # the queue retries, not Asterisk
+
+
+@pytest.mark.parametrize("number", ["", "abc", "555\nChannel: Local/x", "12", "5551234 "])
+def test_only_a_number_is_dialled(number: str) -> None:
+    with pytest.raises(OriginateError):
+        originate.call_file(CallbackSettings(), 7, number)
+
+
+def test_settings_from_the_environment() -> None:
+    env = {"IVR_ASTERISK_SPOOL": "/tmp/out", "IVR_CALLBACK_DIAL": "PJSIP/trunk/sip:{number}@x"}
+    settings = CallbackSettings.from_env(env)
+    assert settings.spool == Path("/tmp/out")
+    assert "Channel: PJSIP/trunk/sip:5551234@x\n" in originate.call_file(settings, 1, "5551234")
+
+
+def test_a_call_file_appears_whole_once_per_attempt(tmp_path: Path) -> None:
+    spool = tmp_path / "outgoing"
+    spool.mkdir()
+    settings = CallbackSettings(spool=spool)
+    path = originate.originate(settings, 7, 1, "5551234")
+    assert path == spool / "ivr-callback-7-1.call"
+    assert path.read_text() == originate.call_file(settings, 7, "5551234")
+    with pytest.raises(OriginateError, match="already spooled"):
+        originate.originate(settings, 7, 1, "5551234")
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["ivr-callback-7-1.call", "outgoing"]
+
+
+def test_no_spool_folder_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(OriginateError, match="IVR_ASTERISK_SPOOL"):
+        originate.originate(CallbackSettings(spool=tmp_path / "missing"), 7, 1, "5551234")
