@@ -1,0 +1,53 @@
+"""The web side: the agent console, the supervisor view and the JSON API (Flask).
+
+``create_app(hotline)`` makes the app for one ``Hotline`` (the composition root); it
+builds nothing else itself. ``ivr serve`` runs it under waitress (``ivr.web.server``)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+from ivr.bootstrap import Hotline, bootstrap
+from ivr.config import Settings
+from ivr.web import api, auth, console, csrf, errors, supervisor, twilio_hooks
+from ivr.web.context import HOTLINE, signed_in
+from ivr.web.labels import register as register_labels
+
+
+def create_app(
+    hotline: Hotline | None = None, test_config: Mapping[str, Any] | None = None
+) -> Flask:
+    """The Flask app serving ``hotline`` (built from the environment when None).
+    ``test_config`` overrides Flask settings (``TESTING``, ``SECRET_KEY``...)."""
+    hotline = hotline or bootstrap()
+    app = Flask(__name__)
+    app.config.from_mapping(
+        SESSION_COOKIE_NAME="ivr_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        MAX_CONTENT_LENGTH=64 * 1024,
+    )
+    if test_config is not None:
+        app.config.from_mapping(test_config)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = session_key(hotline.settings)
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]  # 中文 as itself, in UTF-8
+    app.json.sort_keys = False  # type: ignore[attr-defined]  # queues in their order
+    app.extensions[HOTLINE] = hotline
+    errors.register(app)
+    register_labels(app)
+    app.context_processor(lambda: {"csrf_token": csrf.token, "me": signed_in()})
+    for blueprint in (auth.bp, console.bp, supervisor.bp, api.bp, twilio_hooks.bp):
+        app.register_blueprint(blueprint)
+    return app
+
+
+def session_key(settings: Settings) -> bytes:
+    """The key that signs session cookies: derived from the hotline's secret key, so it is
+    never the key callback codes are made with."""
+    return hmac.new(settings.secret(), b"ivr-web-session", hashlib.sha256).digest()

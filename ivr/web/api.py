@@ -1,0 +1,114 @@
+"""The JSON API under ``/api/`` (docs/api.md). Each request is authenticated on its own:
+HTTP Basic with the agent's username and password, or the console's session cookie, in
+which case a mutating request must also send the session's token as ``X-CSRF-Token``.
+Errors are ``{"error", "message", "where"?}`` with 400, 401, 403, 404 or 409."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, g, jsonify, request, session
+
+from ivr.services.contact_ports import Agent
+from ivr.web import actions, csrf, payloads
+from ivr.web.auth import SUPERVISOR
+from ivr.web.context import center, now
+from ivr.web.errors import WebError, bad_input
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+
+@bp.before_request
+def authenticate() -> None:
+    credentials = request.authorization
+    if credentials is not None:
+        if credentials.type != "basic":
+            raise WebError(401, "only HTTP Basic credentials are accepted")
+        agent = center().authenticate(credentials.username or "", credentials.password or "")
+        if agent is None:
+            raise WebError(401, "wrong username or password")
+        g.agent = agent
+        return
+    agent_id = session.get("agent_id")
+    agent = center().agent(agent_id) if isinstance(agent_id, int) else None
+    if agent is None:
+        raise WebError(401, "sign in first: HTTP Basic credentials, or the console's session")
+    g.agent = agent
+    csrf.check_header()
+
+
+def me() -> Agent:
+    agent: Agent = g.agent
+    return agent
+
+
+def body() -> dict[str, Any]:
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise bad_input("send a JSON object (Content-Type: application/json)", "body")
+    return data
+
+
+def supervisors_only() -> None:
+    if me().role != SUPERVISOR:
+        raise WebError(403, "for supervisors only")
+
+
+@bp.get("/me")
+def whoami() -> Response:
+    return jsonify(agent=payloads.agent(me(), now()))
+
+
+@bp.get("/desk")
+def desk() -> Response:
+    """The screen pop: the agent's current call, its callback and earlier notes."""
+    return jsonify(payloads.desk(center().desk(me().id), now()))
+
+
+@bp.post("/state")
+def set_state() -> Response:
+    agent = actions.set_state(me(), body().get("state"))
+    return jsonify(agent=payloads.agent(agent, now()))
+
+
+@bp.get("/queue")
+def queue() -> Response:
+    at = now()
+    places = [payloads.place(p, at, me()) for p in center().queue_view()]
+    return jsonify(now=at.isoformat(), count=len(places), entries=places)
+
+
+@bp.post("/queue/claim")
+def claim() -> Response:
+    return jsonify(assignment=payloads.assignment(actions.claim(me()), now()))
+
+
+@bp.post("/calls/<int:entry_id>/complete")
+def complete(entry_id: int) -> Response:
+    data = body()
+    note = actions.complete(me(), entry_id, data.get("disposition"), data.get("notes", ""))
+    return jsonify(note=payloads.plain(note))
+
+
+@bp.get("/callbacks")
+def callbacks() -> Response:
+    listed = payloads.callbacks(center().callbacks_view(), center().queue_view())
+    return jsonify(callbacks=listed)
+
+
+@bp.post("/callbacks/<int:callback_id>/call")
+def call_now(callback_id: int) -> Response:
+    return jsonify(assignment=payloads.assignment(actions.call_now(me(), callback_id), now()))
+
+
+@bp.get("/agents")
+def agents() -> Response:
+    supervisors_only()
+    at = now()
+    return jsonify(agents=[payloads.agent(a, at) for a in center().agents_view()])
+
+
+@bp.get("/stats")
+def stats() -> Response:
+    supervisors_only()
+    return jsonify(queues=payloads.plain(center().stats()))

@@ -1,0 +1,92 @@
+"""Signing in and out. An agent signs in with the username and password the contact centre
+holds (scrypt hashes); the Flask session (a signed cookie) then carries the agent's id and
+the CSRF token. Pages need a signed-in agent (``login_required``); the supervisor view a
+supervisor (``supervisor_required``)."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import TypeVar, cast
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
+from werkzeug.wrappers import Response as BaseResponse
+
+from ivr.web import csrf
+from ivr.web.context import center, signed_in
+from ivr.web.errors import is_api
+
+bp = Blueprint("auth", __name__)
+View = TypeVar("View", bound=Callable[..., object])
+SUPERVISOR = "supervisor"
+
+
+@bp.before_app_request
+def load_agent() -> None:
+    """``g.agent`` for pages (the API authenticates each request its own way)."""
+    g.agent = None
+    if is_api() or request.endpoint == "static" or request.blueprint == "twilio":
+        return  # Twilio's webhooks are signed instead (ivr.web.twilio_signature)
+    agent_id = session.get("agent_id")
+    if isinstance(agent_id, int):
+        g.agent = center().agent(agent_id)
+        if g.agent is None:  # removed since signing in
+            session.clear()
+    csrf.check_form()
+
+
+def login_required(view: View) -> View:
+    @functools.wraps(view)
+    def wrapped(*args: object, **kwargs: object) -> object:
+        if signed_in() is None:
+            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+        return view(*args, **kwargs)
+
+    return cast(View, wrapped)
+
+
+def supervisor_required(view: View) -> View:
+    @functools.wraps(view)
+    def wrapped(*args: object, **kwargs: object) -> object:
+        agent = signed_in()
+        if agent is None:
+            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+        if agent.role != SUPERVISOR:
+            abort(403, "This page is for supervisors.")
+        return view(*args, **kwargs)
+
+    return cast(View, wrapped)
+
+
+@bp.route("/login", methods=("GET", "POST"))
+def login() -> BaseResponse | tuple[str, int] | str:
+    target = _safe_next(request.values.get("next"))
+    if request.method == "GET":
+        return render_template("login.html", next=target)
+    username = request.form.get("username", "").strip()
+    password = request.form.get("password", "")
+    agent = center().authenticate(username, password) if username and password else None
+    if agent is None:
+        flash("Wrong username or password.", "error")
+        return render_template("login.html", next=target, username=username), 401
+    session.clear()  # a new session for the new agent: no fixation
+    session["agent_id"] = agent.id
+    csrf.token()
+    return redirect(target or url_for("console.index"))
+
+
+@bp.post("/logout")
+def logout() -> BaseResponse:
+    agent = signed_in()
+    if agent is not None and agent.state == "available":
+        center().set_availability(agent.id, False)  # no calls for an agent who has left
+    session.clear()
+    flash("You are signed out.", "info")
+    return redirect(url_for("auth.login"))
+
+
+def _safe_next(target: str | None) -> str | None:
+    """Only a path on this site (not ``//elsewhere``) is followed after signing in."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return None
