@@ -1,0 +1,224 @@
+"""The hotline over Twilio webhooks: one engine step (or one tick of the wait) per request.
+
+Theory of operation
+-------------------
+Each webhook carries ``step=N`` in its URL. The call's row (``ivr.store.twilio_calls``)
+is at step N-1 until a process claims N with a conditional update; that process applies
+the request (digits, a timeout, a tick of the wait, the end of a Dial), saves the new
+state and the reply, and returns it. A replay of step N (Twilio retries) gets the saved
+reply back and applies nothing; a request racing the winner gets a short pause and a
+redirect to itself. The call's state (``memo``) is JSON: the engine's ``CallState`` (never
+a PIN: the engine hands secure digits to the use case within the one step), the queue
+entry, the hold state and the callback dialogue. The reply that tells a callback code is
+saved without it: a replay re-derives the code (``ContactCenter.callback_code``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from twilio.twiml.voice_response import VoiceResponse
+
+from ivr.calls.session import CallSession
+from ivr.channels import twiml
+from ivr.channels.twilio_wait import Waiting
+from ivr.flow import actions as act
+from ivr.flow.events import Digits, Event, HungUp, Timeout
+from ivr.flow.state import CallStart, CallState
+from ivr.store.twilio_calls import TwilioCall, TwilioCalls
+
+if TYPE_CHECKING:
+    from ivr.bootstrap import Hotline
+
+logger = logging.getLogger(__name__)
+
+CHANNEL = "twilio"
+#: A claimed step with no reply after this long is given up (the process died).
+STALE_SECONDS = 30
+#: CallStatus values that mean the call is over.
+FINAL = frozenset({"completed", "no-answer", "busy", "failed", "canceled"})
+
+Work = Callable[[dict[str, Any]], tuple[dict[str, Any], VoiceResponse]]
+
+
+@dataclass(frozen=True)
+class Urls:
+    """Builds the webhook URLs of a reply (``url(kind, **query)``)."""
+
+    url: Callable[..., str]
+
+
+@dataclass
+class TwilioVoice:
+    hotline: Hotline
+    speech: twiml.Speech
+    urls: Urls
+
+    @property
+    def calls(self) -> TwilioCalls:
+        return TwilioCalls(self.hotline.sessions)
+
+    def _now(self) -> datetime:
+        return self.hotline.clock.now()
+
+    # -- the webhooks --------------------------------------------------------------------
+
+    def voice(self, call_sid: str, caller: str, called: str) -> str:
+        """A call comes in: start the flow (a replay gets the first reply again)."""
+        now = self._now()
+        memo: dict[str, Any] = {
+            "call": {"ani": caller, "dnid": called, "started_at": now.timestamp()},
+            "began": now.timestamp(),
+        }
+        if not self.calls.create(call_sid, memo, now):
+            return self._replay(call_sid, 0)
+        return self._run(call_sid, 0, memo, lambda memo: self._start(call_sid, memo))
+
+    def gather(self, call_sid: str, step: int, digits: str | None) -> str:
+        event: Event = Digits(digits) if digits else Timeout()
+        return self.advance(call_sid, step, lambda memo: self._answer(call_sid, memo, event))
+
+    def wait(self, call_sid: str, step: int, digits: str | None) -> str:
+        return self.advance(call_sid, step, lambda memo: self._waiting(memo).tick(memo, digits))
+
+    def dialed(self, call_sid: str, step: int, status: str) -> str:
+        return self.advance(call_sid, step, lambda memo: self._waiting(memo).dialed(memo, status))
+
+    def answered(self, entry_id: int) -> None:
+        """The agent picked up (Twilio runs the ``<Client url>`` on the agent's leg)."""
+        center = self.hotline.contact_center
+        if center.place(entry_id).entry.state == "offered":
+            center.connected(entry_id)
+
+    def status(self, call_sid: str, status: str) -> None:
+        """The call status callback: a final status closes the call."""
+        if status not in FINAL:
+            return
+        found = self.calls.get(call_sid)
+        if found is None or found.memo.get("closed"):
+            return
+        step = found.step + 1
+        if not self.calls.claim(call_sid, step, self._now()):
+            return
+        memo = dict(found.memo)
+        try:
+            self._close(call_sid, memo)
+        except Exception:
+            logger.exception("call %s: could not close it", call_sid)
+        memo["closed"] = True
+        self.calls.save(call_sid, step, memo, twiml.xml(twiml.apology()), self._now())
+
+    # -- steps ---------------------------------------------------------------------------
+
+    def advance(self, call_sid: str, step: int, work: Work) -> str:
+        found = self.calls.get(call_sid)
+        if found is None:
+            logger.warning("webhook for unknown call %s (step %d): ended politely", call_sid, step)
+            return twiml.xml(twiml.apology())
+        if step == found.step + 1 and self.calls.claim(call_sid, step, self._now()):
+            return self._run(call_sid, step, found.memo, work)
+        return self._replay(call_sid, step)
+
+    def _run(self, call_sid: str, step: int, memo: dict[str, Any], work: Work) -> str:
+        memo = {**memo, "step": step}
+        try:
+            memo, response = work(dict(memo))
+        except Exception:
+            logger.exception("call %s: step %d failed", call_sid, step)
+            response = twiml.apology(str(memo.get("language", "en")))
+        xml = twiml.xml(response)
+        told = memo.pop("told", None)  # the reply saying a callback code is saved without it
+        saved = xml if told is None else f"callback:{told}"
+        self.calls.save(call_sid, step, memo, saved, self._now())
+        return xml
+
+    def _replay(self, call_sid: str, step: int) -> str:
+        found = self.calls.get(call_sid)
+        if found is None or found.step != step:
+            logger.warning("call %s: webhook step %d, the call is at %s", call_sid, step,
+                           found.step if found else None)  # fmt: skip
+            return twiml.xml(twiml.apology())
+        if found.reply is None:  # another process is on it
+            age = (self._now() - found.updated_at).total_seconds()
+            if age > STALE_SECONDS:
+                return twiml.xml(twiml.apology())
+            response = VoiceResponse()
+            response.pause(length=1)
+            response.redirect(self._current_url(found), method="POST")
+            return twiml.xml(response)
+        if found.reply.startswith("callback:"):
+            waiting = self._waiting(found.memo)
+            return twiml.xml(waiting.told(found.memo, int(found.reply.split(":", 1)[1])))
+        return found.reply
+
+    def _current_url(self, found: TwilioCall) -> str:
+        kind = "wait" if found.memo.get("entry") is not None else "gather"
+        return self.urls.url(kind, step=found.step)
+
+    # -- the flow ------------------------------------------------------------------------
+
+    def _session(self, call_sid: str, memo: dict[str, Any]) -> CallSession:
+        call = memo["call"]
+        start = CallStart(call_sid, call["ani"], call["dnid"], None, call["started_at"])
+        session = self.hotline.session(start, CHANNEL)
+        # The record's end time counts from when the call began, not from this request.
+        session._began = datetime.fromtimestamp(memo["began"], UTC)  # noqa: SLF001
+        if "state" in memo:
+            session.state = CallState.from_dict(memo["state"])
+            session.queue = memo.get("queue")
+            if session.state.ended:  # its record was written when it ended
+                session.record = _written()
+        return session
+
+    def _start(self, call_sid: str, memo: dict[str, Any]) -> tuple[dict[str, Any], VoiceResponse]:
+        session = self._session(call_sid, memo)
+        return self._after(session, memo, session.start())
+
+    def _answer(
+        self, call_sid: str, memo: dict[str, Any], event: Event
+    ) -> tuple[dict[str, Any], VoiceResponse]:
+        session = self._session(call_sid, memo)
+        if session.state is None or session.ended:
+            return memo, twiml.apology(str(memo.get("language", "en")))
+        return self._after(session, memo, session.answer(event))
+
+    def _after(
+        self, session: CallSession, memo: dict[str, Any], actions: list[act.Action]
+    ) -> tuple[dict[str, Any], VoiceResponse]:
+        assert session.state is not None
+        memo["state"] = session.state.to_dict()
+        memo["language"] = session.state.language
+        memo["queue"] = session.queue
+        step = int(memo["step"]) + 1
+        response = twiml.flow_reply(
+            actions,
+            self.speech,
+            action=self.urls.url("gather", step=step),
+            timed_out=self.urls.url("gather", step=step, timeout=1),
+            wait=self.urls.url("wait", step=step),
+        )
+        last = actions[-1] if actions else None
+        if isinstance(last, act.Enqueue):
+            memo = self._waiting(memo).join(session, last, memo)
+        return memo, response
+
+    def _waiting(self, memo: dict[str, Any]) -> Waiting:
+        return Waiting(self.hotline, self.speech, self.urls.url, str(memo.get("language", "en")))
+
+    def _close(self, call_sid: str, memo: dict[str, Any]) -> None:
+        entry = memo.get("entry")
+        if entry is not None:
+            Waiting.left(self.hotline.contact_center, int(entry))
+        if "state" in memo:
+            session = self._session(call_sid, memo)
+            if not session.ended:
+                session.answer(HungUp())  # the record: abandoned at the node
+
+
+def _written() -> Any:
+    """A stand-in for a record written in an earlier request (CallSession writes once)."""
+    return object()

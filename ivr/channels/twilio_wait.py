@@ -1,0 +1,251 @@
+"""Holding a Twilio caller for a person: one tick of ``ivr.calls.hold`` per webhook.
+
+Each ``/twilio/wait`` request dispatches, reads the caller's place and asks ``hold.tick``
+what to do; the reply says it and ends with a ``<Redirect>`` back to the wait. Once a
+callback is on offer the hold segment sits inside ``<Gather numDigits="1">`` so "1" works.
+An entry offered to an agent becomes ``<Dial action=/twilio/dialed>`` to the agent's
+Twilio Client (named by the agent's username); ``<Client url=/twilio/answered>`` marks the
+entry connected when the agent picks up. The callback dialogue (the caller's number or a
+typed one, confirmed) runs over the same wait URL, its phase kept in the call's state.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any
+
+from twilio.twiml.voice_response import VoiceResponse
+
+from ivr.calls import hold
+from ivr.channels import twiml
+from ivr.channels.waiting import RING_SECONDS, TRIES, prompter
+from ivr.flow import actions as act
+
+if TYPE_CHECKING:
+    from ivr.bootstrap import Hotline
+    from ivr.calls.session import CallSession
+    from ivr.services.contact_center import ContactCenter
+
+logger = logging.getLogger(__name__)
+
+Memo = dict[str, Any]
+Reply = tuple[Memo, VoiceResponse]
+
+
+@dataclass
+class Waiting:
+    hotline: Hotline
+    speech: twiml.Speech
+    url: Callable[..., str]
+    language: str
+
+    @property
+    def center(self) -> ContactCenter:
+        return self.hotline.contact_center
+
+    def prompt(self, prompt_id: str, **values: str) -> act.Prompt:
+        return prompter(self.hotline.flow.catalog.text, self.language)(prompt_id, **values)
+
+    def _next(self, memo: Memo, **query: Any) -> str:
+        return str(self.url("wait", step=int(memo["step"]) + 1, entry=memo["entry"], **query))
+
+    # -- joining and leaving ----------------------------------------------------------
+
+    def join(self, session: CallSession, how: act.Enqueue, memo: Memo) -> Memo:
+        """The flow ended in the queue: add the entry (the reply already redirects)."""
+        from ivr.services.contact_ports import WaitingCall
+
+        assert session.state is not None
+        data = session.state.data
+        resume = data.get("resume_entry", "")
+        entry = self.center.enqueue(
+            WaitingCall(
+                call_id=session.call.call_id,
+                queue=how.queue,
+                priority=how.priority,
+                skill=how.skill,
+                language=how.language,
+                caller_id=session.call.ani,
+                account_number=data.get("verified_account") or None,
+                reason=data.get("reason") or None,
+                path=tuple(session.state.path),
+                resume_entry=int(resume) if resume.isdigit() else None,
+            )
+        )
+        offer_after = float(self.hotline.settings.callback_offer_after)
+        return {
+            **memo,
+            "entry": entry.id,
+            "language": how.language,
+            "policy": {"callback": how.callback, "offer_after": offer_after},
+            "hold": _hold_to_dict(hold.HoldState()),
+        }
+
+    @staticmethod
+    def left(center: ContactCenter, entry_id: int) -> None:
+        """The caller hung up: abandoned while held, finished once an agent answered."""
+        state = center.place(entry_id).entry.state
+        if state == "connected":
+            center.finished(entry_id)
+        elif state in hold.HELD:
+            center.abandoned(entry_id)
+
+    # -- a tick -----------------------------------------------------------------------
+
+    def tick(self, memo: Memo, digits: str | None) -> Reply:
+        if memo.get("dialogue") is not None:
+            return self._dialogue(memo, digits or "")
+        if memo.get("done"):
+            return memo, twiml.apology(self.language)
+        entry_id = int(memo["entry"])
+        if digits == hold.CALLBACK_KEY and memo["hold"]["offer_made"]:
+            return self._start_dialogue(memo)
+        self.center.dispatch()
+        place = self.center.place(entry_id)
+        agent = place.agent.username if place.agent else None
+        standing = hold.Standing(place.entry.state, place.position, place.estimate_seconds, agent)
+        policy = hold.Policy(memo["policy"]["callback"], memo["policy"]["offer_after"])
+        now = self.hotline.clock.now().timestamp()
+        state, steps = hold.tick(policy, _hold_from_dict(memo["hold"]), standing, now)
+        memo = {**memo, "hold": _hold_to_dict(state)}
+        response = VoiceResponse()
+        for step in steps:
+            if isinstance(step, hold.Leave):
+                memo["done"] = True
+                response.hangup()
+                return memo, response
+            if isinstance(step, hold.DialAgent):
+                return memo, self._dial(memo, step.endpoint)
+            if isinstance(step, hold.StartCallback):
+                return self._start_dialogue(memo)
+            if isinstance(step, hold.Announce):
+                prompts = [self.prompt("queue_position", position=str(step.position))]
+                if step.minutes:
+                    prompts.append(self.prompt("queue_estimate", minutes=str(step.minutes)))
+                else:
+                    prompts.append(self.prompt("queue_estimate_short"))
+                twiml.speak(response, prompts, self.speech)
+            elif isinstance(step, hold.OfferCallback):
+                twiml.speak(response, [self.prompt("queue_callback_offer")], self.speech)
+            elif isinstance(step, hold.PlayHold):
+                if step.escape:
+                    listen = response.gather(
+                        input="dtmf", num_digits=1, action=self._next(memo), method="POST"
+                    )
+                    twiml.hold_segment(listen)
+                else:
+                    twiml.hold_segment(response)
+        response.redirect(self._next(memo), method="POST")
+        return memo, response
+
+    # -- the agent --------------------------------------------------------------------
+
+    def _dial(self, memo: Memo, username: str) -> VoiceResponse:
+        response = VoiceResponse()
+        twiml.speak(response, [self.prompt("agent_connecting")], self.speech)
+        dial = response.dial(
+            action=self.url("dialed", step=int(memo["step"]) + 1, entry=memo["entry"]),
+            method="POST",
+            timeout=RING_SECONDS,
+        )
+        dial.client(username, url=self.url("answered", entry=memo["entry"]), method="POST")
+        return response
+
+    def dialed(self, memo: Memo, status: str) -> Reply:
+        """The Dial ended: ``completed`` was a talk (now over); otherwise back in line."""
+        entry_id = int(memo["entry"])
+        response = VoiceResponse()
+        if status == "completed":
+            if self.center.place(entry_id).entry.state == "offered":
+                self.center.connected(entry_id)
+            self.center.finished(entry_id)
+            response.hangup()
+            return {**memo, "done": True}, response
+        self.center.not_answered(entry_id)
+        state = hold.after_agent_missed(_hold_from_dict(memo["hold"]))
+        twiml.speak(response, [self.prompt("agent_no_answer")], self.speech)
+        response.redirect(self._next(memo), method="POST")
+        return {**memo, "hold": _hold_to_dict(state)}, response
+
+    # -- the callback dialogue --------------------------------------------------------
+
+    def _start_dialogue(self, memo: Memo) -> Reply:
+        caller = str(memo["call"]["ani"])
+        if hold.dialable(caller):
+            return self._ask({**memo, "dialogue": {"phase": "choose", "tries": 0}})
+        return self._ask({**memo, "dialogue": {"phase": "enter", "tries": 0}})
+
+    def _ask(self, memo: Memo) -> Reply:
+        talk = memo["dialogue"]
+        if talk["phase"] == "choose":
+            ask = act.Gather("callback", (self._choice(memo),), 1, 1, 6.0)
+        elif talk["phase"] == "enter":
+            ask = act.Gather("callback", (self.prompt("callback_enter_number"),), 3, 15, 6, "#")
+        else:
+            confirm = self.prompt("callback_confirm_number", number=talk["number"])
+            ask = act.Gather("callback", (confirm,), 1, 1, 6.0)
+        response = VoiceResponse()
+        action = self._next(memo)
+        twiml.gather(response, ask, self.speech, action, self._next(memo, timeout=1))
+        return memo, response
+
+    def _choice(self, memo: Memo) -> act.Prompt:
+        return self.prompt("callback_number_choice", last4=hold.last4(str(memo["call"]["ani"])))
+
+    def _dialogue(self, memo: Memo, keys: str) -> Reply:
+        talk = dict(memo["dialogue"])
+        keys = keys.rstrip("#")
+        if talk["phase"] == "choose":
+            if keys == "1":
+                return self._arrange(memo, str(memo["call"]["ani"]))
+            if keys == "2":
+                return self._ask({**memo, "dialogue": {"phase": "enter", "tries": 0}})
+        elif talk["phase"] == "enter":
+            if hold.dialable(keys):
+                phase = {**talk, "phase": "confirm", "number": keys}
+                return self._ask({**memo, "dialogue": phase})
+        elif keys == "1":
+            return self._arrange(memo, str(talk["number"]))
+        else:
+            talk["phase"] = "enter"
+        talk["tries"] = int(talk["tries"]) + 1
+        if talk["tries"] >= TRIES:
+            return self._unavailable(memo)
+        return self._ask({**memo, "dialogue": talk})
+
+    def _arrange(self, memo: Memo, number: str) -> Reply:
+        try:
+            callback, _ = self.center.request_callback(int(memo["entry"]), number)
+        except Exception:
+            logger.exception("entry %s: the callback could not be arranged", memo["entry"])
+            return self._unavailable(memo)
+        memo = {**memo, "dialogue": None, "done": True, "told": callback.id}
+        return memo, self.told(memo, callback.id)
+
+    def told(self, memo: Memo, callback_id: int) -> VoiceResponse:
+        """The code (re-derived, never stored), twice, and goodbye."""
+        code = self.center.callback_code(callback_id)
+        prompts = [self.prompt("callback_code", code=code), self.prompt("callback_scheduled")]
+        return twiml.ending(prompts, self.speech)
+
+    def _unavailable(self, memo: Memo) -> Reply:
+        response = VoiceResponse()
+        twiml.speak(response, [self.prompt("callback_unavailable")], self.speech)
+        response.redirect(self._next(memo), method="POST")
+        return {**memo, "dialogue": None}, response
+
+
+def _hold_to_dict(state: hold.HoldState) -> dict[str, Any]:
+    return asdict(state)
+
+
+def _hold_from_dict(raw: dict[str, Any]) -> hold.HoldState:
+    said = raw.get("said")
+    return hold.HoldState(
+        said=hold.Said(**said) if said else None,
+        offer_made=bool(raw.get("offer_made")),
+        callback_started=bool(raw.get("callback_started")),
+        segment=int(raw.get("segment", 0)),
+    )

@@ -1,0 +1,133 @@
+"""Engine actions and hold steps as TwiML (pure: no I/O, no Flask).
+
+A prompt with no values is ``<Play>`` of its rendered file when the file exists
+(``audio_url`` says where it is served, or None), else ``<Say>`` of its text; a prompt
+with values (amounts, codes, a merchant's name) is ``<Say>`` of the filled text, long
+digit strings spaced so they are read digit by digit (Asterisk's core sounds for numbers
+do not exist on Twilio). ``<Say>`` uses the call's language and a matching voice.
+
+A ``Gather`` becomes ``<Gather input="dtmf">`` posting to ``action``; when it times out
+without a key Twilio goes on to the next verb, a ``<Redirect>`` to ``timed_out``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from twilio.twiml import TwiML
+from twilio.twiml.voice_response import Gather, VoiceResponse
+
+from ivr.flow import actions as act
+from ivr.flow.prompts import fill
+
+#: <Say> attributes per flow language.
+VOICES = {
+    "en": {"language": "en-US", "voice": "Polly.Joanna"},
+    "zh": {"language": "zh-CN", "voice": "Polly.Zhiyu"},
+}
+#: Values at least this long made only of digits are said digit by digit.
+SPELL_FROM = 4
+
+
+@dataclass(frozen=True)
+class Speech:
+    """How prompts are spoken: ``template(id, language)`` the catalog text, and
+    ``audio_url(name)`` the URL of ``<name>.wav`` under prompts/, None when missing."""
+
+    template: Callable[[str, str], str | None]
+    audio_url: Callable[[str], str | None]
+
+
+def speak(parent: TwiML, prompts: Sequence[act.Prompt], speech: Speech) -> None:
+    """Add the verbs that speak ``prompts`` to ``parent`` (a response or a Gather)."""
+    for prompt in prompts:
+        url = None if prompt.values else speech.audio_url(f"{prompt.language}/{prompt.id}")
+        if url is not None:
+            parent.play(url)
+        else:
+            parent.say(said_text(prompt, speech), **VOICES.get(prompt.language, VOICES["en"]))
+
+
+def said_text(prompt: act.Prompt, speech: Speech) -> str:
+    template = speech.template(prompt.id, prompt.language)
+    if not prompt.values or template is None:
+        return prompt.text
+    return fill(template, {k: spelled(v) for k, v in prompt.values.items()})
+
+
+def spelled(value: str) -> str:
+    return " ".join(value) if value.isdigit() and len(value) >= SPELL_FROM else value
+
+
+def gather(
+    parent: VoiceResponse, ask: act.Gather, speech: Speech, action: str, timed_out: str
+) -> None:
+    """``<Gather>`` with the flow's timeout, digit count and finish key."""
+    verb = parent.gather(
+        input="dtmf",
+        action=action,
+        method="POST",
+        timeout=max(1, math.ceil(ask.timeout)),
+        num_digits=ask.max_digits,
+        finish_on_key=ask.finish_key or "",
+        action_on_empty_result=False,
+    )
+    speak(verb, ask.prompts, speech)
+    parent.redirect(timed_out, method="POST")
+
+
+def flow_reply(
+    actions: Sequence[act.Action],
+    speech: Speech,
+    *,
+    action: str,
+    timed_out: str,
+    wait: str,
+) -> VoiceResponse:
+    """What the caller hears for one engine step (the use cases already run)."""
+    response = VoiceResponse()
+    for item in actions:
+        if isinstance(item, act.Play):
+            speak(response, item.prompts, speech)
+        elif isinstance(item, act.Gather):
+            gather(response, item, speech, action, timed_out)
+        elif isinstance(item, act.Enqueue):
+            response.redirect(wait, method="POST")
+        elif isinstance(item, act.Transfer):
+            response.dial(item.to)
+            response.hangup()
+        elif isinstance(item, act.Hangup):
+            response.hangup()
+    return response
+
+
+def hold_segment(parent: VoiceResponse | Gather, seconds: int = 3) -> None:
+    """A stretch of hold (silence: the hotline's hold music is not on Twilio)."""
+    parent.pause(length=seconds)
+
+
+def ending(prompts: Sequence[act.Prompt], speech: Speech) -> VoiceResponse:
+    """Say ``prompts`` and hang up."""
+    response = VoiceResponse()
+    speak(response, prompts, speech)
+    response.hangup()
+    return response
+
+
+def apology(language: str = "en") -> VoiceResponse:
+    """For a call we know nothing about (or cannot go on with): polite, then hang up."""
+    response = VoiceResponse()
+    text = {
+        "en": "Sorry, we could not continue this call. Please call again. Goodbye.",
+        "zh": "抱歉,本次通话无法继续,请重新拨打。再见。",
+    }
+    response.say(text.get(language, text["en"]), **VOICES.get(language, VOICES["en"]))
+    response.hangup()
+    return response
+
+
+def xml(response: VoiceResponse) -> str:
+    """The TwiML document."""
+    return str(response.to_xml())

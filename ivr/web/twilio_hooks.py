@@ -1,0 +1,117 @@
+"""Twilio's webhooks (``/twilio/...``): the voice URL, gathers, the wait loop, the agent's
+Dial, the status callback, and the prompt audio ``<Play>`` fetches. See docs/twilio.md."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from flask import Blueprint, Response, abort, request, send_from_directory
+from twilio.twiml.voice_response import VoiceResponse
+
+from ivr.audio.build import prompts_root
+from ivr.channels import twiml
+from ivr.channels.twilio_voice import TwilioVoice, Urls
+from ivr.web import twilio_signature
+from ivr.web.context import hotline
+
+bp = Blueprint("twilio", __name__, url_prefix="/twilio")
+XML = "application/xml"
+#: Final statuses of a call that was never answered.
+UNANSWERED = frozenset({"no-answer", "busy", "failed", "canceled"})
+
+
+@bp.before_request
+def signed_only() -> None:
+    if request.endpoint != "twilio.audio":  # prompt audio is public, and changes nothing
+        twilio_signature.check(hotline().settings)
+
+
+def _base() -> str:
+    return hotline().settings.public_url or request.host_url.rstrip("/")
+
+
+def _url(kind: str, **query: Any) -> str:
+    return f"{_base()}/twilio/{kind}?{urlencode(query)}"
+
+
+def _audio_url(name: str) -> str | None:
+    if (_prompts() / f"{name}.wav").is_file():
+        return f"{_base()}/twilio/audio/{quote(name)}.wav"
+    return None
+
+
+def _prompts() -> Path:
+    return prompts_root(hotline().flow)
+
+
+def _voice() -> TwilioVoice:
+    line = hotline()
+    speech = twiml.Speech(line.flow.catalog.text, _audio_url)
+    return TwilioVoice(line, speech, Urls(_url))
+
+
+def _xml(body: str) -> Response:
+    return Response(body, mimetype=XML)
+
+
+def _step() -> int:
+    raw = request.args.get("step", "")
+    return int(raw) if raw.isdigit() else -1
+
+
+def _sid() -> str:
+    return request.form.get("CallSid", "")
+
+
+@bp.post("/voice")
+def voice() -> Response:
+    form = request.form
+    return _xml(_voice().voice(_sid(), form.get("From", ""), form.get("To", "")))
+
+
+@bp.post("/gather")
+def gather() -> Response:
+    digits = None if request.args.get("timeout") else request.form.get("Digits")
+    return _xml(_voice().gather(_sid(), _step(), digits))
+
+
+@bp.post("/wait")
+def wait() -> Response:
+    digits = None if request.args.get("timeout") else request.form.get("Digits")
+    return _xml(_voice().wait(_sid(), _step(), digits))
+
+
+@bp.post("/dialed")
+def dialed() -> Response:
+    status = request.form.get("DialCallStatus", "")
+    return _xml(_voice().dialed(_sid(), _step(), status))
+
+
+@bp.post("/answered")
+def answered() -> Response:
+    entry = request.args.get("entry", "")
+    if entry.isdigit():
+        _voice().answered(int(entry))
+    return _xml(twiml.xml(VoiceResponse()))
+
+
+@bp.post("/status")
+def status() -> Response:
+    call_status = request.form.get("CallStatus", "")
+    callback = request.args.get("callback", "")
+    if callback.isdigit() and call_status in UNANSWERED:
+        # A callback call (ivr.channels.twilio_rest) the customer never answered.
+        hotline().contact_center.callback_failed(int(callback), call_status)
+    else:
+        _voice().status(_sid(), call_status)
+    return Response(status=204)
+
+
+@bp.get("/audio/<path:name>")
+def audio() -> Response:
+    name = request.view_args["name"] if request.view_args else ""
+    if not name.endswith(".wav"):
+        abort(404)
+    return send_from_directory(_prompts().resolve(), name, mimetype="audio/wav")

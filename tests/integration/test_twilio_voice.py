@@ -1,0 +1,224 @@
+"""Issue 6's "Done when" for the voice webhooks: calls walked through signed Twilio
+requests (signed with the twilio package's own validator logic) against a real seeded
+database, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from dataclasses import replace
+from urllib.parse import urlsplit
+
+import pytest
+from flask.testing import FlaskClient
+from twilio.request_validator import RequestValidator
+
+from ivr.bootstrap import Hotline
+from ivr.web import create_app
+
+from .support import EMMA, LI_WEI, OMAR, Db
+
+TOKEN = "test-auth-token"
+BASE = "https://ivr.example.com"
+
+
+class Phone:
+    """Twilio, as far as the hotline can tell: signed webhooks for one call."""
+
+    def __init__(self, client: FlaskClient, sid: str, caller: str) -> None:
+        self.client, self.sid, self.caller = client, sid, caller
+
+    def post(self, url: str, token: str | None = TOKEN, **form: str) -> ET.Element:
+        response = self.send(url, token, **form)
+        assert response.status_code == 200, response.text
+        return ET.fromstring(response.data)
+
+    def send(self, url: str, token: str | None = TOKEN, **form: str):  # type: ignore[no-untyped-def]
+        if not url.startswith("http"):
+            url = BASE + url
+        params = {"CallSid": self.sid, "From": self.caller, "To": "+8610000000", **form}
+        headers = {}
+        if token is not None:
+            headers["X-Twilio-Signature"] = RequestValidator(token).compute_signature(url, params)
+        parts = urlsplit(url)
+        path = parts.path + (f"?{parts.query}" if parts.query else "")
+        return self.client.post(path, data=params, headers=headers)
+
+    def start(self) -> ET.Element:
+        return self.post("/twilio/voice")
+
+    def press(self, reply: ET.Element, keys: str) -> ET.Element:
+        gather = reply.find("Gather")
+        assert gather is not None, ET.tostring(reply)
+        return self.post(gather.attrib["action"], Digits=keys)
+
+    def follow(self, reply: ET.Element) -> ET.Element:
+        redirect = reply.find("Redirect")
+        assert redirect is not None, ET.tostring(reply)
+        return self.post(redirect.text or "")
+
+
+@pytest.fixture
+def line(hotline: Hotline) -> Hotline:
+    hotline.settings = replace(
+        hotline.settings, twilio_auth_token=TOKEN, public_url=BASE, secret_key="k" * 32
+    )
+    return hotline
+
+
+@pytest.fixture
+def client(line: Hotline) -> FlaskClient:
+    return create_app(line, {"TESTING": True, "SECRET_KEY": "x"}).test_client()
+
+
+def walk(phone: Phone, keys: str) -> ET.Element:
+    reply = phone.start()
+    for key in keys.split():
+        reply = phone.press(reply, key.rstrip("#"))
+    return reply
+
+
+def said(reply: ET.Element) -> str:
+    return " ".join((e.text or "") for e in reply.iter() if e.tag in ("Say", "Play"))
+
+
+@pytest.mark.parametrize(
+    ("who", "keys", "outcome", "reason"),
+    [
+        (OMAR, "1 1 {n} {p} 9", "solved", "password_reset"),
+        (LI_WEI, "1 2 {n} {p} 9", "solved", "payment_failure"),
+        (OMAR, "1 3 {n} {p} 9", "unsolved", "account_closure"),
+        (EMMA, "1 4 {n} {p}", "queued", "security"),
+    ],
+    ids=["reset", "payment", "closure", "security"],
+)
+def test_each_branch_over_signed_webhooks(
+    client: FlaskClient, db: Db, who: tuple[str, str, str], keys: str, outcome: str, reason: str
+) -> None:
+    number, pin, phone_number = who
+    phone = Phone(client, f"CA-{reason}", phone_number)
+    reply = walk(phone, keys.format(n=number, p=pin))
+    record = db.one("call_records", call_id=phone.sid)
+    assert (record["channel"], record["outcome"], record["reason"]) == ("twilio", outcome, reason)
+    assert record["account_number"] == number
+    if outcome == "queued":
+        assert reply.find("Redirect") is not None
+        assert "/twilio/wait" in (reply.find("Redirect").text or "")  # type: ignore[union-attr]
+    else:
+        assert reply[-1].tag == "Hangup"
+    assert pin not in db.dump()
+
+
+def test_a_gather_has_the_flows_timeout_digits_and_finish_key(client: FlaskClient) -> None:
+    phone = Phone(client, "CA-gather", LI_WEI[2])
+    reply = phone.press(phone.press(phone.start(), "1"), "2")
+    gather = reply.find("Gather")
+    assert gather is not None
+    assert gather.attrib["input"] == "dtmf" and gather.attrib["finishOnKey"] == "#"
+    assert int(gather.attrib["timeout"]) > 0 and int(gather.attrib["numDigits"]) >= 8
+    redirect = reply.find("Redirect")
+    assert redirect is not None and "timeout=1" in (redirect.text or "")
+
+
+def test_a_replayed_gather_is_applied_once(client: FlaskClient, db: Db) -> None:
+    number, _, phone_number = LI_WEI
+    phone = Phone(client, "CA-replay", phone_number)
+    reply = phone.press(phone.press(phone.start(), "1"), "2")
+    action = reply.find("Gather").attrib["action"]  # type: ignore[union-attr]
+    first = phone.post(action, Digits=number)
+    before = db.dump()
+    again = phone.post(action, Digits=number)
+    assert ET.tostring(first) == ET.tostring(again)
+    assert db.dump() == before
+    row = db.one("twilio_calls", call_sid=phone.sid)
+    assert "975312" not in str(row["memo"])
+
+
+def test_forged_and_unsigned_requests_are_refused_and_change_nothing(
+    client: FlaskClient, db: Db
+) -> None:
+    phone = Phone(client, "CA-forged", LI_WEI[2])
+    before = db.dump()
+    assert phone.send("/twilio/voice", token=None).status_code == 403
+    assert phone.send("/twilio/voice", token="not-the-token").status_code == 403
+    assert db.dump() == before
+    reply = phone.start()
+    before = db.dump()
+    action = reply.find("Gather").attrib["action"]  # type: ignore[union-attr]
+    assert phone.send(action, token="not-the-token", Digits="1").status_code == 403
+    assert phone.send(action, token=None, Digits="1").status_code == 403
+    assert db.dump() == before
+
+
+def test_no_token_configured_refuses_everything(line: Hotline, db: Db) -> None:
+    line.settings = replace(line.settings, twilio_auth_token=None)
+    client = create_app(line, {"TESTING": True, "SECRET_KEY": "x"}).test_client()
+    before = db.dump()
+    assert Phone(client, "CA-open", EMMA[2]).send("/twilio/voice").status_code == 403
+    assert db.dump() == before
+
+
+def test_an_unknown_call_on_a_gather_ends_politely(client: FlaskClient) -> None:
+    reply = Phone(client, "CA-nobody", EMMA[2]).post("/twilio/gather?step=3", Digits="1")
+    assert [e.tag for e in reply] == ["Say", "Hangup"]
+
+
+def queued(client: FlaskClient, sid: str) -> tuple[Phone, ET.Element]:
+    number, pin, phone_number = EMMA
+    phone = Phone(client, sid, phone_number)
+    return phone, phone.follow(walk(phone, f"1 4 {number} {pin}"))
+
+
+def test_a_waiting_caller_is_dialled_to_an_agent(
+    line: Hotline, client: FlaskClient, db: Db
+) -> None:
+    phone, reply = queued(client, "CA-agent")
+    assert "/twilio/wait" in (reply.find("Redirect").text or "")  # type: ignore[union-attr]
+    agents = db.rows("agents")
+    center = line.contact_center
+    for agent in agents:
+        center.set_availability(agent["id"], True)
+    reply = phone.follow(reply)
+    dial = reply.find("Dial")
+    assert dial is not None, ET.tostring(reply)
+    client_el = dial.find("Client")
+    assert client_el is not None and client_el.text in {a["username"] for a in agents}
+    entry = db.one("queue_entries", call_id=phone.sid)
+    assert entry["state"] == "offered"
+    phone.post(client_el.attrib["url"], CallStatus="in-progress")
+    assert db.one("queue_entries", call_id=phone.sid)["state"] == "connected"
+    end = phone.post(dial.attrib["action"], DialCallStatus="completed")
+    assert end[-1].tag == "Hangup"
+    assert db.one("queue_entries", call_id=phone.sid)["state"] == "done"
+
+
+def test_a_callback_is_arranged_and_its_code_said_only(
+    line: Hotline, client: FlaskClient, db: Db
+) -> None:
+    line.settings = replace(line.settings, callback_offer_after=0)
+    phone, reply = queued(client, "CA-callback")
+    reply = phone.follow(reply)
+    gather = reply.find("Gather")
+    assert gather is not None and gather.attrib["numDigits"] == "1", ET.tostring(reply)
+    reply = phone.post(gather.attrib["action"], Digits="1")  # a callback, please
+    reply = phone.press(reply, "1")  # at the number I am calling from
+    assert reply[-1].tag == "Hangup"
+    callback = db.one("callbacks")
+    assert callback["number"] == EMMA[2]
+    code = line.contact_center.callback_code(callback["id"])
+    assert said(reply).count(" ".join(code)) == 2
+    assert code not in db.dump()
+
+
+def test_the_status_callback_closes_a_call_that_hung_up(client: FlaskClient, db: Db) -> None:
+    phone = Phone(client, "CA-gone", LI_WEI[2])
+    phone.press(phone.start(), "1")
+    assert phone.send("/twilio/status", CallStatus="completed").status_code == 204
+    record = db.one("call_records", call_id=phone.sid)
+    assert (record["outcome"], record["channel"]) == ("abandoned", "twilio")
+
+
+def test_a_caller_hanging_up_in_the_queue_is_abandoned(client: FlaskClient, db: Db) -> None:
+    phone, _ = queued(client, "CA-left")
+    assert phone.send("/twilio/status", CallStatus="canceled").status_code == 204
+    entry = db.one("queue_entries", call_id=phone.sid)
+    assert entry["state"] == "abandoned" and entry["wait_seconds"] is not None
