@@ -59,10 +59,16 @@ def line_of(text: str, line: str) -> int:
     return lines.index(line) + 1
 
 
+def only_audio_warnings(err: str) -> bool:
+    """Nothing on stderr but warnings about prompt audio, which are there until
+    `ivr prompts build` has run (the e2e tests run it; a fresh checkout has none)."""
+    return all(line.endswith("(run ivr prompts build)") for line in err.splitlines())
+
+
 def test_real_flow_is_ok_with_a_one_line_summary(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["validate", str(REAL_FLOW)]) == 0
     out, err = capsys.readouterr()
-    assert err == ""
+    assert only_audio_warnings(err), err
     assert out.endswith("\n") and out.count("\n") == 1
     summary = SUMMARY.fullmatch(out.rstrip("\n"))
     assert summary, out
@@ -77,7 +83,7 @@ def test_default_flow_is_callflows_yaml_in_the_current_directory(
     monkeypatch.delenv("IVR_FLOW", raising=False)
     assert main(["validate"]) == 0
     out, err = capsys.readouterr()
-    assert err == ""
+    assert only_audio_warnings(err), err
     assert out.startswith("callflows.yaml: OK: ")
 
 
@@ -165,7 +171,7 @@ def test_ivr_validate_as_a_command_exits_with_the_status(tmp_path: Path) -> None
     command = [sys.executable, "-m", "ivr.cli", "validate"]
     good = subprocess.run([*command, str(REAL_FLOW)], capture_output=True, text=True, cwd=ROOT)
     bad = subprocess.run([*command, str(flow)], capture_output=True, text=True, cwd=ROOT)
-    assert (good.returncode, good.stderr) == (0, "")
+    assert good.returncode == 0 and only_audio_warnings(good.stderr), good.stderr
     assert SUMMARY.fullmatch(good.stdout.rstrip("\n"))
     assert (bad.returncode, bad.stdout) == (1, "")
     assert bad.stderr.splitlines()[-1] == "1 problem found"
