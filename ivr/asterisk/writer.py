@@ -7,7 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from ivr.asterisk import config
-from ivr.asterisk.tone import hold_music, hold_segments
+from ivr.audio.tone import hold_music, hold_segments
 from ivr.bootstrap import load_hotline
 from ivr.flow.model import Flow
 

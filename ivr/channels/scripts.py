@@ -26,14 +26,11 @@ from ivr.channels.agi_protocol import AgiEnvironment, AgiError
 
 if TYPE_CHECKING:
     from ivr.bootstrap import Hotline
-    from ivr.services.contact_ports import Callback
 
 logger = logging.getLogger(__name__)
 
 HOTLINE, ANSWERED, CALLBACK, CALLBACK_FAILED = "hotline", "answered", "callback", "callback-failed"
 SCRIPTS = frozenset({HOTLINE, ANSWERED, CALLBACK, CALLBACK_FAILED})
-#: Reasons with their own "it's about ..." prompt (callback_about_<reason>).
-GENERAL_REASON = "general"
 
 
 def request(env: AgiEnvironment) -> tuple[str, dict[str, str]]:
@@ -81,7 +78,7 @@ def callback_call(line: AgiLine, hotline: Hotline, callback_id: int) -> None:
     driver = _Driver(line, f"callback-{callback_id}")
     flow = hotline.flow
     driver.speak = speaker(flow.catalog, hotline.text_renderer(flow))
-    found = _callback(hotline, callback_id)
+    found = center.callback(callback_id)
     if found is None:
         logger.error("callback %d: no such callback", callback_id)
         return
@@ -97,14 +94,9 @@ def callback_call(line: AgiLine, hotline: Hotline, callback_id: int) -> None:
             driver.play(prompt("system_error"))
             driver.hang_up()
             return
-        about = f"callback_about_{found.reason or GENERAL_REASON}"
-        if about not in flow.catalog:
-            about = f"callback_about_{GENERAL_REASON}"
-        driver.play(prompt("callback_greeting"))
-        driver.play(prompt(about))
-        driver.play(prompt("callback_code_said", code=code))
-        driver.play(prompt("callback_code_said", code=code))
-        driver.play(prompt("callback_connecting"))
+        known = flow.catalog.__contains__
+        for said in waiting.callback_greeting(prompt, known, found.reason, code):
+            driver.play(said)
         outcome = wait.run(found.entry_id)
         driver.set("OUTCOME", outcome or waiting.FALLBACK)
         driver.hang_up()
@@ -114,15 +106,6 @@ def callback_call(line: AgiLine, hotline: Hotline, callback_id: int) -> None:
     except AgiError as exc:
         logger.error("callback %d: %s", callback_id, exc)
         wait.left(found.entry_id)
-
-
-def _callback(hotline: Hotline, callback_id: int) -> Callback | None:
-    center = hotline.contact_center
-    getter = getattr(center, "callback", None)
-    if callable(getter):
-        found: Callback | None = getter(callback_id)
-        return found
-    return next((c for c in center.callbacks_view() if c.id == callback_id), None)
 
 
 def _number(args: dict[str, str], name: str) -> int:

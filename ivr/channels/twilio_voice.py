@@ -10,7 +10,12 @@ reply back and applies nothing; a request racing the winner gets a short pause a
 redirect to itself. The call's state (``memo``) is JSON: the engine's ``CallState`` (never
 a PIN: the engine hands secure digits to the use case within the one step), the queue
 entry, the hold state and the callback dialogue. The reply that tells a callback code is
-saved without it: a replay re-derives the code (``ContactCenter.callback_code``).
+saved without it (``callback:<id>`` or, for the greeting of a callback call the customer
+answered, ``greeted:<id>``): a replay re-derives the code (``ContactCenter.callback_code``).
+
+A callback call (``/twilio/voice?callback=<id>``, placed by ``TwilioRest.call_back``) is
+the same machinery: its first reply greets the customer with their code, and its wait
+rings the agent the callback was offered to; the status callback closes it.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from ivr.calls.session import CallSession
 from ivr.channels import twiml
-from ivr.channels.twilio_wait import Waiting
+from ivr.channels.twilio_wait import GREETED, TOLD, Waiting
 from ivr.flow import actions as act
 from ivr.flow.events import Digits, Event, HungUp, Timeout
 from ivr.flow.state import CallStart, CallState
@@ -41,6 +46,8 @@ CHANNEL = "twilio"
 STALE_SECONDS = 30
 #: CallStatus values that mean the call is over.
 FINAL = frozenset({"completed", "no-answer", "busy", "failed", "canceled"})
+#: Final statuses of a call that was never answered.
+UNANSWERED = FINAL - {"completed"}
 
 Work = Callable[[dict[str, Any]], tuple[dict[str, Any], VoiceResponse]]
 
@@ -78,6 +85,19 @@ class TwilioVoice:
             return self._replay(call_sid, 0)
         return self._run(call_sid, 0, memo, lambda memo: self._start(call_sid, memo))
 
+    def callback_call(self, call_sid: str, callback_id: int, customer: str) -> str:
+        """The customer answered a callback call (``TwilioRest.call_back``): who is
+        calling, why, their reference code twice, then the wait rings the agent."""
+        now = self._now()
+        memo: dict[str, Any] = {
+            "call": {"ani": customer, "dnid": "", "started_at": now.timestamp()},
+            "began": now.timestamp(),
+            "callback": callback_id,
+        }
+        if not self.calls.create(call_sid, memo, now):
+            return self._replay(call_sid, 0)
+        return self._run(call_sid, 0, memo, lambda memo: self._callback_answered(memo))
+
     def gather(self, call_sid: str, step: int, digits: str | None) -> str:
         event: Event = Digits(digits) if digits else Timeout()
         return self.advance(call_sid, step, lambda memo: self._answer(call_sid, memo, event))
@@ -112,6 +132,23 @@ class TwilioVoice:
         memo["closed"] = True
         self.calls.save(call_sid, step, memo, twiml.xml(twiml.apology()), self._now())
 
+    def callback_status(self, call_sid: str, callback_id: int, status: str) -> None:
+        """The status callback of a callback call: a call that never reached the voice
+        webhook (no answer, busy, failed, canceled, or answered but our webhook never
+        served) is a failed attempt, retried later; an answered one closes like any call."""
+        if status not in FINAL:
+            return
+        if status in UNANSWERED or self.calls.get(call_sid) is None:
+            center = self.hotline.contact_center
+            try:
+                kept = center.callback_failed(callback_id, f"Twilio: {status}")
+            except LookupError:
+                logger.warning("call %s (%s) for no callback %d", call_sid, status, callback_id)
+                return
+            logger.info("callback %d: %s %s, now %s", callback_id, call_sid, status, kept.state)
+            return
+        self.status(call_sid, status)
+
     # -- steps ---------------------------------------------------------------------------
 
     def advance(self, call_sid: str, step: int, work: Work) -> str:
@@ -131,8 +168,8 @@ class TwilioVoice:
             logger.exception("call %s: step %d failed", call_sid, step)
             response = twiml.apology(str(memo.get("language", "en")))
         xml = twiml.xml(response)
-        told = memo.pop("told", None)  # the reply saying a callback code is saved without it
-        saved = xml if told is None else f"callback:{told}"
+        told = memo.pop("told", None)  # a reply saying a callback code is saved without it
+        saved = xml if told is None else str(told)
         self.calls.save(call_sid, step, memo, saved, self._now())
         return xml
 
@@ -150,9 +187,12 @@ class TwilioVoice:
             response.pause(length=1)
             response.redirect(self._current_url(found), method="POST")
             return twiml.xml(response)
-        if found.reply.startswith("callback:"):
+        kind, _, told = found.reply.partition(":")
+        if kind in (TOLD, GREETED) and told.isdigit():  # re-derive the code said
             waiting = self._waiting(found.memo)
-            return twiml.xml(waiting.told(found.memo, int(found.reply.split(":", 1)[1])))
+            if kind == TOLD:
+                return twiml.xml(waiting.told(found.memo, int(told)))
+            return twiml.xml(waiting.greeting(found.memo, int(told)))
         return found.reply
 
     def _current_url(self, found: TwilioCall) -> str:
@@ -205,6 +245,17 @@ class TwilioVoice:
         if isinstance(last, act.Enqueue):
             memo = self._waiting(memo).join(session, last, memo)
         return memo, response
+
+    def _callback_answered(self, memo: dict[str, Any]) -> tuple[dict[str, Any], VoiceResponse]:
+        callback_id = int(memo["callback"])
+        center = self.hotline.contact_center
+        found = center.callback(callback_id)
+        if found is None:
+            logger.error("callback %d answered, but there is no such callback", callback_id)
+            return memo, twiml.apology()
+        center.callback_answered(callback_id)
+        memo = {**memo, "language": found.language}
+        return self._waiting(memo).callback_answered(memo, found)
 
     def _waiting(self, memo: dict[str, Any]) -> Waiting:
         return Waiting(self.hotline, self.speech, self.urls.url, str(memo.get("language", "en")))

@@ -4,14 +4,16 @@ Each ``/twilio/wait`` request dispatches, reads the caller's place and asks ``ho
 what to do; the reply says it and ends with a ``<Redirect>`` back to the wait. Once a
 callback is on offer the hold segment sits inside ``<Gather numDigits="1">`` so "1" works.
 An entry offered to an agent becomes ``<Dial action=/twilio/dialed>`` to the agent's
-Twilio Client (named by the agent's username); ``<Client url=/twilio/answered>`` marks the
-entry connected when the agent picks up. The callback dialogue (the caller's number or a
+Twilio Client (named by the agent's username), or to their phone when their endpoint is an
+E.164 number; the ``url=/twilio/answered`` of ``<Client>``/``<Number>`` marks the entry
+connected when the agent picks up. The callback dialogue (the caller's number or a
 typed one, confirmed) runs over the same wait URL, its phase kept in the call's state.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
@@ -20,17 +22,21 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from ivr.calls import hold
 from ivr.channels import twiml
-from ivr.channels.waiting import RING_SECONDS, TRIES, prompter
+from ivr.channels.waiting import RING_SECONDS, TRIES, callback_greeting, prompter
 from ivr.flow import actions as act
 
 if TYPE_CHECKING:
     from ivr.bootstrap import Hotline
     from ivr.calls.session import CallSession
     from ivr.services.contact_center import ContactCenter
+    from ivr.services.contact_ports import Agent, Callback
 
 logger = logging.getLogger(__name__)
 
 Memo = dict[str, Any]
+_E164 = re.compile(r"\+[1-9]\d{6,14}")
+#: Saved in place of a reply that says a callback code (``TwilioVoice._run``).
+TOLD, GREETED = "callback", "greeted"
 Reply = tuple[Memo, VoiceResponse]
 
 
@@ -104,7 +110,7 @@ class Waiting:
             return self._start_dialogue(memo)
         self.center.dispatch()
         place = self.center.place(entry_id)
-        agent = place.agent.username if place.agent else None
+        agent = dial_target(place.agent) if place.agent else None
         standing = hold.Standing(place.entry.state, place.position, place.estimate_seconds, agent)
         policy = hold.Policy(memo["policy"]["callback"], memo["policy"]["offer_after"])
         now = self.hotline.clock.now().timestamp()
@@ -130,19 +136,20 @@ class Waiting:
             elif isinstance(step, hold.OfferCallback):
                 twiml.speak(response, [self.prompt("queue_callback_offer")], self.speech)
             elif isinstance(step, hold.PlayHold):
+                music = self.speech.audio_url(step.segment)
                 if step.escape:
                     listen = response.gather(
                         input="dtmf", num_digits=1, action=self._next(memo), method="POST"
                     )
-                    twiml.hold_segment(listen)
+                    twiml.hold_segment(listen, music)
                 else:
-                    twiml.hold_segment(response)
+                    twiml.hold_segment(response, music)
         response.redirect(self._next(memo), method="POST")
         return memo, response
 
     # -- the agent --------------------------------------------------------------------
 
-    def _dial(self, memo: Memo, username: str) -> VoiceResponse:
+    def _dial(self, memo: Memo, target: str) -> VoiceResponse:
         response = VoiceResponse()
         twiml.speak(response, [self.prompt("agent_connecting")], self.speech)
         dial = response.dial(
@@ -150,7 +157,11 @@ class Waiting:
             method="POST",
             timeout=RING_SECONDS,
         )
-        dial.client(username, url=self.url("answered", entry=memo["entry"]), method="POST")
+        answered = self.url("answered", entry=memo["entry"])
+        if _E164.fullmatch(target):
+            dial.number(target, url=answered, method="POST")
+        else:
+            dial.client(target, url=answered, method="POST")
         return response
 
     def dialed(self, memo: Memo, status: str) -> Reply:
@@ -221,7 +232,7 @@ class Waiting:
         except Exception:
             logger.exception("entry %s: the callback could not be arranged", memo["entry"])
             return self._unavailable(memo)
-        memo = {**memo, "dialogue": None, "done": True, "told": callback.id}
+        memo = {**memo, "dialogue": None, "done": True, "told": f"{TOLD}:{callback.id}"}
         return memo, self.told(memo, callback.id)
 
     def told(self, memo: Memo, callback_id: int) -> VoiceResponse:
@@ -230,11 +241,41 @@ class Waiting:
         prompts = [self.prompt("callback_code", code=code), self.prompt("callback_scheduled")]
         return twiml.ending(prompts, self.speech)
 
+    def callback_answered(self, memo: Memo, callback: Callback) -> Reply:
+        """The customer picked up a callback call: hold them on its entry (no callback
+        offers: this is one) after the greeting."""
+        memo = {
+            **memo,
+            "entry": callback.entry_id,
+            "policy": {"callback": hold.NEVER, "offer_after": 0.0},
+            "hold": _hold_to_dict(hold.HoldState()),
+            "told": f"{GREETED}:{callback.id}",
+        }
+        return memo, self.greeting(memo, callback.id)
+
+    def greeting(self, memo: Memo, callback_id: int) -> VoiceResponse:
+        """Who calls, why, the code (re-derived) twice; then on to the wait."""
+        found = self.center.callback(callback_id)
+        reason = found.reason if found else None
+        code = self.center.callback_code(callback_id)
+        catalog = self.hotline.flow.catalog
+        response = VoiceResponse()
+        said = callback_greeting(self.prompt, catalog.__contains__, reason, code)
+        twiml.speak(response, said, self.speech)
+        response.redirect(self._next(memo), method="POST")
+        return response
+
     def _unavailable(self, memo: Memo) -> Reply:
         response = VoiceResponse()
         twiml.speak(response, [self.prompt("callback_unavailable")], self.speech)
         response.redirect(self._next(memo), method="POST")
         return {**memo, "dialogue": None}, response
+
+
+def dial_target(agent: Agent) -> str:
+    """Where Twilio rings an agent: their phone when their endpoint is an E.164 number
+    (``<Dial><Number>``), else the Twilio Client named by their username."""
+    return agent.endpoint if _E164.fullmatch(agent.endpoint) else agent.username
 
 
 def _hold_to_dict(state: hold.HoldState) -> dict[str, Any]:

@@ -103,9 +103,13 @@ def flow_reply(
     return response
 
 
-def hold_segment(parent: VoiceResponse | Gather, seconds: int = 3) -> None:
-    """A stretch of hold (silence: the hotline's hold music is not on Twilio)."""
-    parent.pause(length=seconds)
+def hold_segment(parent: VoiceResponse | Gather, url: str | None, seconds: int = 3) -> None:
+    """A stretch of hold: ``<Play>`` of the hold music segment at ``url`` (the same
+    chimes Asterisk callers hear), or ``seconds`` of silence without one."""
+    if url is not None:
+        parent.play(url)
+    else:
+        parent.pause(length=seconds)
 
 
 def ending(prompts: Sequence[act.Prompt], speech: Speech) -> VoiceResponse:

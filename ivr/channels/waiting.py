@@ -45,6 +45,8 @@ CALLBACK = "callback"  # a callback was arranged
 #: How long an agent's phone rings (seconds), and the gosub run when they answer.
 RING_SECONDS = 20
 ANSWERED_CONTEXT = "hotline-answered"
+#: Reasons with their own "it's about ..." prompt have callback_about_<reason>; the rest:
+GENERAL_REASON = "general"
 #: Tries at each step of the callback dialogue.
 TRIES = 2
 
@@ -220,6 +222,22 @@ class Wait:
         gather = act.Gather(prompt_id, (prompt,), least, most, 6.0, finish)
         answer = self.line.gather(gather)
         return answer.digits if isinstance(answer, Digits) else ""
+
+
+def callback_greeting(
+    prompt: Callable[..., act.Prompt],
+    has_prompt: Callable[[str], bool],
+    reason: str | None,
+    code: str,
+) -> list[act.Prompt]:
+    """What a customer who answers their callback hears before the agent: who is calling,
+    about what (``callback_about_<reason>``, else the general one), and their reference
+    code twice, so they know the call is genuine."""
+    about = f"callback_about_{reason or GENERAL_REASON}"
+    if not has_prompt(about):
+        about = f"callback_about_{GENERAL_REASON}"
+    said = prompt("callback_code_said", code=code)
+    return [prompt("callback_greeting"), prompt(about), said, said, prompt("callback_connecting")]
 
 
 def prompter(

@@ -55,6 +55,10 @@ class ContactViews:
         with self.unit_of_work() as uow:
             return uow.agents.all()
 
+    def callback(self, callback_id: int) -> Callback | None:
+        with self.unit_of_work() as uow:
+            return uow.callbacks.get(callback_id)
+
     def callbacks_view(self) -> list[Callback]:
         """Active callbacks (oldest first), then recently ended ones."""
         with self.unit_of_work() as uow:

@@ -3,6 +3,7 @@ Dial, the status callback, and the prompt audio ``<Play>`` fetches. See docs/twi
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -11,6 +12,8 @@ from flask import Blueprint, Response, abort, request, send_from_directory
 from twilio.twiml.voice_response import VoiceResponse
 
 from ivr.audio.build import prompts_root
+from ivr.audio.tone import hold_segments
+from ivr.calls import hold
 from ivr.channels import twiml
 from ivr.channels.twilio_voice import TwilioVoice, Urls
 from ivr.web import twilio_signature
@@ -18,8 +21,6 @@ from ivr.web.context import hotline
 
 bp = Blueprint("twilio", __name__, url_prefix="/twilio")
 XML = "application/xml"
-#: Final statuses of a call that was never answered.
-UNANSWERED = frozenset({"no-answer", "busy", "failed", "canceled"})
 
 
 @bp.before_request
@@ -37,7 +38,7 @@ def _url(kind: str, **query: Any) -> str:
 
 
 def _audio_url(name: str) -> str | None:
-    if (_prompts() / f"{name}.wav").is_file():
+    if name in hold.SEGMENTS or (_prompts() / f"{name}.wav").is_file():
         return f"{_base()}/twilio/audio/{quote(name)}.wav"
     return None
 
@@ -68,6 +69,9 @@ def _sid() -> str:
 @bp.post("/voice")
 def voice() -> Response:
     form = request.form
+    callback = request.args.get("callback", "")
+    if callback.isdigit():  # we called the customer back (To) and they answered
+        return _xml(_voice().callback_call(_sid(), int(callback), form.get("To", "")))
     return _xml(_voice().voice(_sid(), form.get("From", ""), form.get("To", "")))
 
 
@@ -101,17 +105,25 @@ def answered() -> Response:
 def status() -> Response:
     call_status = request.form.get("CallStatus", "")
     callback = request.args.get("callback", "")
-    if callback.isdigit() and call_status in UNANSWERED:
-        # A callback call (ivr.channels.twilio_rest) the customer never answered.
-        hotline().contact_center.callback_failed(int(callback), call_status)
+    if callback.isdigit():  # a callback call (ivr.channels.twilio_rest)
+        _voice().callback_status(_sid(), int(callback), call_status)
     else:
         _voice().status(_sid(), call_status)
     return Response(status=204)
 
 
 @bp.get("/audio/<path:name>")
-def audio() -> Response:
-    name = request.view_args["name"] if request.view_args else ""
+def audio(name: str) -> Response:
     if not name.endswith(".wav"):
         abort(404)
+    if name.removesuffix(".wav") in hold.SEGMENTS:  # moh/hold-N: generated, not rendered
+        music = _hold_music().get(name.removeprefix("moh/"))
+        if music is None:
+            abort(404)
+        return Response(music, mimetype="audio/wav", headers={"Cache-Control": "max-age=86400"})
     return send_from_directory(_prompts().resolve(), name, mimetype="audio/wav")
+
+
+@functools.cache
+def _hold_music() -> dict[str, bytes]:
+    return hold_segments()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from dataclasses import replace
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -13,12 +14,17 @@ from flask.testing import FlaskClient
 from twilio.request_validator import RequestValidator
 
 from ivr.bootstrap import Hotline
-from ivr.web import create_app
+from ivr.channels.dispatcher import Dispatcher
+from ivr.channels.originate import CallbackSettings
+from ivr.channels.twilio_rest import TwilioAccount, TwilioRest
+from ivr.web import create_app, twilio_hooks
 
 from .support import EMMA, LI_WEI, OMAR, Db
+from .twilio_api import TwilioStandIn
 
 TOKEN = "test-auth-token"
 BASE = "https://ivr.example.com"
+HOTLINE = "+14155550100"
 
 
 class Phone:
@@ -209,12 +215,19 @@ def test_a_callback_is_arranged_and_its_code_said_only(
     assert code not in db.dump()
 
 
-def test_the_status_callback_closes_a_call_that_hung_up(client: FlaskClient, db: Db) -> None:
+@pytest.mark.parametrize("final", ["completed", "no-answer", "busy", "failed", "canceled"])
+def test_the_status_callback_closes_a_call_that_hung_up(
+    client: FlaskClient, db: Db, final: str
+) -> None:
     phone = Phone(client, "CA-gone", LI_WEI[2])
     phone.press(phone.start(), "1")
-    assert phone.send("/twilio/status", CallStatus="completed").status_code == 204
+    assert phone.send("/twilio/status", CallStatus="ringing").status_code == 204
+    assert db.count("call_records") == 0  # not final: nothing closed
+    assert phone.send("/twilio/status", CallStatus=final).status_code == 204
     record = db.one("call_records", call_id=phone.sid)
     assert (record["outcome"], record["channel"]) == ("abandoned", "twilio")
+    assert phone.send("/twilio/status", CallStatus=final).status_code == 204  # Twilio retries
+    assert db.count("call_records") == 1
 
 
 def test_a_caller_hanging_up_in_the_queue_is_abandoned(client: FlaskClient, db: Db) -> None:
@@ -222,3 +235,156 @@ def test_a_caller_hanging_up_in_the_queue_is_abandoned(client: FlaskClient, db: 
     assert phone.send("/twilio/status", CallStatus="canceled").status_code == 204
     entry = db.one("queue_entries", call_id=phone.sid)
     assert entry["state"] == "abandoned" and entry["wait_seconds"] is not None
+
+
+def arranged_callback(line: Hotline, client: FlaskClient, db: Db, sid: str) -> int:
+    """EMMA waits in the security queue over Twilio and takes a callback at her number."""
+    line.settings = replace(line.settings, callback_offer_after=0)
+    phone, reply = queued(client, sid)
+    reply = phone.follow(reply)
+    gather = reply.find("Gather")
+    assert gather is not None, ET.tostring(reply)
+    phone.press(phone.post(gather.attrib["action"], Digits="1"), "1")
+    return int(db.one("callbacks")["id"])
+
+
+def place_callback(line: Hotline, api: TwilioStandIn) -> list[str]:
+    """An agent goes available and the dispatcher places the due callback through the
+    REST API (the real twilio Client, against the local stand-in)."""
+    center = line.contact_center
+    bob = next(a for a in center.agents_view() if a.username == "bob")  # security, en
+    center.set_availability(bob.id, True)
+    account = TwilioAccount("AC" + "0" * 31 + "1", TOKEN, HOTLINE, BASE, api.url)
+    return Dispatcher(lambda: center, CallbackSettings(), twilio=TwilioRest(account)).run_once()
+
+
+def test_a_callback_is_placed_greets_with_the_same_code_and_rings_the_agent(
+    line: Hotline, client: FlaskClient, db: Db
+) -> None:
+    callback_id = arranged_callback(line, client, db, "CA-asked")
+    code = line.contact_center.callback_code(callback_id)
+    with TwilioStandIn() as api:
+        assert len(place_callback(line, api)) == 1
+        (placed,) = api.requests
+    url = placed.field("Url")
+    assert (url, placed.field("To")) == (f"{BASE}/twilio/voice?callback={callback_id}", EMMA[2])
+    assert db.one("callbacks", id=callback_id)["state"] == "dialing"
+
+    # Twilio fetches the Url when EMMA answers: From is the hotline, To is EMMA.
+    back = Phone(client, "CA-back", HOTLINE)
+    greeting = back.post(url, To=EMMA[2])
+    assert said(greeting).count(" ".join(code)) == 2, said(greeting)  # the code she was given
+    assert "calling you back" in said(greeting) and "suspicious activity" in said(greeting)
+    replayed = back.post(url, To=EMMA[2])  # Twilio retries: the same words, re-derived
+    assert ET.tostring(replayed) == ET.tostring(greeting)
+    assert code not in db.dump()  # the reply saying it was not stored
+    assert db.one("callbacks", id=callback_id)["state"] == "connected"
+
+    dial = back.follow(greeting).find("Dial")
+    assert dial is not None
+    agent = dial.find("Client")
+    assert agent is not None and agent.text == "bob"
+    back.post(agent.attrib["url"], CallStatus="in-progress")
+    assert back.post(dial.attrib["action"], DialCallStatus="completed")[-1].tag == "Hangup"
+    status = back.send(f"/twilio/status?callback={callback_id}", CallStatus="completed")
+    assert status.status_code == 204
+    assert db.one("callbacks", id=callback_id)["state"] == "done"
+    assert db.one("queue_entries", call_id="CA-asked")["state"] == "done"
+    with TwilioStandIn() as api:
+        assert place_callback(line, api) == [] and api.requests == []  # never dialled twice
+
+
+def test_a_callback_nobody_answers_is_retried_later_in_the_same_place(
+    line: Hotline, client: FlaskClient, db: Db
+) -> None:
+    callback_id = arranged_callback(line, client, db, "CA-asked-2")
+    with TwilioStandIn() as api:
+        place_callback(line, api)
+    before = db.one("queue_entries", call_id="CA-asked-2")
+
+    status = Phone(client, "CA-unanswered", HOTLINE).send(
+        f"/twilio/status?callback={callback_id}", CallStatus="no-answer", To=EMMA[2]
+    )
+
+    assert status.status_code == 204
+    row = db.one("callbacks", id=callback_id)
+    assert (row["state"], row["attempts"]) == ("waiting", 1)
+    entry = db.one("queue_entries", call_id="CA-asked-2")
+    assert (entry["state"], entry["enqueued_at"]) == ("waiting", before["enqueued_at"])
+    assert {a["state"] for a in db.rows("agents") if a["username"] == "bob"} == {"available"}
+    again = Phone(client, "CA-unanswered", HOTLINE).send(
+        f"/twilio/status?callback={callback_id}", CallStatus="no-answer", To=EMMA[2]
+    )
+    assert again.status_code == 204  # Twilio's retry of the same report
+    assert db.one("callbacks", id=callback_id)["attempts"] == 1
+    forged = Phone(client, "CA-unanswered", HOTLINE).send(
+        f"/twilio/status?callback={callback_id}", token="wrong", CallStatus="no-answer"
+    )
+    assert forged.status_code == 403
+    assert db.one("callbacks", id=callback_id)["attempts"] == 1  # a forged report changes nothing
+
+
+def test_a_waiting_caller_hears_the_hold_music(client: FlaskClient) -> None:
+    phone, reply = queued(client, "CA-music")
+    reply = phone.follow(reply)  # nobody available: position, estimate, then hold music
+    plays = [e.text or "" for e in reply.iter("Play")]
+    music = [url for url in plays if "/twilio/audio/moh/hold-" in url]
+    assert music, ET.tostring(reply)
+    fetched = client.get(urlsplit(music[0]).path)
+    assert fetched.status_code == 200 and fetched.mimetype == "audio/wav"
+    assert fetched.data[:4] == b"RIFF" and len(fetched.data) > 8000  # ~3 s of 8 kHz audio
+    assert client.get("/twilio/audio/moh/hold-9.wav").status_code == 404
+
+
+def test_rendered_prompts_are_played_and_served(
+    client: FlaskClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    wav = b"RIFF" + b"\0" * 40
+    (tmp_path / "en").mkdir()
+    (tmp_path / "en" / "choose_language.wav").write_bytes(wav)
+    monkeypatch.setattr(twilio_hooks, "prompts_root", lambda flow: tmp_path)
+
+    reply = Phone(client, "CA-audio", LI_WEI[2]).start()
+
+    plays = [e.text or "" for e in reply.iter("Play")]
+    assert plays == [f"{BASE}/twilio/audio/en/choose_language.wav"], ET.tostring(reply)
+    assert client.get("/twilio/audio/en/choose_language.wav").data == wav
+    assert client.get("/twilio/audio/en/welcome.wav").status_code == 404  # not rendered
+    assert client.get("/twilio/audio/../callflows.yaml").status_code == 404
+
+
+def test_a_callback_call_that_never_reached_the_webhook_is_a_failed_attempt(
+    line: Hotline, client: FlaskClient, db: Db
+) -> None:
+    callback_id = arranged_callback(line, client, db, "CA-asked-3")
+    with TwilioStandIn() as api:
+        place_callback(line, api)
+    phone = Phone(client, "CA-never-served", HOTLINE)
+
+    # "completed", yet /twilio/voice was never fetched (our server was unreachable).
+    assert (
+        phone.send(f"/twilio/status?callback={callback_id}", CallStatus="completed").status_code
+        == 204
+    )
+
+    row = db.one("callbacks", id=callback_id)
+    assert (row["state"], row["attempts"]) == ("waiting", 1)  # not stuck "dialing"
+    missing = phone.send("/twilio/status?callback=999", CallStatus="busy")
+    assert missing.status_code == 204  # no such callback: logged, never a 500
+
+
+def test_an_agent_with_a_phone_number_is_dialled_at_that_number(
+    line: Hotline, client: FlaskClient, db: Db
+) -> None:
+    db.execute("UPDATE agents SET endpoint = :phone WHERE username = 'bob'", phone="+14155550123")
+    phone, reply = queued(client, "CA-number")
+    bob = next(a for a in line.contact_center.agents_view() if a.username == "bob")
+    line.contact_center.set_availability(bob.id, True)
+
+    dial = phone.follow(reply).find("Dial")
+
+    assert dial is not None and dial.find("Client") is None
+    number = dial.find("Number")
+    assert number is not None and number.text == "+14155550123"
+    phone.post(number.attrib["url"], CallStatus="in-progress")
+    assert db.one("queue_entries", call_id=phone.sid)["state"] == "connected"

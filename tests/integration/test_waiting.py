@@ -8,11 +8,13 @@ import re
 from pathlib import Path
 
 import pytest
-from agi_fake import FakeAsterisk
+from agi_fake import FakeAsterisk, Interference, environment
 
 from ivr.bootstrap import Hotline
+from ivr.channels.agi import AgiLine
 from ivr.channels.dispatcher import Dispatcher
 from ivr.channels.originate import CallbackSettings
+from ivr.channels.scripts import run_script
 from ivr.services.contact_ports import WaitingCall
 
 from .support import Db
@@ -132,3 +134,41 @@ def test_a_call_file_that_cannot_be_written_is_a_failed_attempt(
 
     row = db.one("callbacks", id=callback.id)
     assert (row["state"], row["attempts"]) == ("waiting", 1)  # retried later
+
+
+@sqlite
+def test_the_callback_script_greets_with_the_code_and_connects_the_agent(
+    hotline: Hotline, db: Db, tmp_path: Path
+) -> None:
+    center = hotline.contact_center
+    entry = center.enqueue(
+        WaitingCall("call-3", "general", 1, "general", "en", "5551234", None, "security", ())
+    )
+    callback, code = center.request_callback(entry.id, "5551234")
+    alice = next(a for a in center.agents_view() if a.username == "alice")
+    center.set_availability(alice.id, True)
+    spool = tmp_path / "outgoing"
+    spool.mkdir()
+    Dispatcher(lambda: center, CallbackSettings(spool=spool)).run_once()
+    answered = [  # alice picks up: Dial returns after the talk, DIALSTATUS=ANSWER
+        Interference("EXEC Dial", ["200 result=0"]),
+        Interference("GET VARIABLE DIALSTATUS", ["200 result=1 (ANSWER)"]),
+    ]
+    env = environment(agi_arg_1="callback", agi_arg_2=f"id={callback.id}")
+    fake = FakeAsterisk("", hangup="process", env=env, interfere=answered)
+
+    run_script(AgiLine(fake, fake), hotline, "agi")
+
+    spoken = [c for c in fake.commands if c.startswith(("STREAM FILE", "SAY DIGITS"))]
+    assert spoken[:6] == [
+        'STREAM FILE en/callback_greeting ""',
+        'STREAM FILE en/callback_about_security ""',
+        'STREAM FILE en/callback_code_said.1 ""',
+        f'SAY DIGITS {code} ""',
+        'STREAM FILE en/callback_code_said.1 ""',
+        f'SAY DIGITS {code} ""',
+    ], spoken
+    assert f'EXEC Dial "PJSIP/agent-alice,20,gU(hotline-answered^{entry.id})"' in fake.commands
+    assert fake.commands[-2:] == ['SET VARIABLE IVR_OUTCOME "agent"', "HANGUP"]
+    assert db.one("callbacks", id=callback.id)["state"] == "done"
+    assert db.one("queue_entries", id=entry.id)["state"] == "done"

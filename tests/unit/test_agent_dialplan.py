@@ -7,7 +7,7 @@ import wave
 from pathlib import Path
 
 from ivr.asterisk import config, writer
-from ivr.asterisk.tone import hold_segments
+from ivr.audio.tone import hold_segments
 
 FASTAGI = config.Options(
     agents=[

@@ -24,7 +24,7 @@ from ivr.asterisk.provision import (
     _from_stamp,
     default_cache,
 )
-from ivr.asterisk.tone import hold_music
+from ivr.audio.tone import hold_music
 from ivr.config import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
