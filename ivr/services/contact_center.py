@@ -233,6 +233,10 @@ class ContactCenter(CallbackDesk):
         uow.queue.change(entry.id, state=cp.ABANDONED, ended_at=now, wait_seconds=wait)
         if entry.state == cp.OFFERED and entry.agent_id is not None:
             uow.agents.set_state(entry.agent_id, cp.AVAILABLE, now, expect=(cp.RINGING,))
+        if entry.callback_id is not None:  # answered our call back, then hung up: it is over
+            uow.callbacks.change(
+                entry.callback_id, expect=(cp.CB_CONNECTED,), state=cp.CB_DONE, used_at=now
+            )
 
     # -- the agent side ------------------------------------------------------------------
 

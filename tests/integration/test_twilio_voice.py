@@ -388,3 +388,21 @@ def test_an_agent_with_a_phone_number_is_dialled_at_that_number(
     assert number is not None and number.text == "+14155550123"
     phone.post(number.attrib["url"], CallStatus="in-progress")
     assert db.one("queue_entries", call_id=phone.sid)["state"] == "connected"
+
+
+def test_a_customer_who_hangs_up_on_the_callback_greeting_ends_it(
+    line: Hotline, client: FlaskClient, db: Db
+) -> None:
+    callback_id = arranged_callback(line, client, db, "CA-asked-4")
+    with TwilioStandIn() as api:
+        place_callback(line, api)
+    back = Phone(client, "CA-back-4", HOTLINE)
+    back.post(f"/twilio/voice?callback={callback_id}", To=EMMA[2])
+
+    gone = back.send(f"/twilio/status?callback={callback_id}", CallStatus="completed")
+
+    assert gone.status_code == 204
+    assert db.one("queue_entries", call_id="CA-asked-4")["state"] == "abandoned"
+    row = db.one("callbacks", id=callback_id)
+    assert (row["state"], row["attempts"]) == ("done", 1)  # reached: not dialled again
+    assert {a["state"] for a in db.rows("agents") if a["username"] == "bob"} == {"available"}
