@@ -18,6 +18,7 @@ from ivr.flow.events import Event
 from ivr.flow.state import CallStart, CallState
 from ivr.services import ports
 from ivr.services.clock import SystemClock
+from ivr.services.contact_ports import WaitingCall
 from ivr.services.usecases import UseCases
 
 
@@ -106,6 +107,24 @@ class CallSession:
             ended_at=started + (self.clock.now() - self._began),
         )
         self.use_cases.record_call(self.record)
+
+    def waiting_call(self, how: act.Enqueue) -> WaitingCall:
+        """What the queue needs to know about this call, which ended in ``how``."""
+        assert self.state is not None
+        data = self.state.data
+        resume = data.get("resume_entry", "")
+        return WaitingCall(
+            call_id=self.call.call_id,
+            queue=how.queue,
+            priority=how.priority,
+            skill=how.skill,
+            language=how.language,
+            caller_id=self.call.ani,
+            account_number=data.get("verified_account") or None,
+            reason=data.get("reason") or None,
+            path=tuple(self.state.path),
+            resume_entry=int(resume) if resume.isdigit() else None,
+        )
 
     def summary(self) -> dict[str, Any]:
         """The transcript and outcome, as JSON-ready data."""

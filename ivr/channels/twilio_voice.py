@@ -263,7 +263,7 @@ class TwilioVoice:
     def _close(self, call_sid: str, memo: dict[str, Any]) -> None:
         entry = memo.get("entry")
         if entry is not None:
-            Waiting.left(self.hotline.contact_center, int(entry))
+            self.hotline.contact_center.caller_left(int(entry))
         if "state" in memo:
             session = self._session(call_sid, memo)
             if not session.ended:

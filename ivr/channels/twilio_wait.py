@@ -61,25 +61,7 @@ class Waiting:
 
     def join(self, session: CallSession, how: act.Enqueue, memo: Memo) -> Memo:
         """The flow ended in the queue: add the entry (the reply already redirects)."""
-        from ivr.services.contact_ports import WaitingCall
-
-        assert session.state is not None
-        data = session.state.data
-        resume = data.get("resume_entry", "")
-        entry = self.center.enqueue(
-            WaitingCall(
-                call_id=session.call.call_id,
-                queue=how.queue,
-                priority=how.priority,
-                skill=how.skill,
-                language=how.language,
-                caller_id=session.call.ani,
-                account_number=data.get("verified_account") or None,
-                reason=data.get("reason") or None,
-                path=tuple(session.state.path),
-                resume_entry=int(resume) if resume.isdigit() else None,
-            )
-        )
+        entry = self.center.enqueue(session.waiting_call(how))
         offer_after = float(self.hotline.settings.callback_offer_after)
         return {
             **memo,
@@ -88,15 +70,6 @@ class Waiting:
             "policy": {"callback": how.callback, "offer_after": offer_after},
             "hold": _hold_to_dict(hold.HoldState()),
         }
-
-    @staticmethod
-    def left(center: ContactCenter, entry_id: int) -> None:
-        """The caller hung up: abandoned while held, finished once an agent answered."""
-        state = center.place(entry_id).entry.state
-        if state == "connected":
-            center.finished(entry_id)
-        elif state in hold.HELD:
-            center.abandoned(entry_id)
 
     # -- a tick -----------------------------------------------------------------------
 

@@ -156,11 +156,7 @@ class Wait:
     def left(self, entry_id: int) -> None:
         """The caller hung up: abandoned while waiting, finished once an agent answered."""
         try:
-            state = self.center.place(entry_id).entry.state
-            if state == "connected":
-                self.center.finished(entry_id)
-            elif state in hold.HELD:
-                self.center.abandoned(entry_id)
+            self.center.caller_left(entry_id)
         except Exception:
             logger.exception("call %s: could not record the hang-up", self.line.call_id)
 
@@ -257,23 +253,7 @@ def prompter(
 def hold_caller(driver: _Driver, hotline: Hotline, session: CallSession, how: act.Enqueue) -> None:
     """The flow ended in ``Enqueue``: hold the caller until a person takes the call, a
     callback is arranged or the caller hangs up (``ivr.channels.waiting``)."""
-    from ivr.services.contact_ports import WaitingCall
-
-    assert session.state is not None
-    data = session.state.data
-    resume = data.get("resume_entry", "")
-    call = WaitingCall(
-        call_id=session.call.call_id,
-        queue=how.queue,
-        priority=how.priority,
-        skill=how.skill,
-        language=how.language,
-        caller_id=session.call.ani,
-        account_number=data.get("verified_account") or None,
-        reason=data.get("reason") or None,
-        path=tuple(session.state.path),
-        resume_entry=int(resume) if resume.isdigit() else None,
-    )
+    call = session.waiting_call(how)
     offer_after = float(getattr(hotline.settings, "callback_offer_after", 120))
     policy = hold.Policy(how.callback, offer_after)
     prompt = prompter(session.engine.flow.catalog.text, how.language)

@@ -219,6 +219,18 @@ class ContactCenter(CallbackDesk):
             uow.audit.record(now, entry.call_id, entry.account_number, "agent_no_answer", detail)
             uow.commit()
 
+    def caller_left(self, entry_id: int) -> None:
+        """The caller (or the customer called back) hung up: abandoned while held,
+        finished once an agent had answered; an entry already over stays as it is."""
+        with self.unit_of_work() as uow:
+            entry = uow.queue.get(entry_id)
+        if entry is None:
+            raise LookupError(f"no queue entry {entry_id}")
+        if entry.state == cp.CONNECTED:
+            self.finished(entry_id)
+        else:
+            self.abandoned(entry_id)
+
     def abandoned(self, entry_id: int) -> None:
         """The caller hung up while waiting or offered."""
         now = self.clock.now()
