@@ -219,3 +219,37 @@ def test_an_agent_takes_a_call_and_notes_it(served: Served, browser: Any) -> Non
             )
         ).all()
     assert [tuple(row) for row in saved] == [("resolved", notes, "alice")]
+
+
+def test_the_supervisor_view_follows_queues_and_agents_without_reloading(
+    served: Served, browser: Any
+) -> None:
+    from playwright.sync_api import expect
+
+    center = served.hotline.contact_center
+    page = browser.new_page()
+    page.set_default_timeout(WAIT_MS)
+    expect.set_options(timeout=WAIT_MS)
+    try:
+        page.goto(served.url + "/login")
+        page.get_by_label("Username").fill("sam")
+        page.get_by_label("Password").fill("sam-demo")
+        page.get_by_role("button", name="Sign in").click()
+        page.get_by_role("link", name="Supervisor").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Supervisor view")
+        waiting_rows = page.locator("#waiting-heading + table tbody tr")
+        expect(waiting_rows).to_have_text(["Nobody is waiting."])
+        page.evaluate("window.notReloaded = true")
+
+        # A caller joins the security queue and bob goes available: both show up.
+        center.enqueue(waiting("supervised", "security", 10, reason="security"))
+        expect(waiting_rows).to_have_count(1)
+        expect(waiting_rows.first).to_contain_text("security")
+        bob = next(a for a in center.agents_view() if a.username == "bob")
+        center.set_availability(bob.id, True)
+        bob_row = page.locator("#agents-heading + table tbody tr", has_text="(bob)")
+        expect(bob_row).not_to_contain_text("Offline")
+        expect(page.locator("#updated")).to_contain_text("Updated at")
+        assert page.evaluate("window.notReloaded") is True
+    finally:
+        page.close()
