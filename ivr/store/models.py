@@ -15,7 +15,6 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
-    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -166,10 +165,6 @@ class AuditRow(Base):
 
 # -- the contact center: agents, the queue, callbacks, notes -----------------------------------
 
-#: Callback states whose code is live; their code hashes are unique (a partial index).
-ACTIVE_CALLBACK_SQL = "state IN ('waiting', 'dialing', 'connected')"
-
-
 class AgentRow(Base):
     """A person answering calls. Skills and languages are short JSON lists: the claim
     reads the (locked) agent row and filters entries with ``IN`` on them, so they are
@@ -232,15 +227,10 @@ Index("ix_queue_entries_queue_ended", QueueEntryRow.queue, QueueEntryRow.ended_a
 
 class CallbackRow(Base):
     __tablename__ = "callbacks"
-    __table_args__ = (
-        Index(
-            "ux_callbacks_active_code",
-            "code_hash",
-            unique=True,
-            sqlite_where=text(ACTIVE_CALLBACK_SQL),
-            postgresql_where=text(ACTIVE_CALLBACK_SQL),
-        ),
-    )
+    # The codes of active callbacks (waiting, dialing, connected) are unique: the partial
+    # index ux_callbacks_active_code is made by migration 0002 only. Declared here, its
+    # postgresql_where would import SQLAlchemy's PostgreSQL dialect into every AGI
+    # process (~30 ms of start-up) just to check the keyword.
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     entry_id: Mapped[int] = mapped_column(ForeignKey("queue_entries.id"), index=True)

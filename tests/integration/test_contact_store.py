@@ -377,3 +377,24 @@ def test_the_secret_key_file_is_made_once_0600(tmp_path: Path) -> None:
     first = settings.secret()
     assert first == settings.secret() and len(first) == 64
     assert key_file.stat().st_mode & 0o777 == 0o600
+
+
+def test_two_active_callbacks_cannot_share_a_code_hash(db: Db) -> None:
+    """The partial unique index of migration 0002 (not declared on the model)."""
+    import sqlalchemy
+
+    db.execute(
+        "INSERT INTO queue_entries (kind, call_id, queue, priority, skill, language, caller_id,"
+        " path, state, enqueued_at) VALUES ('callback', 'c1', 'general', 1, 'general', 'en',"
+        " '5551234', '[]', 'waiting', CURRENT_TIMESTAMP)"
+    )
+    entry = db.one("queue_entries", call_id="c1")["id"]
+    row = (
+        "INSERT INTO callbacks (entry_id, number, language, queue, code_salt, code_hash, state,"
+        " attempts, max_attempts, created_at, expires_at) VALUES (:entry, '5551234', 'en',"
+        " 'general', :salt, 'h', :state, 0, 3, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+    )
+    db.execute(row, entry=entry, salt="s1", state="done")
+    db.execute(row, entry=entry, salt="s2", state="waiting")  # a used code may come back
+    with pytest.raises(sqlalchemy.exc.IntegrityError):
+        db.execute(row, entry=entry, salt="s3", state="dialing")
