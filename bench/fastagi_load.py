@@ -2,7 +2,8 @@
 
 Each simulated Asterisk connects, sends an environment block and answers every command
 the way Asterisk would, pressing 1 (English) and 0 (agent) by barge-in: a whole call to
-the general queue, with its call record written. The baseline is a bare threaded socket
+the general queue (call record, queue entry, the place and estimate announced), hanging up
+at the hold music, which the controller records as abandoned. The baseline is a bare threaded socket
 server answering the same number of command lines with no hotline behind it, measured in
 the same run: the ratio is the per-command overhead the controller adds.
 
@@ -64,11 +65,24 @@ def environment(n: int) -> str:
 Answer = Callable[[str], str]
 
 
+DEAD = "511 Command Not Permitted on a dead channel or intercepted by the dialplan"
+
+
 def hotline_caller() -> Answer:
-    """Asterisk's replies for a caller who presses 1, then 0, by barge-in."""
+    """Asterisk's replies for a caller who presses 1, then 0, by barge-in, hears their
+    place in the queue and hangs up at the hold music (nobody is available)."""
     keys = list(KEYS)
+    gone: list[str] = []
 
     def answer(command: str) -> str:
+        if gone:  # FastAGI: a HANGUP line before the next reply, then dead-channel errors
+            if len(gone) == 1:
+                gone.append("HANGUP said")
+                return f"HANGUP\n{DEAD}"
+            return DEAD
+        if command.startswith("STREAM FILE MOH/"):
+            gone.append("hung up")
+            return "200 result=-1 endpos=0"
         if command.startswith("STREAM FILE") and not command.endswith('""') and keys:
             return f"200 result={ord(keys.pop(0))} endpos=800"
         if command.startswith("HANGUP"):
