@@ -42,6 +42,9 @@ class Hotline:
 
     settings: Settings
     clock: ports.Clock = field(default_factory=SystemClock)
+    #: Set when the process stops taking calls (FastAGI shutdown): callers on hold are
+    #: handed to the dialplan's safe route instead of holding the shutdown up.
+    stopping: threading.Event = field(default_factory=threading.Event)
 
     @cached_property
     def flow(self) -> Flow:

@@ -46,6 +46,12 @@ class FastAgiServer(socketserver.ThreadingMixIn, socketserver.TCPServer):
         self._lock = threading.Lock()
         super().__init__(address, _CallHandler)
 
+    def shutdown(self) -> None:
+        """No new calls; callers on hold go to the dialplan's safe route within a hold
+        segment (``ivr.channels.waiting``), calls with an agent or in the menus finish."""
+        self.hotline.stopping.set()
+        super().shutdown()
+
     @property
     def address(self) -> tuple[str, int]:
         host, port = self.server_address[:2]

@@ -84,7 +84,7 @@ def callback_call(line: AgiLine, hotline: Hotline, callback_id: int) -> None:
         return
     prompt = waiting.prompter(flow.catalog.text, found.language)
     policy = hold.Policy(hold.NEVER)
-    wait = waiting.Wait(driver, center, prompt, policy, found.number)
+    wait = waiting.Wait(driver, center, prompt, policy, found.number, stopping=hotline.stopping)
     try:
         try:
             center.callback_answered(callback_id)

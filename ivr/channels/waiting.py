@@ -18,6 +18,7 @@ the dialplan with ``IVR_OUTCOME=fallback``, whose safe route queues it: never de
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -81,11 +82,14 @@ class Wait:
     policy: hold.Policy
     caller_id: str = ""
     clock: Callable[[], float] = time.monotonic
+    stopping: threading.Event | None = None  # the controller is shutting down
 
     def run(self, entry_id: int) -> str:
         """Hold until the entry leaves the queue; the IVR_OUTCOME to leave (may be "")."""
         state = hold.HoldState()
         while True:
+            if self.stopping is not None and self.stopping.is_set():
+                return self.hand_over(entry_id)
             try:
                 self.center.dispatch()
                 place = self.center.place(entry_id)
@@ -159,6 +163,16 @@ class Wait:
             self.center.caller_left(entry_id)
         except Exception:
             logger.exception("call %s: could not record the hang-up", self.line.call_id)
+
+    def hand_over(self, entry_id: int) -> str:
+        """The controller is stopping: the caller leaves this queue (counted abandoned)
+        for the dialplan's safe route, with the apology, rather than hold the stop up."""
+        logger.warning("call %s: stopping; entry %d to the safe route", self.line.call_id, entry_id)
+        try:
+            self.center.abandoned(entry_id)
+        except Exception:
+            logger.exception("call %s: could not take entry %d off", self.line.call_id, entry_id)
+        return self.fail()
 
     def fail(self) -> str:
         """Apologise; the dialplan's safe route takes the caller on."""
@@ -258,7 +272,7 @@ def hold_caller(driver: _Driver, hotline: Hotline, session: CallSession, how: ac
     policy = hold.Policy(how.callback, offer_after)
     prompt = prompter(session.engine.flow.catalog.text, how.language)
     center = hotline.contact_center
-    wait = Wait(driver, center, prompt, policy, session.call.ani)
+    wait = Wait(driver, center, prompt, policy, session.call.ani, stopping=hotline.stopping)
     entry_id: int | None = None
     try:
         try:

@@ -165,6 +165,7 @@ class AuditRow(Base):
 
 # -- the contact center: agents, the queue, callbacks, notes -----------------------------------
 
+
 class AgentRow(Base):
     """A person answering calls. Skills and languages are short JSON lists: the claim
     reads the (locked) agent row and filters entries with ``IN`` on them, so they are

@@ -21,7 +21,7 @@ from ivr.bootstrap import Hotline, bootstrap
 from ivr.channels.fastagi import FastAgiServer, serve
 from ivr.config import Settings
 
-from .support import ROOT, Db
+from .support import ROOT, Db, StoppedClock
 
 pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 Start = Callable[..., tuple[FastAgiServer, threading.Thread]]
@@ -142,7 +142,9 @@ def test_stopping_lets_the_call_in_progress_finish_and_takes_no_new_one(
     stopper.join(30)
     thread.join(30)
     assert not thread.is_alive()
-    assert fake.variables["IVR_OUTCOME"] == "queued"
+    # Its menus finished; at the queue it was handed to the dialplan's safe route, since
+    # a stopping controller holds nobody.
+    assert fake.variables["IVR_OUTCOME"] == "fallback"
     assert [r["outcome"] for r in db.rows("call_records")] == ["queued"]
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.1", port), timeout=2).close()
@@ -240,7 +242,32 @@ def test_sigterm_stops_the_command_after_the_call_in_progress(
     finally:
         if process.poll() is None:
             process.kill()
-    assert fake.variables["IVR_OUTCOME"] == "queued"
+    assert fake.variables["IVR_OUTCOME"] == "fallback"  # the queue: to the safe route
     _, err = process.communicate()
     assert "waiting for 1 in progress" in err and "FastAGI stopped" in err
     assert "Traceback" not in err
+
+
+def test_stopping_hands_callers_on_hold_to_the_safe_route(
+    running: Start, db: Db, seeded_url: str, make_hotline: Callable[..., Hotline]
+) -> None:
+    server, thread = running(make_hotline(seeded_url, StoppedClock()))  # open hours
+    # To the general queue; nobody is available; "t" keeps the caller on the line.
+    fake = FakeAsterisk("1 0 t", env=fastagi_env())
+    caller = threading.Thread(target=talk, args=(server.address[1], fake))
+    caller.start()
+    deadline = time.monotonic() + 20
+    while not any(c.startswith("STREAM FILE moh/hold-") for c in list(fake.commands)):
+        assert time.monotonic() < deadline, "\n".join(fake.commands)
+        time.sleep(0.05)
+
+    server.shutdown()  # as on SIGTERM: no new calls
+    thread.join(30)
+    caller.join(30)
+
+    assert not thread.is_alive() and not caller.is_alive()  # the hold did not keep it up
+    assert fake.commands[-2:] == [
+        'STREAM FILE en/system_error ""',
+        'SET VARIABLE IVR_OUTCOME "fallback"',  # the dialplan's safe route takes them on
+    ]
+    assert db.one("queue_entries")["state"] == "abandoned"
