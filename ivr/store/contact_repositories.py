@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from ivr.services import contact_ports as cp
 from ivr.store import models as m
+from ivr.store.repositories import failures_after_success
 
 Q = m.QueueEntryRow
 _ORDER = (Q.priority.desc(), Q.enqueued_at, Q.id)
@@ -462,18 +463,5 @@ class SqlCodeAttempts(_Repository, cp.CodeAttempts):
         self.session.flush()
 
     def failures_since(self, caller_id: str, since: datetime) -> list[datetime]:
-        attempt = m.CodeAttemptRow
-        last_success = (
-            select(func.max(attempt.at))
-            .where(attempt.caller_id == caller_id, attempt.succeeded.is_(True))
-            .scalar_subquery()
-        )
-        rows = self.session.scalars(
-            select(attempt.at).where(
-                attempt.caller_id == caller_id,
-                attempt.succeeded.is_(False),
-                attempt.at >= since,
-                (attempt.at > last_success) | last_success.is_(None),
-            )
-        )
-        return list(rows)
+        row = m.CodeAttemptRow
+        return failures_after_success(self.session, row, row.caller_id == caller_id, since)

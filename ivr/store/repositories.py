@@ -6,7 +6,7 @@ import secrets
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.orm import Session
 
 from ivr.services import pins, ports
@@ -70,21 +70,8 @@ class SqlVerificationLog(ports.VerificationLog):
         self.session.flush()
 
     def failures_since(self, number: str, since: datetime) -> list[datetime]:
-        attempt = m.VerificationAttemptRow
-        last_success = (
-            select(func.max(attempt.at))
-            .where(attempt.account_number == number, attempt.succeeded.is_(True))
-            .scalar_subquery()
-        )
-        rows = self.session.scalars(
-            select(attempt.at).where(
-                attempt.account_number == number,
-                attempt.succeeded.is_(False),
-                attempt.at >= since,
-                (attempt.at > last_success) | last_success.is_(None),
-            )
-        )
-        return list(rows)
+        row = m.VerificationAttemptRow
+        return failures_after_success(self.session, row, row.account_number == number, since)
 
     def accounts_failed_from(self, ani: str, since: datetime) -> set[str]:
         rows = self.session.scalars(
@@ -159,6 +146,29 @@ class SqlRequests(ports.Requests):
         )
         self.session.flush()
         return reference
+
+
+def failures_after_success(
+    session: Session,
+    attempt: type[m.VerificationAttemptRow | m.CodeAttemptRow],
+    whose: ColumnElement[bool],
+    since: datetime,
+) -> list[datetime]:
+    """When the failed attempts of ``attempt`` rows (a table with ``at`` and
+    ``succeeded``) matching ``whose`` were made, since ``since`` and after the latest
+    success: what a lockout rule counts (``ivr.services.lockout``)."""
+    last_success = (
+        select(func.max(attempt.at)).where(whose, attempt.succeeded.is_(True)).scalar_subquery()
+    )
+    rows = session.scalars(
+        select(attempt.at).where(
+            whose,
+            attempt.succeeded.is_(False),
+            attempt.at >= since,
+            (attempt.at > last_success) | last_success.is_(None),
+        )
+    )
+    return list(rows)
 
 
 def _reference(digits: int) -> str:
