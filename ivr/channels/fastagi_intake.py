@@ -108,7 +108,7 @@ class Intake:
                 if key.fileobj is self.listener:
                     self._accept()
                 else:
-                    self._read(key.data)
+                    self._read_guarded(key.data)
             self._expire(time.monotonic())
 
     def close(self) -> None:
@@ -145,6 +145,17 @@ class Intake:
             pending = _Pending(sock, peer, now, now, EnvironmentBuffer(self.limits))
             self._pending[sock] = pending
             self._selector.register(sock, selectors.EVENT_READ, pending)
+
+    def _read_guarded(self, pending: _Pending) -> None:
+        """``_read``; a bug there costs one connection, never the intake."""
+        try:
+            self._read(pending)
+        except Exception:
+            logger.exception("FastAGI connection from %s failed", peer_text(pending.peer))
+            if pending.sock in self._pending:
+                self._forget(pending)
+            else:
+                pending.sock.close()
 
     def _read(self, pending: _Pending) -> None:
         try:
