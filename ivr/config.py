@@ -86,9 +86,7 @@ class Settings:
             twilio_api_base=(env.get("IVR_TWILIO_API_BASE") or "").rstrip("/") or None,
             callbacks_via=_callbacks_via(env),
             fastagi_max_calls=_count(env, "IVR_FASTAGI_MAX_CALLS", DEFAULT_FASTAGI_MAX_CALLS),
-            fastagi_max_pending=_count(
-                env, "IVR_FASTAGI_MAX_PENDING", DEFAULT_FASTAGI_MAX_PENDING
-            ),
+            fastagi_max_pending=_count(env, "IVR_FASTAGI_MAX_PENDING", DEFAULT_FASTAGI_MAX_PENDING),
         )
 
     def secret(self) -> bytes:
