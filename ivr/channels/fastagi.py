@@ -5,9 +5,11 @@ synchronous SQLAlchemy session), and a thread per call keeps the driver the same
 per-call AGI script. A connection gets its thread only once its environment is in: until
 then it waits in the intake (``ivr.channels.fastagi_intake``), one thread for all of them.
 Calls and waiting connections are capped (``FastAgiLimits``); beyond a cap, a connection
-is closed, and Asterisk takes the dialplan's safe route. Routing is on ``agi_network_script`` (``agi://host:4573/hotline``,
-arguments after ``?`` allowed). Stopping (SIGTERM, Ctrl-C) stops accepting new calls and
-waits for the calls in progress to finish. ``callflows.yaml`` is reloaded when it changes.
+is closed, and Asterisk takes the dialplan's safe route. Routing is on
+``agi_network_script`` (``agi://host:4573/hotline``, arguments after ``?`` allowed).
+Stopping (SIGTERM, Ctrl-C) stops accepting new calls, closes the connections still sending
+their environment and waits for the calls in progress to finish. ``callflows.yaml`` is
+reloaded when it changes.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from typing import Any
 
 from ivr.bootstrap import Hotline, load_hotline
 from ivr.channels.agi import AgiLine
-from ivr.channels.agi_protocol import AgiEnvironment
+from ivr.channels.agi_protocol import AgiEnvironment, shown
 from ivr.channels.dispatcher import Dispatcher
 from ivr.channels.fastagi_intake import Intake, Peer, Refusals, peer_text
 from ivr.channels.fastagi_limits import FastAgiLimits, fit_open_files
@@ -129,7 +131,7 @@ class FastAgiServer:
             script = line.env.script
             if script not in SCRIPTS or not run_script(line, self.hotline, "fastagi"):
                 # No IVR_OUTCOME is set: the dialplan sends the caller to its safe route.
-                logger.error("FastAGI request for unknown script %r from %s", script, where)
+                logger.error("FastAGI request for unknown script %s from %s", shown(script), where)
         except Exception:
             logger.exception("FastAGI call from %s failed", where)
         finally:
