@@ -12,6 +12,8 @@ from ivr.errors import IvrError
 
 DEFAULT_WRAP_UP_SECONDS = 30
 DEFAULT_CALLBACK_OFFER_AFTER = 120
+DEFAULT_FASTAGI_MAX_CALLS = 256
+DEFAULT_FASTAGI_MAX_PENDING = 4000
 
 
 class SecretKeyError(IvrError):
@@ -48,6 +50,10 @@ class Settings:
     #: ``IVR_CALLBACKS_VIA``: how callbacks are dialled, ``asterisk`` (call files) or
     #: ``twilio`` (``calls.create``).
     callbacks_via: str = "asterisk"
+    #: ``IVR_FASTAGI_MAX_CALLS``: FastAGI calls served at once (each holds a thread).
+    fastagi_max_calls: int = DEFAULT_FASTAGI_MAX_CALLS
+    #: ``IVR_FASTAGI_MAX_PENDING``: FastAGI connections still sending their environment.
+    fastagi_max_pending: int = DEFAULT_FASTAGI_MAX_PENDING
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -57,7 +63,8 @@ class Settings:
         ``IVR_WRAP_UP_SECONDS`` (30), ``IVR_CALLBACK_OFFER_AFTER``
         (120 seconds of estimated wait), ``IVR_TWILIO_AUTH_TOKEN``, ``IVR_PUBLIC_URL``,
         ``IVR_TWILIO_ACCOUNT_SID``, ``IVR_TWILIO_FROM``, ``IVR_TWILIO_API_BASE``,
-        ``IVR_CALLBACKS_VIA`` (asterisk)."""
+        ``IVR_CALLBACKS_VIA`` (asterisk), ``IVR_FASTAGI_MAX_CALLS`` (256),
+        ``IVR_FASTAGI_MAX_PENDING`` (4000)."""
         env = os.environ if env is None else env
         default_db = f"sqlite:///{Path.cwd() / 'var' / 'ivr.sqlite3'}"
         return cls(
@@ -78,6 +85,8 @@ class Settings:
             twilio_from=env.get("IVR_TWILIO_FROM") or None,
             twilio_api_base=(env.get("IVR_TWILIO_API_BASE") or "").rstrip("/") or None,
             callbacks_via=_callbacks_via(env),
+            fastagi_max_calls=_count(env, "IVR_FASTAGI_MAX_CALLS", DEFAULT_FASTAGI_MAX_CALLS),
+            fastagi_max_pending=_count(env, "IVR_FASTAGI_MAX_PENDING", DEFAULT_FASTAGI_MAX_PENDING),
         )
 
     def secret(self) -> bytes:
@@ -123,6 +132,19 @@ def _seconds(env: Mapping[str, str], name: str, default: int) -> int:
         raise IvrError(f"{name} must be a whole number of seconds, not {raw!r}") from None
     if value < 0:
         raise IvrError(f"{name} must not be negative: {value}")
+    return value
+
+
+def _count(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise IvrError(f"{name} must be a whole number, not {raw!r}") from None
+    if value < 1:
+        raise IvrError(f"{name} must be at least 1: {value}")
     return value
 
 

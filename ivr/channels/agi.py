@@ -85,7 +85,10 @@ class AgiLine(AGI):  # type: ignore[misc]  # pyst2 has no type information
     """One AGI session. Reads the environment at once (``env``); ``secure`` is set while
     the caller keys in secure digits: nothing read from the line is logged then."""
 
-    def __init__(self, reader: LineReader, writer: LineWriter) -> None:
+    def __init__(
+        self, reader: LineReader, writer: LineWriter, env: AgiEnvironment | None = None
+    ) -> None:
+        """``env``: the environment when the caller has read it already (FastAGI)."""
         # pyst2's __init__ is deliberately not called (see the module docstring).
         self.stdin = reader
         self.stdout = writer
@@ -95,7 +98,9 @@ class AgiLine(AGI):  # type: ignore[misc]  # pyst2 has no type information
         #: ``quiet(True)`` before a command that may take long without a reply (Dial: the
         #: whole talk), ``quiet(False)`` after; FastAGI lifts its idle timeout meanwhile.
         self.quiet: Callable[[bool], None] = lambda _quiet: None
-        self.env: AgiEnvironment = proto.read_environment(self._next_line)
+        self.env: AgiEnvironment = (
+            env if env is not None else proto.read_environment(self._next_line)
+        )
 
     # -- hang-up ------------------------------------------------------------------------
 

@@ -56,7 +56,18 @@ class AgiError(IvrError):
     def __init__(self, reason: str, line: str) -> None:
         self.reason = reason
         self.line = line
-        super().__init__(f"{reason}: {line!r}")
+        super().__init__(f"{reason}: {shown(line)}")
+
+
+#: What of a line an error message shows (the peer may send up to a line's limit).
+SHOWN = 60
+
+
+def shown(line: str) -> str:
+    """``line`` escaped, only its start when it is long: what a log may show of it."""
+    if len(line) <= SHOWN:
+        return repr(line)
+    return f"{line[:SHOWN]!r}... ({len(line)} characters)"
 
 
 class AgiPeerError(AgiError):

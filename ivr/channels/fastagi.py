@@ -2,9 +2,14 @@
 
 Threads, not asyncio: a call spends its life waiting on its socket or on the database (a
 synchronous SQLAlchemy session), and a thread per call keeps the driver the same as the
-per-call AGI script. Routing is on ``agi_network_script`` (``agi://host:4573/hotline``,
-arguments after ``?`` allowed). Stopping (SIGTERM, Ctrl-C) stops accepting new calls and
-waits for the calls in progress to finish. ``callflows.yaml`` is reloaded when it changes.
+per-call AGI script. A connection gets its thread only once its environment is in: until
+then it waits in the intake (``ivr.channels.fastagi_intake``), one thread for all of them.
+Calls and waiting connections are capped (``FastAgiLimits``); beyond a cap, a connection
+is closed, and Asterisk takes the dialplan's safe route. Routing is on
+``agi_network_script`` (``agi://host:4573/hotline``, arguments after ``?`` allowed).
+Stopping (SIGTERM, Ctrl-C) stops accepting new calls, closes the connections still sending
+their environment and waits for the calls in progress to finish. ``callflows.yaml`` is
+reloaded when it changes.
 """
 
 from __future__ import annotations
@@ -12,16 +17,19 @@ from __future__ import annotations
 import logging
 import signal
 import socket
-import socketserver
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from types import FrameType
 from typing import Any
 
 from ivr.bootstrap import Hotline, load_hotline
 from ivr.channels.agi import AgiLine
-from ivr.channels.agi_protocol import AgiPeerError
+from ivr.channels.agi_protocol import AgiEnvironment, shown
 from ivr.channels.dispatcher import Dispatcher
+from ivr.channels.fastagi_intake import Intake, Peer, Refusals, peer_text
+from ivr.channels.fastagi_limits import FastAgiLimits, fit_open_files
+from ivr.channels.fastagi_lines import SocketLines
 from ivr.channels.reload import FlowReloader
 from ivr.channels.scripts import SCRIPTS, run_script
 
@@ -30,75 +38,107 @@ logger = logging.getLogger(__name__)
 #: A peer silent for this long is gone (the longest prompt plus a gather is far shorter;
 #: while Dial rings and bridges an agent the line is quiet, and has no timeout).
 IDLE_TIMEOUT = 300.0
+BACKLOG = 1024
 
 
-class FastAgiServer(socketserver.ThreadingMixIn, socketserver.TCPServer):
-    daemon_threads = False
-    block_on_close = True  # server_close() waits for calls in progress
-    allow_reuse_address = True
-    # A burst of calls opens many connections at once; socketserver's default backlog of 5
-    # makes the rest wait for a SYN retransmission (1 s, then 3 s...).
-    request_queue_size = 1024
+class FastAgiServer:
+    """Listens on ``address``; ``serve_forever()`` runs the intake in the calling thread,
+    ``shutdown()`` (from another) stops it, ``server_close()`` then closes the socket and
+    waits for the calls in progress. ``limits``: by default from the hotline's settings."""
 
-    def __init__(self, address: tuple[str, int], hotline: Hotline) -> None:
+    def __init__(
+        self,
+        address: tuple[str, int],
+        hotline: Hotline,
+        limits: FastAgiLimits | None = None,
+    ) -> None:
         self.hotline = hotline
+        self.limits = fit_open_files(limits or FastAgiLimits.from_settings(hotline.settings))
         self.calls = 0
         self._lock = threading.Lock()
-        super().__init__(address, _CallHandler)
+        self._stop = threading.Event()
+        self._idle = threading.Event()
+        self._idle.set()
+        # A burst of calls opens many connections at once: a long backlog, or the rest
+        # wait for a SYN retransmission (1 s, then 3 s...).
+        listener = socket.create_server(address, backlog=BACKLOG)
+        self.refusals = Refusals()
+        self.intake = Intake(listener, self.limits, self._hand_over, self.refusals)
+        self._threads = ThreadPoolExecutor(self.limits.max_calls, "fastagi-call")
+
+    @property
+    def address(self) -> tuple[str, int]:
+        host, port = self.intake.listener.getsockname()[:2]
+        return str(host), int(port)
+
+    def serve_forever(self, poll_interval: float = 0.2) -> None:
+        """Accept connections and read their environments until ``shutdown()``."""
+        self._idle.clear()
+        try:
+            self.intake.run(self._stop, poll_interval)
+        finally:
+            self._idle.set()
 
     def shutdown(self) -> None:
         """No new calls; callers on hold go to the dialplan's safe route within a hold
         segment (``ivr.channels.waiting``), calls with an agent or in the menus finish."""
         self.hotline.stopping.set()
-        super().shutdown()
+        self._stop.set()
+        self._idle.wait()
 
-    @property
-    def address(self) -> tuple[str, int]:
-        host, port = self.server_address[:2]
-        return str(host), int(port)
+    def server_close(self) -> None:
+        """Close the listening socket and the connections still sending their environment,
+        then wait for the calls in progress."""
+        self.intake.close()
+        self._threads.shutdown(wait=True)
 
-    def call_started(self) -> None:
+    def _hand_over(
+        self, connection: socket.socket, peer: Peer, env: AgiEnvironment, rest: bytes
+    ) -> None:
         with self._lock:
-            self.calls += 1
+            busy = self.calls >= self.limits.max_calls
+            if not busy:
+                self.calls += 1
+        if busy:
+            connection.close()
+            self.refusals.note(
+                peer, f"all {self.limits.max_calls} calls busy (IVR_FASTAGI_MAX_CALLS)"
+            )
+            return
+        try:
+            self._threads.submit(self._call, connection, peer, env, rest)
+        except RuntimeError:  # stopping
+            self._call_ended()
+            connection.close()
 
-    def call_ended(self) -> None:
+    def _call_ended(self) -> None:
         with self._lock:
             self.calls -= 1
 
-
-class _CallHandler(socketserver.BaseRequestHandler):
-    server: FastAgiServer
-
-    def handle(self) -> None:
-        connection: socket.socket = self.request
-        connection.settimeout(IDLE_TIMEOUT)
-        # One short command, one short reply: without this, Nagle's algorithm and the
-        # peer's delayed ACK hold each command back by tens of milliseconds.
-        connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        reader = connection.makefile("r", encoding="utf-8", newline="\n")
+    def _call(
+        self, connection: socket.socket, peer: Peer, env: AgiEnvironment, rest: bytes
+    ) -> None:
+        where = peer_text(peer)
+        reader = SocketLines(connection, self.limits, IDLE_TIMEOUT, rest, where)
         writer = connection.makefile("w", encoding="utf-8", newline="\n")
-        self.server.call_started()
         try:
-            try:
-                line = AgiLine(reader, writer)
-            except AgiPeerError as exc:  # a health check, a port scan, a peer that left
-                logger.warning("FastAGI connection from %s: %s", self.client_address, exc)
-                return
-            line.quiet = lambda quiet: connection.settimeout(None if quiet else IDLE_TIMEOUT)
+            line = AgiLine(reader, writer, env)
+
+            def quiet(quiet: bool) -> None:
+                reader.idle = None if quiet else IDLE_TIMEOUT
+
+            line.quiet = quiet
             script = line.env.script
-            if script not in SCRIPTS or not run_script(line, self.server.hotline, "fastagi"):
+            if script not in SCRIPTS or not run_script(line, self.hotline, "fastagi"):
                 # No IVR_OUTCOME is set: the dialplan sends the caller to its safe route.
-                logger.error(
-                    "FastAGI request for unknown script %r from %s", script, self.client_address
-                )
-                return
+                logger.error("FastAGI request for unknown script %s from %s", shown(script), where)
         except Exception:
-            logger.exception("FastAGI call from %s failed", self.client_address)
+            logger.exception("FastAGI call from %s failed", where)
         finally:
-            self.server.call_ended()
-            for stream in (writer, reader):
+            self._call_ended()
+            for closing in (writer.close, connection.close):
                 try:
-                    stream.close()
+                    closing()
                 except OSError:
                     pass
 
@@ -109,10 +149,11 @@ def serve(
     port: int,
     ready: Callable[[FastAgiServer], None] | None = None,
     reload_interval: float = 1.0,
+    limits: FastAgiLimits | None = None,
 ) -> None:
     """Serve until SIGTERM or SIGINT, then let calls in progress finish."""
     hotline.use_cases  # noqa: B018 - connect and check the schema before the first call
-    server = FastAgiServer((host, port), hotline)
+    server = FastAgiServer((host, port), hotline, limits)
     reloader = FlowReloader(hotline.flow, load_hotline, hotline.install_flow, reload_interval)
     reloader.start()
     dispatcher = Dispatcher.for_hotline(hotline)
