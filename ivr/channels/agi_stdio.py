@@ -17,7 +17,7 @@ import sys
 import traceback
 from collections.abc import Mapping
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from ivr.channels.agi_protocol import MAX_LINE_BYTES, AgiPeerError, OverLimit, shown
 from ivr.errors import IvrError
@@ -57,7 +57,9 @@ def run_per_call(env: Mapping[str, str], hangups: list[int]) -> int:
     except IvrError as exc:
         print(f"hotline.agi ERROR: settings: {exc}", file=sys.stderr)
         return BAD_INPUT
-    logging.basicConfig(level=settings.log_level, format="hotline.agi %(levelname)s: %(message)s")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(OneLineFormatter("hotline.agi %(levelname)s: %(message)s"))
+    logging.basicConfig(level=settings.log_level, handlers=[handler])
     from ivr.bootstrap import bootstrap
     from ivr.channels.agi import AgiLine
     from ivr.channels.scripts import BadRequest, run_script
@@ -83,6 +85,17 @@ def run_per_call(env: Mapping[str, str], hangups: list[int]) -> int:
         logger.error("%s: the call failed: %s", where, describe(exc))
         return FAILED
     return FAILED if line.failure is not None else HANDLED
+
+
+class OneLineFormatter(logging.Formatter):
+    """Every record on one line: an exception as ``describe`` says it, never a traceback
+    (Asterisk's log collects the script's stderr, and a traceback can quote the input)."""
+
+    def formatException(self, ei: Any) -> str:  # noqa: N802 - logging's name
+        return describe(ei[1]) if ei and ei[1] is not None else ""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return " | ".join(super().format(record).splitlines())
 
 
 def _names() -> str:

@@ -12,13 +12,18 @@ import sys
 from pathlib import Path
 
 import pytest
-from agi_fake import environment
+from agi_fake import FakeAsterisk, environment
 
+from ivr.bootstrap import Hotline
+from ivr.channels.agi import AgiLine, run_call
 from ivr.channels.agi_protocol import MAX_ENVIRONMENT_BYTES, MAX_LINE_BYTES
 
-from .support import ROOT, Db
+from .support import LI_WEI, ROOT, Db
 
 SCRIPT = ROOT / "agi_scripts" / "hotline.agi"
+#: In-process drivers: SQLite only (the script's own tests run on both backends).
+sqlite = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+NUMBER, PIN, _ = LI_WEI
 #: Bytes of the input an error line may show (an escaped excerpt of about 60 characters).
 EXCERPT = 120
 
@@ -147,3 +152,71 @@ def test_hotline_agi_closes_the_call_record_when_asterisk_sends_garbage_mid_call
     record = db.one("call_records", call_id=call_id)
     assert (record["outcome"], record["last_node"]) == ("abandoned", "choose_language")
     assert record["ended_at"] is not None
+
+
+class BrokenWriter:
+    """Asterisk's side of the line, with our side failing on its ``fail_at``-th command
+    for a reason that is neither a hang-up nor a protocol error (a bug, say)."""
+
+    def __init__(self, fake: FakeAsterisk, fail_at: int) -> None:
+        self.fake = fake
+        self.left = fail_at
+
+    def write(self, text: str) -> int:
+        self.left -= 1
+        if self.left == 0:
+            raise RuntimeError("something unforeseen")
+        return self.fake.write(text)
+
+    def flush(self) -> None:
+        self.fake.flush()
+
+
+@sqlite
+def test_a_call_that_fails_mid_way_for_an_unforeseen_reason_is_still_recorded(
+    hotline: Hotline, db: Db
+) -> None:
+    fake = FakeAsterisk("1 1", env=environment(agi_uniqueid="broken.1"))
+    line = AgiLine(fake, BrokenWriter(fake, fail_at=4))
+
+    with pytest.raises(RuntimeError):
+        run_call(line, hotline, "agi")
+
+    record = db.one("call_records", call_id="broken.1")
+    assert record["outcome"] == "abandoned" and record["ended_at"] is not None
+
+
+def test_a_failing_use_case_is_logged_on_one_line_without_a_traceback_or_the_pin(
+    seeded_url: str, db: Db, tmp_path: Path
+) -> None:
+    db.execute("DROP TABLE verification_attempts")  # verifying the caller now fails
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("IVR_")},
+        "IVR_DATABASE_URL": seeded_url,
+    }
+    plain = [line for line in environment(agi_uniqueid="usecase.1") if "agi_arg_" not in line]
+    fake = FakeAsterisk(f"1 1 {NUMBER}# {PIN} h", env=plain)
+    process = subprocess.Popen(
+        [sys.executable, str(SCRIPT)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+    )
+    try:
+        fake.talk_to(process)
+        process.wait(timeout=60)
+        err = process.stderr.read() if process.stderr else ""
+    finally:
+        process.kill()
+        for stream in (process.stdin, process.stdout, process.stderr):
+            if stream and not stream.closed:
+                stream.close()
+
+    assert "Traceback" not in err and PIN not in err, err
+    failed = [line for line in err.splitlines() if "use case verify" in line]
+    assert len(failed) == 1 and "verification_attempts" in failed[0], err
+    record = db.one("call_records", call_id="usecase.1")
+    assert record["outcome"] is not None and record["ended_at"] is not None
