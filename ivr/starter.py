@@ -19,7 +19,8 @@ def write_default_hotline(folder: Path) -> list[Path]:
     targets = [folder / name for name in FILES]
     present = [str(path) for path in targets if path.exists()]
     if present:
-        raise IvrError(f"{', '.join(present)} already exist; nothing was written")
+        verb = "exists" if len(present) == 1 else "exist"
+        raise IvrError(f"{', '.join(present)} already {verb}; nothing was written")
     shipped = resources.files("ivr") / "defaults"
     try:
         for name, target in zip(FILES, targets, strict=True):
