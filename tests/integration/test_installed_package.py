@@ -39,6 +39,7 @@ NOT_SOURCE = shutil.ignore_patterns(
     "__pycache__",
     ".*_cache",
     ".hypothesis",
+    "*.wav",  # rendered prompt audio (ivr prompts build), not source
 )
 
 
