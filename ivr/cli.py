@@ -43,6 +43,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         code: int = args.run(args, settings)
     except FlowErrors as exc:
         _print_problems(exc)
+        _hint_missing_flow(args, settings)
         return 1
     except IvrError as exc:
         print(f"ivr {args.command}: {exc}", file=sys.stderr)
@@ -59,6 +60,12 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ivr", description="Digital-wallet hotline controller.")
     parser.add_argument("--version", action="version", version=f"ivr {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    init = commands.add_parser(
+        "init", help="write the default hotline (callflows.yaml and its prompts) into a folder"
+    )
+    init.add_argument("folder", nargs="?", default=".", help="where (default: here)")
+    init.set_defaults(run=_init)
 
     validate = commands.add_parser("validate", help="check a flow file and its prompts")
     default_flow = "flow file (default: $IVR_FLOW or callflows.yaml)"
@@ -111,6 +118,15 @@ def _parser() -> argparse.ArgumentParser:
     call.add_argument("--json", action="store_true", help="print the whole transcript as JSON")
     call.set_defaults(run=_call)
     return parser
+
+
+def _init(args: argparse.Namespace, settings: Settings) -> int:
+    from ivr.starter import write_default_hotline
+
+    for path in write_default_hotline(Path(args.folder)):
+        print(f"wrote {path}")
+    print("edit them, then: ivr validate; ivr db upgrade; ivr seed --demo; ivr serve")
+    return 0
 
 
 def _validate(args: argparse.Namespace, settings: Settings) -> int:
@@ -220,6 +236,17 @@ def _print_problems(exc: FlowErrors) -> None:
         print(problem, file=sys.stderr)
     count = len(exc.problems)
     print(f"{count} problem{'s' if count != 1 else ''} found", file=sys.stderr)
+
+
+def _hint_missing_flow(args: argparse.Namespace, settings: Settings) -> None:
+    """After 'cannot read file' for a flow that is not there: how to name or get one."""
+    path = Path(args.flow) if getattr(args, "flow", None) else settings.flow_path
+    if not path.exists():
+        print(
+            f"hint: there is no flow file {path}; name yours with IVR_FLOW=PATH (or as the "
+            "command's argument), or run 'ivr init' to write the default hotline here",
+            file=sys.stderr,
+        )
 
 
 def _call(args: argparse.Namespace, settings: Settings) -> int:

@@ -98,6 +98,8 @@ class AgiLine(AGI):  # type: ignore[misc]  # pyst2 has no type information
         #: ``quiet(True)`` before a command that may take long without a reply (Dial: the
         #: whole talk), ``quiet(False)`` after; FastAGI lifts its idle timeout meanwhile.
         self.quiet: Callable[[bool], None] = lambda _quiet: None
+        #: The protocol error that ended the call early, if one did (the driver logged it).
+        self.failure: AgiError | None = None
         self.env: AgiEnvironment = (
             env if env is not None else proto.read_environment(self._next_line)
         )
@@ -202,14 +204,28 @@ def run_call(
     if trouble is not None:  # gone (or broken) before the first prompt
         session.answer(trouble)
         return session
-    flow = session.engine.flow
-    render_text = render_text or hotline.text_renderer(flow)
-    driver.run(session, speaker(flow.catalog, render_text), actions)
-    if driver.enqueued is not None and session.state is not None and not line.hung_up:
-        from ivr.channels.waiting import hold_caller  # it needs this module's driver
+    try:
+        flow = session.engine.flow
+        render_text = render_text or hotline.text_renderer(flow)
+        driver.run(session, speaker(flow.catalog, render_text), actions)
+        if driver.enqueued is not None and session.state is not None and not line.hung_up:
+            from ivr.channels.waiting import hold_caller  # it needs this module's driver
 
-        hold_caller(driver, hotline, session, driver.enqueued)
+            hold_caller(driver, hotline, session, driver.enqueued)
+    except Exception:
+        _close(session)
+        raise
     return session
+
+
+def _close(session: CallSession) -> None:
+    """After a failure mid-call: record the call as left where it was, if it can be."""
+    if session.ended:
+        return
+    try:
+        session.answer(HungUp())
+    except Exception as exc:  # the store may be what failed: the original error matters
+        logger.warning("call %s: cannot record its end (%s)", session.call.call_id, exc)
 
 
 def _no_speaker(prompt: act.Prompt) -> list[Step]:
@@ -245,6 +261,7 @@ class _Driver:
             logger.info("call %s: the caller hung up at %s (%s)", self.call_id, where, left.reason)
             return HungUp()
         except AgiError as exc:
+            self.line.failure = exc
             if self.line.secure:  # the line may hold PIN digits: say what went wrong, not it
                 logger.error(
                     "call %s at %s: %s (%s) during a secure gather, line not logged; "

@@ -43,6 +43,10 @@ KEYPAD = "0123456789*#"
 UNKNOWN = "unknown"
 #: A longer environment (or usage block) than this is not Asterisk's (it sends about 25).
 MAX_ENVIRONMENT_LINES = 512
+#: One line from Asterisk (an environment line or a reply), newline included, in bytes.
+MAX_LINE_BYTES = 8192
+#: The whole environment block, in bytes (Asterisk's is about 1 KB).
+MAX_ENVIRONMENT_BYTES = 65536
 
 NextLine = Callable[[], str]
 
@@ -72,6 +76,17 @@ def shown(line: str) -> str:
 
 class AgiPeerError(AgiError):
     """The other side did wrong: a line the protocol does not allow."""
+
+
+class OverLimit(AgiPeerError):
+    """The other side sent more than a limit allows (``MAX_LINE_BYTES``...): the error says
+    which limit, and carries none of what was sent."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason, "")
+
+    def __str__(self) -> str:
+        return self.reason
 
 
 class AgiLocalError(AgiError):
@@ -211,8 +226,11 @@ def parse_environment(lines: Iterable[str]) -> AgiEnvironment:
 
 
 def read_environment(next_line: NextLine) -> AgiEnvironment:
-    """Read the environment through its blank line."""
+    """Read the environment through its blank line; each line is checked as it comes,
+    and the block may hold at most ``MAX_ENVIRONMENT_LINES`` lines and
+    ``MAX_ENVIRONMENT_BYTES`` bytes (``next_line`` bounds a line's length)."""
     lines: list[str] = []
+    size = 0
     while True:
         raw = next_line()
         if raw == "":
@@ -221,6 +239,11 @@ def read_environment(next_line: NextLine) -> AgiEnvironment:
             return parse_environment(lines)
         if len(lines) >= MAX_ENVIRONMENT_LINES:
             raise AgiPeerError("the AGI environment does not end", raw)
+        size += len(raw.encode("utf-8", "replace"))
+        if size > MAX_ENVIRONMENT_BYTES:
+            raise OverLimit(f"an AGI environment of over {MAX_ENVIRONMENT_BYTES} bytes")
+        if _ENV_LINE.fullmatch(raw.rstrip("\r\n")) is None:
+            raise AgiPeerError("not an AGI environment line", raw)
         lines.append(raw)
 
 

@@ -31,7 +31,7 @@ from ivr.channels.fastagi_intake import Intake, Peer, Refusals, peer_text
 from ivr.channels.fastagi_limits import FastAgiLimits, fit_open_files
 from ivr.channels.fastagi_lines import SocketLines
 from ivr.channels.reload import FlowReloader
-from ivr.channels.scripts import SCRIPTS, run_script
+from ivr.channels.scripts import SCRIPTS, BadRequest, run_script
 
 logger = logging.getLogger(__name__)
 
@@ -132,6 +132,8 @@ class FastAgiServer:
             if script not in SCRIPTS or not run_script(line, self.hotline, "fastagi"):
                 # No IVR_OUTCOME is set: the dialplan sends the caller to its safe route.
                 logger.error("FastAGI request for unknown script %s from %s", shown(script), where)
+        except BadRequest as exc:  # the dialplan's arguments: no outcome, the safe route
+            logger.error("FastAGI request from %s refused: %s", where, exc)
         except Exception:
             logger.exception("FastAGI call from %s failed", where)
         finally:

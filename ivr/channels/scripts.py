@@ -11,18 +11,23 @@
   agent does not answer, hold like a live caller.
 - ``callback-failed?id=N&reason=R``: the call file's ``failed`` extension: the attempt did
   not reach the customer; ``ContactCenter.callback_failed`` retries later or gives up.
+
+A number that is not one (``id=abc``, ``id=`` followed by 30 digits) or names nothing
+(no such callback) raises ``BadRequest`` before anything is said on the line.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from typing import TYPE_CHECKING
 
 from ivr.audio.speech import speaker
 from ivr.calls import hold
 from ivr.channels import waiting
 from ivr.channels.agi import AgiLine, HangupDetected, _Driver, run_call
-from ivr.channels.agi_protocol import AgiEnvironment, AgiError
+from ivr.channels.agi_protocol import AgiEnvironment, AgiError, shown
+from ivr.errors import IvrError
 
 if TYPE_CHECKING:
     from ivr.bootstrap import Hotline
@@ -31,16 +36,22 @@ logger = logging.getLogger(__name__)
 
 HOTLINE, ANSWERED, CALLBACK, CALLBACK_FAILED = "hotline", "answered", "callback", "callback-failed"
 SCRIPTS = frozenset({HOTLINE, ANSWERED, CALLBACK, CALLBACK_FAILED})
+#: The largest id a table holds (PostgreSQL's BIGINT, SQLite's INTEGER).
+MAX_ID = 2**63 - 1
+
+
+class BadRequest(IvrError):
+    """The dialplan asked for a script with arguments it does not take."""
 
 
 def request(env: AgiEnvironment) -> tuple[str, dict[str, str]]:
     """The script's name and arguments: FastAGI's path and query string, or the per-call
-    script's arguments (``callback``, ``id=7``); a per-call script without a script name
-    as its first argument is the hotline."""
+    script's arguments (``callback``, ``id=7``); a per-call script without arguments is
+    the hotline."""
     if env.network:
         return env.script, env.script_args
     args = env.args
-    if not args or args[0] not in SCRIPTS:
+    if not args:
         return HOTLINE, {}
     pairs = dict(arg.split("=", 1) for arg in args[1:] if "=" in arg)
     return args[0], pairs
@@ -53,11 +64,12 @@ def run_script(line: AgiLine, hotline: Hotline, channel: str) -> bool:
     if name == HOTLINE:
         run_call(line, hotline, channel)
     elif name == ANSWERED:
-        answered(hotline, _number(args, "entry"))
+        answered(hotline, _number(name, args, "entry"))
     elif name == CALLBACK:
-        callback_call(line, hotline, _number(args, "id"))
+        callback_call(line, hotline, _number(name, args, "id"))
     elif name == CALLBACK_FAILED:
-        callback_failed(hotline, _number(args, "id"), args.get("reason", "") or "failed")
+        reason = args.get("reason", "") or "failed"
+        callback_failed(hotline, _number(name, args, "id"), reason)
     else:
         return False
     return True
@@ -80,8 +92,7 @@ def callback_call(line: AgiLine, hotline: Hotline, callback_id: int) -> None:
     driver.speak = speaker(flow.catalog, hotline.text_renderer(flow))
     found = center.callback(callback_id)
     if found is None:
-        logger.error("callback %d: no such callback", callback_id)
-        return
+        raise BadRequest(f"callback {callback_id}: no such callback")
     prompt = waiting.prompter(flow.catalog.text, found.language)
     policy = hold.Policy(hold.NEVER)
     wait = waiting.Wait(driver, center, prompt, policy, found.number, stopping=hotline.stopping)
@@ -108,8 +119,10 @@ def callback_call(line: AgiLine, hotline: Hotline, callback_id: int) -> None:
         wait.left(found.entry_id)
 
 
-def _number(args: dict[str, str], name: str) -> int:
+def _number(script: str, args: dict[str, str], name: str) -> int:
     value = args.get(name, "")
-    if not value.isdigit():
-        raise AgiError(f"the script needs {name}=<number>", value)
+    if not re.fullmatch(r"[0-9]+", value):
+        raise BadRequest(f"{script} needs {name}=<number>, not {shown(value)}")
+    if len(value) > 19 or int(value) > MAX_ID:
+        raise BadRequest(f"{script} needs {name}=<number>: {shown(value)} is out of range")
     return int(value)

@@ -141,6 +141,8 @@ def test_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
     assert err.splitlines() == [
         f"{missing}:1:1: cannot read file: No such file or directory",
         "1 problem found",
+        f"hint: there is no flow file {missing}; name yours with IVR_FLOW=PATH (or as the "
+        "command's argument), or run 'ivr init' to write the default hotline here",
     ]
 
 
