@@ -100,10 +100,10 @@ class FastAgiServer:
             if not busy:
                 self.calls += 1
         if busy:
-            connection.close()
-            self.refusals.note(
+            self.refusals.note(  # before the close: logged by the time the peer sees it
                 peer, f"all {self.limits.max_calls} calls busy (IVR_FASTAGI_MAX_CALLS)"
             )
+            connection.close()
             return
         try:
             self._threads.submit(self._call, connection, peer, env, rest)

@@ -130,12 +130,13 @@ class Intake:
                 return
             peer: Peer = (str(address[0]), int(address[1]))
             if len(self._pending) >= self.limits.max_pending:
-                sock.close()
+                # Logged before the close, so the log says it by the time the peer sees it.
                 self.refusals.note(
                     peer,
                     f"{self.limits.max_pending} connections already waiting for their "
                     "environment (IVR_FASTAGI_MAX_PENDING)",
                 )
+                sock.close()
                 continue
             sock.setblocking(False)
             # One short command, one short reply: without this, Nagle's algorithm and the

@@ -1,4 +1,4 @@
-"""What a FastAGI peer can make the server hold, and the error for a peer that tries more.
+"""What a FastAGI peer can make the server hold (a peer that tries more gets ``OverLimit``).
 
 Asterisk sends an environment of about 25 short lines at once, then one short reply per
 command; these limits are far above that and far below what would hurt the server. The
@@ -13,7 +13,11 @@ import logging
 import resource
 from dataclasses import dataclass, replace
 
-from ivr.channels.agi_protocol import MAX_ENVIRONMENT_LINES, AgiPeerError
+from ivr.channels.agi_protocol import (
+    MAX_ENVIRONMENT_BYTES,
+    MAX_ENVIRONMENT_LINES,
+    MAX_LINE_BYTES,
+)
 from ivr.config import DEFAULT_FASTAGI_MAX_CALLS, DEFAULT_FASTAGI_MAX_PENDING, Settings
 
 logger = logging.getLogger(__name__)
@@ -28,9 +32,9 @@ class FastAgiLimits:
     ``IVR_FASTAGI_MAX_CALLS`` and ``IVR_FASTAGI_MAX_PENDING``."""
 
     #: One line from the peer (an environment line or a reply), newline included.
-    max_line: int = 8192
+    max_line: int = MAX_LINE_BYTES
     #: The whole environment block, and its number of lines.
-    max_environment: int = 65536
+    max_environment: int = MAX_ENVIRONMENT_BYTES
     max_environment_lines: int = MAX_ENVIRONMENT_LINES
     #: From accepting the connection to the environment's blank line.
     environment_deadline: float = 10.0
@@ -46,16 +50,6 @@ class FastAgiLimits:
     @classmethod
     def from_settings(cls, settings: Settings) -> FastAgiLimits:
         return cls(max_calls=settings.fastagi_max_calls, max_pending=settings.fastagi_max_pending)
-
-
-class PeerOverLimit(AgiPeerError):
-    """The peer sent more, or slower, than a limit allows. Carries none of its bytes."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason, "")
-
-    def __str__(self) -> str:
-        return self.reason
 
 
 def fit_open_files(limits: FastAgiLimits) -> FastAgiLimits:

@@ -12,8 +12,8 @@ from __future__ import annotations
 import socket
 import time
 
-from ivr.channels.agi_protocol import AgiEnvironment, AgiPeerError, parse_environment
-from ivr.channels.fastagi_limits import FastAgiLimits, PeerOverLimit
+from ivr.channels.agi_protocol import AgiEnvironment, AgiPeerError, OverLimit, parse_environment
+from ivr.channels.fastagi_limits import FastAgiLimits
 
 #: Bytes asked of the socket per read.
 CHUNK = 4096
@@ -30,7 +30,7 @@ class EnvironmentBuffer:
         self._lines: list[str] = []
 
     def feed(self, data: bytes) -> AgiEnvironment | None:
-        """The environment if ``data`` completed it, else None. Raises ``PeerOverLimit``
+        """The environment if ``data`` completed it, else None. Raises ``OverLimit``
         or ``AgiPeerError`` (not an environment)."""
         limits = self.limits
         self.size += len(data)
@@ -39,7 +39,7 @@ class EnvironmentBuffer:
             raw = bytes(self._partial[: end + 1])
             del self._partial[: end + 1]
             if len(raw) > limits.max_line:
-                raise PeerOverLimit(
+                raise OverLimit(
                     f"an environment line of {len(raw)} bytes (at most {limits.max_line})"
                 )
             try:
@@ -51,17 +51,15 @@ class EnvironmentBuffer:
                 self._partial.clear()
                 return parse_environment(self._lines)
             if len(self._lines) >= limits.max_environment_lines:
-                raise PeerOverLimit(
-                    f"an environment of more than {limits.max_environment_lines} lines"
-                )
+                raise OverLimit(f"an environment of more than {limits.max_environment_lines} lines")
             self._lines.append(line)
         if len(self._partial) > limits.max_line:
-            raise PeerOverLimit(
+            raise OverLimit(
                 f"an environment line of over {limits.max_line} bytes "
                 f"({len(self._partial)} bytes and no newline yet)"
             )
         if self.size > limits.max_environment:
-            raise PeerOverLimit(
+            raise OverLimit(
                 f"an environment of over {limits.max_environment} bytes "
                 f"({self.size} bytes and no blank line yet)"
             )
@@ -71,7 +69,7 @@ class EnvironmentBuffer:
 class SocketLines:
     """``readline()`` over a blocking socket, for ``AgiLine``: ``""`` at end of input,
     ``OSError`` (``TimeoutError`` after ``idle`` seconds of silence) when the line is gone,
-    ``PeerOverLimit`` for a line too long or too slow to arrive."""
+    ``OverLimit`` for a line too long or too slow to arrive."""
 
     def __init__(
         self,
@@ -94,7 +92,7 @@ class SocketLines:
         started = time.monotonic()
         while (end := self._buffer.find(b"\n")) < 0:
             if len(self._buffer) > limits.max_line:
-                raise PeerOverLimit(
+                raise OverLimit(
                     f"a line of over {limits.max_line} bytes from {self.peer} "
                     f"({len(self._buffer)} bytes and no newline yet)"
                 )
@@ -102,7 +100,7 @@ class SocketLines:
             if self._buffer:  # a line has begun: it must end soon, whatever ``idle`` says
                 left = limits.line_deadline - (time.monotonic() - started)
                 if left <= 0:
-                    raise PeerOverLimit(
+                    raise OverLimit(
                         f"a line from {self.peer} still without its newline after "
                         f"{limits.line_deadline:g} s "
                         f"({len(self._buffer)} bytes)"

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from agi_fake import transcript_environment
 
-from ivr.channels.agi_protocol import AgiEnvironment, AgiPeerError
-from ivr.channels.fastagi_limits import FastAgiLimits, PeerOverLimit
+from ivr.channels.agi_protocol import AgiEnvironment, AgiPeerError, OverLimit
+from ivr.channels.fastagi_limits import FastAgiLimits
 from ivr.channels.fastagi_lines import EnvironmentBuffer
 from ivr.config import Settings
 from ivr.errors import IvrError
@@ -35,7 +35,7 @@ def test_a_captured_environment_is_read_whatever_the_pieces(size: int) -> None:
 def test_a_line_over_the_cap_is_refused_before_its_newline_without_its_bytes() -> None:
     buffer = EnvironmentBuffer(FastAgiLimits(max_line=100))
     assert buffer.feed(b"agi_network: yes\n" + b"x" * 100) is None
-    with pytest.raises(PeerOverLimit) as refused:
+    with pytest.raises(OverLimit) as refused:
         buffer.feed(b"x")
     assert str(refused.value) == (
         "an environment line of over 100 bytes (101 bytes and no newline yet)"
@@ -45,14 +45,14 @@ def test_a_line_over_the_cap_is_refused_before_its_newline_without_its_bytes() -
 
 def test_a_block_over_the_cap_is_refused() -> None:
     buffer = EnvironmentBuffer(FastAgiLimits(max_environment=1000))
-    with pytest.raises(PeerOverLimit, match="an environment of over 1000 bytes"):
+    with pytest.raises(OverLimit, match="an environment of over 1000 bytes"):
         for n in range(100):
             buffer.feed(b"agi_arg_%d: %s\n" % (n, b"y" * 40))
 
 
 def test_too_many_lines_are_refused() -> None:
     buffer = EnvironmentBuffer(FastAgiLimits(max_environment_lines=3))
-    with pytest.raises(PeerOverLimit, match="more than 3 lines"):
+    with pytest.raises(OverLimit, match="more than 3 lines"):
         buffer.feed(b"a: 1\nb: 2\nc: 3\nd: 4\n")
 
 
