@@ -55,11 +55,10 @@ def read_bounded(path: Path, limits: YamlLimits) -> str:
     with path.open("rb") as file:
         data = file.read(limits.max_bytes + 1)
         if len(data) > limits.max_bytes:
-            size = os.fstat(file.fileno()).st_size
-            said = f"{size} bytes" if size > limits.max_bytes else "larger than that"
-            raise YamlLimitExceeded(
-                1, 1, f"the file is {said}; the limit is {_bytes(limits.max_bytes)}"
-            )
+            size = os.fstat(file.fileno()).st_size  # 0 for a pipe or a device
+            said = f"{size} bytes, over" if size > limits.max_bytes else "over"
+            limit = _bytes(limits.max_bytes)
+            raise YamlLimitExceeded(1, 1, f"the file is {said} the limit of {limit}")
     return data.decode("utf-8")
 
 
