@@ -19,12 +19,13 @@ libyaml's composer: the events come from C, and the nodes were Python objects an
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import yaml
-from yaml.composer import Composer
+from yaml.composer import Composer, ComposerError
 
 from ivr.errors import IvrError
 
@@ -76,6 +77,8 @@ class _Bounded(Composer):
     _made: int  # nodes so far, as if every alias were expanded
     _by_aliases: int  # the part of ``_made`` that aliases stand for
     _sizes: dict[str, int]  # anchor -> expanded size of its node, once it is complete
+    peek_event: Callable[[], yaml.Event]  # the parser's half of a loader
+    get_event: Callable[[], yaml.Event]
 
     def start_counting(self, limits: YamlLimits) -> None:
         self.limits = limits
@@ -83,22 +86,45 @@ class _Bounded(Composer):
         self._sizes = {}
 
     def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
-        event = cast(yaml.NodeEvent, cast(Any, self).peek_event())  # the parser's half
-        if isinstance(event, yaml.AliasEvent):
-            node = super().compose_node(parent, index)  # an undefined alias: PyYAML's error
+        # PyYAML's Composer.compose_node with the counting woven in (one call per node: this
+        # runs for every value of the flow in every per-call AGI process). Path resolvers,
+        # which SafeLoader never has, are left out.
+        event: Any = self.peek_event()
+        anchor = event.anchor
+        kind = type(event)
+        if kind is yaml.AliasEvent:
+            self.get_event()
+            if anchor not in self.anchors:
+                problem = f"found undefined alias {anchor!r}"
+                raise ComposerError(None, None, problem, event.start_mark)
             self._count_alias(event)
-            return node
+            return self.anchors[anchor]
+        if anchor is not None and anchor in self.anchors:
+            first = self.anchors[anchor].start_mark
+            raise ComposerError(
+                f"found duplicate anchor {anchor!r}; first occurrence",
+                first,
+                "second occurrence",
+                event.start_mark,
+            )
         self._depth += 1
         if self._depth > self.limits.max_depth:
             limit = self.limits.max_depth
             raise _at(event.start_mark, f"nested more than {limit} levels deep, the limit")
         start = self._made
         self._made += 1
-        self._check_total(event)
-        node = super().compose_node(parent, index)
+        if self._made > self.limits.max_nodes:
+            self._too_many(event)
+        node: yaml.Node
+        if kind is yaml.ScalarEvent:
+            node = self.compose_scalar_node(anchor)
+        elif kind is yaml.SequenceStartEvent:
+            node = self.compose_sequence_node(anchor)
+        else:
+            node = self.compose_mapping_node(anchor)
         self._depth -= 1
-        if event.anchor is not None:
-            self._sizes[event.anchor] = self._made - start
+        if anchor is not None:
+            self._sizes[anchor] = self._made - start
         return node
 
     def _count_alias(self, event: yaml.AliasEvent) -> None:
@@ -114,15 +140,15 @@ class _Bounded(Composer):
                 f"aliases would expand to more than {self.limits.max_alias_nodes} YAML values, "
                 f"the limit (*{name} alone stands for {size})",
             )
-        self._check_total(event)
-
-    def _check_total(self, event: yaml.NodeEvent) -> None:
         if self._made > self.limits.max_nodes:
-            raise _at(
-                event.start_mark,
-                f"more than {self.limits.max_nodes} YAML values, the limit (keys and items, "
-                "aliases expanded)",
-            )
+            self._too_many(event)
+
+    def _too_many(self, event: yaml.NodeEvent) -> None:
+        raise _at(
+            event.start_mark,
+            f"more than {self.limits.max_nodes} YAML values, the limit (keys and items, "
+            "aliases expanded)",
+        )
 
 
 def _at(mark: Any, message: str) -> YamlLimitExceeded:
