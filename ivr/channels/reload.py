@@ -59,10 +59,12 @@ class FlowReloader:
         try:
             flow = self.load(self.path)
         except FlowErrors as exc:
+            problems = [str(p) for p in exc.problems]
             logger.error(
-                "%s changed but was refused; the previous flow keeps serving:\n%s",
+                "%s changed but was refused; the previous flow keeps serving:%s%s",
                 self.path,
-                "\n".join(str(p) for p in exc.problems),
+                " " if len(problems) == 1 else "\n",  # one problem, one line
+                "\n".join(problems),
             )
             return False
         self.catalog = Path(flow.catalog_source) if flow.catalog_source else None

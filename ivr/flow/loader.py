@@ -13,6 +13,7 @@ import yaml
 
 from ivr.errors import FlowErrors, SourcePosition
 from ivr.flow import model
+from ivr.flow.bounded_yaml import YamlLimitExceeded, YamlLimits, compose, read_bounded
 from ivr.flow.builders import compile_node
 from ivr.flow.checks import FlowChecker
 from ivr.flow.compiler import Defaults, NodeCompiler, SourceIndex
@@ -44,35 +45,23 @@ def load_flow(path: str | Path, actions: Mapping[str, model.ActionSpec]) -> mode
     return flow
 
 
-#: libyaml's parser when PyYAML has it (its wheels do): the same nodes and marks, about
-#: ten times faster than the pure-Python one, which a per-call AGI process pays for.
-_FAST: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-def _compose(text: str) -> yaml.Node | None:
-    """The YAML node tree. A file libyaml refuses is parsed again by the pure-Python
-    parser, whose error says more (the character at fault, the alias's name)."""
-    try:
-        return yaml.compose(text, Loader=_FAST)
-    except yaml.YAMLError:
-        if _FAST is yaml.SafeLoader:
-            raise
-    return yaml.compose(text, Loader=yaml.SafeLoader)
-
-
-def read_yaml(path: Path, reader: Reader) -> Located | None:
-    """Parse one YAML file into a located tree; syntax errors become problems."""
+def read_yaml(path: Path, reader: Reader, limits: YamlLimits | None = None) -> Located | None:
+    """Parse one YAML file into a located tree; syntax errors and files past ``limits``
+    (size, nesting, alias expansion: see ``bounded_yaml``) become problems."""
     name = str(path)
+    limits = limits or YamlLimits()
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_bounded(path, limits)
+        node = compose(text, limits)
+    except YamlLimitExceeded as exc:
+        reader.error(SourcePosition(name, exc.line, exc.column), exc.message)
+        return None
     except OSError as exc:
         reader.error(SourcePosition(name, 1, 1), f"cannot read file: {exc.strerror or exc}")
         return None
     except UnicodeDecodeError as exc:
         reader.error(SourcePosition(name, 1, 1), f"not UTF-8 text: {exc.reason}")
         return None
-    try:
-        node = _compose(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         pos = SourcePosition(name, mark.line + 1, mark.column + 1) if mark else _top(name)

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from yaml_bombs import alias_bomb, deep_list, deep_mapping, run_caged
 
 from ivr.cli import main
 
@@ -177,3 +178,38 @@ def test_ivr_validate_as_a_command_exits_with_the_status(tmp_path: Path) -> None
     assert SUMMARY.fullmatch(good.stdout.rstrip("\n"))
     assert (bad.returncode, bad.stdout) == (1, "")
     assert bad.stderr.splitlines()[-1] == "1 problem found"
+
+
+# -- YAML bombs: run caged (1 GiB, 60 s) so that a regression cannot eat the machine ------
+
+VALIDATE = [sys.executable, "-m", "ivr.cli", "validate"]
+
+
+BOMBS = {
+    "alias": alias_bomb(),
+    "list": f"deep: {deep_list()}\n",
+    "map": f"deep: {deep_mapping()}\n",
+}
+
+
+@pytest.mark.parametrize("bomb", BOMBS.values(), ids=BOMBS.keys())
+def test_a_yaml_bomb_is_one_short_problem_and_exit_1(tmp_path: Path, bomb: str) -> None:
+    flow, *_ = copy_real_flow(tmp_path, add=bomb)
+    done = run_caged([*VALIDATE, str(flow)], cwd=ROOT)
+
+    assert (done.returncode, done.stdout) == (1, "")
+    assert len(done.stderr) < 1024
+    assert "Traceback" not in done.stderr and "RecursionError" not in done.stderr
+    problem, count = done.stderr.splitlines()
+    assert re.fullmatch(rf"{re.escape(str(flow))}:\d+:\d+: (aliases|nested) .*", problem)
+    assert count == "1 problem found"
+
+
+def test_a_file_that_never_ends_is_refused_at_the_size_limit() -> None:
+    done = run_caged([*VALIDATE, "/dev/zero"], cwd=ROOT)
+
+    assert done.returncode == 1
+    assert done.stderr.splitlines() == [
+        "/dev/zero:1:1: the file is over the limit of 1048576 bytes (1 MiB)",
+        "1 problem found",
+    ]
