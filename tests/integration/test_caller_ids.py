@@ -63,6 +63,24 @@ def test_the_lockout_per_caller_number_sees_one_number_in_every_form(
     assert {r["ani_e164"] for r in db.rows("verification_attempts")} == {PHONE}
 
 
+def test_wrong_callback_codes_count_per_number_whatever_its_form(
+    hotline: Hotline, clock: StoppedClock
+) -> None:
+    """The lockout on wrong callback codes: one number in any form is one caller; caller
+    ids without a number are told apart as sent."""
+    now = clock.now()
+    with hotline.unit_of_work() as uow:
+        for caller in ("+8613800138001", SIP, "1001"):
+            uow.code_attempts.record(caller, "call-1", now, False)
+        uow.commit()
+    with hotline.unit_of_work() as uow:
+        since = now - timedelta(hours=1)
+        assert len(uow.code_attempts.failures_since(NAMED, since)) == 2
+        assert len(uow.code_attempts.failures_since("1001", since)) == 1
+        assert uow.code_attempts.failures_since("1002", since) == []
+        assert uow.code_attempts.failures_since("anonymous", since) == []
+
+
 def test_a_queued_agi_call_keeps_a_sip_caller_id_and_a_long_uniqueid(
     hotline: Hotline, db: Db
 ) -> None:
