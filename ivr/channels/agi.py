@@ -34,6 +34,7 @@ from ivr.channels.agi_protocol import AgiEnvironment, AgiError, AgiPeerError, Ha
 from ivr.flow import actions as act
 from ivr.flow.events import Digits, Event, HungUp, Timeout
 from ivr.flow.state import QUEUED, TRANSFERRED, CallStart
+from ivr.services import call_ids
 
 if TYPE_CHECKING:
     from ivr.audio.values import Renderer
@@ -181,6 +182,17 @@ class AgiLine(AGI):  # type: ignore[misc]  # pyst2 has no type information
 # -- one call ---------------------------------------------------------------------------
 
 
+def _call_id(unique_id: str) -> str:
+    """Asterisk's ``agi_uniqueid``; an id of our own when it is missing or cannot be
+    stored (the caller is still served)."""
+    try:
+        return call_ids.checked(unique_id, "agi_uniqueid")
+    except call_ids.BadCallId as exc:
+        if unique_id:
+            logger.warning("%s: the call gets an id of its own", exc)
+        return f"agi-{uuid.uuid4().hex}"
+
+
 def run_call(
     line: AgiLine,
     hotline: Hotline,
@@ -192,7 +204,7 @@ def run_call(
     hotline renders them into the flow's prompts folder."""
     env = line.env
     call = CallStart(
-        call_id=env.call_id or f"agi-{uuid.uuid4().hex}",
+        call_id=_call_id(env.call_id),
         ani=env.caller_id,
         dnid=env.dnid,
         started_at=hotline.clock.now().timestamp(),

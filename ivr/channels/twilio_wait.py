@@ -24,6 +24,7 @@ from ivr.calls import hold
 from ivr.channels import twiml
 from ivr.channels.waiting import RING_SECONDS, TRIES, callback_greeting, prompter
 from ivr.flow import actions as act
+from ivr.services.caller_numbers import callback_number
 
 if TYPE_CHECKING:
     from ivr.bootstrap import Hotline
@@ -156,8 +157,7 @@ class Waiting:
     # -- the callback dialogue --------------------------------------------------------
 
     def _start_dialogue(self, memo: Memo) -> Reply:
-        caller = str(memo["call"]["ani"])
-        if hold.dialable(caller):
+        if _caller_number(memo) is not None:
             return self._ask({**memo, "dialogue": {"phase": "choose", "tries": 0}})
         return self._ask({**memo, "dialogue": {"phase": "enter", "tries": 0}})
 
@@ -176,14 +176,14 @@ class Waiting:
         return memo, response
 
     def _choice(self, memo: Memo) -> act.Prompt:
-        return self.prompt("callback_number_choice", last4=hold.last4(str(memo["call"]["ani"])))
+        return self.prompt("callback_number_choice", last4=hold.last4(_caller_number(memo) or ""))
 
     def _dialogue(self, memo: Memo, keys: str) -> Reply:
         talk = dict(memo["dialogue"])
         keys = keys.rstrip("#")
         if talk["phase"] == "choose":
             if keys == "1":
-                return self._arrange(memo, str(memo["call"]["ani"]))
+                return self._arrange(memo, _caller_number(memo) or "")
             if keys == "2":
                 return self._ask({**memo, "dialogue": {"phase": "enter", "tries": 0}})
         elif talk["phase"] == "enter":
@@ -263,3 +263,8 @@ def _hold_from_dict(raw: dict[str, Any]) -> hold.HoldState:
         callback_started=bool(raw.get("callback_started")),
         segment=int(raw.get("segment", 0)),
     )
+
+
+def _caller_number(memo: Memo) -> str | None:
+    """The number a callback to this caller would dial (``callback_number``)."""
+    return callback_number(str(memo["call"]["ani"]))

@@ -30,6 +30,7 @@ from ivr.channels.agi_protocol import AgiError
 from ivr.flow import actions as act
 from ivr.flow.events import Digits
 from ivr.flow.prompts import fill
+from ivr.services.caller_numbers import callback_number
 
 if TYPE_CHECKING:
     from ivr.bootstrap import Hotline
@@ -203,8 +204,8 @@ class Wait:
 
     def choose_number(self) -> str:
         """The caller id (1) or another number (2), typed and confirmed."""
-        caller = self.caller_id
-        if hold.dialable(caller):
+        caller = callback_number(self.caller_id)
+        if caller is not None:
             for _ in range(TRIES):
                 keys = self.ask("callback_number_choice", 1, 1, None, last4=hold.last4(caller))
                 if keys == "1":

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from ivr.services.caller_numbers import e164
+
 # Entry kinds and states.
 CALL, CALLBACK = "call", "callback"
 WAITING, OFFERED, CONNECTED, DONE = "waiting", "offered", "connected", "done"
@@ -85,6 +87,11 @@ class Entry:
     ended_at: datetime | None = None
     answered_at: datetime | None = None
     expires_at: datetime | None = None  # callbacks: never dialled after this
+
+    @property
+    def caller_number(self) -> str | None:
+        """The E.164 number in ``caller_id`` (what the network sent), if it has one."""
+        return e164(self.caller_id)
 
     def sort_key(self) -> tuple[int, datetime, int]:
         """The dispatch order: priority desc, enqueued_at asc, id asc."""

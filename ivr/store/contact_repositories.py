@@ -15,8 +15,9 @@ from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from ivr.services import contact_ports as cp
+from ivr.services.caller_numbers import e164
 from ivr.store import models as m
-from ivr.store.repositories import failures_after_success
+from ivr.store.repositories import failures_after_success, same_caller
 
 Q = m.QueueEntryRow
 _ORDER = (Q.priority.desc(), Q.enqueued_at, Q.id)
@@ -208,6 +209,7 @@ class SqlQueueEntries(_Repository, cp.QueueEntries):
             skill=call.skill,
             language=call.language,
             caller_id=call.caller_id,
+            caller_e164=e164(call.caller_id),
             account_number=call.account_number,
             reason=call.reason,
             path=list(call.path),
@@ -247,6 +249,8 @@ class SqlQueueEntries(_Repository, cp.QueueEntries):
         return found[0] if found else None
 
     def change(self, entry_id: int, expect: tuple[str, ...] | None = None, **values: Any) -> bool:
+        if "caller_id" in values:
+            values["caller_e164"] = e164(values["caller_id"])
         return self._change(Q, entry_id, expect, values)
 
     def active(self) -> list[cp.Entry]:
@@ -426,6 +430,7 @@ class SqlAgentNotes(_Repository, cp.AgentNotes):
             entry_id=entry.id,
             call_id=entry.call_id,
             caller_id=entry.caller_id,
+            caller_e164=e164(entry.caller_id),
             account_number=entry.account_number,
             disposition=disposition,
             text=text,
@@ -440,7 +445,7 @@ class SqlAgentNotes(_Repository, cp.AgentNotes):
         if account_number:
             which = note.account_number == account_number
         elif caller_id:
-            which = note.caller_id == caller_id
+            which = same_caller(note.caller_id, note.caller_e164, caller_id)
         else:
             return []
         rows = self.session.scalars(
@@ -458,10 +463,17 @@ class SqlAgentNotes(_Repository, cp.AgentNotes):
 class SqlCodeAttempts(_Repository, cp.CodeAttempts):
     def record(self, caller_id: str, call_id: str, at: datetime, ok: bool) -> None:
         self.session.add(
-            m.CodeAttemptRow(caller_id=caller_id, call_id=call_id, at=at, succeeded=ok)
+            m.CodeAttemptRow(
+                caller_id=caller_id,
+                caller_e164=e164(caller_id),
+                call_id=call_id,
+                at=at,
+                succeeded=ok,
+            )
         )
         self.session.flush()
 
     def failures_since(self, caller_id: str, since: datetime) -> list[datetime]:
         row = m.CodeAttemptRow
-        return failures_after_success(self.session, row, row.caller_id == caller_id, since)
+        whose = same_caller(row.caller_id, row.caller_e164, caller_id)
+        return failures_after_success(self.session, row, whose, since)

@@ -1,5 +1,7 @@
 """The tables. Money is in minor units (cents, fen); times are UTC; PINs and codes are
-stored only as hashes."""
+stored only as hashes. A caller id is kept as the network sent it (``Text``, never
+indexed) beside the E.164 number extracted from it (``*_e164``, NULL when there is none),
+which is what lookups by caller match on."""
 
 from __future__ import annotations
 
@@ -19,6 +21,13 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
+
+from ivr.services.call_ids import MAX_CALL_ID
+
+#: A call id (CallSid, AGI uniqueid, console id); ``ivr.services.call_ids`` bounds it.
+CallId = String(MAX_CALL_ID)
+#: An E.164 number (``+`` and up to 15 digits) from ``ivr.services.caller_numbers``.
+E164 = String(16)
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -76,13 +85,14 @@ class VerificationAttemptRow(Base):
     __tablename__ = "verification_attempts"
     __table_args__ = (
         Index("ix_verification_account_at", "account_number", "at"),
-        Index("ix_verification_ani_at", "ani", "at"),
+        Index("ix_verification_ani_e164_at", "ani_e164", "at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     account_number: Mapped[str] = mapped_column(String(20))  # as typed; may match nobody
-    ani: Mapped[str] = mapped_column(String(32))
-    call_id: Mapped[str] = mapped_column(String(64))
+    ani: Mapped[str] = mapped_column(Text)  # raw caller id
+    ani_e164: Mapped[str | None] = mapped_column(E164)
+    call_id: Mapped[str] = mapped_column(CallId)
     at: Mapped[datetime]
     succeeded: Mapped[bool]
 
@@ -103,7 +113,7 @@ class ClosureRequestRow(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     account_number: Mapped[str] = mapped_column(ForeignKey("accounts.number"), index=True)
-    call_id: Mapped[str] = mapped_column(String(64), index=True)
+    call_id: Mapped[str] = mapped_column(CallId, index=True)
     confirmations: Mapped[int]
     reference: Mapped[str | None] = mapped_column(String(20), unique=True)
     created_at: Mapped[datetime]
@@ -117,7 +127,7 @@ class SecurityIncidentRow(Base):
     reference: Mapped[str] = mapped_column(String(20), unique=True)
     account_number: Mapped[str] = mapped_column(ForeignKey("accounts.number"), index=True)
     kind: Mapped[str] = mapped_column(String(40))  # fraud_report | verification_lockout
-    call_id: Mapped[str] = mapped_column(String(64))
+    call_id: Mapped[str] = mapped_column(CallId)
     opened_at: Mapped[datetime]
     status: Mapped[str] = mapped_column(String(12))  # open | closed
 
@@ -137,9 +147,10 @@ class CallRecordRow(Base):
     __tablename__ = "call_records"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    call_id: Mapped[str] = mapped_column(String(64), unique=True)
+    call_id: Mapped[str] = mapped_column(CallId, unique=True)
     channel: Mapped[str] = mapped_column(String(16))  # console | agi | fastagi | twilio
-    caller_id: Mapped[str] = mapped_column(String(32))
+    caller_id: Mapped[str] = mapped_column(Text)  # raw
+    caller_e164: Mapped[str | None] = mapped_column(E164)
     language: Mapped[str] = mapped_column(String(8))
     reason: Mapped[str | None] = mapped_column(String(40))
     account_number: Mapped[str | None] = mapped_column(String(20))  # verified only
@@ -157,7 +168,7 @@ class AuditRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     at: Mapped[datetime]
     actor: Mapped[str] = mapped_column(String(40))  # ivr | agent:<name> | admin
-    call_id: Mapped[str] = mapped_column(String(64))
+    call_id: Mapped[str] = mapped_column(CallId)
     account_number: Mapped[str | None] = mapped_column(String(20), index=True)
     action: Mapped[str] = mapped_column(String(40))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON)
@@ -194,12 +205,13 @@ class QueueEntryRow(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(12))  # call | callback
-    call_id: Mapped[str] = mapped_column(String(64), index=True)
+    call_id: Mapped[str] = mapped_column(CallId, index=True)
     queue: Mapped[str] = mapped_column(String(40))
     priority: Mapped[int]
     skill: Mapped[str] = mapped_column(String(40))
     language: Mapped[str] = mapped_column(String(8))
-    caller_id: Mapped[str] = mapped_column(String(32))
+    caller_id: Mapped[str] = mapped_column(Text)  # raw
+    caller_e164: Mapped[str | None] = mapped_column(E164)
     account_number: Mapped[str | None] = mapped_column(String(20), index=True)  # verified
     reason: Mapped[str | None] = mapped_column(String(40))
     path: Mapped[list[str]] = mapped_column(JSON)
@@ -259,8 +271,9 @@ class AgentNoteRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id"), index=True)
     entry_id: Mapped[int] = mapped_column(ForeignKey("queue_entries.id"), unique=True)
-    call_id: Mapped[str] = mapped_column(String(64), index=True)
-    caller_id: Mapped[str] = mapped_column(String(32), index=True)
+    call_id: Mapped[str] = mapped_column(CallId, index=True)
+    caller_id: Mapped[str] = mapped_column(Text)  # raw
+    caller_e164: Mapped[str | None] = mapped_column(E164, index=True)
     account_number: Mapped[str | None] = mapped_column(String(20), index=True)
     disposition: Mapped[str] = mapped_column(String(20))
     text: Mapped[str] = mapped_column(Text)
@@ -271,11 +284,12 @@ class CodeAttemptRow(Base):
     """A callback reference code typed, for the lockout per caller number (no code)."""
 
     __tablename__ = "callback_code_attempts"
-    __table_args__ = (Index("ix_callback_code_attempts_ani_at", "caller_id", "at"),)
+    __table_args__ = (Index("ix_callback_code_attempts_e164_at", "caller_e164", "at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    caller_id: Mapped[str] = mapped_column(String(32))
-    call_id: Mapped[str] = mapped_column(String(64))
+    caller_id: Mapped[str] = mapped_column(Text)  # raw
+    caller_e164: Mapped[str | None] = mapped_column(E164)
+    call_id: Mapped[str] = mapped_column(CallId)
     at: Mapped[datetime]
     succeeded: Mapped[bool]
 
@@ -287,7 +301,7 @@ class TwilioCallRow(Base):
 
     __tablename__ = "twilio_calls"
 
-    call_sid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    call_sid: Mapped[str] = mapped_column(CallId, primary_key=True)
     step: Mapped[int] = mapped_column(Integer)
     memo: Mapped[dict[str, Any]] = mapped_column(JSON)
     reply: Mapped[str | None] = mapped_column(Text)

@@ -7,9 +7,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from ivr.services import pins, ports
+from ivr.services.caller_numbers import e164
 from ivr.store import models as m
 
 
@@ -64,7 +65,12 @@ class SqlVerificationLog(ports.VerificationLog):
     def record(self, number: str, ani: str, call_id: str, at: datetime, ok: bool) -> None:
         self.session.add(
             m.VerificationAttemptRow(
-                account_number=number, ani=ani, call_id=call_id, at=at, succeeded=ok
+                account_number=number,
+                ani=ani,
+                ani_e164=e164(ani),
+                call_id=call_id,
+                at=at,
+                succeeded=ok,
             )
         )
         self.session.flush()
@@ -78,7 +84,7 @@ class SqlVerificationLog(ports.VerificationLog):
             select(m.VerificationAttemptRow.account_number)
             .distinct()
             .where(
-                m.VerificationAttemptRow.ani == ani,
+                same_caller(m.VerificationAttemptRow.ani, m.VerificationAttemptRow.ani_e164, ani),
                 m.VerificationAttemptRow.succeeded.is_(False),
                 m.VerificationAttemptRow.at >= since,
             )
@@ -146,6 +152,21 @@ class SqlRequests(ports.Requests):
         )
         self.session.flush()
         return reference
+
+
+def same_caller(
+    raw: InstrumentedAttribute[str],
+    number: InstrumentedAttribute[str | None],
+    caller_id: str,
+) -> ColumnElement[bool]:
+    """Rows of the same caller as ``caller_id``: the same E.164 number when it has one
+    (``+8613800138001`` and ``sip:+8613800138001@carrier`` are one caller); otherwise the
+    same raw value among rows without a number (``anonymous``, an extension). Both use an
+    index on ``(number, at)``."""
+    found = e164(caller_id)
+    if found is not None:
+        return number == found
+    return number.is_(None) & (raw == caller_id)
 
 
 def failures_after_success(
@@ -256,6 +277,7 @@ class SqlCallRecords(ports.CallRecords):
                 call_id=record.call_id,
                 channel=record.channel,
                 caller_id=record.caller_id,
+                caller_e164=e164(record.caller_id),
                 language=record.language,
                 reason=record.reason,
                 account_number=record.account_number,

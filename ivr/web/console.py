@@ -66,7 +66,8 @@ def availability() -> BaseResponse:
 def claim() -> BaseResponse:
     def go() -> str:
         entry = actions.claim(_agent()).entry
-        return f"Caller {entry.caller_id or entry.call_id} ({entry.queue}) is yours."
+        caller = entry.caller_number or entry.caller_id or entry.call_id
+        return f"Caller {caller} ({entry.queue}) is yours."
 
     return _back(go)
 

@@ -46,7 +46,13 @@ def agent(item: Agent, now: datetime) -> Json:
 
 
 def entry(item: Entry, now: datetime) -> Json:
+    """The entry, with ``caller_number`` (E.164 or None) and ``caller``, what a screen
+    shows: the number, and the caller id as sent after it when that says more."""
     body: Json = plain(item)
+    number = item.caller_number
+    body["caller_number"] = number
+    raw = item.caller_id
+    body["caller"] = raw if number is None else number if raw == number else f"{number} ({raw})"
     body["waited_seconds"] = (
         seconds_between(item.enqueued_at, now) if item.state in ACTIVE_ENTRY else item.wait_seconds
     )

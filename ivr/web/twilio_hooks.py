@@ -16,8 +16,10 @@ from ivr.audio.tone import hold_segments
 from ivr.calls import hold
 from ivr.channels import twiml
 from ivr.channels.twilio_voice import TwilioVoice, Urls
+from ivr.services import call_ids
 from ivr.web import twilio_signature
 from ivr.web.context import hotline
+from ivr.web.errors import bad_input
 
 bp = Blueprint("twilio", __name__, url_prefix="/twilio")
 XML = "application/xml"
@@ -63,7 +65,11 @@ def _step() -> int:
 
 
 def _sid() -> str:
-    return request.form.get("CallSid", "")
+    """The webhook's ``CallSid``; 400 if it is missing or too long to store."""
+    try:
+        return call_ids.checked(request.form.get("CallSid", ""), "CallSid")
+    except call_ids.BadCallId as exc:
+        raise bad_input(f"{request.path}: {exc}", "CallSid") from None
 
 
 @bp.post("/voice")

@@ -386,9 +386,11 @@ def test_verification_attempts_round_trip(hotline: Hotline, clock: StoppedClock,
         assert uow.verifications.accounts_failed_from("+19999999999", hour_ago) == set()
 
     assert db.count("verification_attempts") == len(attempts)
-    assert set(db.rows("verification_attempts")[0]) == {
-        "id", "account_number", "ani", "call_id", "at", "succeeded",
+    first = db.rows("verification_attempts")[0]
+    assert set(first) == {
+        "id", "account_number", "ani", "ani_e164", "call_id", "at", "succeeded",
     }  # fmt: skip
+    assert first["ani_e164"] == first["ani"] == ani
 
 
 def test_closure_confirmations_round_trip(hotline: Hotline, clock: StoppedClock, db: Db) -> None:

@@ -53,7 +53,7 @@
     rows.replaceChildren();
     for (const p of data.entries) {
       const row = document.createElement("tr");
-      for (const value of [p.position, p.queue, p.priority, p.language, p.caller_id, label(p.reason),
+      for (const value of [p.position, p.queue, p.priority, p.language, p.caller, label(p.reason),
         duration(p.waited_seconds), duration(p.estimate_seconds), label(p.state), p.agent || "—",
         p.can_take ? "Yes" : "No"]) {
         cell(row, value === null || value === undefined ? "—" : String(value));
@@ -105,7 +105,7 @@
       return;
     }
     const fields = {
-      caller_id: entry.caller_id || "—",
+      caller_id: entry.caller || "—",
       account_number: entry.account_number || "Not verified",
       reason: label(entry.reason),
       language: entry.language,
