@@ -18,6 +18,7 @@ from ivr.channels import twiml
 from ivr.channels.twilio_voice import TwilioVoice, Urls
 from ivr.web import twilio_signature
 from ivr.web.context import hotline
+from ivr.web.errors import WebError
 
 bp = Blueprint("twilio", __name__, url_prefix="/twilio")
 XML = "application/xml"
@@ -27,6 +28,8 @@ XML = "application/xml"
 def signed_only() -> None:
     if request.endpoint != "twilio.audio":  # prompt audio is public, and changes nothing
         twilio_signature.check(hotline().settings)
+        if not request.form.get("CallSid"):
+            raise WebError(400, "a Twilio webhook without a CallSid", "CallSid")
 
 
 def _base() -> str:
