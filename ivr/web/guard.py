@@ -17,6 +17,7 @@ In order, and all before any password is hashed:
 from __future__ import annotations
 
 import math
+import os
 import threading
 from datetime import datetime, timedelta
 
@@ -34,8 +35,8 @@ EXTENSION = "ivr.sign_in_guard"
 CLIENT_FAILURES = "20 per 10 minutes"
 LOCKOUT_LIMIT = 5
 LOCKOUT_MINUTES = 15
-#: Password checks at once: about the number of cores a small server gives the web side.
-HASHING_SLOTS = 2
+#: Password checks at once: half the cores, so the other half keeps serving the rest.
+HASHING_SLOTS = max(1, (os.cpu_count() or 2) // 2)
 BUSY_RETRY_SECONDS = 1
 
 
