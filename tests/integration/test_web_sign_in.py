@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from ivr.bootstrap import Hotline
-from ivr.web import create_app
+from ivr.web import create_app, guard
 
 from .support import Db, StoppedClock
 from .web_client import Web, basic
@@ -165,6 +165,24 @@ def test_a_throttled_client_is_refused_before_any_password_is_hashed(
     assert _sign_in(web, "alice", "alice-demo") == 429
     assert web.client.get("/api/me", headers=basic("alice")).status_code == 429
     assert hashed == []
+
+
+def test_when_every_password_check_is_busy_the_answer_comes_at_once(
+    web: Web, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    slots = guard.SignInGuard(guard.Limiter(lambda: "client", app=web.app), slots=1).slots
+    web.app.extensions[guard.EXTENSION].slots = slots
+    assert slots.acquire(blocking=False)  # another request is hashing
+    hashed: list[str] = []
+    monkeypatch.setattr(web.center, "authenticate", lambda u, p: hashed.append(u))
+    response = web.client.get("/api/me", headers=basic("alice"))
+    assert response.status_code == 503 and response.headers["Retry-After"] == "1"
+    assert response.get_json()["error"] == "busy"
+    assert _sign_in(web, "alice", "alice-demo") == 503
+    assert hashed == []
+    slots.release()
+    monkeypatch.undo()
+    assert _sign_in(web, "alice", "alice-demo") == "/"
 
 
 def test_a_copied_session_cookie_stops_working_after_signing_out(web: Web) -> None:
