@@ -51,7 +51,7 @@ def _paths(web: Web) -> list[tuple[str, str]]:
             for value in HOSTILE_VALUES:
                 path = re.sub(r"<[^>]+>", value, rule.rule)
                 found.append((method, path))
-    return found
+    return sorted(found, key=lambda route: route[1] == "/logout")  # signed out last
 
 
 def _sweep(web: Web, client: FlaskClient, headers: dict[str, str]) -> list[str]:
