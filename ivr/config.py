@@ -54,6 +54,20 @@ class Settings:
     fastagi_max_calls: int = DEFAULT_FASTAGI_MAX_CALLS
     #: ``IVR_FASTAGI_MAX_PENDING``: FastAGI connections still sending their environment.
     fastagi_max_pending: int = DEFAULT_FASTAGI_MAX_PENDING
+    #: ``IVR_RATELIMIT_STORAGE_URI``: where the per-client sign-in throttle counts
+    #: (Flask-Limiter); ``memory://`` is per process, several processes need a shared
+    #: store such as ``redis://host:6379``.
+    ratelimit_storage_uri: str = "memory://"
+    #: ``IVR_SECURE_COOKIES`` (1/0): the session cookie's ``Secure`` flag; None (unset):
+    #: on when ``public_url`` is https.
+    secure_cookies: bool | None = None
+
+    @property
+    def cookies_secure(self) -> bool:
+        """Whether the session cookie is sent over https only."""
+        if self.secure_cookies is not None:
+            return self.secure_cookies
+        return (self.public_url or "").lower().startswith("https://")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -64,7 +78,9 @@ class Settings:
         (120 seconds of estimated wait), ``IVR_TWILIO_AUTH_TOKEN``, ``IVR_PUBLIC_URL``,
         ``IVR_TWILIO_ACCOUNT_SID``, ``IVR_TWILIO_FROM``, ``IVR_TWILIO_API_BASE``,
         ``IVR_CALLBACKS_VIA`` (asterisk), ``IVR_FASTAGI_MAX_CALLS`` (256),
-        ``IVR_FASTAGI_MAX_PENDING`` (4000)."""
+        ``IVR_FASTAGI_MAX_PENDING`` (4000),
+        ``IVR_RATELIMIT_STORAGE_URI`` (memory://),
+        ``IVR_SECURE_COOKIES`` (on for an https ``IVR_PUBLIC_URL``)."""
         env = os.environ if env is None else env
         default_db = f"sqlite:///{Path.cwd() / 'var' / 'ivr.sqlite3'}"
         return cls(
@@ -87,6 +103,8 @@ class Settings:
             callbacks_via=_callbacks_via(env),
             fastagi_max_calls=_count(env, "IVR_FASTAGI_MAX_CALLS", DEFAULT_FASTAGI_MAX_CALLS),
             fastagi_max_pending=_count(env, "IVR_FASTAGI_MAX_PENDING", DEFAULT_FASTAGI_MAX_PENDING),
+            ratelimit_storage_uri=env.get("IVR_RATELIMIT_STORAGE_URI") or "memory://",
+            secure_cookies=_flag(env, "IVR_SECURE_COOKIES"),
         )
 
     def secret(self) -> bytes:
@@ -156,3 +174,14 @@ def _callbacks_via(env: Mapping[str, str]) -> str:
     if value not in CALLBACK_CHANNELS:
         raise IvrError(f"IVR_CALLBACKS_VIA must be asterisk or twilio, not {value!r}")
     return value
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool | None:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return None
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise IvrError(f"{name} must be 1 or 0, not {raw!r}")

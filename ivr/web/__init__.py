@@ -11,11 +11,16 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 
 from ivr.bootstrap import Hotline, bootstrap
 from ivr.config import Settings
-from ivr.web import api, auth, console, csrf, errors, supervisor, twilio_hooks
+from ivr.web import api, auth, console, csrf, errors, headers, supervisor, twilio_hooks
 from ivr.web.context import HOTLINE, signed_in
+from ivr.web.converters import IdConverter
+from ivr.web.guard import EXTENSION as GUARD
+from ivr.web.guard import SignInGuard
 from ivr.web.labels import register as register_labels
 
 
@@ -30,7 +35,11 @@ def create_app(
         SESSION_COOKIE_NAME="ivr_session",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=hotline.settings.cookies_secure,
         MAX_CONTENT_LENGTH=64 * 1024,
+        MAX_FORM_MEMORY_SIZE=64 * 1024,
+        RATELIMIT_STORAGE_URI=hotline.settings.ratelimit_storage_uri,
+        RATELIMIT_STRATEGY="moving-window",
     )
     if test_config is not None:
         app.config.from_mapping(test_config)
@@ -39,7 +48,10 @@ def create_app(
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # 中文 as itself, in UTF-8
     app.json.sort_keys = False  # type: ignore[attr-defined]  # queues in their order
     app.extensions[HOTLINE] = hotline
+    app.url_map.converters["id"] = IdConverter
+    app.extensions[GUARD] = SignInGuard(Limiter(get_remote_address, app=app))
     errors.register(app)
+    headers.register(app)
     register_labels(app)
     app.context_processor(lambda: {"csrf_token": csrf.token, "me": signed_in()})
     for blueprint in (auth.bp, console.bp, supervisor.bp, api.bp, twilio_hooks.bp):

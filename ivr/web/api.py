@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, g, jsonify, request, session
+from flask import Blueprint, Response, g, jsonify, request
 
 from ivr.services.contact_ports import Agent
-from ivr.web import actions, csrf, payloads
+from ivr.web import actions, csrf, payloads, sessions
 from ivr.web.auth import SUPERVISOR
 from ivr.web.context import center, now
 from ivr.web.errors import WebError, bad_input
+from ivr.web.guard import guard
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -24,13 +25,13 @@ def authenticate() -> None:
     if credentials is not None:
         if credentials.type != "basic":
             raise WebError(401, "only HTTP Basic credentials are accepted")
-        agent = center().authenticate(credentials.username or "", credentials.password or "")
+        agent = guard().authenticate(credentials.username or "", credentials.password or "")
         if agent is None:
             raise WebError(401, "wrong username or password")
         g.agent = agent
         return
-    agent_id = session.get("agent_id")
-    agent = center().agent(agent_id) if isinstance(agent_id, int) else None
+    agent_id = sessions.current_agent_id()
+    agent = center().agent(agent_id) if agent_id is not None else None
     if agent is None:
         raise WebError(401, "sign in first: HTTP Basic credentials, or the console's session")
     g.agent = agent
@@ -83,7 +84,7 @@ def claim() -> Response:
     return jsonify(assignment=payloads.assignment(actions.claim(me()), now()))
 
 
-@bp.post("/calls/<int:entry_id>/complete")
+@bp.post("/calls/<id:entry_id>/complete")
 def complete(entry_id: int) -> Response:
     data = body()
     note = actions.complete(me(), entry_id, data.get("disposition"), data.get("notes", ""))
@@ -96,7 +97,7 @@ def callbacks() -> Response:
     return jsonify(callbacks=listed)
 
 
-@bp.post("/callbacks/<int:callback_id>/call")
+@bp.post("/callbacks/<id:callback_id>/call")
 def call_now(callback_id: int) -> Response:
     return jsonify(assignment=payloads.assignment(actions.call_now(me(), callback_id), now()))
 

@@ -1,7 +1,9 @@
 """Signing in and out. An agent signs in with the username and password the contact centre
-holds (scrypt hashes); the Flask session (a signed cookie) then carries the agent's id and
-the CSRF token. Pages need a signed-in agent (``login_required``); the supervisor view a
-supervisor (``supervisor_required``)."""
+holds (scrypt hashes), through the guard against guessing (``ivr.web.guard``); the Flask
+session (a signed cookie) then carries a server-side session's id (``ivr.web.sessions``)
+and the CSRF token. Pages need a signed-in agent (``login_required``); the supervisor view
+a supervisor (``supervisor_required``). Only a path on this site follows a sign-in
+(``ivr.web.next_url``)."""
 
 from __future__ import annotations
 
@@ -9,12 +11,14 @@ import functools
 from collections.abc import Callable
 from typing import TypeVar, cast
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
-from ivr.web import csrf
+from ivr.web import csrf, sessions
 from ivr.web.context import center, signed_in
-from ivr.web.errors import is_api
+from ivr.web.errors import WebError, is_api
+from ivr.web.guard import guard
+from ivr.web.next_url import safe_next
 
 bp = Blueprint("auth", __name__)
 View = TypeVar("View", bound=Callable[..., object])
@@ -27,11 +31,11 @@ def load_agent() -> None:
     g.agent = None
     if is_api() or request.endpoint == "static" or request.blueprint == "twilio":
         return  # Twilio's webhooks are signed instead (ivr.web.twilio_signature)
-    agent_id = session.get("agent_id")
-    if isinstance(agent_id, int):
+    agent_id = sessions.current_agent_id()
+    if agent_id is not None:
         g.agent = center().agent(agent_id)
         if g.agent is None:  # removed since signing in
-            session.clear()
+            sessions.end()
     csrf.check_form()
 
 
@@ -59,18 +63,23 @@ def supervisor_required(view: View) -> View:
 
 
 @bp.route("/login", methods=("GET", "POST"))
-def login() -> BaseResponse | tuple[str, int] | str:
-    target = _safe_next(request.values.get("next"))
+def login() -> BaseResponse | tuple[str, int, dict[str, str]] | str:
+    target = safe_next(request.values.get("next"))
     if request.method == "GET":
         return render_template("login.html", next=target)
     username = request.form.get("username", "").strip()
     password = request.form.get("password", "")
-    agent = center().authenticate(username, password) if username and password else None
+    try:
+        agent = guard().authenticate(username, password) if username and password else None
+    except WebError as refused:
+        flash(refused.message, "error")
+        retry = {"Retry-After": str(refused.retry_after)} if refused.retry_after else {}
+        page = render_template("login.html", next=target, username=username)
+        return page, refused.status, retry
     if agent is None:
         flash("Wrong username or password.", "error")
-        return render_template("login.html", next=target, username=username), 401
-    session.clear()  # a new session for the new agent: no fixation
-    session["agent_id"] = agent.id
+        return render_template("login.html", next=target, username=username), 401, {}
+    sessions.begin(agent.id)  # a new session for the new agent: no fixation
     csrf.token()
     return redirect(target or url_for("console.index"))
 
@@ -80,13 +89,7 @@ def logout() -> BaseResponse:
     agent = signed_in()
     if agent is not None and agent.state == "available":
         center().set_availability(agent.id, False)  # no calls for an agent who has left
-    session.clear()
+    sessions.end()
     flash("You are signed out.", "info")
     return redirect(url_for("auth.login"))
 
-
-def _safe_next(target: str | None) -> str | None:
-    """Only a path on this site (not ``//elsewhere``) is followed after signing in."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None

@@ -72,7 +72,7 @@ def claim() -> BaseResponse:
     return _back(go)
 
 
-@bp.post("/calls/<int:entry_id>/complete")
+@bp.post("/calls/<id:entry_id>/complete")
 @login_required
 def complete(entry_id: int) -> BaseResponse:
     def go() -> str:
@@ -83,7 +83,7 @@ def complete(entry_id: int) -> BaseResponse:
     return _back(go)
 
 
-@bp.post("/callbacks/<int:callback_id>/call")
+@bp.post("/callbacks/<id:callback_id>/call")
 @login_required
 def call_now(callback_id: int) -> BaseResponse:
     def go() -> str:

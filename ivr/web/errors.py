@@ -18,19 +18,24 @@ WORDS = {
     404: "not_found",
     405: "method_not_allowed",
     409: "refused",
+    413: "payload_too_large",
     415: "unsupported_media_type",
+    429: "too_many_requests",
     500: "internal_error",
+    503: "busy",
 }
 
 
 @dataclass
 class WebError(IvrError):
-    """A request the product refuses: ``status`` (400, 401, 403, 404, 409), a message a
-    person can act on, and for bad input ``where`` the bad value was (a field name)."""
+    """A request the product refuses: ``status`` (400, 401, 403, 404, 409, 429, 503), a
+    message a person can act on, for bad input ``where`` the bad value was (a field name),
+    and for 429 and 503 the seconds after which to try again."""
 
     status: int
     message: str
     where: str | None = None
+    retry_after: int | None = None
 
     def __str__(self) -> str:
         return self.message
@@ -59,10 +64,14 @@ def api_error(status: int, message: str, where: str | None = None) -> Response:
 
 def register(app: Flask) -> None:
     @app.errorhandler(WebError)
-    def refused(exc: WebError) -> Response | tuple[str, int]:
+    def refused(exc: WebError) -> Response | tuple[str, int, dict[str, str]]:
+        headers = {} if exc.retry_after is None else {"Retry-After": str(exc.retry_after)}
         if is_api():
-            return api_error(exc.status, exc.message, exc.where)
-        return render_template("error.html", status=exc.status, message=exc.message), exc.status
+            response = api_error(exc.status, exc.message, exc.where)
+            response.headers.update(headers)
+            return response
+        page = render_template("error.html", status=exc.status, message=exc.message)
+        return page, exc.status, headers
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Response | tuple[str, int]:

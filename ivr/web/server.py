@@ -26,7 +26,9 @@ from ivr.web import create_app
 
 logger = logging.getLogger(__name__)
 
-WEB_THREADS = 8
+#: Password checks are bounded apart (``ivr.web.guard``), so most threads stay free for
+#: the other requests while clients guess passwords.
+WEB_THREADS = 16
 REQUEST_GRACE = 10
 LOOP_TURN = 0.25  # seconds between looks at the stop flag
 

@@ -29,6 +29,7 @@ XML = "application/xml"
 def signed_only() -> None:
     if request.endpoint != "twilio.audio":  # prompt audio is public, and changes nothing
         twilio_signature.check(hotline().settings)
+        _sid()  # 400 before any state is read or written by a missing or unusable CallSid
 
 
 def _base() -> str:

@@ -50,6 +50,8 @@ TABLES = frozenset(
         "agent_notes",
         "callback_code_attempts",
         "twilio_calls",
+        "agent_login_attempts",
+        "web_sessions",
     }
 )
 
