@@ -49,12 +49,13 @@ def seeded_database(folder: str) -> str:
 
     from ivr.store import schema
     from ivr.store.db import connect
+    from ivr.services.clock import SystemClock
     from ivr.store.seed import seed_demo
 
     url = f"sqlite:///{folder}/bench.sqlite3"
     engine = connect(url)
     schema.upgrade(engine)
-    seed_demo(sessionmaker(engine))
+    seed_demo(sessionmaker(engine), SystemClock().now())
     engine.dispose()
     return url
 

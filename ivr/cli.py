@@ -159,7 +159,7 @@ def _db(args: argparse.Namespace, settings: Settings) -> int:
 
 def _seed(args: argparse.Namespace, settings: Settings) -> int:
     hotline = bootstrap(settings)
-    report = seed_demo(hotline.sessions, reset=args.reset)
+    report = seed_demo(hotline.sessions, hotline.clock.now(), reset=args.reset)
     print(
         f"demo accounts: {report.created} created, {report.reset} reset, "
         f"{report.unchanged} already there"
@@ -225,16 +225,18 @@ def _print_problems(exc: FlowErrors) -> None:
 def _call(args: argparse.Namespace, settings: Settings) -> int:
     try:
         events = console.parse_keys(args.keys) if args.keys is not None else None
-        started = _start_time(args.at)
+        start = _start_time(args.at)
     except (console.BadKeys, ValueError) as exc:
         print(f"ivr call: {exc}", file=sys.stderr)
         return 2
-    hotline = bootstrap(settings)
+    # --at starts the whole hotline's clock there: the call, its use cases, the contact
+    # center and the call record all agree on the time.
+    hotline = bootstrap(replace(settings, clock_start=start) if start else settings)
     call = CallStart(
         call_id=f"console-{uuid.uuid4().hex[:12]}",
         ani=args.ani,
         language=args.lang,
-        started_at=started,
+        started_at=hotline.clock.now().timestamp(),
     )
     if args.lang and args.lang not in hotline.flow.languages:
         choices = ", ".join(hotline.flow.languages)
@@ -257,15 +259,16 @@ def _read_keys(prompt: str, secure: bool) -> str:
     return input(prompt)
 
 
-def _start_time(text: str | None) -> float:
+def _start_time(text: str | None) -> datetime | None:
+    """``--at``: an ISO 8601 time (without an offset: UTC), or None for the hotline's own."""
     if not text:
-        return datetime.now(UTC).timestamp()
+        return None
     try:
         when = datetime.fromisoformat(text)
     except ValueError:
         example = "2026-11-23T10:00+08:00"
         raise ValueError(f"--at '{text}' is not an ISO 8601 time like {example}") from None
-    return (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from ivr.errors import IvrError
@@ -48,6 +49,9 @@ class Settings:
     #: ``IVR_CALLBACKS_VIA``: how callbacks are dialled, ``asterisk`` (call files) or
     #: ``twilio`` (``calls.create``).
     callbacks_via: str = "asterisk"
+    #: ``IVR_CLOCK_START``: the process's clock starts at this instant and runs on from
+    #: there (tests and demos); None, the default: the real time.
+    clock_start: datetime | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -57,7 +61,7 @@ class Settings:
         ``IVR_WRAP_UP_SECONDS`` (30), ``IVR_CALLBACK_OFFER_AFTER``
         (120 seconds of estimated wait), ``IVR_TWILIO_AUTH_TOKEN``, ``IVR_PUBLIC_URL``,
         ``IVR_TWILIO_ACCOUNT_SID``, ``IVR_TWILIO_FROM``, ``IVR_TWILIO_API_BASE``,
-        ``IVR_CALLBACKS_VIA`` (asterisk)."""
+        ``IVR_CALLBACKS_VIA`` (asterisk), ``IVR_CLOCK_START`` (unset: the real time)."""
         env = os.environ if env is None else env
         default_db = f"sqlite:///{Path.cwd() / 'var' / 'ivr.sqlite3'}"
         return cls(
@@ -78,6 +82,7 @@ class Settings:
             twilio_from=env.get("IVR_TWILIO_FROM") or None,
             twilio_api_base=(env.get("IVR_TWILIO_API_BASE") or "").rstrip("/") or None,
             callbacks_via=_callbacks_via(env),
+            clock_start=_instant(env, "IVR_CLOCK_START"),
         )
 
     def secret(self) -> bytes:
@@ -133,4 +138,20 @@ def _callbacks_via(env: Mapping[str, str]) -> str:
     value = env.get("IVR_CALLBACKS_VIA", "").strip().lower() or "asterisk"
     if value not in CALLBACK_CHANNELS:
         raise IvrError(f"IVR_CALLBACKS_VIA must be asterisk or twilio, not {value!r}")
+    return value
+
+
+def _instant(env: Mapping[str, str], name: str) -> datetime | None:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        value = datetime.fromisoformat(raw)
+    except ValueError:
+        value = None
+    if value is None or value.tzinfo is None:
+        raise IvrError(
+            f"{name} must be an ISO 8601 time with a UTC offset, like "
+            f"2026-11-23T10:00+08:00, not {raw!r}"
+        )
     return value
