@@ -61,12 +61,13 @@ def working_monday(start: date, hours: list[Hours]) -> date:
     raise pytest.UsageError(f"callflows.yaml has no working Monday in the year from {start}")
 
 
-def _hours_nodes() -> list[Hours]:
+def hours_nodes() -> list[Hours]:
+    """The flow's opening-hours nodes."""
     return [node for node in load_hotline(FLOW_PATH).nodes.values() if isinstance(node, Hours)]
 
 
 START_DATE = chosen_start()
-OPEN_DAY = working_monday(START_DATE, _hours_nodes())
+OPEN_DAY = working_monday(START_DATE, hours_nodes())
 #: A Monday at 10:00 in Beijing: the agents are in.
 OPEN_TIME = datetime.combine(OPEN_DAY, OPENING, SHANGHAI)
 #: The same Monday at 22:30 in Beijing: the agents have gone home (callbacks only).

@@ -204,14 +204,15 @@ def clock() -> StoppedClock:
 
 
 @pytest.fixture
-def make_hotline() -> Iterator[Callable[..., Hotline]]:
-    """``make_hotline(url, clock=None)``: the product's composition root on that database;
-    its connections are closed after the test."""
+def make_hotline(clock: StoppedClock) -> Iterator[Callable[..., Hotline]]:
+    """``make_hotline(url, clock=None)``: the product's composition root on that database,
+    on ``clock`` (None: the test's ``clock``); its connections are closed after the test."""
     made: list[Hotline] = []
+    tests_clock = clock
 
     def build(url: str, clock: ports.Clock | None = None) -> Hotline:
         settings = Settings(flow_path=FLOW_PATH, database_url=url, log_level="WARNING")
-        hotline = bootstrap(settings, clock=clock)
+        hotline = bootstrap(settings, clock=clock or tests_clock)
         made.append(hotline)
         return hotline
 
