@@ -232,16 +232,18 @@ def _call(args: argparse.Namespace, settings: Settings) -> int:
     # --at starts the whole hotline's clock there: the call, its use cases, the contact
     # center and the call record all agree on the time.
     hotline = bootstrap(replace(settings, clock_start=start) if start else settings)
+    if args.lang and args.lang not in hotline.flow.languages:
+        choices = ", ".join(hotline.flow.languages)
+        print(f"ivr call: --lang must be one of {choices}", file=sys.stderr)
+        return 2
+    # Built before the call starts, so that its record times the call, not the start-up.
+    hotline.engine, hotline.use_cases  # noqa: B018
     call = CallStart(
         call_id=f"console-{uuid.uuid4().hex[:12]}",
         ani=args.ani,
         language=args.lang,
         started_at=hotline.clock.now().timestamp(),
     )
-    if args.lang and args.lang not in hotline.flow.languages:
-        choices = ", ".join(hotline.flow.languages)
-        print(f"ivr call: --lang must be one of {choices}", file=sys.stderr)
-        return 2
     session = hotline.session(call, "console")
     if events is None:
         console.run_interactive(session, _read_keys, print)
