@@ -47,9 +47,9 @@ Timings = tuple[float, float | None]  # to the first command, to the first promp
 def seeded_database(folder: str) -> str:
     from sqlalchemy.orm import sessionmaker
 
+    from ivr.services.clock import SystemClock
     from ivr.store import schema
     from ivr.store.db import connect
-    from ivr.services.clock import SystemClock
     from ivr.store.seed import seed_demo
 
     url = f"sqlite:///{folder}/bench.sqlite3"

@@ -226,7 +226,7 @@ def test_seed_is_idempotent(
 
         engine = connect(upgraded_url)
         try:
-            report = seed_demo(sessionmaker(engine))
+            report = seed_demo(sessionmaker(engine), OPEN_UTC)
         finally:
             engine.dispose()
         assert (report.created, report.reset, report.unchanged) == (0, 0, 5)
