@@ -41,7 +41,8 @@ test: lint typecheck test-deps
 # for all per-call AGI scripts).
 TEST_YEARS_AHEAD ?= 4
 test-dates: $(STAMP)
-	IVR_TEST_START=$$(date -u -d '+$(TEST_YEARS_AHEAD) years' +%F) $(BIN)/pytest -q tests/unit tests/integration
+	@start=$$(date -u -d '+$(TEST_YEARS_AHEAD) years' +%F) && echo "IVR_TEST_START=$$start" && \
+	IVR_TEST_START=$$start $(BIN)/pytest -q tests/unit tests/integration
 
 lint: $(STAMP)
 	$(BIN)/ruff check ivr tests bench

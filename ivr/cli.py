@@ -35,7 +35,11 @@ from ivr.store.seed import seed_demo
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    settings = Settings.from_env()
+    try:
+        settings = Settings.from_env()
+    except IvrError as exc:
+        print(f"ivr {args.command}: {exc}", file=sys.stderr)
+        return 2
     logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
     if getattr(args, "flow", None):
         settings = replace(settings, flow_path=Path(args.flow))

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from start_date import OPEN, OPEN_TIME
 
+from ivr import cli
 from ivr.bootstrap import bootstrap
 from ivr.config import Settings
 from ivr.errors import IvrError
@@ -188,3 +189,14 @@ def test_the_hotline_runs_on_the_clock_its_settings_start() -> None:
     clock = bootstrap(settings).clock
 
     assert OPEN_TIME <= clock.now() < OPEN_TIME + timedelta(seconds=30)
+
+
+def test_ivr_says_which_setting_is_wrong_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("IVR_CLOCK_START", "tomorrow")
+
+    assert cli.main(["validate", str(PACKAGE.parent / "callflows.yaml")]) == 2
+
+    [line] = capsys.readouterr().err.splitlines()
+    assert line.startswith("ivr validate: IVR_CLOCK_START must be an ISO 8601 time")
