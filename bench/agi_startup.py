@@ -47,6 +47,7 @@ Timings = tuple[float, float | None]  # to the first command, to the first promp
 def seeded_database(folder: str) -> str:
     from sqlalchemy.orm import sessionmaker
 
+    from ivr.services.clock import SystemClock
     from ivr.store import schema
     from ivr.store.db import connect
     from ivr.store.seed import seed_demo
@@ -54,7 +55,7 @@ def seeded_database(folder: str) -> str:
     url = f"sqlite:///{folder}/bench.sqlite3"
     engine = connect(url)
     schema.upgrade(engine)
-    seed_demo(sessionmaker(engine))
+    seed_demo(sessionmaker(engine), SystemClock().now())
     engine.dispose()
     return url
 

@@ -164,9 +164,9 @@ def main() -> None:
         url = f"sqlite:///{folder}/bench.sqlite3"
         database = connect(url)
         schema.upgrade(database)
-        seed_demo(sessionmaker(database))
         settings = Settings(flow_path=ROOT / "callflows.yaml", database_url=url, log_level="ERROR")
         hotline = bootstrap(settings)
+        seed_demo(sessionmaker(database), hotline.clock.now())
         started = threading.Event()
         holder: list[FastAgiServer] = []
 

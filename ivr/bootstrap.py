@@ -19,7 +19,7 @@ from ivr.flow.loader import load_flow
 from ivr.flow.model import Flow
 from ivr.flow.state import CallStart
 from ivr.services import ports
-from ivr.services.clock import SystemClock
+from ivr.services.clock import clock_from
 from ivr.services.registry import HOTLINE_ACTIONS
 from ivr.services.usecases import UseCases
 from ivr.store.db import connect
@@ -41,7 +41,8 @@ class Hotline:
     """Everything one process needs, built lazily on first use."""
 
     settings: Settings
-    clock: ports.Clock = field(default_factory=SystemClock)
+    #: The one clock of the process: services, use cases and call records read it.
+    clock: ports.Clock
     #: Set when the process stops taking calls (FastAGI shutdown): callers on hold are
     #: handed to the dialplan's safe route instead of holding the shutdown up.
     stopping: threading.Event = field(default_factory=threading.Event)
@@ -109,5 +110,7 @@ class Hotline:
 
 
 def bootstrap(settings: Settings | None = None, clock: ports.Clock | None = None) -> Hotline:
+    """The hotline for ``settings`` (from the environment when None). Its clock is
+    ``clock``, else one running from ``settings.clock_start``, else the real time."""
     settings = settings or Settings.from_env()
-    return Hotline(settings, clock) if clock else Hotline(settings)
+    return Hotline(settings, clock or clock_from(settings.clock_start))

@@ -35,7 +35,11 @@ from ivr.store.seed import seed_demo
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    settings = Settings.from_env()
+    try:
+        settings = Settings.from_env()
+    except IvrError as exc:
+        print(f"ivr {args.command}: {exc}", file=sys.stderr)
+        return 2
     logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
     if getattr(args, "flow", None):
         settings = replace(settings, flow_path=Path(args.flow))
@@ -175,7 +179,7 @@ def _db(args: argparse.Namespace, settings: Settings) -> int:
 
 def _seed(args: argparse.Namespace, settings: Settings) -> int:
     hotline = bootstrap(settings)
-    report = seed_demo(hotline.sessions, reset=args.reset)
+    report = seed_demo(hotline.sessions, hotline.clock.now(), reset=args.reset)
     print(
         f"demo accounts: {report.created} created, {report.reset} reset, "
         f"{report.unchanged} already there"
@@ -252,21 +256,25 @@ def _hint_missing_flow(args: argparse.Namespace, settings: Settings) -> None:
 def _call(args: argparse.Namespace, settings: Settings) -> int:
     try:
         events = console.parse_keys(args.keys) if args.keys is not None else None
-        started = _start_time(args.at)
+        start = _start_time(args.at)
     except (console.BadKeys, ValueError) as exc:
         print(f"ivr call: {exc}", file=sys.stderr)
         return 2
-    hotline = bootstrap(settings)
-    call = CallStart(
-        call_id=f"console-{uuid.uuid4().hex[:12]}",
-        ani=args.ani,
-        language=args.lang,
-        started_at=started,
-    )
+    # --at starts the whole hotline's clock there: the call, its use cases, the contact
+    # center and the call record all agree on the time.
+    hotline = bootstrap(replace(settings, clock_start=start) if start else settings)
     if args.lang and args.lang not in hotline.flow.languages:
         choices = ", ".join(hotline.flow.languages)
         print(f"ivr call: --lang must be one of {choices}", file=sys.stderr)
         return 2
+    # Built before the call starts, so that its record times the call, not the start-up.
+    hotline.engine, hotline.use_cases  # noqa: B018
+    call = CallStart(
+        call_id=f"console-{uuid.uuid4().hex[:12]}",
+        ani=args.ani,
+        language=args.lang,
+        started_at=hotline.clock.now().timestamp(),
+    )
     session = hotline.session(call, "console")
     if events is None:
         console.run_interactive(session, _read_keys, print)
@@ -284,15 +292,16 @@ def _read_keys(prompt: str, secure: bool) -> str:
     return input(prompt)
 
 
-def _start_time(text: str | None) -> float:
+def _start_time(text: str | None) -> datetime | None:
+    """``--at``: an ISO 8601 time (without an offset: UTC), or None for the hotline's own."""
     if not text:
-        return datetime.now(UTC).timestamp()
+        return None
     try:
         when = datetime.fromisoformat(text)
     except ValueError:
         example = "2026-11-23T10:00+08:00"
         raise ValueError(f"--at '{text}' is not an ISO 8601 time like {example}") from None
-    return (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
 if __name__ == "__main__":

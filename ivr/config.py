@@ -6,6 +6,7 @@ import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from ivr.errors import IvrError
@@ -61,6 +62,9 @@ class Settings:
     #: ``IVR_SECURE_COOKIES`` (1/0): the session cookie's ``Secure`` flag; None (unset):
     #: on when ``public_url`` is https.
     secure_cookies: bool | None = None
+    #: ``IVR_CLOCK_START``: the process's clock starts at this instant and runs on from
+    #: there (tests and demos); None, the default: the real time.
+    clock_start: datetime | None = None
 
     @property
     def cookies_secure(self) -> bool:
@@ -80,7 +84,8 @@ class Settings:
         ``IVR_CALLBACKS_VIA`` (asterisk), ``IVR_FASTAGI_MAX_CALLS`` (256),
         ``IVR_FASTAGI_MAX_PENDING`` (4000),
         ``IVR_RATELIMIT_STORAGE_URI`` (memory://),
-        ``IVR_SECURE_COOKIES`` (on for an https ``IVR_PUBLIC_URL``)."""
+        ``IVR_SECURE_COOKIES`` (on for an https ``IVR_PUBLIC_URL``),
+        ``IVR_CLOCK_START`` (unset: the real time)."""
         env = os.environ if env is None else env
         default_db = f"sqlite:///{Path.cwd() / 'var' / 'ivr.sqlite3'}"
         return cls(
@@ -105,6 +110,7 @@ class Settings:
             fastagi_max_pending=_count(env, "IVR_FASTAGI_MAX_PENDING", DEFAULT_FASTAGI_MAX_PENDING),
             ratelimit_storage_uri=env.get("IVR_RATELIMIT_STORAGE_URI") or "memory://",
             secure_cookies=_flag(env, "IVR_SECURE_COOKIES"),
+            clock_start=_instant(env, "IVR_CLOCK_START"),
         )
 
     def secret(self) -> bytes:
@@ -185,3 +191,19 @@ def _flag(env: Mapping[str, str], name: str) -> bool | None:
     if raw in ("0", "false", "no", "off"):
         return False
     raise IvrError(f"{name} must be 1 or 0, not {raw!r}")
+
+
+def _instant(env: Mapping[str, str], name: str) -> datetime | None:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        value = datetime.fromisoformat(raw)
+    except ValueError:
+        value = None
+    if value is None or value.tzinfo is None:
+        raise IvrError(
+            f"{name} must be an ISO 8601 time with a UTC offset, like "
+            f"2026-11-23T10:00+08:00, not {raw!r}"
+        )
+    return value

@@ -1,16 +1,19 @@
 """Shared fixtures: the real hotline flow, its engine, a fixed clock, a fake store with the
 demo accounts, use cases on units of work over it, and a ``hotline`` that dials calls into
-``CallSession``s."""
+``CallSession``s.
+
+Every time the tests use comes from one chosen date (``IVR_TEST_START``, default today):
+see ``start_date``. Tests that need the time take the ``clock`` fixture or these times."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import UTC, datetime
+from collections.abc import Callable, Iterator
+from datetime import UTC
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 from fakes import Dialer, FakeStore, FakeUnitOfWork, FixedClock
+from start_date import CLOCK_ENV, CLOSED_TIME, OPEN, OPEN_TIME, SHANGHAI, START_DATE, START_ENV
 
 from ivr.bootstrap import load_hotline
 from ivr.flow.engine import Engine
@@ -19,11 +22,21 @@ from ivr.services.usecases import UseCases
 
 ROOT = Path(__file__).resolve().parent.parent
 FLOW_PATH = ROOT / "callflows.yaml"
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-#: Monday 23 November 2026, 10:00 in Beijing: the agents are in.
-OPEN_TIME = datetime(2026, 11, 23, 10, 0, tzinfo=SHANGHAI)
-#: The same Monday at 22:30 in Beijing: the agents have gone home.
-CLOSED_TIME = datetime(2026, 11, 23, 22, 30, tzinfo=SHANGHAI)
+__all__ = ["CLOSED_TIME", "OPEN_TIME", "SHANGHAI"]
+
+
+def pytest_report_header() -> str:
+    return f"clock: {START_ENV}={START_DATE}, calls at {OPEN_TIME:%a %Y-%m-%d %H:%M %Z}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def processes_start_at_the_chosen_date() -> Iterator[None]:
+    """Any process a test starts with this environment, and any ``Settings.from_env()``,
+    runs on a clock that starts at ``OPEN``, never on today's date. Tests that start a
+    process at another time pass ``clock_environment(clock)`` themselves."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(CLOCK_ENV, OPEN)
+        yield
 
 
 @pytest.fixture(scope="session")

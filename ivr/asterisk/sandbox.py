@@ -17,6 +17,7 @@ import socket
 import subprocess
 import sys
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from types import TracebackType
 
@@ -26,6 +27,8 @@ from ivr.bootstrap import bootstrap, load_hotline
 from ivr.config import Settings
 from ivr.errors import IvrError
 from ivr.flow.model import Flow
+from ivr.services.clock import clock_from
+from ivr.services.ports import Clock
 from ivr.store import schema
 from ivr.store.db import connect
 from ivr.store.seed import seed_demo
@@ -60,6 +63,12 @@ class Sandbox:
     _options: config.Options | None = field(default=None, init=False, repr=False)
     _asterisk: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
     _fastagi: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
+
+    @cached_property
+    def clock(self) -> Clock:
+        """The sandbox's clock (running from ``settings.clock_start``, else the real time);
+        each child it starts begins its own clock at this one's current reading."""
+        return clock_from(self.settings.clock_start)
 
     @property
     def run(self) -> layout.RunFolder:
@@ -144,7 +153,7 @@ class Sandbox:
     def prepare_database(self) -> None:
         """The schema and the demo accounts (both idempotent)."""
         schema.upgrade(connect(self.settings.database_url))
-        seed_demo(bootstrap(self.settings).sessions)
+        seed_demo(bootstrap(self.settings, self.clock).sessions, self.clock.now())
 
     def rx(self, command: str, timeout: float = 10) -> str:
         """What Asterisk's console answers to ``command`` (``asterisk -rx``)."""
@@ -218,6 +227,8 @@ class Sandbox:
         }
         if self.settings.secret_key:
             env["IVR_SECRET_KEY"] = self.settings.secret_key
+        if self.settings.clock_start is not None:
+            env["IVR_CLOCK_START"] = self.clock.now().isoformat()
         return env | self.environment
 
     def _check_free(self) -> None:

@@ -17,7 +17,6 @@ from ivr.flow.engine import Engine
 from ivr.flow.events import Event
 from ivr.flow.state import CallStart, CallState
 from ivr.services import ports
-from ivr.services.clock import SystemClock
 from ivr.services.contact_ports import WaitingCall
 from ivr.services.usecases import UseCases
 
@@ -30,14 +29,14 @@ class CallSession:
         engine: Engine,
         use_cases: UseCases,
         call: CallStart,
-        channel: str = "console",
-        clock: ports.Clock | None = None,
+        channel: str,
+        clock: ports.Clock,
     ) -> None:
         self.engine = engine
         self.use_cases = use_cases
         self.call = call
         self.channel = channel
-        self.clock = clock or SystemClock()
+        self.clock = clock
         self._began = self.clock.now()
         self.transcript = Transcript(call.call_id, call.ani)
         self.state: CallState | None = None

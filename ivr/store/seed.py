@@ -4,7 +4,7 @@ their documented state with ``reset``."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import cache
 
 from sqlalchemy import delete, select
@@ -28,7 +28,9 @@ class SeedReport:
     agents_unchanged: int = 0
 
 
-def seed_demo(sessions: sessionmaker[Session], reset: bool = False) -> SeedReport:
+def seed_demo(sessions: sessionmaker[Session], now: datetime, reset: bool = False) -> SeedReport:
+    """The demo accounts and agents; ``now`` (the caller's clock) stamps the agents'
+    state."""
     created = restored = unchanged = 0
     with sessions.begin() as session:
         for demo in DEMO_ACCOUNTS:
@@ -43,14 +45,13 @@ def seed_demo(sessions: sessionmaker[Session], reset: bool = False) -> SeedRepor
                 restored += 1
             else:
                 unchanged += 1
-        agents = _seed_agents(session, reset)
+        agents = _seed_agents(session, now, reset)
     return SeedReport(created, restored, unchanged, *agents)
 
 
-def _seed_agents(session: Session, reset: bool) -> tuple[int, int, int]:
+def _seed_agents(session: Session, now: datetime, reset: bool) -> tuple[int, int, int]:
     """The demo agents, offline; ``reset`` puts back their password, skills and state."""
     created = restored = unchanged = 0
-    now = datetime.now(UTC)
     for demo in DEMO_AGENTS:
         row = session.scalars(
             select(m.AgentRow).where(m.AgentRow.username == demo.username)

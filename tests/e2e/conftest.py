@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import NoReturn
 
 import pytest
+from start_date import OPEN_TIME
 
 from ivr.asterisk.product import build_prompts
 from ivr.asterisk.provision import ProvisionError, provision
@@ -52,7 +53,11 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
         installation = provision()
     except ProvisionError as exc:
         unavailable(f"no Asterisk to test against: {exc}")
-    settings = Settings(flow_path=FLOW_PATH, database_url="", log_level="INFO")
+    # The sandbox's clock starts at the suite's chosen date; its children (FastAGI, the
+    # per-call scripts) start theirs at its reading.
+    settings = Settings(
+        flow_path=FLOW_PATH, database_url="", log_level="INFO", clock_start=OPEN_TIME
+    )
     run_dir = tmp_path_factory.mktemp("sandbox")
     # Where the SIPp agent phones and the callback phone of test_agents/test_callbacks answer.
     phones = {name: sipp.free_port() for name in (*AGENT_ENDPOINTS, "hotline-callbacks")}

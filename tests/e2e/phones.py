@@ -15,7 +15,7 @@ from pathlib import Path
 import yaml
 
 from ivr.asterisk.sandbox import Sandbox
-from ivr.bootstrap import Hotline
+from ivr.bootstrap import bootstrap
 from ivr.services.contact_center import ContactCenter
 from ivr.services.contact_ports import Agent
 
@@ -99,8 +99,9 @@ def serve_always_open(sandbox: Sandbox, folder: Path) -> Iterator[Sandbox]:
 
 
 def contact_center(sandbox: Sandbox) -> ContactCenter:
-    """The contact center on the sandbox's database, as the web console would use it."""
-    return Hotline(replace(sandbox.settings, flow_path=FLOW_PATH)).contact_center
+    """The contact center on the sandbox's database, as the web console would use it (on
+    the sandbox's clock)."""
+    return bootstrap(replace(sandbox.settings, flow_path=FLOW_PATH), sandbox.clock).contact_center
 
 
 def agent(center: ContactCenter, username: str) -> Agent:

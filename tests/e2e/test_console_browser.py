@@ -20,9 +20,11 @@ from typing import Any, NoReturn
 
 import pytest
 from sqlalchemy import text
+from start_date import OPEN_TIME, clock_environment
 
 from ivr.bootstrap import Hotline, bootstrap
 from ivr.config import Settings
+from ivr.services.clock import RunningClock
 from ivr.services.contact_ports import WaitingCall
 
 pytestmark = pytest.mark.browser
@@ -73,6 +75,7 @@ def _ivr(*args: str, env: dict[str, str], cwd: Path) -> None:
 def served(tmp_path: Path) -> Iterator[Served]:
     """``ivr serve --no-fastagi --port 0`` on a fresh seeded SQLite database."""
     database_url = f"sqlite:///{tmp_path / 'ivr.sqlite3'}"
+    clock = RunningClock(OPEN_TIME)  # this test's; each process starts at its reading
     env = {
         **os.environ,
         "IVR_DATABASE_URL": database_url,
@@ -83,10 +86,10 @@ def served(tmp_path: Path) -> Iterator[Served]:
         "PYTHONUNBUFFERED": "1",
     }
     _ivr("db", "upgrade", env=env, cwd=tmp_path)
-    _ivr("seed", "--demo", env=env, cwd=tmp_path)
+    _ivr("seed", "--demo", env=env | clock_environment(clock), cwd=tmp_path)
     process = subprocess.Popen(
         [sys.executable, "-m", "ivr.cli", "serve", "--no-fastagi", "--port", "0"],
-        env=env,
+        env=env | clock_environment(clock),
         cwd=tmp_path,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -112,7 +115,7 @@ def served(tmp_path: Path) -> Iterator[Served]:
     settings = Settings(
         flow_path=FLOW_PATH, database_url=database_url, log_level="WARNING", secret_key=SECRET
     )
-    hotline = bootstrap(settings)
+    hotline = bootstrap(settings, clock)
     yield Served(url, hotline, process)
     hotline.database.dispose()
     process.terminate()  # SIGTERM: a graceful stop

@@ -36,7 +36,7 @@ from ivr.store import schema
 from ivr.store.db import connect, redact
 from ivr.store.seed import seed_demo
 
-from .support import FLOW_PATH, Db, StoppedClock
+from .support import FLOW_PATH, OPEN, OPEN_UTC, Db, StoppedClock
 
 POSTGRES_URL_ENV = "IVR_TEST_POSTGRES_URL"
 BACKENDS = ("sqlite", "postgresql")
@@ -160,7 +160,7 @@ def upgrade(url: str) -> None:
 def seed(url: str, reset: bool = False) -> None:
     engine = connect(url)
     try:
-        seed_demo(sessionmaker(engine), reset=reset)
+        seed_demo(sessionmaker(engine), OPEN_UTC, reset=reset)
     finally:
         engine.dispose()
 
@@ -204,14 +204,15 @@ def clock() -> StoppedClock:
 
 
 @pytest.fixture
-def make_hotline() -> Iterator[Callable[..., Hotline]]:
-    """``make_hotline(url, clock=None)``: the product's composition root on that database;
-    its connections are closed after the test."""
+def make_hotline(clock: StoppedClock) -> Iterator[Callable[..., Hotline]]:
+    """``make_hotline(url, clock=None)``: the product's composition root on that database,
+    on ``clock`` (None: the test's ``clock``); its connections are closed after the test."""
     made: list[Hotline] = []
+    tests_clock = clock
 
     def build(url: str, clock: ports.Clock | None = None) -> Hotline:
         settings = Settings(flow_path=FLOW_PATH, database_url=url, log_level="WARNING")
-        hotline = bootstrap(settings, clock=clock)
+        hotline = bootstrap(settings, clock=clock or tests_clock)
         made.append(hotline)
         return hotline
 
@@ -234,11 +235,13 @@ def _close(hotline: Hotline) -> None:
 
 @pytest.fixture
 def ivr_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Hotline]]:
-    """The environment ``ivr`` reads: the real flow whatever the working directory.
-    Yields the Hotlines the command builds (their connections are closed afterwards, so
-    PostgreSQL is not left with a pool per call)."""
+    """The environment ``ivr`` reads: the real flow whatever the working directory, and
+    the clock starting at the suite's OPEN (``--at`` moves it). Yields the Hotlines the
+    command builds (their connections are closed afterwards, so PostgreSQL is not left
+    with a pool per call)."""
     monkeypatch.setenv("IVR_FLOW", str(FLOW_PATH))
     monkeypatch.setenv("IVR_LOG_LEVEL", "WARNING")
+    monkeypatch.setenv("IVR_CLOCK_START", OPEN)
     monkeypatch.delenv("IVR_DATABASE_URL", raising=False)
     built: list[Hotline] = []
     real = cli.bootstrap

@@ -4,12 +4,13 @@ and ``ivr call --json`` run in-process."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import Engine, MetaData, select, text
+from start_date import CLOSED, OPEN, OPEN_UTC, clock_environment
 
 from ivr import cli
 from ivr.services import ports
@@ -18,12 +19,9 @@ from ivr.store.db import connect
 ROOT = Path(__file__).resolve().parents[2]
 FLOW_PATH = ROOT / "callflows.yaml"
 
-#: Monday 23 November 2026, 10:00 in Beijing: the agents are in.
-OPEN = "2026-11-23T10:00+08:00"
-#: The same Monday at 22:30 in Beijing: callbacks only.
-CLOSED = "2026-11-23T22:30+08:00"
-#: OPEN as a UTC time, for clocks.
-OPEN_UTC = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
+# The chosen start (tests/start_date.py): OPEN, a Monday at 10:00 in Beijing (the agents are
+# in); CLOSED, the same day at 22:30 (callbacks only); OPEN_UTC, OPEN for clocks.
+__all__ = ["CLOSED", "OPEN", "OPEN_UTC", "clock_environment"]
 
 #: The demo accounts the tests use: (number, PIN, phone). See ``ivr.services.demo``.
 LI_WEI = ("10000001", "246810", "+8613800138001")  # zh, 1250.00 CNY, insufficient funds

@@ -24,7 +24,7 @@ from ivr.bootstrap import Hotline
 from ivr.calls.session import CallSession
 from ivr.channels.agi import AgiLine, HangupDetected, run_call
 
-from .support import LI_WEI, ROOT, Db
+from .support import LI_WEI, ROOT, Db, StoppedClock, clock_environment
 
 #: SQLite only: the use cases run on PostgreSQL in test_verification_flow.py.
 sqlite = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
@@ -372,11 +372,12 @@ def test_the_script_is_executable() -> None:
 @sqlite
 @pytest.mark.parametrize("style", ["process", "eof", "between"])
 def test_hotline_agi_answers_and_a_hang_up_ends_it_cleanly(
-    seeded_url: str, db: Db, tmp_path: Path, style: str
+    seeded_url: str, db: Db, tmp_path: Path, style: str, clock: StoppedClock
 ) -> None:
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("IVR_")},
         "IVR_DATABASE_URL": seeded_url,  # IVR_FLOW unset: the project's callflows.yaml
+        **clock_environment(clock),
     }
     captured = environment(agi_uniqueid=f"process.{style}")
     # AGI(hotline.agi) with no arguments, as the dialplan runs it (a first one names a script)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from agi_fake import FakeAsterisk, environment
+from start_date import CLOCK_ENV, OPEN
 
 from ivr.bootstrap import Hotline
 from ivr.channels.agi import AgiLine, run_call
@@ -32,6 +33,7 @@ def run_script(url: str, stdin: bytes, cwd: Path) -> subprocess.CompletedProcess
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("IVR_")},
         "IVR_DATABASE_URL": url,  # IVR_FLOW unset: the project's callflows.yaml
+        CLOCK_ENV: OPEN,
     }
     return subprocess.run(
         [sys.executable, str(SCRIPT)],
@@ -193,6 +195,7 @@ def test_a_failing_use_case_is_logged_on_one_line_without_a_traceback_or_the_pin
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("IVR_")},
         "IVR_DATABASE_URL": seeded_url,
+        CLOCK_ENV: OPEN,
     }
     plain = [line for line in environment(agi_uniqueid="usecase.1") if "agi_arg_" not in line]
     fake = FakeAsterisk(f"1 1 {NUMBER}# {PIN} h", env=plain)

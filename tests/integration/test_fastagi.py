@@ -155,13 +155,14 @@ def test_a_changed_flow_serves_new_calls_while_the_call_in_progress_keeps_its_ow
     seeded_url: str,
     make_hotline: Callable[..., Hotline],
     running: Start,
+    clock: StoppedClock,
 ) -> None:
     flow = tmp_path / "callflows.yaml"
     shutil.copy(ROOT / "callflows.yaml", flow)
     (tmp_path / "prompts").mkdir()
     shutil.copy(ROOT / "prompts" / "prompts.yaml", tmp_path / "prompts" / "prompts.yaml")
     settings = Settings(flow_path=flow, database_url=seeded_url, log_level="WARNING")
-    server, _ = running(bootstrap(settings), interval=0.05)
+    server, _ = running(bootstrap(settings, clock), interval=0.05)
     port = server.address[1]
 
     pause = threading.Event()

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from start_date import CLOCK_ENV, OPEN
 
 from .support import ROOT
 
@@ -109,6 +110,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
     env |= {
         "IVR_DATABASE_URL": f"sqlite:///{work / 'var' / 'ivr.sqlite3'}",
         "PYTHONUNBUFFERED": "1",
+        CLOCK_ENV: OPEN,
     }
     return Installed(venv / "bin", work, env)
 

@@ -29,7 +29,17 @@ from ivr.store.schema import SchemaOutOfDate
 from ivr.store.seed import seed_demo
 from ivr.store.unit_of_work import SqlUnitOfWork
 
-from .support import EMMA, LI_WEI, OMAR, TABLES, ZHANG_MIN, Db, StoppedClock, utc_offset_zero
+from .support import (
+    EMMA,
+    LI_WEI,
+    OMAR,
+    OPEN_UTC,
+    TABLES,
+    ZHANG_MIN,
+    Db,
+    StoppedClock,
+    utc_offset_zero,
+)
 
 HEAD = schema.head_revision()
 NEXT = f"{int(HEAD) + 1:04d}"  # a revision newer than the product's
@@ -216,7 +226,7 @@ def test_seed_is_idempotent(
 
         engine = connect(upgraded_url)
         try:
-            report = seed_demo(sessionmaker(engine))
+            report = seed_demo(sessionmaker(engine), OPEN_UTC)
         finally:
             engine.dispose()
         assert (report.created, report.reset, report.unchanged) == (0, 0, 5)
@@ -684,13 +694,13 @@ def test_times_come_back_as_utc(hotline: Hotline, clock: StoppedClock) -> None:
 
 
 def test_a_non_utc_time_keeps_its_instant(hotline: Hotline, backend: Any) -> None:
-    beijing = datetime(2026, 11, 23, 10, 0, tzinfo=SHANGHAI)
+    beijing = OPEN_UTC.astimezone(SHANGHAI)
     with hotline.unit_of_work() as uow:
         uow.verifications.record(LI_WEI[0], LI_WEI[2], "call-1", beijing, False)
         uow.commit()
     with hotline.unit_of_work() as uow:
         found = uow.verifications.failures_since(LI_WEI[0], beijing - timedelta(hours=12))
-    assert found == [datetime(2026, 11, 23, 2, 0, tzinfo=UTC)]
+    assert found == [OPEN_UTC]
     assert utc_offset_zero(found[0])
 
 

@@ -22,6 +22,7 @@ from .support import (
     EMMA,
     LI_WEI,
     OPEN,
+    OPEN_UTC,
     ROOT,
     ZHANG_MIN,
     Db,
@@ -179,7 +180,8 @@ def test_only_a_callback_after_hours(capsys: pytest.CaptureFixture[str]) -> None
 
 
 def test_a_time_without_offset_is_utc(capsys: pytest.CaptureFixture[str]) -> None:
-    summary, _ = ivr_call(capsys, "1 0", at="2026-11-23T02:00")  # 10:00 in Beijing
+    naive_utc = OPEN_UTC.strftime("%Y-%m-%dT%H:%M")  # 10:00 in Beijing
+    summary, _ = ivr_call(capsys, "1 0", at=naive_utc)
 
     assert enqueued(summary)["callback"] == "offer"
 

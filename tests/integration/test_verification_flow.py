@@ -22,7 +22,7 @@ from .support import (
     EMMA,
     LI_WEI,
     OMAR,
-    OPEN,
+    OPEN_UTC,
     UNKNOWN_CALLER,
     ZHANG_MIN,
     Db,
@@ -368,8 +368,11 @@ def test_the_pin_appears_in_no_log_transcript_or_table(
         ("1 2 " + f"{LI_WEI[0]}# {WRONG_PIN} " * 2, LI_WEI[2], True),  # the fifth: locked
         (f"1 2 {LI_WEI[0]}# {LI_WEI[1]}", LI_WEI[2], True),  # the right PIN, locked out
     ]
-    for keys, ani, as_json in scripts:
-        argv = ["call", "--keys", keys, "--ani", ani, "--at", OPEN] + (["--json"] * as_json)
+    # One call a minute: each ``ivr call --at`` starts its clock there, so calls that count
+    # on the order of earlier calls (a success, then failures) must start in that order.
+    for minute, (keys, ani, as_json) in enumerate(scripts):
+        at = (OPEN_UTC + timedelta(minutes=minute)).isoformat()
+        argv = ["call", "--keys", keys, "--ani", ani, "--at", at] + (["--json"] * as_json)
         assert cli.main(argv) == 0
         captured = capsys.readouterr()
         outputs += [captured.out, captured.err]

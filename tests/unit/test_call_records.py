@@ -9,6 +9,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from fakes import Attempt, BrokenUnitOfWork, Dialer, FakeStore, FixedClock
+from start_date import CLOSED_TIME as CLOSED_BEIJING
+from start_date import OPEN_UTC
 
 from ivr.flow.engine import Engine
 from ivr.flow.events import Digits, HungUp
@@ -16,8 +18,8 @@ from ivr.flow.state import ABANDONED, QUEUED
 from ivr.services import ports
 from ivr.services.usecases import UseCases
 
-OPEN_TIME = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # Monday 10:00 in Beijing: agents are in
-CLOSED_TIME = datetime(2026, 11, 23, 14, 30, tzinfo=UTC)  # Monday 22:30 in Beijing: callbacks
+OPEN_TIME = OPEN_UTC  # Monday 10:00 in Beijing: agents are in
+CLOSED_TIME = CLOSED_BEIJING.astimezone(UTC)  # Monday 22:30 in Beijing: callbacks
 LI_WEI = "10000001"  # PIN 246810, zh, failed payment
 EMMA = "10000002"  # PIN 135790, en
 
@@ -205,7 +207,7 @@ def test_the_record_names_the_channel_and_the_language_the_call_came_in_with(
 def test_the_record_times_the_call_from_its_start(
     hotline: Dialer, store: FakeStore, clock: FixedClock
 ) -> None:
-    started = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
+    started = OPEN_UTC + timedelta(hours=1)
     session = hotline.session(at=started)
     session.start()
     clock.advance(seconds=40)

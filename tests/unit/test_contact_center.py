@@ -4,16 +4,16 @@ both backends in tests/integration/test_contact_store.py.)"""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from fakes import BackendDown, BrokenUnitOfWork, FakeStore, FixedClock
+from start_date import OPEN_UTC
 
 from ivr.config import Settings
 from ivr.services.contact_center import DISPOSITIONS, ContactCenter, Refused
 
-NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
+NOW = OPEN_UTC
 
 
 class _Down:

@@ -14,6 +14,7 @@ from typing import TypeAlias
 from zoneinfo import ZoneInfo
 
 import pytest
+from start_date import OPEN_TIME
 
 from ivr.errors import EngineError, FlowErrors, IvrError
 from ivr.flow import actions as act
@@ -25,7 +26,7 @@ from ivr.flow.state import ABANDONED, QUEUED, TRANSFERRED, CallStart, CallState
 from ivr.services.registry import HOTLINE_ACTIONS
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-OPEN = datetime(2026, 11, 23, 10, 0, tzinfo=SHANGHAI)  # a Monday morning in Beijing
+OPEN = OPEN_TIME  # a Monday morning in Beijing (the suite's chosen start)
 PIN = "246810"
 ACCOUNT = "10000001"
 VERIFIED = Result("success", {"account_number": ACCOUNT, "holder_name": "Li Wei"})

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from hypothesis import given
 from hypothesis import strategies as st
+from start_date import OPEN_UTC
 
 from ivr.services import tokens
 
-NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
+NOW = OPEN_UTC
 SECRET = b"unit-test-secret"
 
 

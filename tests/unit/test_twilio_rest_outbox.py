@@ -3,16 +3,17 @@ settings that turn Twilio on."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 import pytest
+from start_date import OPEN_UTC
 
 from ivr.config import Settings
 from ivr.errors import IvrError
 from ivr.services import ports
 from ivr.services.outbox import OutboxSender, SmsNotSent
 
-NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
+NOW = OPEN_UTC
 
 
 class FixedClock(ports.Clock):

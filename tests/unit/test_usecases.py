@@ -9,7 +9,7 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from fakes import (
@@ -21,6 +21,7 @@ from fakes import (
     FakeUnitOfWork,
     FixedClock,
 )
+from start_date import OPEN_UTC
 
 from ivr.flow.actions import RunAction
 from ivr.flow.events import Result
@@ -103,7 +104,7 @@ def test_a_failing_operation_raises_a_connection_error(store: FakeStore) -> None
     store.fail("audit.record")
 
     with store.unit_of_work() as uow, pytest.raises(ConnectionError):
-        uow.audit.record(datetime(2026, 1, 1, tzinfo=UTC), "c", None, "x", {})
+        uow.audit.record(OPEN_UTC, "c", None, "x", {})
 
 
 # -- verify_identity ------------------------------------------------------------------------
@@ -688,7 +689,7 @@ def test_a_lockout_that_cannot_be_audited_opens_no_incident(
 
 
 def a_record(call_id: str = CALL_ID) -> ports.CallRecord:
-    at = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
+    at = OPEN_UTC
     return ports.CallRecord(
         call_id=call_id,
         channel="console",
