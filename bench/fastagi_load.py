@@ -164,8 +164,8 @@ def main() -> None:
         url = f"sqlite:///{folder}/bench.sqlite3"
         database = connect(url)
         schema.upgrade(database)
-        seed_demo(sessionmaker(database))
         settings = Settings(flow_path=ROOT / "callflows.yaml", database_url=url, log_level="ERROR")
+        seed_demo(sessionmaker(database), pepper=settings.pepper())
         hotline = bootstrap(settings)
         started = threading.Event()
         holder: list[FastAgiServer] = []

@@ -48,6 +48,12 @@ class Settings:
     #: ``IVR_CALLBACKS_VIA``: how callbacks are dialled, ``asterisk`` (call files) or
     #: ``twilio`` (``calls.create``).
     callbacks_via: str = "asterisk"
+    #: ``IVR_PEPPER``: the key PIN hashes are made with, never stored in the database;
+    #: without it a random one kept in ``pepper_file``.
+    pepper_key: str | None = None
+    #: ``IVR_PEPPER_FILE`` (None: ``var/pepper.key`` beside the flow file, like the
+    #: secret key). Losing it locks every PIN; back it up apart from the database.
+    pepper_file: Path | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -57,7 +63,8 @@ class Settings:
         ``IVR_WRAP_UP_SECONDS`` (30), ``IVR_CALLBACK_OFFER_AFTER``
         (120 seconds of estimated wait), ``IVR_TWILIO_AUTH_TOKEN``, ``IVR_PUBLIC_URL``,
         ``IVR_TWILIO_ACCOUNT_SID``, ``IVR_TWILIO_FROM``, ``IVR_TWILIO_API_BASE``,
-        ``IVR_CALLBACKS_VIA`` (asterisk)."""
+        ``IVR_CALLBACKS_VIA`` (asterisk), ``IVR_PEPPER`` (else a key kept in
+        ``IVR_PEPPER_FILE``, by default var/pepper.key beside the flow file)."""
         env = os.environ if env is None else env
         default_db = f"sqlite:///{Path.cwd() / 'var' / 'ivr.sqlite3'}"
         return cls(
@@ -78,6 +85,8 @@ class Settings:
             twilio_from=env.get("IVR_TWILIO_FROM") or None,
             twilio_api_base=(env.get("IVR_TWILIO_API_BASE") or "").rstrip("/") or None,
             callbacks_via=_callbacks_via(env),
+            pepper_key=env.get("IVR_PEPPER") or None,
+            pepper_file=Path(env["IVR_PEPPER_FILE"]) if env.get("IVR_PEPPER_FILE") else None,
         )
 
     def secret(self) -> bytes:
@@ -88,8 +97,16 @@ class Settings:
         path = self.secret_key_file or self.flow_path.resolve().parent / "var" / "secret.key"
         return load_or_create_key(path)
 
+    def pepper(self) -> bytes:
+        """The key PIN hashes are made with (``ivr.services.pins``): ``IVR_PEPPER``, else
+        the pepper file (created 0600 with a random key on first use)."""
+        if self.pepper_key:
+            return self.pepper_key.encode()
+        path = self.pepper_file or self.flow_path.resolve().parent / "var" / "pepper.key"
+        return load_or_create_key(path, "pepper")
 
-def load_or_create_key(path: Path) -> bytes:
+
+def load_or_create_key(path: Path, what: str = "secret key") -> bytes:
     """The key in ``path``; if there is none, a new random one written there (0600).
     Two processes creating it at once agree: the file appears whole, once (link)."""
     try:
@@ -107,9 +124,9 @@ def load_or_create_key(path: Path) -> bytes:
                 scratch.unlink()
         key = path.read_text().strip()
     except OSError as exc:
-        raise SecretKeyError(f"cannot read or create the secret key {path}: {exc}") from exc
+        raise SecretKeyError(f"cannot read or create the {what} {path}: {exc}") from exc
     if not key:
-        raise SecretKeyError(f"the secret key file {path} is empty")
+        raise SecretKeyError(f"the {what} file {path} is empty")
     return key.encode()
 
 

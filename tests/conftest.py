@@ -10,7 +10,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from fakes import Dialer, FakeStore, FakeUnitOfWork, FixedClock
+from fakes import SECRET, Dialer, FakeStore, FakeUnitOfWork, FixedClock
 
 from ivr.bootstrap import load_hotline
 from ivr.flow.engine import Engine
@@ -55,7 +55,7 @@ def unit_of_work(store: FakeStore) -> Callable[[], FakeUnitOfWork]:
 
 @pytest.fixture
 def use_cases(unit_of_work: Callable[[], FakeUnitOfWork], clock: FixedClock) -> UseCases:
-    return UseCases(unit_of_work, clock)
+    return UseCases(unit_of_work, clock, lambda: SECRET)
 
 
 @pytest.fixture

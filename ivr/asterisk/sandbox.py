@@ -144,7 +144,8 @@ class Sandbox:
     def prepare_database(self) -> None:
         """The schema and the demo accounts (both idempotent)."""
         schema.upgrade(connect(self.settings.database_url))
-        seed_demo(bootstrap(self.settings).sessions)
+        hotline = bootstrap(self.settings)
+        seed_demo(hotline.sessions, pepper=hotline.pepper)
 
     def rx(self, command: str, timeout: float = 10) -> str:
         """What Asterisk's console answers to ``command`` (``asterisk -rx``)."""

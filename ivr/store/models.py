@@ -130,7 +130,8 @@ class SmsOutboxRow(Base):
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
-    status: Mapped[str] = mapped_column(String(12))  # queued | sending | sent | failed
+    #: queued | sending | sent | failed | expired; finished or expired: the body is redacted
+    status: Mapped[str] = mapped_column(String(12))
 
 
 class CallRecordRow(Base):
