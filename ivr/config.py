@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ivr.errors import IvrError
@@ -24,7 +24,7 @@ class Settings:
     database_url: str
     log_level: str
     #: ``IVR_SECRET_KEY``; without it a random key kept in ``secret_key_file``.
-    secret_key: str | None = None
+    secret_key: str | None = field(default=None, repr=False)
     #: Where the generated key lives (None: ``var/secret.key`` beside the flow file, so
     #: every process serving that flow, whatever its working directory, shares one key).
     #: Read or created only when a key is first needed (``secret()``).
@@ -32,7 +32,7 @@ class Settings:
     wrap_up_seconds: int = DEFAULT_WRAP_UP_SECONDS
     callback_offer_after: int = DEFAULT_CALLBACK_OFFER_AFTER
     #: ``IVR_TWILIO_AUTH_TOKEN``: signs Twilio's webhooks; without it they are all refused.
-    twilio_auth_token: str | None = None
+    twilio_auth_token: str | None = field(default=None, repr=False)
     #: ``IVR_PUBLIC_URL``: the base URL Twilio calls (behind a proxy or tunnel), e.g.
     #: ``https://ivr.example.com``; None: the URL the request arrived at.
     public_url: str | None = None
@@ -50,7 +50,7 @@ class Settings:
     callbacks_via: str = "asterisk"
     #: ``IVR_PEPPER``: the key PIN hashes are made with, never stored in the database;
     #: without it a random one kept in ``pepper_file``.
-    pepper_key: str | None = None
+    pepper_key: str | None = field(default=None, repr=False)
     #: ``IVR_PEPPER_FILE`` (None: ``var/pepper.key`` beside the flow file, like the
     #: secret key). Losing it locks every PIN; back it up apart from the database.
     pepper_file: Path | None = None

@@ -3,6 +3,7 @@ settings that turn Twilio on."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -172,3 +173,10 @@ def test_twilio_settings_from_the_environment() -> None:
     assert Settings.from_env({}).callbacks_via == "asterisk"
     with pytest.raises(IvrError, match="IVR_CALLBACKS_VIA"):
         Settings.from_env({"IVR_CALLBACKS_VIA": "carrier-pigeon"})
+
+
+def test_the_secrets_in_the_settings_stay_out_of_their_repr() -> None:
+    env = {"IVR_SECRET_KEY": "s3cret-key", "IVR_TWILIO_AUTH_TOKEN": "t0ken", "IVR_PEPPER": "p3pper"}
+    shown = repr(Settings.from_env(env))
+
+    assert not {"s3cret-key", "t0ken", "p3pper"} & set(re.findall(r"[\w-]+", shown))
