@@ -124,6 +124,7 @@ class SecurityIncidentRow(Base):
 
 class SmsOutboxRow(Base):
     __tablename__ = "sms_outbox"
+    __table_args__ = (Index("ix_sms_outbox_status_created", "status", "created_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     to: Mapped[str] = mapped_column(String(20))

@@ -238,7 +238,11 @@ class SqlSmsOutbox(ports.SmsOutbox):
         row = m.SmsOutboxRow
         stale = self.session.execute(
             select(row.id, row.status, row.body)
-            .where(row.created_at <= created_before, row.body.not_like(outbox.REDACTED + "%"))
+            .where(
+                row.status.in_(("queued", "sending")),  # finished rows were redacted then
+                row.created_at <= created_before,
+                row.body.not_like(outbox.REDACTED + "%"),
+            )
             .order_by(row.id)
         ).all()
         expired = []

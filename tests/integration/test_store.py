@@ -30,7 +30,17 @@ from ivr.store.seed import seed_demo
 from ivr.store.unit_of_work import SqlUnitOfWork
 
 from .conftest import hotline_settings
-from .support import EMMA, LI_WEI, OMAR, TABLES, ZHANG_MIN, Db, StoppedClock, utc_offset_zero
+from .support import (
+    EMMA,
+    LI_WEI,
+    OMAR,
+    OPEN_UTC,
+    TABLES,
+    ZHANG_MIN,
+    Db,
+    StoppedClock,
+    utc_offset_zero,
+)
 
 HEAD = schema.head_revision()
 NEXT = f"{int(HEAD) + 1:04d}"  # a revision newer than the product's
@@ -713,3 +723,31 @@ def test_a_non_utc_postgres_session_still_gives_utc(
     assert payment.at == datetime(2026, 11, 20, 20, 0, tzinfo=UTC)  # the instant is right
     assert wording.day(payment.at, "en") == "November 20"
     assert utc_offset_zero(payment.at)
+
+
+def test_the_upgrade_to_0004_redacts_the_bodies_of_messages_already_sent(
+    database_url: str,
+) -> None:
+    from alembic import command
+
+    engine = connect(database_url)
+    try:
+        command.upgrade(schema.alembic_config(engine), "0003")
+        with engine.begin() as conn:
+            for status, body in [("sent", "code 314159"), ("failed", "code 271828"),
+                                 ("queued", "code 161803")]:  # fmt: skip
+                conn.execute(
+                    m.SmsOutboxRow.__table__.insert().values(
+                        to="+14155550102", body=body, created_at=OPEN_UTC, status=status
+                    )
+                )
+        schema.upgrade(engine)
+        with engine.connect() as conn:
+            bodies = dict(conn.execute(select(m.SmsOutboxRow.status, m.SmsOutboxRow.body)).all())
+    finally:
+        engine.dispose()
+    assert bodies == {
+        "sent": "[redacted] password-reset SMS, 11 characters",
+        "failed": "[redacted] password-reset SMS, 11 characters",
+        "queued": "code 161803",  # may still go out: the sender expires it in time
+    }
