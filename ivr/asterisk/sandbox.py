@@ -219,6 +219,10 @@ class Sandbox:
         }
         if self.settings.secret_key:
             env["IVR_SECRET_KEY"] = self.settings.secret_key
+        if self.settings.pepper_key:  # the PINs were seeded with it (else the file beside
+            env["IVR_PEPPER"] = self.settings.pepper_key  # the flow, which IVR_FLOW finds)
+        elif self.settings.pepper_file:
+            env["IVR_PEPPER_FILE"] = str(self.settings.pepper_file.resolve())
         return env | self.environment
 
     def _check_free(self) -> None:
