@@ -44,6 +44,10 @@ MINIMAL_AGI = (
 Timings = tuple[float, float | None]  # to the first command, to the first prompt
 
 
+#: The PIN hashes' key in the benchmark's database and its scripts' environment.
+PEPPER = "bench-pepper"
+
+
 def seeded_database(folder: str) -> str:
     from sqlalchemy.orm import sessionmaker
 
@@ -55,7 +59,7 @@ def seeded_database(folder: str) -> str:
     url = f"sqlite:///{folder}/bench.sqlite3"
     engine = connect(url)
     schema.upgrade(engine)
-    seed_demo(sessionmaker(engine), SystemClock().now())
+    seed_demo(sessionmaker(engine), SystemClock().now(), pepper=PEPPER.encode())
     engine.dispose()
     return url
 
@@ -119,6 +123,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         env = {k: v for k, v in os.environ.items() if not k.startswith("IVR_")}
         env |= {"IVR_DATABASE_URL": seeded_database(folder), "IVR_LOG_LEVEL": "ERROR"}
+        env |= {"IVR_PEPPER": PEPPER}
         minimal = Path(folder) / "minimal.py"
         minimal.write_text(MINIMAL_AGI, encoding="utf-8")
 

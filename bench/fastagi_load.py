@@ -166,7 +166,7 @@ def main() -> None:
         schema.upgrade(database)
         settings = Settings(flow_path=ROOT / "callflows.yaml", database_url=url, log_level="ERROR")
         hotline = bootstrap(settings)
-        seed_demo(sessionmaker(database), hotline.clock.now())
+        seed_demo(sessionmaker(database), hotline.clock.now(), pepper=settings.pepper())
         started = threading.Event()
         holder: list[FastAgiServer] = []
 

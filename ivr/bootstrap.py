@@ -69,15 +69,20 @@ class Hotline:
     def _writer_lock(self) -> threading.Lock | None:
         return threading.Lock() if self.database.dialect.name == "sqlite" else None
 
+    @cached_property
+    def pepper(self) -> bytes:
+        """The PIN hashes' key (read, or created, on the first PIN checked)."""
+        return self.settings.pepper()
+
     def unit_of_work(self) -> ports.UnitOfWork:
-        return SqlUnitOfWork(self.sessions, self._writer_lock)
+        return SqlUnitOfWork(self.sessions, self._writer_lock, lambda: self.pepper)
 
     @cached_property
     def use_cases(self) -> UseCases:
         from ivr.services.resume import resume_use_case
 
         self.sessions  # noqa: B018 - check the schema now, not in the middle of a call
-        use_cases = UseCases(self.unit_of_work, self.clock)
+        use_cases = UseCases(self.unit_of_work, self.clock, self.settings.secret)
         # Callback reference codes are the contact center's; it is built on first use.
         use_cases.provide(
             "resume_callback", lambda args: resume_use_case(self.contact_center)(args)

@@ -179,7 +179,9 @@ def _db(args: argparse.Namespace, settings: Settings) -> int:
 
 def _seed(args: argparse.Namespace, settings: Settings) -> int:
     hotline = bootstrap(settings)
-    report = seed_demo(hotline.sessions, hotline.clock.now(), reset=args.reset)
+    report = seed_demo(
+        hotline.sessions, hotline.clock.now(), pepper=hotline.pepper, reset=args.reset
+    )
     print(
         f"demo accounts: {report.created} created, {report.reset} reset, "
         f"{report.unchanged} already there"

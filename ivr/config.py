@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -27,7 +27,7 @@ class Settings:
     database_url: str
     log_level: str
     #: ``IVR_SECRET_KEY``; without it a random key kept in ``secret_key_file``.
-    secret_key: str | None = None
+    secret_key: str | None = field(default=None, repr=False)
     #: Where the generated key lives (None: ``var/secret.key`` beside the flow file, so
     #: every process serving that flow, whatever its working directory, shares one key).
     #: Read or created only when a key is first needed (``secret()``).
@@ -35,7 +35,7 @@ class Settings:
     wrap_up_seconds: int = DEFAULT_WRAP_UP_SECONDS
     callback_offer_after: int = DEFAULT_CALLBACK_OFFER_AFTER
     #: ``IVR_TWILIO_AUTH_TOKEN``: signs Twilio's webhooks; without it they are all refused.
-    twilio_auth_token: str | None = None
+    twilio_auth_token: str | None = field(default=None, repr=False)
     #: ``IVR_PUBLIC_URL``: the base URL Twilio calls (behind a proxy or tunnel), e.g.
     #: ``https://ivr.example.com``; None: the URL the request arrived at.
     public_url: str | None = None
@@ -66,6 +66,13 @@ class Settings:
     #: there (tests and demos); None, the default: the real time.
     clock_start: datetime | None = None
 
+    #: ``IVR_PEPPER``: the key PIN hashes are made with, never stored in the database;
+    #: without it a random one kept in ``pepper_file``.
+    pepper_key: str | None = field(default=None, repr=False)
+    #: ``IVR_PEPPER_FILE`` (None: ``var/pepper.key`` beside the flow file, like the
+    #: secret key). Losing it locks every PIN; back it up apart from the database.
+    pepper_file: Path | None = None
+
     @property
     def cookies_secure(self) -> bool:
         """Whether the session cookie is sent over https only."""
@@ -85,7 +92,8 @@ class Settings:
         ``IVR_FASTAGI_MAX_PENDING`` (4000),
         ``IVR_RATELIMIT_STORAGE_URI`` (memory://),
         ``IVR_SECURE_COOKIES`` (on for an https ``IVR_PUBLIC_URL``),
-        ``IVR_CLOCK_START`` (unset: the real time)."""
+        ``IVR_CLOCK_START`` (unset: the real time), ``IVR_PEPPER`` (else a key kept in
+        ``IVR_PEPPER_FILE``, by default var/pepper.key beside the flow file)."""
         env = os.environ if env is None else env
         default_db = f"sqlite:///{Path.cwd() / 'var' / 'ivr.sqlite3'}"
         return cls(
@@ -111,6 +119,8 @@ class Settings:
             ratelimit_storage_uri=env.get("IVR_RATELIMIT_STORAGE_URI") or "memory://",
             secure_cookies=_flag(env, "IVR_SECURE_COOKIES"),
             clock_start=_instant(env, "IVR_CLOCK_START"),
+            pepper_key=env.get("IVR_PEPPER") or None,
+            pepper_file=Path(env["IVR_PEPPER_FILE"]) if env.get("IVR_PEPPER_FILE") else None,
         )
 
     def secret(self) -> bytes:
@@ -121,8 +131,16 @@ class Settings:
         path = self.secret_key_file or self.flow_path.resolve().parent / "var" / "secret.key"
         return load_or_create_key(path)
 
+    def pepper(self) -> bytes:
+        """The key PIN hashes are made with (``ivr.services.pins``): ``IVR_PEPPER``, else
+        the pepper file (created 0600 with a random key on first use)."""
+        if self.pepper_key:
+            return self.pepper_key.encode()
+        path = self.pepper_file or self.flow_path.resolve().parent / "var" / "pepper.key"
+        return load_or_create_key(path, "pepper")
 
-def load_or_create_key(path: Path) -> bytes:
+
+def load_or_create_key(path: Path, what: str = "secret key") -> bytes:
     """The key in ``path``; if there is none, a new random one written there (0600).
     Two processes creating it at once agree: the file appears whole, once (link)."""
     try:
@@ -140,9 +158,9 @@ def load_or_create_key(path: Path) -> bytes:
                 scratch.unlink()
         key = path.read_text().strip()
     except OSError as exc:
-        raise SecretKeyError(f"cannot read or create the secret key {path}: {exc}") from exc
+        raise SecretKeyError(f"cannot read or create the {what} {path}: {exc}") from exc
     if not key:
-        raise SecretKeyError(f"the secret key file {path} is empty")
+        raise SecretKeyError(f"the {what} file {path} is empty")
     return key.encode()
 
 

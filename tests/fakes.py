@@ -32,6 +32,9 @@ from ivr.services import ports
 from ivr.services.demo import DEMO_ACCOUNTS
 from ivr.services.usecases import UseCases
 
+#: The server secret the use cases over the fake store key reset codes with.
+SECRET = b"test-server-secret"
+
 
 class FixedClock(ports.Clock):
     """A clock that only moves when a test moves it."""

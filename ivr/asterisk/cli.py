@@ -14,6 +14,7 @@ from typing import Any
 
 from ivr.config import Settings
 from ivr.errors import IvrError
+from ivr.store.db import redact
 
 DEFAULT_FASTAGI = "127.0.0.1:4573"
 
@@ -124,7 +125,7 @@ def _print_banner(box: Any, took: float) -> None:
         print(f"  FastAGI:   127.0.0.1:{box.fastagi_port}, log {run / 'log' / 'fastagi.log'}")
     else:
         print("  FastAGI:   not started: calls take the safe route (apology, general queue)")
-    print(f"  database:  {box.settings.database_url}")
+    print(f"  database:  {redact(box.settings.database_url)}")
     print(f"  log:       {run.log_file}")
     console = " ".join(installation.command("-C", str(box.conf), "-r"))
     print(f"  console:   {console}")

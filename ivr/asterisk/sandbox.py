@@ -153,7 +153,8 @@ class Sandbox:
     def prepare_database(self) -> None:
         """The schema and the demo accounts (both idempotent)."""
         schema.upgrade(connect(self.settings.database_url))
-        seed_demo(bootstrap(self.settings, self.clock).sessions, self.clock.now())
+        hotline = bootstrap(self.settings, self.clock)
+        seed_demo(hotline.sessions, self.clock.now(), pepper=hotline.pepper)
 
     def rx(self, command: str, timeout: float = 10) -> str:
         """What Asterisk's console answers to ``command`` (``asterisk -rx``)."""
@@ -229,6 +230,10 @@ class Sandbox:
             env["IVR_SECRET_KEY"] = self.settings.secret_key
         if self.settings.clock_start is not None:
             env["IVR_CLOCK_START"] = self.clock.now().isoformat()
+        if self.settings.pepper_key:  # the PINs were seeded with it (else the file beside
+            env["IVR_PEPPER"] = self.settings.pepper_key  # the flow, which IVR_FLOW finds)
+        elif self.settings.pepper_file:
+            env["IVR_PEPPER_FILE"] = str(self.settings.pepper_file.resolve())
         return env | self.environment
 
     def _check_free(self) -> None:

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ivr.audio.steps import PlayFile, Step
 from ivr.audio.values import Renderer, say
@@ -89,7 +89,7 @@ def steps(
     if template is None:
         log.warning("prompt %s: cannot tell where its values go; rendering it whole", prompt.id)
         whole = render_text(prompt.text, prompt.language) if render_text else None
-        return [whole] if whole is not None else []
+        return [replace(whole, secret=bool(prompt.secret))] if whole is not None else []
     if not placeholders(template):
         return [PlayFile(f"{prompt.language}/{prompt.id}")]
     out: list[Step] = []
@@ -98,7 +98,10 @@ def steps(
             out.append(PlayFile(f"{prompt.language}/{prompt.id}.{part.number}"))
         else:
             value = prompt.values.get(part.name, "")
-            out.extend(say(part.name, value, prompt.language, render_text))
+            said = say(part.name, value, prompt.language, render_text)
+            if part.name in prompt.secret:
+                said = [replace(step, secret=True) for step in said]
+            out.extend(said)
     return out
 
 

@@ -1,4 +1,7 @@
-"""Playback steps: how a channel that plays files (Asterisk) speaks one prompt."""
+"""Playback steps: how a channel that plays files (Asterisk) speaks one prompt.
+
+A step that speaks a secret (a callback code's digits, or a file that is one of them) is
+marked ``secret``: a driver plays it but logs only a redacted form."""
 
 from __future__ import annotations
 
@@ -11,16 +14,19 @@ class PlayFile:
     e.g. ``en/main_menu``."""
 
     name: str
+    secret: bool = False
 
 
 @dataclass(frozen=True)
 class SayNumber:
     number: int
+    secret: bool = False
 
 
 @dataclass(frozen=True)
 class SayDigits:
     digits: str
+    secret: bool = False
 
 
 Step = PlayFile | SayNumber | SayDigits

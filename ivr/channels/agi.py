@@ -121,11 +121,12 @@ class AgiLine(AGI):  # type: ignore[misc]  # pyst2 has no type information
 
     # -- commands and replies -----------------------------------------------------------
 
-    def exchange(self, command: str) -> Reply | Hangup:
+    def exchange(self, command: str, shown: str | None = None) -> Reply | Hangup:
         """Send one command line (from ``agi_protocol``'s builders); read its reply.
+        ``shown``: what the trace logs instead of a command that carries a secret.
         Raises ``HangupDetected`` when the line is known to be gone already."""
         self.test_hangup()
-        self._write(command)
+        self._write(command, shown)
         reply = self._reply()
         if proto.gone(reply) is not None:
             self.flag_hangup()
@@ -151,8 +152,8 @@ class AgiLine(AGI):  # type: ignore[misc]  # pyst2 has no type information
             result["endpos"] = (str(reply.endpos), "")
         return result
 
-    def _write(self, command: str) -> None:
-        logger.debug("AGI >> %s", command.rstrip("\n"))
+    def _write(self, command: str, shown: str | None = None) -> None:
+        logger.debug("AGI >> %s", (shown or command).rstrip("\n"))
         try:
             self.stdout.write(command)
             self.stdout.flush()
@@ -388,17 +389,20 @@ class _Driver:
 
     def _listen(self, step: Step, escape: str) -> str:
         if isinstance(step, PlayFile):
-            return self._key(proto.stream_file(step.name, escape))
-        if isinstance(step, SayNumber):
-            return self._key(proto.say_number(step.number, escape))
-        assert isinstance(step, SayDigits)
-        return self._key(proto.say_digits(step.digits, escape))
+            command = proto.stream_file(step.name, escape)
+        elif isinstance(step, SayNumber):
+            command = proto.say_number(step.number, escape)
+        else:
+            assert isinstance(step, SayDigits)
+            command = proto.say_digits(step.digits, escape)
+        return self._key(command, proto.redacted(command) if step.secret else None)
 
-    def _key(self, command: str) -> str:
-        """A command that may hear a key: the key, or ``""``."""
-        outcome = proto.heard(self.line.exchange(command))
+    def _key(self, command: str, shown: str | None = None) -> str:
+        """A command that may hear a key: the key, or ``""``. ``shown``: its redacted
+        form, when it speaks a secret."""
+        outcome = proto.heard(self.line.exchange(command, shown))
         if isinstance(outcome, proto.Failed):
-            self._still_there(command)
+            self._still_there(shown or command)
         elif isinstance(outcome, proto.LineHungUp):
             raise HangupDetected(outcome.reason)
         return outcome.key if isinstance(outcome, proto.KeyPressed) else ""

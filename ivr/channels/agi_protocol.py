@@ -481,6 +481,16 @@ def answer() -> str:
     return format_command("ANSWER")
 
 
+#: What a secret argument is logged as.
+SECRET_MASK = "******"
+
+
+def redacted(command: str) -> str:
+    """A command that speaks a secret, as the trace logs it: the verb, then a mask
+    (``SAY DIGITS 304091 ""`` -> ``SAY DIGITS ******``)."""
+    return " ".join([*command.split(" ")[:2], SECRET_MASK])
+
+
 def stream_file(name: str, escape_digits: str = "") -> str:
     return format_command("STREAM FILE", name, escape_digits)
 

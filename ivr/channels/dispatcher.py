@@ -5,7 +5,8 @@ written by ``ivr.channels.originate``). A call file that cannot be written count
 failed attempt (``callback_failed``: retried later, at most three times). With
 ``IVR_CALLBACKS_VIA=twilio`` a callback is a Twilio call instead (``calls.create``; an API
 error is a failed attempt too). When a Twilio account is configured, each round also
-sends the SMS outbox (``ivr.services.outbox``).
+sends the SMS outbox (``ivr.services.outbox``); without one, each round still expires the
+messages older than their code (redacted, never sent later).
 
 ``ivr fastagi`` and ``ivr serve`` both run one; several processes may, since every claim
 is atomic in the database. An error is logged and the next round tries again: the thread
@@ -46,21 +47,23 @@ class Dispatcher:
         *,
         twilio: TwilioRest | None = None,
         outbox: OutboxSender | None = None,
+        send_sms: bool = True,
     ) -> None:
         """``twilio``: dial callbacks through Twilio rather than call files;
-        ``outbox``: send the SMS outbox every round."""
+        ``outbox``: send the SMS outbox every round (``send_sms``), or only expire it."""
         self._center = center
         self.settings = settings
         self.interval = interval
         self.twilio = twilio
         self.outbox = outbox
+        self.send_sms = send_sms
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     @classmethod
     def for_hotline(cls, hotline: Hotline, interval: float = INTERVAL) -> Dispatcher:
         from ivr.channels.twilio_rest import TwilioNotConfigured, twilio_for
-        from ivr.services.outbox import OutboxSender
+        from ivr.services.outbox import OutboxSender, not_configured
 
         twilio = twilio_for(hotline.settings)
         if hotline.settings.callbacks_via == "twilio" and twilio is None:
@@ -68,15 +71,14 @@ class Dispatcher:
                 "IVR_CALLBACKS_VIA=twilio needs IVR_TWILIO_ACCOUNT_SID, "
                 "IVR_TWILIO_AUTH_TOKEN and IVR_TWILIO_FROM"
             )
-        outbox = None
-        if twilio is not None:
-            outbox = OutboxSender(hotline.unit_of_work, hotline.clock, twilio.send_sms)
+        send = twilio.send_sms if twilio is not None else not_configured
         return cls(
             lambda: hotline.contact_center,
             CallbackSettings.from_env(),
             interval,
             twilio=twilio if hotline.settings.callbacks_via == "twilio" else None,
-            outbox=outbox,
+            outbox=OutboxSender(hotline.unit_of_work, hotline.clock, send),
+            send_sms=twilio is not None,
         )
 
     def start(self) -> None:
@@ -111,7 +113,10 @@ class Dispatcher:
                 dialled.append(placed)
         if self.outbox is not None:
             try:
-                self.outbox.send_queued()
+                if self.send_sms:
+                    self.outbox.send_queued()
+                else:
+                    self.outbox.expire()
             except Exception:
                 logger.exception("queue dispatcher: the SMS outbox failed; trying again")
         return dialled

@@ -22,7 +22,13 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from ivr.calls import hold
 from ivr.channels import twiml
-from ivr.channels.waiting import RING_SECONDS, TRIES, callback_greeting, prompter
+from ivr.channels.waiting import (
+    RING_SECONDS,
+    TRIES,
+    callback_greeting,
+    prompter,
+    secret_prompt,
+)
 from ivr.flow import actions as act
 from ivr.services.caller_numbers import callback_number
 
@@ -211,7 +217,8 @@ class Waiting:
     def told(self, memo: Memo, callback_id: int) -> VoiceResponse:
         """The code (re-derived, never stored), twice, and goodbye."""
         code = self.center.callback_code(callback_id)
-        prompts = [self.prompt("callback_code", code=code), self.prompt("callback_scheduled")]
+        told = secret_prompt(self.prompt, "callback_code", code=code)
+        prompts = [told, self.prompt("callback_scheduled")]
         return twiml.ending(prompts, self.speech)
 
     def callback_answered(self, memo: Memo, callback: Callback) -> Reply:

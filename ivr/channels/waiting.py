@@ -21,7 +21,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Protocol
 
 from ivr.calls import hold
@@ -198,7 +198,7 @@ class Wait:
             logger.exception("call %s: the callback could not be arranged", self.line.call_id)
             self.line.play(self.prompt("callback_unavailable"))
             return None
-        self.line.play(self.prompt("callback_code", code=code))
+        self.line.play(secret_prompt(self.prompt, "callback_code", code=code))
         self.line.play(self.prompt("callback_scheduled"))
         return CALLBACK
 
@@ -247,8 +247,14 @@ def callback_greeting(
     about = f"callback_about_{reason or GENERAL_REASON}"
     if not has_prompt(about):
         about = f"callback_about_{GENERAL_REASON}"
-    said = prompt("callback_code_said", code=code)
+    said = secret_prompt(prompt, "callback_code_said", code=code)
     return [prompt("callback_greeting"), prompt(about), said, said, prompt("callback_connecting")]
+
+
+def secret_prompt(prompt: Callable[..., act.Prompt], prompt_id: str, **values: str) -> act.Prompt:
+    """``prompt(prompt_id, **values)`` with every value marked secret (a callback code):
+    spoken to the caller, never logged (``act.Prompt.secret``)."""
+    return replace(prompt(prompt_id, **values), secret=frozenset(values))
 
 
 def prompter(

@@ -11,12 +11,26 @@ MASK = "****"
 
 @dataclass(frozen=True)
 class Prompt:
-    """One prompt to speak: its catalog id, language, filled text and the values used."""
+    """One prompt to speak: its catalog id, language, filled text and the values used.
+    ``secret`` names the values that are secrets (a callback code): drivers speak them
+    to the caller but never log them, nor the text they fill."""
 
     id: str
     language: str
     text: str
     values: Mapping[str, str] = field(default_factory=dict)
+    secret: frozenset[str] = frozenset()
+
+    def __repr__(self) -> str:
+        text = self.text
+        for name in self.secret:
+            if self.values.get(name):
+                text = text.replace(self.values[name], MASK)
+        values = {k: (MASK if k in self.secret else v) for k, v in self.values.items()}
+        shown = f"id={self.id!r}, language={self.language!r}, text={text!r}, values={values!r}"
+        return f"Prompt({shown})"
+
+    __str__ = __repr__
 
 
 @dataclass(frozen=True)

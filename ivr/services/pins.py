@@ -1,4 +1,16 @@
-"""PIN hashing with a slow KDF (scrypt), compared in constant time. A PIN is never kept."""
+"""PIN hashing with a slow KDF (scrypt) and a server-side key (the pepper), compared in
+constant time. A PIN is never kept.
+
+Two forms are recognised by their first field:
+
+    scrypt$N$r$p$salt$digest          digest = scrypt(PIN, salt): before the pepper
+    scrypt-hmac$N$r$p$salt$mac        mac = HMAC-SHA256(pepper, scrypt(PIN, salt))
+
+New hashes are always the second form. The pepper lives outside the database
+(``Settings.pepper``), so a stolen database alone cannot be searched for the million
+six-digit PINs. A first-form hash still verifies; ``needs_upgrade`` tells the caller to
+store ``hash_pin`` of the PIN it has just checked.
+"""
 
 from __future__ import annotations
 
@@ -8,36 +20,53 @@ import hmac
 import os
 
 N, R, P = 2**14, 8, 1
+LEGACY = "scrypt"
+PEPPERED = "scrypt-hmac"
 
 
-def hash_pin(pin: str, *, n: int = N) -> str:
+def hash_pin(pin: str, pepper: bytes, *, n: int = N) -> str:
+    """The stored form of ``pin``: a fresh salt, scrypt, then keyed with the pepper."""
+    if not pepper:
+        raise ValueError("a PIN hash needs a pepper")
     salt = os.urandom(16)
-    digest = hashlib.scrypt(pin.encode(), salt=salt, n=n, r=R, p=P, dklen=32)
-    return f"scrypt${n}${R}${P}${_b64(salt)}${_b64(digest)}"
+    mac = _peppered(pepper, _scrypt(pin, salt, n, R, P, 32))
+    return f"{PEPPERED}${n}${R}${P}${_b64(salt)}${_b64(mac)}"
 
 
-def pin_matches(pin: str, stored: str) -> bool:
+def pin_matches(pin: str, stored: str, pepper: bytes | None) -> bool:
+    """Whether ``pin`` is the one ``stored`` was made from. A peppered hash needs the
+    same pepper (None or another pepper: no match); a legacy hash needs none."""
     try:
         scheme, n, r, p, salt, digest = stored.split("$")
-        if scheme != "scrypt":
+        if scheme not in (LEGACY, PEPPERED):
             return False
         expected = base64.b64decode(digest)
-        actual = hashlib.scrypt(
-            pin.encode(),
-            salt=base64.b64decode(salt),
-            n=int(n),
-            r=int(r),
-            p=int(p),
-            dklen=len(expected),
-        )
+        actual = _scrypt(pin, base64.b64decode(salt), int(n), int(r), int(p), len(expected))
     except ValueError:
         return False
+    if scheme == PEPPERED:
+        if not pepper:
+            return False
+        actual = _peppered(pepper, actual)
     return hmac.compare_digest(actual, expected)
+
+
+def needs_upgrade(stored: str) -> bool:
+    """A hash made before the pepper (rewrite it after a successful check)."""
+    return stored.split("$", 1)[0] == LEGACY
 
 
 #: A hash no PIN is checked against for real: compared when the account does not exist, so
 #: an unknown account number answers as slowly as a known one.
-DECOY = "scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
+DECOY = f"{PEPPERED}$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA==$" + "A" * 43 + "="
+
+
+def _scrypt(pin: str, salt: bytes, n: int, r: int, p: int, length: int) -> bytes:
+    return hashlib.scrypt(pin.encode(), salt=salt, n=n, r=r, p=p, dklen=length)
+
+
+def _peppered(pepper: bytes, digest: bytes) -> bytes:
+    return hmac.new(pepper, b"pin:" + digest, hashlib.sha256).digest()
 
 
 def _b64(raw: bytes) -> str:

@@ -126,21 +126,32 @@ class QueuedSms:
     id: int
     to: str
     body: str
+    created_at: datetime
 
 
 class SmsOutbox(abc.ABC):
-    """The SMS outbox as its sender sees it: ``queued -> sending -> sent | failed``.
-    A row is claimed (``queued -> sending``) in its own committed unit of work before it
-    is sent, so two senders never send one row twice."""
+    """The SMS outbox as its sender sees it: ``queued -> sending -> sent | failed |
+    expired``, and ``queued -> expired``. A row is claimed (``queued -> sending``) in its
+    own committed unit of work before it is sent, so two senders never send one row
+    twice. A body holds a code: once a row is finished or expired only a redacted
+    description of it is kept (``ivr.services.outbox.redacted``)."""
 
     @abc.abstractmethod
-    def claim(self, limit: int) -> list[QueuedSms]:
-        """Mark up to ``limit`` queued rows (oldest first) ``sending``; return those this
-        unit of work claimed (a row another sender claimed first is skipped)."""
+    def claim(self, limit: int, created_after: datetime) -> list[QueuedSms]:
+        """Mark up to ``limit`` queued rows (oldest first) created after
+        ``created_after`` ``sending``; return those this unit of work claimed (a row
+        another sender claimed first is skipped)."""
 
     @abc.abstractmethod
     def finish(self, sms_id: int, status: str, at: datetime) -> None:
-        """``sending -> sent`` (``at`` is when) or ``sending -> failed``."""
+        """``sending -> sent`` (``at`` is when), ``failed`` or ``expired``; the body is
+        redacted."""
+
+    @abc.abstractmethod
+    def expire(self, created_before: datetime) -> list[int]:
+        """Rows created before then: queued ones become ``expired``; every one's body is
+        redacted (a row left ``sending`` by a process that died, too). Returns the ids of
+        the rows that expired."""
 
 
 class AuditLog(abc.ABC):

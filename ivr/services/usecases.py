@@ -8,7 +8,6 @@ which every flow routes somewhere safe: a caller never hears a crash.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import secrets
 from collections.abc import Callable, Mapping
@@ -17,7 +16,7 @@ from datetime import datetime, timedelta
 from ivr.flow.actions import RunAction
 from ivr.flow.events import Result
 from ivr.flow.model import ERROR_OUTCOME, VERIFY_ACTION
-from ivr.services import ports, wording
+from ivr.services import ports, tokens, wording
 from ivr.services.lockout import Lockout
 
 logger = logging.getLogger(__name__)
@@ -36,15 +35,30 @@ _SMS = {
     "zh": "您的钱包密码重置验证码是{code},15分钟内有效。我们绝不会向您索要此验证码。",
 }
 
+
+def reset_code_hash(secret: bytes, account_number: str, code: str) -> str:
+    """What a password-reset code is stored as: keyed with the server secret."""
+    return tokens.keyed_hash(secret, "reset-code", f"{account_number}:{code}")
+
+
 Handler = Callable[[ports.UnitOfWork, Mapping[str, str], datetime], Result]
 #: A use case served by another service, which runs its own units of work.
 ServiceHandler = Callable[[Mapping[str, str]], Result]
 
 
 class UseCases:
-    def __init__(self, unit_of_work: Callable[[], ports.UnitOfWork], clock: ports.Clock) -> None:
+    """``secret``: the server secret (``Settings.secret``), read when a reset code is
+    first hashed."""
+
+    def __init__(
+        self,
+        unit_of_work: Callable[[], ports.UnitOfWork],
+        clock: ports.Clock,
+        secret: Callable[[], bytes],
+    ) -> None:
         self.unit_of_work = unit_of_work
         self.clock = clock
+        self.secret = secret
         self._handlers: dict[str, Handler] = {
             VERIFY_ACTION: self.verify_identity,
             "lookup_failed_payment": self.lookup_failed_payment,
@@ -176,7 +190,7 @@ class UseCases:
         if not account.phone:
             return Result("no_phone")
         code = f"{secrets.randbelow(10**6):06d}"
-        digest = hashlib.sha256(f"{account.number}:{code}".encode()).hexdigest()
+        digest = reset_code_hash(self.secret(), account.number, code)
         uow.requests.reset_code(account.number, digest, now, now + RESET_CODE_TTL)
         template = _SMS.get(account.language, _SMS["en"])
         uow.requests.send_sms(account.phone, template.format(code=code), now)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -11,13 +12,15 @@ from sqlalchemy.engine import make_url
 
 def connect(url: str) -> Engine:
     """An engine for ``url``. For SQLite the file's folder is created, foreign keys are
-    enforced, and writers wait for each other instead of failing at once."""
+    enforced, and writers wait for each other instead of failing at once. Statements'
+    parameters (an SMS body, a hash) never appear in SQLAlchemy's log or errors."""
+    _hide_rows()
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True)
+        return create_engine(url, pool_pre_ping=True, hide_parameters=True)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"timeout": 30})
+    engine = create_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
 
     @event.listens_for(engine, "connect")
     def _pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -29,6 +32,20 @@ def connect(url: str) -> Engine:
         cursor.close()
 
     return engine
+
+
+class _NoRows(logging.Filter):
+    """Drops SQLAlchemy's DEBUG records (the rows a query returned: SMS bodies, hashes);
+    its INFO records (the statements, parameters hidden) pass."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno > logging.DEBUG
+
+
+def _hide_rows() -> None:
+    engine_log = logging.getLogger("sqlalchemy.engine.Engine")
+    if not any(isinstance(f, _NoRows) for f in engine_log.filters):
+        engine_log.addFilter(_NoRows())
 
 
 def redact(url: str) -> str:

@@ -134,13 +134,15 @@ class SecurityIncidentRow(Base):
 
 class SmsOutboxRow(Base):
     __tablename__ = "sms_outbox"
+    __table_args__ = (Index("ix_sms_outbox_status_created", "status", "created_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     to: Mapped[str] = mapped_column(String(20))
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
-    status: Mapped[str] = mapped_column(String(12))  # queued | sending | sent | failed
+    #: queued | sending | sent | failed | expired; finished or expired: the body is redacted
+    status: Mapped[str] = mapped_column(String(12))
 
 
 class CallRecordRow(Base):

@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from ivr.services import pins, ports
+from ivr.services import outbox, pins, ports
 from ivr.services.caller_numbers import e164
 from ivr.store import models as m
 
 
 class SqlAccounts(ports.Accounts):
-    def __init__(self, session: Session) -> None:
+    """``pepper``: the PIN hashes' server-side key (``Settings.pepper``), read when a PIN
+    is first checked."""
+
+    def __init__(self, session: Session, pepper: Callable[[], bytes] | None = None) -> None:
         self.session = session
+        self.pepper = pepper
 
     def get(self, number: str) -> ports.Account | None:
         row = self.session.get(m.AccountRow, number)
@@ -33,11 +38,21 @@ class SqlAccounts(ports.Accounts):
         )
 
     def pin_matches(self, number: str, pin: str) -> bool:
+        """Also rewrites a legacy (un-peppered) hash in peppered form when the PIN
+        matches; the change commits with the unit of work."""
         stored = self.session.scalar(
             select(m.AccountRow.pin_hash).where(m.AccountRow.number == number)
         )
+        pepper = self.pepper() if self.pepper is not None else None
         # An unknown number costs the same hashing work, so timing tells nothing.
-        return pins.pin_matches(pin, stored or pins.DECOY) and stored is not None
+        ok = pins.pin_matches(pin, stored or pins.DECOY, pepper) and stored is not None
+        if ok and pepper and stored is not None and pins.needs_upgrade(stored):
+            self.session.execute(
+                update(m.AccountRow)
+                .where(m.AccountRow.number == number, m.AccountRow.pin_hash == stored)
+                .values(pin_hash=pins.hash_pin(pin, pepper))
+            )
+        return ok
 
     def latest_failed_payment(self, number: str) -> ports.FailedPayment | None:
         row = self.session.scalars(
@@ -202,10 +217,13 @@ class SqlSmsOutbox(ports.SmsOutbox):
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def claim(self, limit: int) -> list[ports.QueuedSms]:
+    def claim(self, limit: int, created_after: datetime) -> list[ports.QueuedSms]:
         row = m.SmsOutboxRow
         candidates = self.session.scalars(
-            select(row).where(row.status == "queued").order_by(row.id).limit(limit)
+            select(row)
+            .where(row.status == "queued", row.created_at > created_after)
+            .order_by(row.id)
+            .limit(limit)
         ).all()
         claimed = []
         for sms in candidates:
@@ -218,18 +236,50 @@ class SqlSmsOutbox(ports.SmsOutbox):
                 .execution_options(synchronize_session=False)
             )
             if taken.rowcount == 1:  # type: ignore[attr-defined]
-                claimed.append(ports.QueuedSms(sms.id, sms.to, sms.body))
+                claimed.append(ports.QueuedSms(sms.id, sms.to, sms.body, sms.created_at))
         return claimed
 
     def finish(self, sms_id: int, status: str, at: datetime) -> None:
         row = m.SmsOutboxRow
-        sent_at = at if status == "sent" else None
+        body = self.session.scalar(select(row.body).where(row.id == sms_id))
+        if body is None:
+            return
         self.session.execute(
             update(row)
             .where(row.id == sms_id, row.status == "sending")
-            .values(status=status, sent_at=sent_at)
+            .values(
+                status=status,
+                sent_at=at if status == "sent" else None,
+                body=outbox.redacted(body),
+            )
             .execution_options(synchronize_session=False)
         )
+
+    def expire(self, created_before: datetime) -> list[int]:
+        row = m.SmsOutboxRow
+        stale = self.session.execute(
+            select(row.id, row.status, row.body)
+            .where(
+                row.status.in_(("queued", "sending")),  # finished rows were redacted then
+                row.created_at <= created_before,
+                row.body.not_like(outbox.REDACTED + "%"),
+            )
+            .order_by(row.id)
+        ).all()
+        expired = []
+        for sms_id, status, body in stale:
+            values: dict[str, str] = {"body": outbox.redacted(body)}
+            if status == "queued":
+                values["status"] = "expired"
+            done = self.session.execute(
+                update(row)
+                .where(row.id == sms_id, row.status == status)
+                .values(**values)
+                .execution_options(synchronize_session=False)
+            )
+            if status == "queued" and done.rowcount == 1:  # type: ignore[attr-defined]
+                expired.append(sms_id)
+        return expired
 
 
 class SqlAuditLog(ports.AuditLog):

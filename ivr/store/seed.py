@@ -28,20 +28,22 @@ class SeedReport:
     agents_unchanged: int = 0
 
 
-def seed_demo(sessions: sessionmaker[Session], now: datetime, reset: bool = False) -> SeedReport:
-    """The demo accounts and agents; ``now`` (the caller's clock) stamps the agents'
-    state."""
+def seed_demo(
+    sessions: sessionmaker[Session], now: datetime, *, pepper: bytes, reset: bool = False
+) -> SeedReport:
+    """The demo accounts (PINs hashed with ``pepper``, ``Settings.pepper``) and agents;
+    ``now`` (the caller's clock) stamps the agents' state."""
     created = restored = unchanged = 0
     with sessions.begin() as session:
         for demo in DEMO_ACCOUNTS:
             row = session.get(m.AccountRow, demo.number)
             if row is None:
-                session.add(_account(demo))
+                session.add(_account(demo, pepper))
                 session.flush()
                 session.add_all(_transactions(demo))
                 created += 1
             elif reset:
-                _restore(session, row, demo)
+                _restore(session, row, demo, pepper)
                 restored += 1
             else:
                 unchanged += 1
@@ -91,13 +93,13 @@ def _password_hash(password: str) -> str:
     return generate_password_hash(password)
 
 
-def _account(demo: DemoAccount) -> m.AccountRow:
+def _account(demo: DemoAccount, pepper: bytes) -> m.AccountRow:
     return m.AccountRow(
         number=demo.number,
         holder_name=demo.holder_name,
         phone=demo.phone,
         language=demo.language,
-        pin_hash=pins.hash_pin(demo.pin),
+        pin_hash=pins.hash_pin(demo.pin, pepper),
         status=demo.status,
         balance_minor=demo.balance_minor,
         currency=demo.currency,
@@ -135,8 +137,8 @@ def _transactions(demo: DemoAccount) -> list[m.TransactionRow]:
     return rows
 
 
-def _restore(session: Session, row: m.AccountRow, demo: DemoAccount) -> None:
-    fresh = _account(demo)
+def _restore(session: Session, row: m.AccountRow, demo: DemoAccount, pepper: bytes) -> None:
+    fresh = _account(demo, pepper)
     for column in ("holder_name", "phone", "language", "pin_hash", "status", "balance_minor"):
         setattr(row, column, getattr(fresh, column))
     row.currency = demo.currency

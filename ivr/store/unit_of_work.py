@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -14,19 +15,23 @@ from ivr.store import repositories as repo
 class SqlUnitOfWork(ports.UnitOfWork):
     """``writer_lock``: SQLite has one writer at a time and makes the others sleep and
     poll; threads of one process take turns on this lock instead (units of work are
-    short). PostgreSQL needs none."""
+    short). PostgreSQL needs none. ``pepper``: the PIN hashes' key (``Settings.pepper``)."""
 
     def __init__(
-        self, sessions: sessionmaker[Session], writer_lock: threading.Lock | None = None
+        self,
+        sessions: sessionmaker[Session],
+        writer_lock: threading.Lock | None = None,
+        pepper: Callable[[], bytes] | None = None,
     ) -> None:
         self.sessions = sessions
         self.writer_lock = writer_lock
+        self.pepper = pepper
 
     def __enter__(self) -> SqlUnitOfWork:
         if self.writer_lock is not None:
             self.writer_lock.acquire()
         self.session = self.sessions()
-        self.accounts = repo.SqlAccounts(self.session)
+        self.accounts = repo.SqlAccounts(self.session, self.pepper)
         self.verifications = repo.SqlVerificationLog(self.session)
         self.requests = repo.SqlRequests(self.session)
         self.audit = repo.SqlAuditLog(self.session)

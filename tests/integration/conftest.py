@@ -149,6 +149,12 @@ def database_url(backend: Databases) -> Iterator[str]:
     backend.drop(url)
 
 
+def hotline_settings(url: str) -> Settings:
+    """The settings ``make_hotline`` builds on: the real flow (its secret key and pepper
+    files beside it, under var/)."""
+    return Settings(flow_path=FLOW_PATH, database_url=url, log_level="WARNING")
+
+
 def upgrade(url: str) -> None:
     engine = connect(url)
     try:
@@ -160,7 +166,9 @@ def upgrade(url: str) -> None:
 def seed(url: str, reset: bool = False) -> None:
     engine = connect(url)
     try:
-        seed_demo(sessionmaker(engine), OPEN_UTC, reset=reset)
+        seed_demo(
+            sessionmaker(engine), OPEN_UTC, pepper=hotline_settings(url).pepper(), reset=reset
+        )
     finally:
         engine.dispose()
 
@@ -211,8 +219,7 @@ def make_hotline(clock: StoppedClock) -> Iterator[Callable[..., Hotline]]:
     tests_clock = clock
 
     def build(url: str, clock: ports.Clock | None = None) -> Hotline:
-        settings = Settings(flow_path=FLOW_PATH, database_url=url, log_level="WARNING")
-        hotline = bootstrap(settings, clock=clock or tests_clock)
+        hotline = bootstrap(hotline_settings(url), clock=clock or tests_clock)
         made.append(hotline)
         return hotline
 

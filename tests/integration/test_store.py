@@ -29,6 +29,7 @@ from ivr.store.schema import SchemaOutOfDate
 from ivr.store.seed import seed_demo
 from ivr.store.unit_of_work import SqlUnitOfWork
 
+from .conftest import hotline_settings
 from .support import (
     EMMA,
     LI_WEI,
@@ -226,7 +227,8 @@ def test_seed_is_idempotent(
 
         engine = connect(upgraded_url)
         try:
-            report = seed_demo(sessionmaker(engine), OPEN_UTC)
+            pepper = hotline_settings(upgraded_url).pepper()
+            report = seed_demo(sessionmaker(engine), OPEN_UTC, pepper=pepper)
         finally:
             engine.dispose()
         assert (report.created, report.reset, report.unchanged) == (0, 0, 5)
@@ -276,7 +278,7 @@ def test_seed_reset_restores_a_frozen_demo_account(
     assert (row["status"], row["balance_minor"], row["currency"], row["phone"]) == (
         "active", 0, "USD", phone,
     )  # fmt: skip
-    assert pins.pin_matches(pin, row["pin_hash"])
+    assert pins.pin_matches(pin, row["pin_hash"], hotline.pepper)
     assert db.count("verification_attempts", account_number=number) == 0
     assert hotline.use_cases.run(_verify(number, pin, phone)).outcome == "success"
 
@@ -286,15 +288,18 @@ def _verify(number: str, pin: str, ani: str, call_id: str = "call-v") -> RunActi
     return RunAction("check_identity", VERIFY_ACTION, args, frozenset({"pin"}))
 
 
-def test_pin_hashes_are_scrypt_never_the_pin(db: Db) -> None:
+def test_pin_hashes_are_peppered_scrypt_never_the_pin(db: Db) -> None:
+    pepper = hotline_settings(db.url).pepper()
     rows = {row["number"]: row for row in db.rows("accounts", order_by="number")}
     assert set(rows) == {demo.number for demo in DEMO_ACCOUNTS}
     for demo in DEMO_ACCOUNTS:
         stored = rows[demo.number]["pin_hash"]
-        assert stored.startswith("scrypt$16384$8$1$"), stored
+        assert stored.startswith("scrypt-hmac$16384$8$1$"), stored
         assert demo.pin not in stored
-        assert pins.pin_matches(demo.pin, stored)
-        assert not pins.pin_matches("000000", stored)
+        assert pins.pin_matches(demo.pin, stored, pepper)
+        assert not pins.pin_matches("000000", stored, pepper)
+        assert not pins.pin_matches(demo.pin, stored, None)  # the database alone: no
+        assert not pins.pin_matches(demo.pin, stored, pepper + b"x")
     assert len({row["pin_hash"] for row in rows.values()}) == len(rows)  # salted
     everything = db.dump()
     assert not [demo.pin for demo in DEMO_ACCOUNTS if demo.pin in everything]
@@ -651,7 +656,7 @@ def test_a_change_and_its_audit_row_commit_together_or_not_at_all(
     before = db.dump()
     audit_before = db.count("audit_log")
 
-    broken = UseCases(lambda: failing(hotline.sessions), clock)
+    broken = UseCases(lambda: failing(hotline.sessions), clock, hotline.settings.secret)
     assert broken.run(_wallet_action(name, number)).outcome == ERROR_OUTCOME
     assert db.dump() == before  # neither the change nor its audit row stayed
 
@@ -669,7 +674,7 @@ def test_a_failing_commit_had_written_the_audit_row_first(
 ) -> None:
     """The rollback test above is not vacuous: the rows were in the transaction."""
     SEEN_BEFORE_COMMIT.clear()
-    broken = UseCases(lambda: CommitFails(hotline.sessions), clock)
+    broken = UseCases(lambda: CommitFails(hotline.sessions), clock, hotline.settings.secret)
     assert broken.run(_wallet_action("freeze_account", EMMA[0])).outcome == ERROR_OUTCOME
     assert SEEN_BEFORE_COMMIT == [(ports.FROZEN, 1, 1)]
     assert db.count("audit_log") == 0
@@ -720,3 +725,31 @@ def test_a_non_utc_postgres_session_still_gives_utc(
     assert payment.at == datetime(2026, 11, 20, 20, 0, tzinfo=UTC)  # the instant is right
     assert wording.day(payment.at, "en") == "November 20"
     assert utc_offset_zero(payment.at)
+
+
+def test_the_upgrade_to_0006_redacts_the_bodies_of_messages_already_sent(
+    database_url: str,
+) -> None:
+    from alembic import command
+
+    engine = connect(database_url)
+    try:
+        command.upgrade(schema.alembic_config(engine), "0005")
+        with engine.begin() as conn:
+            for status, body in [("sent", "code 314159"), ("failed", "code 271828"),
+                                 ("queued", "code 161803")]:  # fmt: skip
+                conn.execute(
+                    m.SmsOutboxRow.__table__.insert().values(
+                        to="+14155550102", body=body, created_at=OPEN_UTC, status=status
+                    )
+                )
+        schema.upgrade(engine)
+        with engine.connect() as conn:
+            bodies = dict(conn.execute(select(m.SmsOutboxRow.status, m.SmsOutboxRow.body)).all())
+    finally:
+        engine.dispose()
+    assert bodies == {
+        "sent": "[redacted] password-reset SMS, 11 characters",
+        "failed": "[redacted] password-reset SMS, 11 characters",
+        "queued": "code 161803",  # may still go out: the sender expires it in time
+    }

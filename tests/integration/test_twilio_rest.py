@@ -14,9 +14,9 @@ from ivr.channels.dispatcher import Dispatcher
 from ivr.channels.originate import CallbackSettings
 from ivr.channels.twilio_rest import TwilioAccount, TwilioRest
 from ivr.services.contact_ports import WaitingCall
-from ivr.services.outbox import OutboxSender
+from ivr.services.outbox import LIFETIME, REDACTED, OutboxSender
 
-from .support import Db
+from .support import Db, StoppedClock
 from .twilio_api import TwilioStandIn
 
 SID = "AC" + "0" * 31 + "1"
@@ -70,6 +70,8 @@ def test_a_queued_sms_is_sent_once_and_marked_sent(
     assert outcome == {row["id"]: "sent"}
     assert row["status"] == "sent"
     assert row["sent_at"] is not None
+    assert "123456" not in db.dump()  # the code is gone once sent...
+    assert row["body"] == f"{REDACTED} password-reset SMS, 25 characters"  # ...not the rest
     assert sender(hotline, api).send_queued() == {}  # nothing left: never sent twice
     assert len(api.requests) == 1
 
@@ -85,6 +87,7 @@ def test_a_server_error_is_retried_then_the_sms_fails(
     assert [r.path for r in api.requests] == [MESSAGES] * 3
     row = db.one("sms_outbox")
     assert (row["status"], row["sent_at"]) == ("failed", None)
+    assert row["body"].startswith(REDACTED) and "code 1" not in row["body"]
 
 
 def test_a_transient_error_then_success_sends_it(
@@ -107,6 +110,38 @@ def test_a_refused_number_fails_at_once(hotline: Hotline, db: Db, api: TwilioSta
 
     assert [r.field("To") for r in api.requests] == ["12", "+14155550102"]
     assert [r["status"] for r in db.rows("sms_outbox")] == ["failed", "sent"]
+
+
+def test_an_unsent_sms_past_its_codes_lifetime_is_expired_redacted_and_never_sent(
+    hotline: Hotline, db: Db, api: TwilioStandIn, clock: StoppedClock
+) -> None:
+    queue_sms(hotline, ("+14155550102", "Your reset code is 314159"))
+    clock.advance(seconds=LIFETIME.total_seconds() - 1)
+    queue_sms(hotline, ("+14155550103", "Your reset code is 271828"))
+    clock.advance(seconds=1)
+
+    outcome = sender(hotline, api).send_queued()
+
+    old, young = db.rows("sms_outbox")
+    assert outcome == {old["id"]: "expired", young["id"]: "sent"}
+    assert [r.field("To") for r in api.requests] == ["+14155550103"]
+    assert (old["status"], old["sent_at"]) == ("expired", None)
+    assert "314159" not in db.dump() and "271828" not in db.dump()
+    clock.advance(hours=1)
+    assert sender(hotline, api).send_queued() == {}
+    assert len(api.requests) == 1
+
+
+def test_without_twilio_the_dispatcher_still_expires_old_messages(
+    hotline: Hotline, db: Db, clock: StoppedClock
+) -> None:
+    queue_sms(hotline, ("+14155550102", "Your reset code is 161803"))
+    clock.advance(seconds=LIFETIME.total_seconds())
+
+    Dispatcher.for_hotline(hotline).run_once()
+
+    row = db.one("sms_outbox")
+    assert row["status"] == "expired" and "161803" not in db.dump()
 
 
 def test_two_senders_at_once_send_each_row_once(hotline: Hotline, db: Db) -> None:
@@ -209,6 +244,6 @@ def test_without_twilio_settings_the_outbox_waits_and_callbacks_are_call_files(
 
     dispatcher = Dispatcher.for_hotline(hotline)
 
-    assert (dispatcher.twilio, dispatcher.outbox) == (None, None)
+    assert (dispatcher.twilio, dispatcher.send_sms) == (None, False)
     dispatcher.run_once()
     assert db.one("sms_outbox")["status"] == "queued"

@@ -4,6 +4,7 @@ database, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from dataclasses import replace
 from pathlib import Path
@@ -17,9 +18,12 @@ from ivr.bootstrap import Hotline
 from ivr.channels.dispatcher import Dispatcher
 from ivr.channels.originate import CallbackSettings
 from ivr.channels.twilio_rest import TwilioAccount, TwilioRest
+from ivr.services.outbox import OutboxSender
 from ivr.web import create_app, twilio_hooks
 
 from .support import EMMA, LI_WEI, OMAR, Db
+from .test_agi_driver import logged
+from .test_secret_logs import debug_everything
 from .twilio_api import TwilioStandIn
 
 TOKEN = "test-auth-token"
@@ -408,3 +412,33 @@ def test_a_customer_who_hangs_up_on_the_callback_greeting_ends_it(
     row = db.one("callbacks", id=callback_id)
     assert (row["state"], row["attempts"]) == ("done", 1)  # reached: not dialled again
     assert {a["state"] for a in db.rows("agents") if a["username"] == "bob"} == {"available"}
+
+
+def test_no_pin_callback_code_or_reset_code_reaches_a_log(
+    line: Hotline,
+    client: FlaskClient,
+    db: Db,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    debug_everything(caplog, monkeypatch)
+    number, pin, phone_number = OMAR
+    walk(Phone(client, "CA-log-reset", phone_number), f"1 1 {number} {pin} 9")
+    reset = re.search(r"(?<!\d)\d{6}(?!\d)", db.one("sms_outbox")["body"])
+    assert reset is not None
+    callback_id = arranged_callback(line, client, db, "CA-log-asked")  # EMMA types her PIN
+    code = line.contact_center.callback_code(callback_id)
+    with TwilioStandIn() as api:
+        place_callback(line, api)
+        account = TwilioAccount("AC" + "0" * 31 + "1", TOKEN, HOTLINE, BASE, api.url)
+        OutboxSender(line.unit_of_work, line.clock, TwilioRest(account).send_sms).send_queued()
+    greeting = Phone(client, "CA-log-back", HOTLINE).post(
+        f"{BASE}/twilio/voice?callback={callback_id}", To=EMMA[2]
+    )
+    assert said(greeting).count(" ".join(code)) == 2  # the caller heard it
+
+    text = logged(caplog)
+    assert "INSERT INTO sms_outbox" in text and "Twilio API Request" in text
+    for secret in (pin, EMMA[1], reset.group(), code, " ".join(code)):
+        assert secret not in text
+    assert reset.group() not in db.dump()

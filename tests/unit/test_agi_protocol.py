@@ -426,3 +426,8 @@ def test_any_value_reaches_asterisk_intact(value: str) -> None:
 @given(st.text(alphabet=st.characters(blacklist_characters="\n\r\0"), min_size=1))
 def test_a_bare_or_quoted_argument_is_one_word(value: str) -> None:
     assert parse_args(proto.format_command("NOOP", value)) == ["NOOP", value]
+
+
+def test_a_secret_command_is_logged_as_its_verb_and_a_mask() -> None:
+    assert proto.redacted(proto.say_digits("304091", "")) == "SAY DIGITS ******"
+    assert proto.redacted(proto.stream_file("zh/digits/3", "#")) == "STREAM FILE ******"

@@ -8,6 +8,7 @@ import ast
 import io
 import logging
 import sys
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -585,3 +586,19 @@ def test_the_speech_modules_run_nothing(module: str) -> None:
     assert tops <= set(sys.stdlib_module_names) | {"ivr"}
     assert not tops & {"subprocess", "os", "shutil", "tempfile", "threading"}
     assert not {n for n in names if n.startswith("ivr.")} & {"ivr.audio.render", "ivr.audio.build"}
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_the_steps_that_speak_a_secret_value_are_marked_secret(language: str) -> None:
+    template = {"en": "Your reference code is {code}.", "zh": "您的参考码是{code}。"}[language]
+    code = "304091"
+    secret = Prompt("callback_code_said", language, fill(template, {"code": code}),
+                    {"code": code}, secret=frozenset({"code"}))  # fmt: skip
+    plain = Prompt(secret.id, language, secret.text, secret.values)
+
+    marked = steps(secret, template=template)
+    unmarked = steps(plain, template=template)
+
+    assert [replace(s, secret=False) for s in marked] == unmarked  # spoken the same
+    assert [s.secret for s in marked] == [False] + [True] * (len(marked) - 1)
+    assert code not in repr(secret) and code in repr(plain)

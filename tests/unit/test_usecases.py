@@ -5,6 +5,7 @@ failure half-way leaves behind (nothing)."""
 from __future__ import annotations
 
 import hashlib
+import hmac
 import logging
 import re
 from collections.abc import Callable
@@ -13,6 +14,7 @@ from datetime import datetime, timedelta
 
 import pytest
 from fakes import (
+    SECRET,
     Attempt,
     BackendDown,
     BrokenUnitOfWork,
@@ -32,6 +34,7 @@ from ivr.services.usecases import (
     RESET_CODE_TTL,
     THROTTLE_WINDOW,
     UseCases,
+    reset_code_hash,
 )
 
 PIN = "246810"  # the PIN of 10000001 (Li Wei, zh, balance 1250.00 CNY)
@@ -73,7 +76,7 @@ def as_verified(number: str, language: str = "en", call_id: str = CALL_ID) -> di
 
 @pytest.fixture
 def broken_use_cases(store: FakeStore, clock: FixedClock) -> UseCases:
-    return UseCases(lambda: BrokenUnitOfWork(store), clock)
+    return UseCases(lambda: BrokenUnitOfWork(store), clock, lambda: SECRET)
 
 
 # -- the fakes themselves ------------------------------------------------------------------------
@@ -443,7 +446,10 @@ def test_the_reset_code_goes_by_sms_to_the_accounts_phone(
     assert code is not None
     [reset] = store.resets
     assert reset.account_number == "10000002"
-    assert reset.code_hash == hashlib.sha256(f"10000002:{code.group(1)}".encode()).hexdigest()
+    keyed = hmac.new(SECRET, f"reset-code:10000002:{code.group(1)}".encode(), hashlib.sha256)
+    assert reset.code_hash == keyed.hexdigest()
+    assert reset.code_hash != hashlib.sha256(f"10000002:{code.group(1)}".encode()).hexdigest()
+    assert reset.code_hash != reset_code_hash(b"another key", "10000002", code.group(1))
     assert (reset.at, reset.expires) == (clock.now(), clock.now() + RESET_CODE_TTL)
     assert all(code.group(1) not in value for value in result.data.values())
     assert all(code.group(1) not in repr(row) for row in store.audit)
@@ -728,10 +734,10 @@ def test_record_call_returns_false_and_logs_when_the_store_is_down(
         "unreachable": unreachable,
     }
     if down in factories:
-        use_cases = UseCases(factories[down], clock)
+        use_cases = UseCases(factories[down], clock, lambda: SECRET)
     else:
         store.fail(down)
-        use_cases = UseCases(store.unit_of_work, clock)
+        use_cases = UseCases(store.unit_of_work, clock, lambda: SECRET)
 
     with caplog.at_level(logging.ERROR):
         assert use_cases.record_call(a_record("call-down")) is False
