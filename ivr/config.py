@@ -165,28 +165,27 @@ def load_or_create_key(path: Path, what: str = "secret key") -> bytes:
 
 
 def _seconds(env: Mapping[str, str], name: str, default: int) -> int:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise IvrError(f"{name} must be a whole number of seconds, not {raw!r}") from None
-    if value < 0:
-        raise IvrError(f"{name} must not be negative: {value}")
-    return value
+    return _whole(env, name, default, 0, "a whole number of seconds")
 
 
 def _count(env: Mapping[str, str], name: str, default: int) -> int:
+    return _whole(env, name, default, 1, "a whole number")
+
+
+def _whole(env: Mapping[str, str], name: str, default: int, least: int, kind: str) -> int:
     raw = env.get(name, "").strip()
     if not raw:
         return default
     try:
         value = int(raw)
     except ValueError:
-        raise IvrError(f"{name} must be a whole number, not {raw!r}") from None
-    if value < 1:
-        raise IvrError(f"{name} must be at least 1: {value}")
+        raise IvrError(f"{name} must be {kind}, not {raw!r}") from None
+    if value < least:
+        raise IvrError(
+            f"{name} must not be negative: {value}"
+            if least == 0
+            else f"{name} must be at least {least}: {value}"
+        )
     return value
 
 

@@ -186,7 +186,7 @@ def same_caller(
 
 def failures_after_success(
     session: Session,
-    attempt: type[m.VerificationAttemptRow | m.CodeAttemptRow],
+    attempt: type[m.VerificationAttemptRow | m.CodeAttemptRow | m.AgentLoginAttemptRow],
     whose: ColumnElement[bool],
     since: datetime,
 ) -> list[datetime]:

@@ -7,11 +7,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from ivr.store.models import AgentLoginAttemptRow as Attempt
 from ivr.store.models import WebSessionRow
+from ivr.store.repositories import failures_after_success
 
 #: Usernames are kept to this length (no agent's is longer: ``agents.username``).
 USERNAME_LIMIT = 80
@@ -34,19 +35,8 @@ class SignInRecords:
     def failures(self, username: str, since: datetime) -> list[datetime]:
         """When ``username`` failed to sign in, since ``since`` and after its latest success."""
         whose = Attempt.username == username[:USERNAME_LIMIT]
-        last_success = (
-            select(func.max(Attempt.at)).where(whose, Attempt.succeeded.is_(True)).scalar_subquery()
-        )
         with self.sessions() as session:
-            rows = session.scalars(
-                select(Attempt.at).where(
-                    whose,
-                    Attempt.succeeded.is_(False),
-                    Attempt.at >= since,
-                    (Attempt.at > last_success) | last_success.is_(None),
-                )
-            )
-            return list(rows)
+            return failures_after_success(session, Attempt, whose, since)
 
     def attempt(self, username: str, at: datetime, succeeded: bool, keep_since: datetime) -> None:
         """Record an attempt; the username's attempts before ``keep_since`` (too old to
