@@ -12,20 +12,17 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from agi_fake import FakeAsterisk, Interference, environment
+from agi_fake import FakeAsterisk
 
 from ivr.bootstrap import Hotline
 from ivr.channels.agi import AgiLine
-from ivr.channels.dispatcher import Dispatcher
-from ivr.channels.originate import CallbackSettings
 from ivr.channels.scripts import run_script
 from ivr.channels.twilio_rest import TwilioAccount, TwilioRest
-from ivr.services.contact_ports import WaitingCall
 from ivr.services.outbox import OutboxSender
 
 from .support import LI_WEI, Db, StoppedClock, ivr_call
 from .test_agi_driver import RESET, call, logged
-from .test_waiting import TO_THE_QUEUE
+from .test_waiting import TO_THE_QUEUE, answered_callback_call, placed_callback
 from .twilio_api import TwilioStandIn
 
 sqlite = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
@@ -84,23 +81,9 @@ def test_the_callback_greeting_over_agi_logs_no_code(
     caplog: pytest.LogCaptureFixture,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    center = hotline.contact_center
-    entry = center.enqueue(
-        WaitingCall("call-9", "general", 1, "general", "en", "5551234", None, "security", ())
-    )
-    callback, code = center.request_callback(entry.id, "5551234")
-    alice = next(a for a in center.agents_view() if a.username == "alice")
-    center.set_availability(alice.id, True)
-    spool = tmp_path / "outgoing"
-    spool.mkdir()
-    Dispatcher(lambda: center, CallbackSettings(spool=spool)).run_once()
+    _, callback_id, code = placed_callback(hotline, tmp_path, "call-9")
     debug_everything(caplog, monkeypatch)
-    answered = [  # alice picks up: Dial returns after the talk, DIALSTATUS=ANSWER
-        Interference("EXEC Dial", ["200 result=0"]),
-        Interference("GET VARIABLE DIALSTATUS", ["200 result=1 (ANSWER)"]),
-    ]
-    env = environment(agi_arg_1="callback", agi_arg_2=f"id={callback.id}")
-    fake = FakeAsterisk("", hangup="process", env=env, interfere=answered)
+    fake = answered_callback_call(callback_id)
 
     run_script(AgiLine(fake, fake), hotline, "agi")
 

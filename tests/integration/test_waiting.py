@@ -140,22 +140,8 @@ def test_a_call_file_that_cannot_be_written_is_a_failed_attempt(
 def test_the_callback_script_greets_with_the_code_and_connects_the_agent(
     hotline: Hotline, db: Db, tmp_path: Path
 ) -> None:
-    center = hotline.contact_center
-    entry = center.enqueue(
-        WaitingCall("call-3", "general", 1, "general", "en", "5551234", None, "security", ())
-    )
-    callback, code = center.request_callback(entry.id, "5551234")
-    alice = next(a for a in center.agents_view() if a.username == "alice")
-    center.set_availability(alice.id, True)
-    spool = tmp_path / "outgoing"
-    spool.mkdir()
-    Dispatcher(lambda: center, CallbackSettings(spool=spool)).run_once()
-    answered = [  # alice picks up: Dial returns after the talk, DIALSTATUS=ANSWER
-        Interference("EXEC Dial", ["200 result=0"]),
-        Interference("GET VARIABLE DIALSTATUS", ["200 result=1 (ANSWER)"]),
-    ]
-    env = environment(agi_arg_1="callback", agi_arg_2=f"id={callback.id}")
-    fake = FakeAsterisk("", hangup="process", env=env, interfere=answered)
+    entry_id, callback_id, code = placed_callback(hotline, tmp_path, "call-3")
+    fake = answered_callback_call(callback_id)
 
     run_script(AgiLine(fake, fake), hotline, "agi")
 
@@ -168,7 +154,34 @@ def test_the_callback_script_greets_with_the_code_and_connects_the_agent(
         'STREAM FILE en/callback_code_said.1 ""',
         f'SAY DIGITS {code} ""',
     ], spoken
-    assert f'EXEC Dial "PJSIP/agent-alice,20,gU(hotline-answered^{entry.id})"' in fake.commands
+    assert f'EXEC Dial "PJSIP/agent-alice,20,gU(hotline-answered^{entry_id})"' in fake.commands
     assert fake.commands[-2:] == ['SET VARIABLE IVR_OUTCOME "agent"', "HANGUP"]
-    assert db.one("callbacks", id=callback.id)["state"] == "done"
-    assert db.one("queue_entries", id=entry.id)["state"] == "done"
+    assert db.one("callbacks", id=callback_id)["state"] == "done"
+    assert db.one("queue_entries", id=entry_id)["state"] == "done"
+
+
+def placed_callback(hotline: Hotline, tmp_path: Path, call_id: str) -> tuple[int, int, str]:
+    """A security caller who took a callback, alice available, and the dispatcher's call
+    file written: (queue entry id, callback id, the code the customer heard)."""
+    center = hotline.contact_center
+    entry = center.enqueue(
+        WaitingCall(call_id, "general", 1, "general", "en", "5551234", None, "security", ())
+    )
+    callback, code = center.request_callback(entry.id, "5551234")
+    alice = next(a for a in center.agents_view() if a.username == "alice")
+    center.set_availability(alice.id, True)
+    spool = tmp_path / "outgoing"
+    spool.mkdir()
+    Dispatcher(lambda: center, CallbackSettings(spool=spool)).run_once()
+    return entry.id, callback.id, code
+
+
+def answered_callback_call(callback_id: int) -> FakeAsterisk:
+    """Asterisk running the callback script for ``callback_id``; alice picks up when rung
+    (Dial returns after the talk, DIALSTATUS=ANSWER)."""
+    answered = [
+        Interference("EXEC Dial", ["200 result=0"]),
+        Interference("GET VARIABLE DIALSTATUS", ["200 result=1 (ANSWER)"]),
+    ]
+    env = environment(agi_arg_1="callback", agi_arg_2=f"id={callback_id}")
+    return FakeAsterisk("", hangup="process", env=env, interfere=answered)
