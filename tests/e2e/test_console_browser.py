@@ -12,13 +12,13 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 
 import pytest
+from served import ivr_serve
 from sqlalchemy import text
 from start_date import OPEN_TIME, clock_environment
 
@@ -87,45 +87,18 @@ def served(tmp_path: Path) -> Iterator[Served]:
     }
     _ivr("db", "upgrade", env=env, cwd=tmp_path)
     _ivr("seed", "--demo", env=env | clock_environment(clock), cwd=tmp_path)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "ivr.cli", "serve", "--no-fastagi", "--port", "0"],
-        env=env | clock_environment(clock),
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    assert process.stdout is not None
-    said: list[str] = []
-    url = ""
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if not line:
-            break
-        said.append(line)
-        if line.startswith("agent console: "):
-            url = line.split(": ", 1)[1].strip().rstrip("/")
-        if line.startswith("Stop with Ctrl-C."):
-            break
-    if not url or process.poll() is not None:
-        process.kill()
-        pytest.fail(f"ivr serve did not start: {''.join(said)}", False)
-    assert any(line.startswith("demo sign-ins: alice / alice-demo") for line in said), said
-    settings = Settings(
-        flow_path=FLOW_PATH, database_url=database_url, log_level="WARNING", secret_key=SECRET
-    )
-    hotline = bootstrap(settings, clock)
-    yield Served(url, hotline, process)
-    hotline.database.dispose()
-    process.terminate()  # SIGTERM: a graceful stop
-    try:
-        rest, _ = process.communicate(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        pytest.fail("ivr serve did not stop within 20 s of SIGTERM", False)
-    assert process.returncode == 0, rest
-    assert "stopped" in rest
+    command = [sys.executable, "-m", "ivr.cli", "serve", "--no-fastagi", "--port", "0"]
+    with ivr_serve(command, env | clock_environment(clock), tmp_path) as serving:
+        said = serving.said
+        assert any(line.startswith("demo sign-ins: alice / alice-demo") for line in said), said
+        settings = Settings(
+            flow_path=FLOW_PATH, database_url=database_url, log_level="WARNING", secret_key=SECRET
+        )
+        hotline = bootstrap(settings, clock)
+        yield Served(serving.url, hotline, serving.process)
+        hotline.database.dispose()
+    assert serving.process.returncode == 0, serving.stopped  # SIGTERM: a graceful stop
+    assert "stopped" in serving.stopped
 
 
 @pytest.fixture(scope="module")

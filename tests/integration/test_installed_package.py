@@ -16,13 +16,13 @@ import site
 import subprocess
 import sys
 import sysconfig
-import time
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from served import ivr_serve
 from start_date import CLOCK_ENV, OPEN
 
 from .support import ROOT
@@ -132,38 +132,10 @@ def served(installed: Installed) -> Iterator[str]:
     for args in (("init",), ("validate",), ("db", "upgrade"), ("seed", "--demo")):
         done = installed.ivr(*args)
         assert done.returncode == 0, f"ivr {' '.join(args)}: {done.stderr}"
-    process = subprocess.Popen(
-        [str(installed.bin / "ivr"), "serve", "--no-fastagi", "--port", "0"],
-        cwd=installed.work,
-        env=installed.env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    assert process.stdout is not None
-    said: list[str] = []
-    url = ""
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if not line:
-            break
-        said.append(line)
-        if line.startswith("agent console: "):
-            url = line.split(": ", 1)[1].strip().rstrip("/")
-        if line.startswith("Stop with Ctrl-C."):
-            break
-    if not url or process.poll() is not None:
-        process.kill()
-        pytest.fail(f"the installed ivr serve did not start: {''.join(said)}", False)
-    yield url
-    process.terminate()
-    try:
-        rest, _ = process.communicate(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        pytest.fail("the installed ivr serve did not stop within 20 s of SIGTERM", False)
-    assert process.returncode == 0, rest
+    command = [str(installed.bin / "ivr"), "serve", "--no-fastagi", "--port", "0"]
+    with ivr_serve(command, installed.env, installed.work) as serving:
+        yield serving.url
+    assert serving.process.returncode == 0, serving.stopped
 
 
 def _get(url: str) -> tuple[int, str, str]:
