@@ -6,6 +6,8 @@
 - a key (``0-9 * #``) is pressed during the next command that can hear it: a prompt with
   escape digits (barge-in) or ``WAIT FOR DIGIT``;
 - ``t`` is silence until a ``WAIT FOR DIGIT`` times out (prompts play to their end);
+- ``~`` listens: the next prompt with escape digits plays to its end (a caller who waits
+  for the question instead of typing ahead during an announcement);
 - ``h`` hangs up during the next command of any kind that plays or waits;
 - when the script runs out, the caller hangs up at the next command that waits for keys.
 
@@ -201,6 +203,9 @@ class FakeAsterisk:
             if token:
                 self.script.popleft()
             return self._hang_up(f"200 result=-1{endpos}")
+        if escape and token == "~":
+            self.script.popleft()
+            return [f"200 result=0{endpos}"]
         if escape and token in escape and token in KEYS:
             self.script.popleft()
             return [f"200 result={ord(token)}" + (" endpos=4000" if endpos else "")]

@@ -291,14 +291,16 @@ class _Driver:
         self._do(proto.answer())
 
     def _perform(self, actions: list[act.Action]) -> Event | None:
-        """Do the actions; the caller's answer to a closing ``Gather``, or None."""
+        """Do the actions; the caller's answer to a closing ``Gather``, or None. A key
+        typed ahead during the plays (``act.typed_ahead_into``) ends them and answers it."""
+        ahead = act.typed_ahead_into(actions)
+        typed = ""
         for action in actions:
             if isinstance(action, act.Play):
-                for prompt in action.prompts:
-                    for step in self.speak(prompt):
-                        self._listen(step, "")
+                if not typed:
+                    typed = self._announce(action, ahead)
             elif isinstance(action, act.Gather):
-                return self._gather(action)
+                return self._gather(action, typed)
             elif isinstance(action, act.SetData):
                 if action.name in MIRRORED:  # no personal data in channel variables
                     self._set(proto.variable_name(action.name), action.value)
@@ -360,9 +362,26 @@ class _Driver:
             raise HangupDetected(value.reason)
         return value or ""
 
-    def _gather(self, gather: act.Gather) -> Digits | Timeout:
+    def _announce(self, play: act.Play, ahead: act.Gather | None) -> str:
+        """Speak a ``Play``; with a gather ``ahead`` taking type-ahead, the key that
+        interrupted it (replies are then as secret as that gather's digits), else ``""``."""
+        self.line.secure = ahead is not None and ahead.secure
+        escape = proto.KEYPAD if ahead is not None else ""
+        try:
+            for prompt in play.prompts:
+                for step in self.speak(prompt):
+                    key = self._listen(step, escape)
+                    if key:
+                        return key
+            return ""
+        finally:
+            self.line.secure = False
+
+    def _gather(self, gather: act.Gather, typed: str = "") -> Digits | Timeout:
+        """Collect the caller's keys; ``typed``: the first one, typed ahead (the gather's
+        own prompts are then skipped)."""
         self.line.secure = gather.secure
-        keys = self._prompted(gather)
+        keys = typed or self._prompted(gather)
         finish = gather.finish_key
         # A prompt that says "then press hash" gets its hash: with a finish key the entry may
         # run one key past max_digits, so the finish key is read here rather than left to

@@ -7,7 +7,8 @@ digit strings spaced so they are read digit by digit (Asterisk's core sounds for
 do not exist on Twilio). ``<Say>`` uses the call's language and a matching voice.
 
 A ``Gather`` becomes ``<Gather input="dtmf">`` posting to ``action``; when it times out
-without a key Twilio goes on to the next verb, a ``<Redirect>`` to ``timed_out``.
+without a key Twilio goes on to the next verb, a ``<Redirect>`` to ``timed_out``. With
+type-ahead (``act.typed_ahead_into``) the step's announcements play inside the ``<Gather>``.
 """
 
 from __future__ import annotations
@@ -62,9 +63,16 @@ def spelled(value: str) -> str:
 
 
 def gather(
-    parent: VoiceResponse, ask: act.Gather, speech: Speech, action: str, timed_out: str
+    parent: VoiceResponse,
+    ask: act.Gather,
+    speech: Speech,
+    action: str,
+    timed_out: str,
+    ahead: Sequence[act.Prompt] = (),
 ) -> None:
-    """``<Gather>`` with the flow's timeout, digit count and finish key."""
+    """``<Gather>`` with the flow's timeout, digit count and finish key. ``ahead``: the
+    announcements before its question, nested in it so that a key pressed during them
+    counts (type-ahead); Twilio stops the nested verbs at the first key."""
     verb = parent.gather(
         input="dtmf",
         action=action,
@@ -74,7 +82,7 @@ def gather(
         finish_on_key=ask.finish_key or "",
         action_on_empty_result=False,
     )
-    speak(verb, ask.prompts, speech)
+    speak(verb, (*ahead, *ask.prompts), speech)
     parent.redirect(timed_out, method="POST")
 
 
@@ -86,13 +94,19 @@ def flow_reply(
     timed_out: str,
     wait: str,
 ) -> VoiceResponse:
-    """What the caller hears for one engine step (the use cases already run)."""
+    """What the caller hears for one engine step (the use cases already run). Plays
+    before a gather that takes type-ahead are nested in its ``<Gather>``."""
     response = VoiceResponse()
+    ahead = act.typed_ahead_into(actions) is not None
+    announced: list[act.Prompt] = []
     for item in actions:
         if isinstance(item, act.Play):
-            speak(response, item.prompts, speech)
+            if ahead:
+                announced.extend(item.prompts)
+            else:
+                speak(response, item.prompts, speech)
         elif isinstance(item, act.Gather):
-            gather(response, item, speech, action, timed_out)
+            gather(response, item, speech, action, timed_out, announced)
         elif isinstance(item, act.Enqueue):
             response.redirect(wait, method="POST")
         elif isinstance(item, act.Transfer):

@@ -3,7 +3,7 @@ says what the driver waits for next (a ``Gather``, a ``RunAction``) or ends the 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 MASK = "****"
@@ -35,7 +35,8 @@ class Prompt:
 
 @dataclass(frozen=True)
 class Play:
-    """Speak these prompts; the caller cannot interrupt them."""
+    """Speak these prompts. The caller cannot interrupt them, unless a ``Gather`` that
+    takes type-ahead closes the same step (see ``typed_ahead_into``)."""
 
     prompts: tuple[Prompt, ...]
 
@@ -51,6 +52,9 @@ class Gather:
     timeout: float
     finish_key: str | None = None
     secure: bool = False
+    #: A key pressed during the ``Play`` actions before this one (in the same step) ends
+    #: them and is this gather's first key; its prompts are then not played.
+    type_ahead: bool = True
 
 
 @dataclass(frozen=True)
@@ -105,3 +109,11 @@ class Hangup:
 
 
 Action = Play | Gather | SetData | RunAction | Enqueue | Transfer | Hangup
+
+
+def typed_ahead_into(actions: Sequence[Action]) -> Gather | None:
+    """The gather that keys pressed during this step's ``Play`` actions go to: the step's
+    closing ``Gather`` if it takes type-ahead, else None (the plays are not interruptible).
+    A key typed ahead for a ``secure`` gather is a secret like the rest of its digits."""
+    last = actions[-1] if actions else None
+    return last if isinstance(last, Gather) and last.type_ahead else None

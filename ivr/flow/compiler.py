@@ -17,7 +17,7 @@ from ivr.flow.located import Fields, Located, Map, Reader, Scalar
 
 KEYPAD = set("0123456789*#")
 COMMON = ("type", "set", "max_visits", "on_max_visits")
-ASKING = ("prompt", "timeout", "retries", "invalid_prompt", "timeout_prompt")
+ASKING = ("prompt", "timeout", "retries", "invalid_prompt", "timeout_prompt", "type_ahead")
 
 
 class Common(TypedDict):
@@ -34,6 +34,7 @@ class Asking(TypedDict):
     retries: int
     invalid_prompt: str | None
     timeout_prompt: str | None
+    type_ahead: bool
 
 
 @dataclass(frozen=True)
@@ -123,6 +124,7 @@ class NodeCompiler:
             "retries": f.integer("retries", d.retries),
             "invalid_prompt": self.prompt(node_id, f, "invalid_prompt", d.invalid_prompt),
             "timeout_prompt": self.prompt(node_id, f, "timeout_prompt", d.timeout_prompt),
+            "type_ahead": f.boolean("type_ahead", True),
         }
 
     def keys(self, f: Fields, name: str) -> dict[str, tuple[str, SourcePosition]]:

@@ -130,10 +130,11 @@ class Engine:
                 timeout=node.timeout,
                 finish_key=node.finish_key,
                 secure=node.secure,
+                type_ahead=node.type_ahead,
             )
         assert isinstance(node, model.Menu | model.Language)
         width = max(len(k) for k in node.choices)
-        return act.Gather(node.id, prompts, 1, width, node.timeout)
+        return act.Gather(node.id, prompts, 1, width, node.timeout, type_ahead=node.type_ahead)
 
     # -- use cases ---------------------------------------------------------------------
 

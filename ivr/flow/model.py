@@ -75,13 +75,15 @@ class Node:
 
 @dataclass(frozen=True, kw_only=True)
 class Input(Node):
-    """Nodes that ask the caller for keys."""
+    """Nodes that ask the caller for keys. With ``type_ahead`` a key pressed during the
+    announcements just before the node's question is kept as the node's first key."""
 
     prompts: tuple[str, ...]
     timeout: float
     retries: int
     invalid_prompt: str | None
     timeout_prompt: str | None
+    type_ahead: bool = True
 
     @property
     def waits(self) -> bool:

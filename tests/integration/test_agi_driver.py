@@ -4,7 +4,8 @@ real flow and a seeded SQLite database; and ``agi_scripts/hotline.agi`` as a rea
 talking to the same fake over its stdin and stdout.
 
 Key scripts: a key is pressed during the next prompt that can be interrupted or the next
-``WAIT FOR DIGIT``; ``t`` is silence until a wait times out; ``h`` hangs up."""
+``WAIT FOR DIGIT``; ``t`` is silence until a wait times out; ``~`` lets one prompt step
+play to its end (the caller listens instead of typing ahead); ``h`` hangs up."""
 
 from __future__ import annotations
 
@@ -33,7 +34,9 @@ SCRIPT = ROOT / "agi_scripts" / "hotline.agi"
 NUMBER, PIN, PHONE = LI_WEI
 CALL_ID = "1795423433.19"  # agi_uniqueid of the captured environment
 CALLER = "+8613800138001"
-RESET = f"1 1 {NUMBER}# {PIN} 9"  # English, password reset, account and #, PIN, "all set"
+#: English, password reset, account and #, PIN, "all set"; the caller listens to each
+#: announcement (the welcome, the branch's opening, the three steps of "code sent").
+RESET = f"1 ~1 ~{NUMBER}# {PIN} ~~~9"
 PIN_KEY_REPLIES = [f"result={ord(k)}" for k in set(PIN) - set(NUMBER) - set("19")]
 
 
@@ -81,10 +84,12 @@ def test_password_reset_over_agi(
     assert commands[1] == "STREAM FILE en/choose_language 0123456789*#"
     assert 'SET VARIABLE IVR_LANGUAGE "en"' in commands
     assert 'SET VARIABLE IVR_REASON "password_reset"' in commands
-    assert 'STREAM FILE en/welcome ""' in commands  # a Play: not interruptible
+    # Announcements before a question may be interrupted (type-ahead); this caller listens.
+    assert "STREAM FILE en/welcome 0123456789*#" in commands
+    assert "STREAM FILE en/main_menu 0123456789*#" in commands
     assert commands.count("WAIT FOR DIGIT 8000") == 7 + 5  # barge-in gave the first key
     assert commands.count("WAIT FOR DIGIT 2000") == 1  # the # after the account number
-    assert 'SAY DIGITS 8001 ""' in commands  # "ending in 8001"
+    assert "SAY DIGITS 8001 0123456789*#" in commands  # "ending in 8001"
     assert commands[-2:] == ['SET VARIABLE IVR_OUTCOME "solved"', "HANGUP"]
     # personal data stays out of channel variables (and so out of Asterisk's logs)
     assert not {"IVR_PHONE_LAST4", "IVR_ACCOUNT_NUMBER", "IVR_HOLDER_NAME"} & set(fake.variables)
@@ -145,7 +150,7 @@ def test_timeouts_to_the_retry_limit_queue_the_caller(hotline: Hotline, db: Db) 
 
 @sqlite
 def test_the_finish_key_ends_a_gather_early(hotline: Hotline, db: Db) -> None:
-    fake = FakeAsterisk("1 1 1234# h")
+    fake = FakeAsterisk("1 ~1 ~1234# h")
 
     call(hotline, fake)
 
@@ -163,7 +168,7 @@ def test_the_finish_key_ends_a_gather_early(hotline: Hotline, db: Db) -> None:
 @sqlite
 def test_a_full_entry_waits_briefly_for_its_finish_key(hotline: Hotline, db: Db) -> None:
     """8 digits and no #: after a short wait the entry counts, and the PIN is not cut."""
-    fake = FakeAsterisk(f"1 1 {NUMBER} t {PIN} 9")
+    fake = FakeAsterisk(f"1 ~1 ~{NUMBER} t {PIN} 9")
 
     call(hotline, fake)
 
@@ -188,6 +193,26 @@ def test_a_key_past_a_full_entry_is_not_its_finish_key(hotline: Hotline, db: Db)
 
 
 @sqlite
+def test_a_key_pressed_during_the_welcome_chooses_from_the_main_menu(
+    hotline: Hotline, db: Db
+) -> None:
+    fake = FakeAsterisk("1 1 ~ h")  # English; 1 during the welcome; listens, hangs up
+
+    call(hotline, fake)
+
+    welcome = fake.commands.index("STREAM FILE en/welcome 0123456789*#")
+    assert fake.replies[welcome] == [f"200 result={ord('1')} endpos=4000"]  # cut short
+    assert fake.commands[welcome + 1 : welcome + 3] == [
+        'SET VARIABLE IVR_REASON "password_reset"',  # the menu's choice 1, at once
+        "STREAM FILE en/reset_intro 0123456789*#",
+    ]
+    assert not fake.sent("STREAM FILE en/main_menu")  # the menu prompt was never played
+    record = db.one("call_records", call_id=CALL_ID)
+    assert (record["reason"], record["outcome"]) == ("password_reset", "abandoned")
+    assert "main_menu" in record["path"] and "reset_intro" in record["path"]
+
+
+@sqlite
 def test_a_missing_prompt_file_is_not_a_hang_up(
     hotline: Hotline, db: Db, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -195,7 +220,7 @@ def test_a_missing_prompt_file_is_not_a_hang_up(
 
     call(hotline, fake)
 
-    at = fake.commands.index('STREAM FILE en/welcome ""')
+    at = fake.commands.index("STREAM FILE en/welcome 0123456789*#")
     assert fake.commands[at + 1] == "CHANNEL STATUS"  # -1: hung up, or failed? Ask.
     assert fake.commands[at + 2] == "STREAM FILE en/main_menu 0123456789*#"
     assert db.one("call_records", call_id=CALL_ID)["outcome"] == "queued"
@@ -291,7 +316,7 @@ def test_a_protocol_error_is_logged_and_the_call_returns_to_the_dialplan(
     reply: list[str],
     node: str,
 ) -> None:
-    fake = FakeAsterisk("1 1", interfere=[Interference(where, reply)])
+    fake = FakeAsterisk("1 ~1", interfere=[Interference(where, reply)])
 
     call(hotline, fake)
 

@@ -166,7 +166,7 @@ def test_a_changed_flow_serves_new_calls_while_the_call_in_progress_keeps_its_ow
     port = server.address[1]
 
     pause = threading.Event()
-    old_call = FakeAsterisk("1 0", env=fastagi_env(uniqueid="1700000000.1"))
+    old_call = FakeAsterisk("1 ~0", env=fastagi_env(uniqueid="1700000000.1"))
     caller = threading.Thread(target=talk, args=(port, old_call, pause))
     caller.start()
     while not old_call.commands:
@@ -182,28 +182,28 @@ def test_a_changed_flow_serves_new_calls_while_the_call_in_progress_keeps_its_ow
     flow.write_text(text, encoding="utf-8")
     os.utime(flow, ns=(stamp, stamp))
     deadline = time.monotonic() + 10
-    new_call = FakeAsterisk("1 0", env=fastagi_env(uniqueid="1700000000.2"))
+    new_call = FakeAsterisk("1 ~0", env=fastagi_env(uniqueid="1700000000.2"))
     while time.monotonic() < deadline:
-        new_call = FakeAsterisk("1 0", env=fastagi_env(uniqueid="1700000000.2"))
+        new_call = FakeAsterisk("1 ~0", env=fastagi_env(uniqueid="1700000000.2"))
         talk(port, new_call)
-        if new_call.sent('STREAM FILE en/goodbye ""'):
+        if new_call.sent("STREAM FILE en/goodbye 0123456789*#"):
             break
         time.sleep(0.1)
-    assert new_call.sent('STREAM FILE en/goodbye ""'), "the new flow never went live"
+    assert new_call.sent("STREAM FILE en/goodbye 0123456789*#"), "the new flow never went live"
 
     pause.set()
     caller.join(30)
-    assert old_call.sent('STREAM FILE en/welcome ""')  # the flow it started with
-    assert not old_call.sent('STREAM FILE en/goodbye ""')
+    assert old_call.sent("STREAM FILE en/welcome 0123456789*#")  # the flow it started with
+    assert not old_call.sent("STREAM FILE en/goodbye 0123456789*#")
 
     # A broken file is refused: calls go on with the last good flow.
     flow.write_text("nodes: [broken\n", encoding="utf-8")
     os.utime(flow, ns=(stamp + 10**9, stamp + 10**9))
     time.sleep(0.3)
-    after = FakeAsterisk("1 0", env=fastagi_env(uniqueid="1700000000.3"))
+    after = FakeAsterisk("1 ~0", env=fastagi_env(uniqueid="1700000000.3"))
     talk(port, after)
     assert after.variables["IVR_OUTCOME"] == "queued"
-    assert after.sent('STREAM FILE en/goodbye ""')
+    assert after.sent("STREAM FILE en/goodbye 0123456789*#")
 
 
 def test_sigterm_stops_the_command_after_the_call_in_progress(

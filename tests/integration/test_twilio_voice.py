@@ -91,6 +91,28 @@ def said(reply: ET.Element) -> str:
     return " ".join((e.text or "") for e in reply.iter() if e.tag in ("Say", "Play"))
 
 
+def test_a_key_pressed_during_the_welcome_chooses_from_the_main_menu(
+    client: FlaskClient, db: Db
+) -> None:
+    phone = Phone(client, "CA-type-ahead", OMAR[2])
+    menu = phone.press(phone.start(), "1")  # English
+
+    gather = menu.find("Gather")
+    assert gather is not None and gather.attrib["numDigits"] == "1"
+    heard = [e.text or "" for e in gather]
+    assert len(heard) == 2 and heard[0].startswith("Welcome to wallet support")
+    assert heard[1].startswith("Press 1 to reset your password")
+    assert [e.tag for e in menu] == ["Gather", "Redirect"]  # nothing played outside it
+
+    branch = phone.press(menu, "1")  # Twilio posts the key pressed during the welcome
+
+    assert said(branch).startswith("Sure, let's get your password reset.")
+    assert phone.send("/twilio/status", CallStatus="completed").status_code == 204
+    record = db.one("call_records", call_id=phone.sid)
+    assert record["reason"] == "password_reset"
+    assert "main_menu" in record["path"] and "reset_intro" in record["path"]
+
+
 @pytest.mark.parametrize(
     ("who", "keys", "outcome", "reason"),
     [

@@ -18,6 +18,7 @@ from start_date import OPEN_TIME
 
 from ivr.errors import EngineError, FlowErrors, IvrError
 from ivr.flow import actions as act
+from ivr.flow import model
 from ivr.flow.engine import Engine
 from ivr.flow.events import Digits, Event, HungUp, Result, Timeout
 from ivr.flow.loader import load_flow
@@ -422,6 +423,52 @@ def test_gather_length_limits_on_a_tiny_flow(tiny: TinyFlow) -> None:
     for keys in ["1*", "1", "12345", "12345*", "12#"]:
         state, actions = answer(engine, start, keys)
         assert state.tries == 1 and prompt_ids(actions) == ["invalid", "ask"], keys
+
+
+# -- type-ahead: keys pressed during the announcements before a question ----------------------
+
+
+def test_the_welcome_can_be_typed_through_to_the_main_menu(engine: Engine) -> None:
+    _, actions = call(engine)
+    menu = gather(actions)
+    assert prompt_ids(actions) == ["welcome", "main_menu"]
+    assert menu.type_ahead and act.typed_ahead_into(actions) is menu
+
+
+def test_every_input_node_of_the_hotline_takes_type_ahead(engine: Engine) -> None:
+    asking = [n for n in engine.flow.nodes.values() if isinstance(n, model.Input)]
+    assert asking and all(n.type_ahead for n in asking)
+
+
+TYPE_AHEAD_FLOW = """hello: {type: say, prompt: hello, next: code}
+code:
+  type: gather
+  prompt: pin
+  min_digits: 4
+  max_digits: 4
+  save_as: code
+  type_ahead: false
+  next: done
+  on_failure: failed
+done: {type: hangup, outcome: got_code}
+failed: {type: hangup, outcome: no_code}
+"""
+
+
+def test_a_node_without_type_ahead_keeps_its_announcements_whole(tiny: TinyFlow) -> None:
+    engine = Engine(tiny(TYPE_AHEAD_FLOW, start="hello"))
+    _, actions = engine.start(CallStart("c"))
+    assert prompt_ids(actions) == ["hello", "pin"]
+    assert not gather(actions).type_ahead and act.typed_ahead_into(actions) is None
+
+
+def test_only_a_closing_gather_takes_keys_typed_ahead(engine: Engine) -> None:
+    play = act.Play((act.Prompt("welcome", "en", "Welcome."),))
+    ask = act.Gather("main_menu", (), 1, 1, 5.0)
+    assert act.typed_ahead_into([play, act.SetData("language", "en"), ask]) is ask
+    assert act.typed_ahead_into([ask, play]) is None
+    assert act.typed_ahead_into([play, act.Hangup("solved")]) is None
+    assert act.typed_ahead_into([]) is None
 
 
 # -- secure gathers: the PIN goes to the use case and nowhere else ------------------------------

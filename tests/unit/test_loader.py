@@ -673,6 +673,33 @@ def test_wrong_boolean_is_one_problem(tmp_path: Path) -> None:
     assert problem.position == files.at("maybe")
 
 
+PIN_SECURE = "    secure: true\n"
+
+
+def test_type_ahead_is_on_unless_an_input_node_turns_it_off(tmp_path: Path) -> None:
+    files = write_flow(tmp_path, patch=[(PIN_SECURE, PIN_SECURE + "    type_ahead: no\n")])
+    flow = files.load()
+    kept = {n.id: n.type_ahead for n in flow.nodes.values() if isinstance(n, model.Input)}
+    assert kept == {"main_menu": True, "ask_account": True, "ask_pin": False}
+
+
+def test_a_wrong_type_ahead_is_one_problem_at_its_value(tmp_path: Path) -> None:
+    files = write_flow(tmp_path, patch=[(PIN_SECURE, PIN_SECURE + "    type_ahead: often\n")])
+    problem = files.problem()
+    assert problem.position == files.at("often")
+    assert problem.message == (
+        "'type_ahead' in gather node 'ask_pin': expected true or false, got 'often'"
+    )
+
+
+def test_type_ahead_belongs_to_input_nodes_only(tmp_path: Path) -> None:
+    said = FROZEN_NEXT.replace("\n\n", "\n    type_ahead: false\n\n")
+    files = write_flow(tmp_path, patch=[(FROZEN_NEXT, said)])
+    problem = files.problem()
+    assert problem.position == files.at("type_ahead:")
+    assert problem.message.startswith("unknown key 'type_ahead' in say node 'frozen'")
+
+
 def test_choices_that_are_not_a_mapping_are_reported(tmp_path: Path) -> None:
     choices = "    choices:\n      1: ask_account\n      0: agent_hours\n      9: goodbye\n"
     files = write_flow(tmp_path, patch=[(choices, "    choices: [ask_account, goodbye]\n")])

@@ -58,3 +58,47 @@ def test_endings() -> None:
     )  # fmt: skip
     [redirect] = ET.fromstring(twiml.xml(queue))
     assert (redirect.tag, redirect.text) == ("Redirect", "/twilio/wait?step=3")
+
+
+WELCOME = act.Play((act.Prompt("welcome", "en", "Welcome."), act.Prompt("hint", "en", "Hi.")))
+MENU = (act.Prompt("main_menu", "en", "Press 1."),)
+
+
+def reply_for(actions: list[act.Action]) -> ET.Element:
+    reply = twiml.flow_reply(
+        actions, speech({"en/welcome", "en/main_menu"}), action="/g?step=2",
+        timed_out="/g?step=2&timeout=1", wait="/w",
+    )  # fmt: skip
+    return ET.fromstring(twiml.xml(reply))
+
+
+def test_announcements_before_a_question_play_inside_its_gather() -> None:
+    """Type-ahead: a key pressed during the welcome stops it and answers the menu."""
+    menu = act.Gather("main_menu", MENU, 1, 1, 6)
+    root = reply_for([WELCOME, act.SetData("language", "en"), menu])
+
+    gather, redirect = root
+    assert gather.tag == "Gather" and gather.attrib["numDigits"] == "1"
+    assert [(e.tag, e.text) for e in gather] == [
+        ("Play", "https://x/twilio/audio/en/welcome.wav"),
+        ("Say", "Hi."),
+        ("Play", "https://x/twilio/audio/en/main_menu.wav"),
+    ]
+    assert (redirect.tag, redirect.text) == ("Redirect", "/g?step=2&timeout=1")
+
+
+def test_announcements_stay_outside_a_gather_without_type_ahead() -> None:
+    ask = act.Gather("ask_code", MENU, 4, 4, 6, type_ahead=False)
+    root = reply_for([WELCOME, ask])
+
+    welcome, hint, gather, redirect = root
+    assert [(e.tag, e.text) for e in (welcome, hint)] == [
+        ("Play", "https://x/twilio/audio/en/welcome.wav"),
+        ("Say", "Hi."),
+    ]
+    assert [e.tag for e in gather] == ["Play"] and redirect.tag == "Redirect"
+
+
+def test_announcements_before_an_ending_are_not_gathered() -> None:
+    root = reply_for([WELCOME, act.Hangup("solved")])
+    assert [e.tag for e in root] == ["Play", "Say", "Hangup"]
