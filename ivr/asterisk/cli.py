@@ -122,7 +122,10 @@ def _print_banner(box: Any, took: float) -> None:
     if box.agi_script:
         print(f"  AGI:       {box.agi_script} per call")
     elif box.with_fastagi:
-        print(f"  FastAGI:   127.0.0.1:{box.fastagi_port}, log {run / 'log' / 'fastagi.log'}")
+        print(
+            f"  FastAGI:   127.0.0.1:{box.fastagi_port}, log {run / 'log' / 'fastagi.log'} "
+            "(started again if it stops)"
+        )
     else:
         print("  FastAGI:   not started: calls take the safe route (apology, general queue)")
     print(f"  database:  {redact(box.settings.database_url)}")

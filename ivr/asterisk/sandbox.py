@@ -5,8 +5,10 @@ end-to-end tests.
 under a run folder (``layout`` for Asterisk's own files, ``config`` for the hotline's),
 prepares the database, and starts two children: Asterisk in the foreground (``-f -n``) and
 the FastAGI server (``ivr fastagi``). It is ready when Asterisk answers ``core waitfullybooted``
-and ``core show version`` and the FastAGI port listens. ``stop()`` stops both: Asterisk with
-``core stop now``, the FastAGI server with SIGTERM (it lets calls in progress finish).
+and ``core show version`` and the FastAGI port listens. The FastAGI server is supervised
+(``supervisor``): if it dies, it is started again and Asterisk keeps running; calls in
+the middle take the dialplan's safe route. ``stop()`` stops both: Asterisk with ``core stop
+now``, the FastAGI server with SIGTERM (it lets calls in progress finish).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from types import TracebackType
 
 from ivr.asterisk import children, config, layout, writer
 from ivr.asterisk.provision import Installation, provision
+from ivr.asterisk.supervisor import Backoff, Supervisor
 from ivr.bootstrap import bootstrap, load_hotline
 from ivr.config import Settings
 from ivr.errors import IvrError
@@ -58,11 +61,14 @@ class Sandbox:
     phones: dict[str, int] = field(default_factory=dict)
     #: Run this per-call AGI script instead of FastAGI (``route_calls`` changes it later).
     agi_script: Path | None = None
-    #: More settings for the controller's processes (IVR_... variables).
+    #: More settings for the controller's processes (IVR_... variables); a restarted
+    #: FastAGI server gets them as they are then.
     environment: dict[str, str] = field(default_factory=dict)
+    #: Pauses before the FastAGI server is started again after it died.
+    restart_backoff: Backoff = field(default_factory=Backoff)
     _options: config.Options | None = field(default=None, init=False, repr=False)
     _asterisk: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
-    _fastagi: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
+    _fastagi: Supervisor | None = field(default=None, init=False, repr=False)
 
     @cached_property
     def clock(self) -> Clock:
@@ -176,21 +182,37 @@ class Sandbox:
 
     @property
     def fastagi_running(self) -> bool:
-        return self._fastagi is not None and self._fastagi.poll() is None
+        return self._fastagi is not None and self._fastagi.running
+
+    @property
+    def fastagi(self) -> Supervisor | None:
+        """The FastAGI server's supervisor (its ``pid``, its ``restarts``), once started."""
+        return self._fastagi
 
     def start_fastagi(self) -> None:
-        if self.fastagi_running:
-            return
+        """Start the FastAGI server (if it is not running), supervised: it is started
+        again whenever it dies, until ``stop_fastagi()``."""
+        if self._fastagi is not None:
+            if self._fastagi.running:
+                return
+            self.stop_fastagi()
+        log = self.run / "log" / "fastagi.log"
+        ready = lambda: children.listening(self.fastagi_port)  # noqa: E731
+        supervisor = Supervisor(
+            "the FastAGI server", self._spawn_fastagi, ready, log, self.restart_backoff
+        )
+        supervisor.start()
+        self._fastagi = supervisor
+
+    def _spawn_fastagi(self) -> subprocess.Popen[bytes]:
         env = os.environ | self._ivr_environment()
         listen = f"{HOST}:{self.fastagi_port}"
-        log = self.run / "log" / "fastagi.log"
         argv = [sys.executable, "-m", "ivr.cli", "fastagi", "--listen", listen]
-        self._fastagi = children.spawn(argv, log, env)
-        ready = lambda: children.listening(self.fastagi_port)  # noqa: E731
-        children.wait_until(ready, self._fastagi, "the FastAGI server", 20, log)
+        return children.spawn(argv, self.run / "log" / "fastagi.log", env)
 
     def stop_fastagi(self, timeout: float = 15) -> None:
-        children.end(self._fastagi, timeout)
+        if self._fastagi is not None:
+            self._fastagi.stop(timeout)
         self._fastagi = None
 
     def stop(self) -> None:
@@ -206,11 +228,9 @@ class Sandbox:
         self.stop_fastagi()
 
     def stopped(self) -> list[str]:
-        """What has stopped on its own (empty while everything runs)."""
-        gone = [] if self._asterisk and self._asterisk.poll() is None else ["Asterisk"]
-        if self.with_fastagi and not self.fastagi_running:
-            gone.append("the FastAGI server")
-        return gone
+        """What has stopped on its own (empty while everything runs); not the FastAGI
+        server, which its supervisor starts again."""
+        return [] if self._asterisk and self._asterisk.poll() is None else ["Asterisk"]
 
     @property
     def spool(self) -> Path:
