@@ -45,8 +45,11 @@ def unavailable(reason: str) -> NoReturn:
     pytest.skip(reason)
 
 
-@pytest.fixture(scope="session")
-def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
+def start_sandbox(
+    run_dir: Path, phones: dict[str, int], environment: dict[str, str] | None = None
+) -> Sandbox:
+    """A started sandbox with its FastAGI server, on free ports, its database in ``run_dir``;
+    ``phones``: where SIPp phones answer for these endpoints (the others register)."""
     if shutil.which("sipp") is None:
         unavailable("SIPp is not installed (scripts/install-test-deps installs it, as root)")
     try:
@@ -58,16 +61,23 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
     settings = Settings(
         flow_path=FLOW_PATH, database_url="", log_level="INFO", clock_start=OPEN_TIME
     )
-    run_dir = tmp_path_factory.mktemp("sandbox")
-    # Where the SIPp agent phones and the callback phone of test_agents/test_callbacks answer.
-    phones = {name: sipp.free_port() for name in (*AGENT_ENDPOINTS, "hotline-callbacks")}
     sip, fastagi = sipp.free_port(span=100), sipp.free_port(socket.SOCK_STREAM)
     box = for_tests(run_dir, settings, sip, fastagi, phones)
-    box = replace(box, installation=installation, with_fastagi=True)
+    box = replace(
+        box, installation=installation, with_fastagi=True, environment=dict(environment or {})
+    )
     try:
         box.start()
     except SandboxError as exc:
         pytest.fail(f"the sandbox did not start: {exc}", False)
+    return box
+
+
+@pytest.fixture(scope="session")
+def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
+    # Where the SIPp agent phones and the callback phone of test_agents/test_callbacks answer.
+    phones = {name: sipp.free_port() for name in (*AGENT_ENDPOINTS, "hotline-callbacks")}
+    box = start_sandbox(tmp_path_factory.mktemp("sandbox"), phones)
     yield box
     box.stop()
 
