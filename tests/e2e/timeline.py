@@ -2,12 +2,13 @@
 the rendered prompts and of Asterisk's own digit sounds, turned into SIPp's ``Press`` list.
 
 A call's clock starts when SIPp acknowledges the answer; the first prompt plays
-``AGI_START`` later. A ``play`` (a ``say`` node: STREAM FILE with no escape digits) hears no
-key, so the clock simply moves on by its length. A ``press`` answers a gather (barge-in
-allowed): its window opens when the gather's first prompt starts and closes ``timeout``
-seconds after its last one; the keys are sent ``lead`` seconds into that window (not at its
-edge, so an estimate that is a little off still lands inside), and the flow moves on when
-the last key has arrived. ``silence`` lets a gather time out.
+``AGI_START`` later. A ``play`` (a ``say`` node) is heard whole: the clock simply moves on
+by its length (a key pressed during it would be typed ahead into the next question). A
+``press`` answers a gather (barge-in allowed): its window opens when the gather's first
+prompt starts and closes ``timeout`` seconds after its last one; the keys are sent ``lead``
+seconds into that window (not at its edge, so an estimate that is a little off still lands
+inside), and the flow moves on when the last key has arrived. ``silence`` lets a gather time
+out.
 
 Parts of what is played:
 
