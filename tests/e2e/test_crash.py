@@ -43,6 +43,7 @@ LEASE = 10
 ENVIRONMENT = {
     "IVR_QUEUE_LEASE_SECONDS": str(LEASE),
     "IVR_RECORD_LEASE": str(LEASE),
+    "IVR_CALLBACK_OFFER_AFTER": "86400",  # straight to the hold music: no callback offer
     "IVR_LOG_LEVEL": "INFO",
 }
 #: English, then 0 (an agent) typed ahead during the welcome: the general queue.
