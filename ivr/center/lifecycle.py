@@ -166,9 +166,7 @@ TRANSITIONS: tuple[Transition, ...] = tuple(
         _rules(ENTRY, [CONNECTED], T.FORCED_OFFLINE, DONE, A.AGENT, A.SUPERVISOR),
         # -- agent ----------------------------------------------------------------------
         _rules(AGENT, [OFFLINE, WRAP_UP, MISSED], T.AVAILABLE, AVAILABLE, A.AGENT),
-        _rules(
-            AGENT, [AVAILABLE, WRAP_UP, MISSED], T.OFFLINE, OFFLINE, A.AGENT, A.SUPERVISOR
-        ),
+        _rules(AGENT, [AVAILABLE, WRAP_UP, MISSED], T.OFFLINE, OFFLINE, A.AGENT, A.SUPERVISOR),
         # wrap_up: only once it has run out (``Agent.free_at``, the store's ``take``)
         _rules(AGENT, [AVAILABLE, WRAP_UP], T.OFFER, RINGING, A.DISPATCHER, A.AGENT),
         _rules(AGENT, [RINGING], T.ANSWER, ON_CALL, A.HOLDER, A.AGENT),
@@ -179,7 +177,13 @@ TRANSITIONS: tuple[Transition, ...] = tuple(
         _rules(AGENT, [RINGING], T.CALLBACK_FAILED, AVAILABLE, A.DIALLER),
         _rules(AGENT, [RINGING], T.CALLBACK_GAVE_UP, AVAILABLE, A.DIALLER),
         _rules(
-            AGENT, [RINGING], T.CALLBACK_EXPIRED, AVAILABLE, A.DISPATCHER, A.DIALLER, A.CALLER,
+            AGENT,
+            [RINGING],
+            T.CALLBACK_EXPIRED,
+            AVAILABLE,
+            A.DISPATCHER,
+            A.DIALLER,
+            A.CALLER,
             A.AGENT,
         ),  # fmt: skip
         _rules(AGENT, [RINGING, ON_CALL], T.FORCED_OFFLINE, OFFLINE, A.AGENT, A.SUPERVISOR),
@@ -188,8 +192,14 @@ TRANSITIONS: tuple[Transition, ...] = tuple(
         # -- callback ---------------------------------------------------------------------
         _rules(CALLBACK, [CB_WAITING], T.CALLBACK_DIALLED, CB_DIALING, A.DIALLER),
         _rules(
-            CALLBACK, [CB_WAITING], T.CALLBACK_EXPIRED, CB_EXPIRED, A.DISPATCHER, A.DIALLER,
-            A.CALLER, A.AGENT,
+            CALLBACK,
+            [CB_WAITING],
+            T.CALLBACK_EXPIRED,
+            CB_EXPIRED,
+            A.DISPATCHER,
+            A.DIALLER,
+            A.CALLER,
+            A.AGENT,
         ),  # fmt: skip
         _rules(CALLBACK, [CB_WAITING], T.RESUME, CB_CANCELLED, A.CALLER),
         _rules(CALLBACK, [CB_DIALING], T.CALLBACK_ANSWERED, CB_CONNECTED, A.DIALLER),
@@ -237,7 +247,9 @@ STAFFED_AGENT_STATES = frozenset({AVAILABLE, RINGING, ON_CALL, WRAP_UP})
 BUSY_AGENT_STATES = frozenset({RINGING, ON_CALL})
 
 _INDEX: dict[tuple[str, str, str], Transition] = {}
+_BY_TRIGGER: dict[tuple[str, str], list[Transition]] = {}
 for _rule in TRANSITIONS:
+    _BY_TRIGGER.setdefault((_rule.machine, _rule.trigger), []).append(_rule)
     _key = (_rule.machine, _rule.source, _rule.trigger)
     if _key in _INDEX:  # pragma: no cover - a typo in the table above
         raise AssertionError(f"two transitions for {_key}")
@@ -266,7 +278,7 @@ def allowed(machine: str, state: str, trigger: str) -> bool:
 def sources(machine: str, trigger: str) -> tuple[str, ...]:
     """The states ``trigger`` moves ``machine`` from (sorted), for a compare-and-set's
     ``expect=``; raises ``IllegalTransition`` for a trigger that never moves it."""
-    found = tuple(sorted({r.source for r in TRANSITIONS if r.machine == machine and r.trigger == trigger}))
+    found = tuple(sorted({r.source for r in _BY_TRIGGER.get((machine, trigger), ())}))
     if not found:
         raise IllegalTransition(machine, "any", trigger)
     return found
