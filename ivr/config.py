@@ -114,7 +114,10 @@ class Settings:
                 env, "IVR_CALLBACK_OFFER_AFTER", DEFAULT_CALLBACK_OFFER_AFTER
             ),
             queue_lease_seconds=_whole(
-                env, "IVR_QUEUE_LEASE_SECONDS", DEFAULT_QUEUE_LEASE_SECONDS, 1,
+                env,
+                "IVR_QUEUE_LEASE_SECONDS",
+                DEFAULT_QUEUE_LEASE_SECONDS,
+                1,
                 "a whole number of seconds",
             ),  # fmt: skip
             twilio_auth_token=env.get("IVR_TWILIO_AUTH_TOKEN") or None,

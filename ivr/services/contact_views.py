@@ -39,7 +39,7 @@ class ContactViews:
         self.unit_of_work = unit_of_work
         self.clock = clock
         self.settings = settings
-        self.ring_timeouts = dict(ring_timeouts or {})
+        self.ring_timeouts: Mapping[str, int] = ring_timeouts if ring_timeouts is not None else {}
         self.holder = (holder or f"{platform.node()}:{os.getpid()}")[:80]
         self._secret: bytes | None = None
 
@@ -194,9 +194,7 @@ class ContactViews:
         if callback is None or not lc.allowed(lc.CALLBACK, callback.state, trigger):
             return False
         target = lc.next_state(lc.CALLBACK, callback.state, trigger, actor)
-        return uow.callbacks.change(
-            callback.id, expect=(callback.state,), state=target, **values
-        )
+        return uow.callbacks.change(callback.id, expect=(callback.state,), state=target, **values)
 
     def _abandon(
         self,
