@@ -118,9 +118,8 @@ class ContactCenter(AgentDesk):
             entry = self._entry(uow, entry_id)
             if entry.state in lc.HELD and entry.lease_until is not None:
                 until = now + self.lease()
-                if entry.state == lc.OFFERED:
-                    ring = timedelta(seconds=self.ring_timeout(entry.queue) + RING_MARGIN)
-                    until = now + max(self.lease(), ring)
+                if entry.state == lc.OFFERED:  # the holder rings: past the ring timeout
+                    until += timedelta(seconds=self.ring_timeout(entry.queue) + RING_MARGIN)
                 if uow.queue.renew(entry.id, until):
                     uow.commit()
             held = entry.state in lc.HELD

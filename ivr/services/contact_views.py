@@ -20,8 +20,9 @@ STANDARD_QUEUES = ("security", "payments", "closure", "general")
 CALLBACKS_SHOWN = 200
 #: How long an agent's phone rings for a queue that does not say (seconds).
 DEFAULT_RING_TIMEOUT = 20
-#: While an offer rings, the holder's lease covers the ring plus this much (seconds).
-RING_MARGIN = 10
+#: While an offer rings, the holder's lease covers the ring plus this much (seconds) on
+#: top of the lease: past the reaper's own ring timeout (``reaper.GRACE``).
+RING_MARGIN = 15
 
 
 class ContactViews:
@@ -203,42 +204,48 @@ class ContactViews:
         now: datetime,
         trigger: str = lc.Trigger.HANG_UP,
         actor: str = lc.Actor.CALLER,
-    ) -> None:
+    ) -> bool:
         """The caller is gone before a talk: abandoned, with the wait until then (for an
-        expired lease, until the lease ran out); an agent it was offered to is free."""
+        expired lease, until the lease ran out); an agent it was offered to is free.
+        False (nothing changed) if the entry moved meanwhile."""
         ended = entry.lease_until if trigger == lc.Trigger.LEASE_EXPIRED else None
         ended = min(ended or now, now)
         wait = max(0, int((ended - entry.enqueued_at).total_seconds()))
-        self._entry_to(
-            uow, entry, trigger, actor, ended_at=ended, wait_seconds=wait, lease_until=None
-        )
+        values = {"ended_at": ended, "wait_seconds": wait, "lease_until": None}
+        if not self._entry_to(uow, entry, trigger, actor, **values):
+            return False
         if entry.state == lc.OFFERED and entry.agent_id is not None:
             self._agent_to(uow, entry.agent_id, trigger, actor, now)
         # answered our call back, then hung up: it is over
         self._callback_to(uow, entry.callback_id, trigger, actor, used_at=now)
+        return True
 
     def _finish(
         self, uow: ports.UnitOfWork, entry: Entry, trigger: str, actor: str, now: datetime
-    ) -> None:
+    ) -> bool:
         """The talk is over (``finish``, or the agent ``forced_offline``): the entry is
         done with its talk time, its callback too; the agent moves by the same trigger
         (to wrap-up, or offline)."""
         talk = int((now - (entry.answered_at or now)).total_seconds())
-        self._entry_to(uow, entry, trigger, actor, ended_at=now, talk_seconds=talk)
+        if not self._entry_to(uow, entry, trigger, actor, ended_at=now, talk_seconds=talk):
+            return False
         if entry.agent_id is not None:
             self._agent_to(uow, entry.agent_id, trigger, actor, now, now + self._wrap_up())
         self._callback_to(uow, entry.callback_id, trigger, actor, used_at=now)
+        return True
 
     def _withdraw(
         self, uow: ports.UnitOfWork, entry: Entry, trigger: str, actor: str, now: datetime
-    ) -> None:
+    ) -> bool:
         """An offer ends unanswered (not answered, ring timeout, forced offline): the
         entry goes back to the head of the line (it keeps enqueued_at), the agent moves
         by the same trigger; a callback being dialled is dialled again later."""
-        self._entry_to(uow, entry, trigger, actor, agent_id=None, offered_at=None)
+        if not self._entry_to(uow, entry, trigger, actor, agent_id=None, offered_at=None):
+            return False
         if entry.agent_id is not None:
             self._agent_to(uow, entry.agent_id, trigger, actor, now)
         self._callback_to(uow, entry.callback_id, trigger, actor)
+        return True
 
 
 def _staffed(agents: Iterable[Agent], skill: str) -> int:

@@ -82,7 +82,8 @@ def _lapse(center: ContactViews, uow: ports.UnitOfWork, entry: Entry, now: datet
     if not _agent_free_to_change(uow, entry):
         return False
     agent = uow.agents.get(entry.agent_id) if entry.agent_id is not None else None
-    center._abandon(uow, entry, now, Trigger.LEASE_EXPIRED, Actor.REAPER)
+    if not center._abandon(uow, entry, now, Trigger.LEASE_EXPIRED, Actor.REAPER):
+        return False  # another reaper (or the holder) was first
     detail = {
         "entry": entry.id, "queue": entry.queue, "was": entry.state, "held_by": entry.held_by,
         "lease_until": entry.lease_until.isoformat() if entry.lease_until else None,
@@ -102,7 +103,8 @@ def _ring_out(center: ContactViews, uow: ports.UnitOfWork, entry: Entry, now: da
     if entry.offered_at + limit > now or not _agent_free_to_change(uow, entry):
         return False
     agent = uow.agents.get(entry.agent_id) if entry.agent_id is not None else None
-    center._withdraw(uow, entry, Trigger.RING_TIMEOUT, Actor.REAPER, now)
+    if not center._withdraw(uow, entry, Trigger.RING_TIMEOUT, Actor.REAPER, now):
+        return False
     detail = {
         "entry": entry.id, "queue": entry.queue, "agent": agent.username if agent else None,
         "offered_at": entry.offered_at.isoformat(),
