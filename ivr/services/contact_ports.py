@@ -316,7 +316,8 @@ class QueueEntries(abc.ABC):
         self, skills: frozenset[str], languages: frozenset[str], now: datetime
     ) -> Entry | None:
         """The best waiting, due, unexpired entry with one of these skills and languages
-        (priority desc, enqueued_at asc, id asc), locked; locked entries are skipped."""
+        whose lease (if any) has not run out (priority desc, enqueued_at asc, id asc),
+        locked; locked entries are skipped."""
 
     @abc.abstractmethod
     def change(self, entry_id: int, expect: tuple[str, ...] | None = None, **values: Any) -> bool:

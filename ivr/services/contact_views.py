@@ -239,8 +239,13 @@ class ContactViews:
     ) -> bool:
         """An offer ends unanswered (not answered, ring timeout, forced offline): the
         entry goes back to the head of the line (it keeps enqueued_at), the agent moves
-        by the same trigger; a callback being dialled is dialled again later."""
-        if not self._entry_to(uow, entry, trigger, actor, agent_id=None, offered_at=None):
+        by the same trigger; a callback being dialled is dialled again later. The lease
+        is cut back to an ordinary one: a holder that died while ringing is not waited
+        for longer."""
+        values: dict[str, Any] = {"agent_id": None, "offered_at": None}
+        if entry.lease_until is not None:  # the ring's extra time is over
+            values["lease_until"] = min(entry.lease_until, now + self.lease())
+        if not self._entry_to(uow, entry, trigger, actor, **values):
             return False
         if entry.agent_id is not None:
             self._agent_to(uow, entry.agent_id, trigger, actor, now)

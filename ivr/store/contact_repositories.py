@@ -294,6 +294,7 @@ class SqlQueueEntries(_Repository, cp.QueueEntries):
                 Q.language.in_(sorted(languages)),
                 or_(Q.not_before.is_(None), Q.not_before <= now),
                 or_(Q.expires_at.is_(None), Q.expires_at > now),
+                or_(Q.lease_until.is_(None), Q.lease_until > now),  # its holder is alive
             )
             .order_by(*_ORDER)
             .limit(1)
