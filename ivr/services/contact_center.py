@@ -251,6 +251,22 @@ class ContactCenter(AgentDesk):
                 self._abandon(uow, entry, now)
                 uow.commit()
 
+    def left_line(self, entry_id: int, trigger: str) -> bool:
+        """The holder takes its waiting caller out of line elsewhere (``max_wait`` or
+        ``no_agents``, ``ivr.center.lifecycle``): abandoned, with the wait until now.
+        False if the entry was no longer waiting."""
+        now = self.clock.now()
+        with self.unit_of_work() as uow:
+            entry = self._locked_with_agent(uow, entry_id)
+            if not lc.allowed(lc.ENTRY, entry.state, trigger):
+                return False
+            if not self._abandon(uow, entry, now, trigger, Actor.HOLDER):
+                return False
+            detail = {**self._about(entry), "why": trigger}
+            uow.audit.record(now, entry.call_id, entry.account_number, "queue_left", detail)
+            uow.commit()
+            return True
+
     def reap(self) -> Reaped:
         """One round of the reaper (``ivr.services.reaper``): entries whose lease ran
         out are abandoned, offers past their ring timeout taken back."""

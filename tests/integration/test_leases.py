@@ -13,6 +13,7 @@ from datetime import timedelta
 import pytest
 
 from ivr.bootstrap import Hotline
+from ivr.center.lifecycle import IllegalTransition, Trigger
 from ivr.services import contact_ports as cp
 from ivr.services.contact_center import ContactCenter, Note, Refused, WaitingCall
 from ivr.services.reaper import GRACE, Reaped
@@ -118,6 +119,20 @@ def test_renew_keeps_an_entry_alive_between_ticks_and_says_when_it_is_gone(
     assert center.reap().lapsed == 1
     assert not center.renew(entry.id)
     assert center.place(entry.id).entry.state == cp.ABANDONED  # the holder sees it: Leave
+
+
+def test_a_holder_taking_its_caller_out_of_line_ends_the_entry_by_the_table(
+    center: ContactCenter, clock: StoppedClock, db: Db
+) -> None:
+    entry = center.enqueue(caller())
+    clock.advance(seconds=90)
+    assert center.left_line(entry.id, Trigger.MAX_WAIT)
+    assert not center.left_line(entry.id, Trigger.NO_AGENTS)  # once only
+    row = db.one("queue_entries", id=entry.id)
+    assert (row["state"], row["wait_seconds"]) == (cp.ABANDONED, 90)
+    assert db.rows("audit_log", action="queue_left")[0]["detail"]["why"] == "max_wait"
+    with pytest.raises(IllegalTransition):
+        center.left_line(center.enqueue(caller()).id, Trigger.LEASE_EXPIRED)  # the reaper's
 
 
 # -- ring timeout ------------------------------------------------------------------------------
