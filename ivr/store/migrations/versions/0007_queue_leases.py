@@ -26,6 +26,14 @@ def upgrade() -> None:
     op.create_index("ix_queue_entries_state_lease", "queue_entries", ["state", "lease_until"])
     with op.batch_alter_table("agents") as table:
         table.add_column(sa.Column("entry_id", sa.Integer(), nullable=True))
+    # Callers held before leases: their holders cannot renew (the old code did not), so
+    # their leases ran out when they joined; the first reaper round ends the ghosts.
+    op.execute(
+        sa.text(
+            "UPDATE queue_entries SET lease_until = enqueued_at "
+            "WHERE kind = 'call' AND state IN ('waiting', 'offered', 'resumed')"
+        )
+    )
     # The desk followed the agent's newest entry: start each agent there.
     op.execute(
         sa.text(
