@@ -288,7 +288,8 @@ class QueueEntries(abc.ABC):
     @abc.abstractmethod
     def renew(self, entry_id: int, until: datetime) -> bool:
         """Compare-and-set: a held entry with a lease (see ``lifecycle.HELD``) gets
-        ``lease_until = until``; True if it did."""
+        ``lease_until = until``, unless it is later already (never shortened); True if the
+        entry is still held."""
 
     @abc.abstractmethod
     def lock_lapsed(self, states: tuple[str, ...], now: datetime, limit: int) -> list[Entry]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select, text, update
+from sqlalchemy import Select, case, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from ivr.center import lifecycle as lc
@@ -244,7 +244,7 @@ class SqlQueueEntries(_Repository, cp.QueueEntries):
         result = self.session.execute(
             update(Q)
             .where(Q.id == entry_id, Q.state.in_(_HELD), Q.lease_until.is_not(None))
-            .values(lease_until=until)
+            .values(lease_until=case((Q.lease_until > until, Q.lease_until), else_=until))
             .execution_options(synchronize_session=False)
         )
         return bool(getattr(result, "rowcount", 0) == 1)

@@ -9,11 +9,14 @@ import itertools
 import threading
 from dataclasses import replace
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
 from ivr.bootstrap import Hotline
 from ivr.center.lifecycle import IllegalTransition, Trigger
+from ivr.channels.dispatcher import Dispatcher
+from ivr.channels.originate import CallbackSettings
 from ivr.services import contact_ports as cp
 from ivr.services.contact_center import ContactCenter, Note, Refused, WaitingCall
 from ivr.services.reaper import GRACE, Reaped
@@ -108,7 +111,7 @@ def test_a_connected_call_carries_no_lease_and_completing_it_ends_it(
 
 
 def test_renew_keeps_an_entry_alive_between_ticks_and_says_when_it_is_gone(
-    center: ContactCenter, clock: StoppedClock
+    center: ContactCenter, clock: StoppedClock, ids: dict[str, int], db: Db
 ) -> None:
     entry = center.enqueue(caller())
     for _ in range(5):
@@ -118,6 +121,13 @@ def test_renew_keeps_an_entry_alive_between_ticks_and_says_when_it_is_gone(
     clock.advance(seconds=LEASE + 1)
     assert center.reap().lapsed == 1
     assert not center.renew(entry.id)
+    available(center, clock, ids["alice"])
+    ringing = center.enqueue(caller())
+    center.dispatch()
+    center.place(ringing.id)  # the holder sees the offer: the lease covers the ring
+    long = db.one("queue_entries", id=ringing.id)["lease_until"]
+    assert center.renew(ringing.id)  # a dialogue step's renewal does not shorten it
+    assert db.one("queue_entries", id=ringing.id)["lease_until"] == long
     assert center.place(entry.id).entry.state == cp.ABANDONED  # the holder sees it: Leave
 
 
@@ -345,3 +355,18 @@ def test_two_reapers_at_once_change_each_ghost_once(
     assert db.count("audit_log", action="queue_lease_expired") == len(ghosts)
     assert {db.one("queue_entries", id=g.id)["state"] for g in ghosts} == {cp.ABANDONED}
     assert {one.agent(agents[a]).state for a in ("alice", "bob", "chen")} == {cp.AVAILABLE}  # type: ignore[union-attr]
+
+
+def test_every_dispatcher_round_reaps_at_most_every_few_seconds(
+    center: ContactCenter, clock: StoppedClock, db: Db, tmp_path: Path
+) -> None:
+    dispatcher = Dispatcher(lambda: center, CallbackSettings(spool=tmp_path), reap_interval=3600)
+    first = center.enqueue(caller())
+    clock.advance(seconds=LEASE + 1)
+    dispatcher.run_once()  # reaps
+    second = center.enqueue(caller())
+    clock.advance(seconds=LEASE + 1)
+    dispatcher.run_once()  # too soon to reap again: the round only dispatches
+    assert db.one("queue_entries", id=first.id)["state"] == cp.ABANDONED
+    assert db.one("queue_entries", id=second.id)["state"] == cp.WAITING
+    assert Dispatcher(lambda: center, CallbackSettings(spool=tmp_path)).reap(center) == Reaped(1)
