@@ -4,6 +4,7 @@ Nothing is built at import time; each piece is built on first use."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -95,7 +96,9 @@ class Hotline:
         from ivr.services.contact_center import ContactCenter
 
         self.sessions  # noqa: B018 - check the schema now, not in the middle of a call
-        return ContactCenter(self.unit_of_work, self.clock, self.settings)
+        return ContactCenter(
+            self.unit_of_work, self.clock, self.settings, ring_timeouts=RingTimeouts(self)
+        )
 
     def install_flow(self, flow: Flow, engine: Engine) -> None:
         """Serve new calls from this flow; calls in progress keep the engine they have."""
@@ -119,3 +122,20 @@ def bootstrap(settings: Settings | None = None, clock: ports.Clock | None = None
     ``clock``, else one running from ``settings.clock_start``, else the real time."""
     settings = settings or Settings.from_env()
     return Hotline(settings, clock or clock_from(settings.clock_start))
+
+
+class RingTimeouts(Mapping[str, int]):
+    """Seconds an offer rings, per queue, from the flow being served (its ``queues:``
+    section's ``ring_timeout``; a reloaded flow counts from then on)."""
+
+    def __init__(self, hotline: Hotline) -> None:
+        self.hotline = hotline
+
+    def __getitem__(self, queue: str) -> int:
+        return int(getattr(self.hotline.flow.queues[queue], "ring_timeout", 20))
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.hotline.flow.queues)
+
+    def __len__(self) -> int:
+        return len(self.hotline.flow.queues)

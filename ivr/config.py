@@ -13,6 +13,7 @@ from ivr.errors import IvrError
 
 DEFAULT_WRAP_UP_SECONDS = 30
 DEFAULT_CALLBACK_OFFER_AFTER = 120
+DEFAULT_QUEUE_LEASE_SECONDS = 30
 DEFAULT_FASTAGI_MAX_CALLS = 256
 DEFAULT_FASTAGI_MAX_PENDING = 4000
 
@@ -34,6 +35,9 @@ class Settings:
     secret_key_file: Path | None = None
     wrap_up_seconds: int = DEFAULT_WRAP_UP_SECONDS
     callback_offer_after: int = DEFAULT_CALLBACK_OFFER_AFTER
+    #: ``IVR_QUEUE_LEASE_SECONDS``: how long a queue entry lives after its holder (the
+    #: process holding the caller) last renewed it; then the reaper abandons it.
+    queue_lease_seconds: int = DEFAULT_QUEUE_LEASE_SECONDS
     #: ``IVR_TWILIO_AUTH_TOKEN``: signs Twilio's webhooks; without it they are all refused.
     twilio_auth_token: str | None = field(default=None, repr=False)
     #: ``IVR_PUBLIC_URL``: the base URL Twilio calls (behind a proxy or tunnel), e.g.
@@ -86,7 +90,8 @@ class Settings:
         ./var), ``IVR_LOG_LEVEL`` (WARNING), ``IVR_SECRET_KEY`` (else a key kept in
         ``IVR_SECRET_KEY_FILE``, by default var/secret.key beside the flow file),
         ``IVR_WRAP_UP_SECONDS`` (30), ``IVR_CALLBACK_OFFER_AFTER``
-        (120 seconds of estimated wait), ``IVR_TWILIO_AUTH_TOKEN``, ``IVR_PUBLIC_URL``,
+        (120 seconds of estimated wait), ``IVR_QUEUE_LEASE_SECONDS`` (30),
+        ``IVR_TWILIO_AUTH_TOKEN``, ``IVR_PUBLIC_URL``,
         ``IVR_TWILIO_ACCOUNT_SID``, ``IVR_TWILIO_FROM``, ``IVR_TWILIO_API_BASE``,
         ``IVR_CALLBACKS_VIA`` (asterisk), ``IVR_FASTAGI_MAX_CALLS`` (256),
         ``IVR_FASTAGI_MAX_PENDING`` (4000),
@@ -108,6 +113,13 @@ class Settings:
             callback_offer_after=_seconds(
                 env, "IVR_CALLBACK_OFFER_AFTER", DEFAULT_CALLBACK_OFFER_AFTER
             ),
+            queue_lease_seconds=_whole(
+                env,
+                "IVR_QUEUE_LEASE_SECONDS",
+                DEFAULT_QUEUE_LEASE_SECONDS,
+                1,
+                "a whole number of seconds",
+            ),  # fmt: skip
             twilio_auth_token=env.get("IVR_TWILIO_AUTH_TOKEN") or None,
             public_url=(env.get("IVR_PUBLIC_URL") or "").rstrip("/") or None,
             twilio_account_sid=env.get("IVR_TWILIO_ACCOUNT_SID") or None,

@@ -27,11 +27,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
+from ivr.center import lifecycle as lc
 from ivr.services.estimates import minutes, should_announce
 
 OFFER, ONLY, NEVER = "offer", "only", "never"
-#: Entry states during which the caller is still held.
-HELD = frozenset({"waiting", "offered"})
+#: Entry states during which the caller is still held (``ivr.center.lifecycle``).
+HELD = lc.HELD
 #: The key that asks for a callback while on hold.
 CALLBACK_KEY = "1"
 #: Hold music segments (``STREAM FILE moh/hold-1`` ...), about 3 seconds each.
@@ -129,7 +130,7 @@ def tick(
     """What to do now; the state to keep for the next tick."""
     if standing.state not in HELD:
         return state, [Leave(standing.state)]
-    if standing.state == "offered" and standing.endpoint:
+    if standing.state == lc.OFFERED and standing.endpoint:
         return state, [DialAgent(standing.endpoint)]
     steps: list[Step] = []
     if policy.callback == ONLY and not state.callback_started:

@@ -6,7 +6,10 @@ failed attempt (``callback_failed``: retried later, at most three times). With
 ``IVR_CALLBACKS_VIA=twilio`` a callback is a Twilio call instead (``calls.create``; an API
 error is a failed attempt too). When a Twilio account is configured, each round also
 sends the SMS outbox (``ivr.services.outbox``); without one, each round still expires the
-messages older than their code (redacted, never sent later).
+messages older than their code (redacted, never sent later). At most every
+``REAP_INTERVAL`` seconds a round also runs the reaper (``ivr.services.reaper``): entries
+whose holder stopped renewing their lease are abandoned, offers past their ring timeout
+taken back; several processes on one database take turns, never both.
 
 ``ivr fastagi`` and ``ivr serve`` both run one; several processes may, since every claim
 is atomic in the database. An error is logged and the next round tries again: the thread
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -30,10 +34,13 @@ if TYPE_CHECKING:
     from ivr.services.contact_center import ContactCenter
     from ivr.services.contact_ports import Assignment, Callback
     from ivr.services.outbox import OutboxSender
+    from ivr.services.reaper import Reaped
 
 logger = logging.getLogger(__name__)
 
 INTERVAL = 1.0
+#: Seconds between two reaper rounds in one process.
+REAP_INTERVAL = 3.0
 
 
 class Dispatcher:
@@ -48,6 +55,7 @@ class Dispatcher:
         twilio: TwilioRest | None = None,
         outbox: OutboxSender | None = None,
         send_sms: bool = True,
+        reap_interval: float = REAP_INTERVAL,
     ) -> None:
         """``twilio``: dial callbacks through Twilio rather than call files;
         ``outbox``: send the SMS outbox every round (``send_sms``), or only expire it."""
@@ -57,6 +65,8 @@ class Dispatcher:
         self.twilio = twilio
         self.outbox = outbox
         self.send_sms = send_sms
+        self.reap_interval = reap_interval
+        self._reaped_at: float | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -105,6 +115,7 @@ class Dispatcher:
     def run_once(self) -> list[str]:
         """One round; the callbacks dialled (call files written, or Twilio call SIDs)."""
         center = self._center()
+        self.reap(center)
         center.dispatch()
         dialled = []
         for assignment in center.due_callbacks():
@@ -120,6 +131,19 @@ class Dispatcher:
             except Exception:
                 logger.exception("queue dispatcher: the SMS outbox failed; trying again")
         return dialled
+
+    def reap(self, center: ContactCenter) -> Reaped | None:
+        """The reaper's round, if ``reap_interval`` has passed since the last one (a
+        failure is logged; the dispatch goes on)."""
+        started = time.monotonic()
+        if self._reaped_at is not None and started - self._reaped_at < self.reap_interval:
+            return None
+        self._reaped_at = started
+        try:
+            return center.reap()
+        except Exception:
+            logger.exception("queue dispatcher: the reaper failed; trying again")
+            return None
 
     def dial(self, center: ContactCenter, assignment: Assignment) -> str | None:
         callback_id = assignment.entry.callback_id

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from twilio.twiml.voice_response import VoiceResponse
 
 from ivr.calls.session import CallSession
+from ivr.center import lifecycle as lc
 from ivr.channels import twiml
 from ivr.channels.twilio_wait import GREETED, TOLD, Waiting
 from ivr.flow import actions as act
@@ -111,7 +112,7 @@ class TwilioVoice:
     def answered(self, entry_id: int) -> None:
         """The agent picked up (Twilio runs the ``<Client url>`` on the agent's leg)."""
         center = self.hotline.contact_center
-        if center.place(entry_id).entry.state == "offered":
+        if lc.allowed(lc.ENTRY, center.place(entry_id).entry.state, lc.Trigger.ANSWER):
             center.connected(entry_id)
 
     def status(self, call_sid: str, status: str) -> None:

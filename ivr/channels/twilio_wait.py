@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from twilio.twiml.voice_response import VoiceResponse
 
 from ivr.calls import hold
+from ivr.center import lifecycle as lc
 from ivr.channels import twiml
 from ivr.channels.waiting import (
     RING_SECONDS,
@@ -82,6 +83,7 @@ class Waiting:
 
     def tick(self, memo: Memo, digits: str | None) -> Reply:
         if memo.get("dialogue") is not None:
+            self.center.renew(int(memo["entry"]))  # the holder is alive between ticks
             return self._dialogue(memo, digits or "")
         if memo.get("done"):
             return memo, twiml.apology(self.language)
@@ -103,7 +105,8 @@ class Waiting:
                 response.hangup()
                 return memo, response
             if isinstance(step, hold.DialAgent):
-                return memo, self._dial(memo, step.endpoint)
+                ring = self.center.ring_timeout(place.entry.queue)
+                return memo, self._dial(memo, step.endpoint, ring)
             if isinstance(step, hold.StartCallback):
                 return self._start_dialogue(memo)
             if isinstance(step, hold.Announce):
@@ -129,13 +132,13 @@ class Waiting:
 
     # -- the agent --------------------------------------------------------------------
 
-    def _dial(self, memo: Memo, target: str) -> VoiceResponse:
+    def _dial(self, memo: Memo, target: str, ring_seconds: int = RING_SECONDS) -> VoiceResponse:
         response = VoiceResponse()
         twiml.speak(response, [self.prompt("agent_connecting")], self.speech)
         dial = response.dial(
             action=self.url("dialed", step=int(memo["step"]) + 1, entry=memo["entry"]),
             method="POST",
-            timeout=RING_SECONDS,
+            timeout=ring_seconds,
         )
         answered = self.url("answered", entry=memo["entry"])
         if _E164.fullmatch(target):
@@ -149,8 +152,8 @@ class Waiting:
         entry_id = int(memo["entry"])
         response = VoiceResponse()
         if status == "completed":
-            if self.center.place(entry_id).entry.state == "offered":
-                self.center.connected(entry_id)
+            if lc.allowed(lc.ENTRY, self.center.place(entry_id).entry.state, lc.Trigger.ANSWER):
+                self.center.connected(entry_id)  # the answered hook did not run
             self.center.finished(entry_id)
             response.hangup()
             return {**memo, "done": True}, response

@@ -25,6 +25,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Protocol
 
 from ivr.calls import hold
+from ivr.center import lifecycle as lc
 from ivr.channels.agi import HangupDetected
 from ivr.channels.agi_protocol import AgiError
 from ivr.flow import actions as act
@@ -84,10 +85,13 @@ class Wait:
     caller_id: str = ""
     clock: Callable[[], float] = time.monotonic
     stopping: threading.Event | None = None  # the controller is shutting down
+    ring_seconds: int = RING_SECONDS  # the queue's ring timeout
+    held: int | None = None  # the entry held (its lease renewed between ticks)
 
     def run(self, entry_id: int) -> str:
         """Hold until the entry leaves the queue; the IVR_OUTCOME to leave (may be "")."""
         state = hold.HoldState()
+        self.held = entry_id
         while True:
             if self.stopping is not None and self.stopping.is_set():
                 return self.hand_over(entry_id)
@@ -138,7 +142,7 @@ class Wait:
     def ring(self, entry_id: int, endpoint: str) -> str | None:
         """Dial the agent; an outcome when the call is over, None to wait on."""
         self.line.play(self.prompt("agent_connecting"))
-        target = f"PJSIP/{endpoint},{RING_SECONDS},gU({ANSWERED_CONTEXT}^{entry_id})"
+        target = f"PJSIP/{endpoint},{self.ring_seconds},gU({ANSWERED_CONTEXT}^{entry_id})"
         status = self.line.dial(target)
         logger.info("call %s: agent %s: DIALSTATUS=%s", self.line.call_id, endpoint, status)
         try:
@@ -154,7 +158,7 @@ class Wait:
 
     def finish(self, entry_id: int) -> None:
         """The talk is over (either side hung up)."""
-        if self.center.place(entry_id).entry.state == "offered":
+        if lc.allowed(lc.ENTRY, self.center.place(entry_id).entry.state, lc.Trigger.ANSWER):
             self.center.connected(entry_id)  # the answered hook did not run
         self.center.finished(entry_id)
 
@@ -229,6 +233,8 @@ class Wait:
         return None
 
     def ask(self, prompt_id: str, least: int, most: int, finish: str | None, **values: str) -> str:
+        if self.held is not None:
+            self.center.renew(self.held)  # the holder is alive between ticks
         prompt = self.prompt(prompt_id, **values)
         gather = act.Gather(prompt_id, (prompt,), least, most, 6.0, finish)
         answer = self.line.gather(gather)
@@ -280,6 +286,7 @@ def hold_caller(driver: _Driver, hotline: Hotline, session: CallSession, how: ac
     prompt = prompter(session.engine.flow.catalog.text, how.language)
     center = hotline.contact_center
     wait = Wait(driver, center, prompt, policy, session.call.ani, stopping=hotline.stopping)
+    wait.ring_seconds = center.ring_timeout(call.queue)
     entry_id: int | None = None
     try:
         try:

@@ -8,6 +8,8 @@ import logging
 import secrets
 from datetime import datetime, timedelta
 
+from ivr.center import lifecycle as lc
+from ivr.center.lifecycle import Actor, Trigger
 from ivr.errors import IvrError
 from ivr.services import contact_ports as cp
 from ivr.services import ports, tokens
@@ -45,7 +47,8 @@ class CallbackDesk(ContactViews):
         now = self.clock.now()
         with self.unit_of_work() as uow:
             entry = self._locked_with_agent(uow, entry_id)
-            if entry.state != cp.WAITING or entry.kind != cp.CALL:
+            asked = lc.allowed(lc.ENTRY, entry.state, Trigger.CALLBACK_REQUESTED)
+            if not asked or entry.kind != cp.CALL:
                 raise CallbackRefused(f"queue entry {entry_id} is {entry.kind} {entry.state}")
             for _ in range(_SALT_TRIES):  # active codes are unique: on a clash, a new salt
                 salt = secrets.token_hex(16)
@@ -57,9 +60,9 @@ class CallbackDesk(ContactViews):
                 raise RuntimeError("no free callback code found")
             expires = now + CALLBACK_TTL
             callback = uow.callbacks.add(entry, number, salt, code_hash, now, expires, MAX_ATTEMPTS)
-            uow.queue.change(
-                entry.id, expect=(cp.WAITING,), kind=cp.CALLBACK, callback_id=callback.id,
-                expires_at=expires,
+            self._entry_to(  # nobody holds a callback: no lease
+                uow, entry, Trigger.CALLBACK_REQUESTED, Actor.CALLER, kind=cp.CALLBACK,
+                callback_id=callback.id, expires_at=expires, lease_until=None, held_by=None,
             )  # fmt: skip
             detail = {**self._about(entry), "callback": callback.id, "to_last4": number[-4:]}
             uow.audit.record(now, entry.call_id, entry.account_number, "callback_requested", detail)
@@ -102,20 +105,20 @@ class CallbackDesk(ContactViews):
         entry = self._locked_with_agent(uow, found.entry_id)
         callback = uow.callbacks.lock(found.id)
         assert callback is not None
-        if callback.state == cp.CB_WAITING and callback.expires_at <= now:
-            self._expire(uow, callback.id, entry, now)
+        if callback.state == lc.CB_WAITING and callback.expires_at <= now:
+            self._expire(uow, callback.id, entry, now, Actor.CALLER)
             return "expired"
-        if callback.state in (cp.CB_EXPIRED, cp.CB_FAILED):
+        if callback.state in (lc.CB_EXPIRED, lc.CB_FAILED):
             return "expired"
-        if callback.state != cp.CB_WAITING or entry.state != cp.WAITING:
+        resumable = lc.allowed(lc.CALLBACK, callback.state, Trigger.RESUME)
+        if not resumable or not lc.allowed(lc.ENTRY, entry.state, Trigger.RESUME):
             return "used"
-        uow.queue.change(
-            entry.id, expect=(cp.WAITING,), kind=cp.CALL, state=cp.RESUMED, call_id=call_id,
+        self._entry_to(  # held (leased) by this process until the call takes it over
+            uow, entry, Trigger.RESUME, Actor.CALLER, kind=cp.CALL, call_id=call_id,
             caller_id=caller_id, expires_at=None, not_before=None,
+            lease_until=now + self.lease(), held_by=self.holder,
         )  # fmt: skip
-        uow.callbacks.change(
-            callback.id, expect=(cp.CB_WAITING,), state=cp.CB_CANCELLED, used_at=now
-        )
+        self._callback_to(uow, callback.id, Trigger.RESUME, Actor.CALLER, used_at=now)
         uow.code_attempts.record(caller_id, call_id, now, True)
         return "ok"
 
@@ -137,15 +140,16 @@ class CallbackDesk(ContactViews):
                 if entry.callback_id is None or entry.agent_id is None:
                     continue
                 callback = uow.callbacks.get(entry.callback_id)
-                if callback is None or callback.state != cp.CB_WAITING:
+                dialled = Trigger.CALLBACK_DIALLED
+                if callback is None or not lc.allowed(lc.CALLBACK, callback.state, dialled):
                     continue
                 if callback.expires_at <= now:
                     uow.agents.lock(entry.agent_id)  # the lock order: agent, entry, callback
-                    self._expire(uow, callback.id, entry, now)
+                    self._expire(uow, callback.id, entry, now, Actor.DIALLER)
                     continue
-                if not uow.callbacks.change(
-                    callback.id, expect=(cp.CB_WAITING,), state=cp.CB_DIALING,
-                    attempts=callback.attempts + 1, last_attempt_at=now,
+                if not self._callback_to(
+                    uow, callback.id, dialled, Actor.DIALLER, attempts=callback.attempts + 1,
+                    last_attempt_at=now,
                 ):  # fmt: skip
                     continue  # another dialler took it
                 agent = uow.agents.get(entry.agent_id)
@@ -161,7 +165,7 @@ class CallbackDesk(ContactViews):
     def callback_answered(self, callback_id: int) -> None:
         """The person called back answered."""
         with self.unit_of_work() as uow:
-            if uow.callbacks.change(callback_id, expect=(cp.CB_DIALING,), state=cp.CB_CONNECTED):
+            if self._callback_to(uow, callback_id, Trigger.CALLBACK_ANSWERED, Actor.DIALLER):
                 uow.commit()
 
     def callback_failed(self, callback_id: int, why: str) -> Callback:
@@ -176,18 +180,21 @@ class CallbackDesk(ContactViews):
             entry = self._locked_with_agent(uow, callback.entry_id)
             locked = uow.callbacks.lock(callback_id)
             assert locked is not None
-            if locked.state not in (cp.CB_DIALING, cp.CB_CONNECTED):
+            last = locked.attempts >= locked.max_attempts
+            trigger = Trigger.CALLBACK_GAVE_UP if last else Trigger.CALLBACK_FAILED
+            if not lc.allowed(lc.CALLBACK, locked.state, trigger):
                 return locked  # already settled: a second report changes nothing
-            if entry.state == cp.OFFERED and entry.agent_id is not None:
-                uow.agents.set_state(entry.agent_id, cp.AVAILABLE, now, expect=(cp.RINGING,))
-            if locked.attempts >= locked.max_attempts:
-                uow.callbacks.change(callback_id, state=cp.CB_FAILED)
-                uow.queue.change(entry.id, state=cp.FAILED, agent_id=entry.agent_id, ended_at=now)
-            else:
-                uow.callbacks.change(callback_id, state=cp.CB_WAITING)
-                uow.queue.change(
-                    entry.id, state=cp.WAITING, agent_id=None, not_before=now + RETRY_AFTER
-                )
+            if entry.state == lc.OFFERED and entry.agent_id is not None:
+                self._agent_to(uow, entry.agent_id, trigger, Actor.DIALLER, now)
+            self._callback_to(uow, callback_id, trigger, Actor.DIALLER)
+            if lc.allowed(lc.ENTRY, entry.state, trigger):
+                if last:
+                    self._entry_to(uow, entry, trigger, Actor.DIALLER, ended_at=now)
+                else:
+                    self._entry_to(
+                        uow, entry, trigger, Actor.DIALLER, agent_id=None, offered_at=None,
+                        not_before=now + RETRY_AFTER,
+                    )  # fmt: skip
             detail = {"callback": callback_id, "attempts": locked.attempts, "why": why[:200]}
             uow.audit.record(now, entry.call_id, entry.account_number, "callback_failed", detail)
             uow.commit()
@@ -209,19 +216,20 @@ class CallbackDesk(ContactViews):
             entry = uow.queue.lock(callback.entry_id)
             callback = uow.callbacks.lock(callback_id)
             assert entry is not None and callback is not None
-            if callback.state != cp.CB_WAITING:
+            if not lc.allowed(lc.CALLBACK, callback.state, Trigger.CALLBACK_DIALLED):
                 return Refused(_NOT_WAITING.get(callback.state, f"callback is {callback.state}"))
             if callback.expires_at <= now:
-                self._expire(uow, callback.id, entry, now)
+                self._expire(uow, callback.id, entry, now, Actor.AGENT)
                 uow.commit()
                 return Refused("callback expired")
-            if entry.state != cp.WAITING:
+            if not lc.allowed(lc.ENTRY, entry.state, Trigger.OFFER):
                 return Refused("callback already offered to an agent")
-            if not agent.free_at(now) or not uow.agents.take(agent_id, now):
+            if not agent.free_at(now) or not uow.agents.take(agent_id, now, entry.id):
                 return Refused(f"agent is {agent.state.replace('_', ' ')}")
-            uow.queue.change(
-                entry.id, expect=(cp.WAITING,), state=cp.OFFERED, agent_id=agent_id, not_before=None
-            )
+            self._entry_to(
+                uow, entry, Trigger.OFFER, Actor.AGENT, agent_id=agent_id, not_before=None,
+                offered_at=now,
+            )  # fmt: skip
             detail = {"callback": callback_id, "agent": agent.username}
             uow.audit.record(now, entry.call_id, entry.account_number, "callback_call_now", detail)
             uow.commit()
@@ -229,11 +237,14 @@ class CallbackDesk(ContactViews):
             assert offered is not None and ringing is not None
             return Assignment(offered, ringing)
 
-    @staticmethod
-    def _expire(uow: ports.UnitOfWork, callback_id: int, entry: cp.Entry, now: datetime) -> None:
+    def _expire(
+        self, uow: ports.UnitOfWork, callback_id: int, entry: cp.Entry, now: datetime, actor: str
+    ) -> None:
         """A callback past its 24 hours is never dialled; an agent it was offered to is
         free again."""
-        uow.callbacks.change(callback_id, expect=(cp.CB_WAITING,), state=cp.CB_EXPIRED)
-        uow.queue.change(entry.id, expect=(cp.WAITING, cp.OFFERED), state=cp.EXPIRED, ended_at=now)
-        if entry.state == cp.OFFERED and entry.agent_id is not None:
-            uow.agents.set_state(entry.agent_id, cp.AVAILABLE, now, expect=(cp.RINGING,))
+        expired = Trigger.CALLBACK_EXPIRED
+        self._callback_to(uow, callback_id, expired, actor)
+        if lc.allowed(lc.ENTRY, entry.state, expired):
+            self._entry_to(uow, entry, expired, actor, ended_at=now)
+        if entry.state == lc.OFFERED and entry.agent_id is not None:
+            self._agent_to(uow, entry.agent_id, expired, actor, now)

@@ -16,34 +16,48 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+# The states (the strings the database holds) live with their transition table in
+# ``ivr.center.lifecycle``; they are re-exported here for the services and the store.
+from ivr.center.lifecycle import (
+    ABANDONED,
+    ACTIVE_CALLBACK_STATES,
+    ACTIVE_ENTRY_STATES,
+    AVAILABLE,
+    CALL,
+    CB_CANCELLED,
+    CB_CONNECTED,
+    CB_DIALING,
+    CB_DONE,
+    CB_EXPIRED,
+    CB_FAILED,
+    CB_WAITING,
+    CONNECTED,
+    DONE,
+    ENDED_ENTRY_STATES,
+    EXPIRED,
+    FAILED,
+    MISSED,
+    OFFERED,
+    OFFLINE,
+    ON_CALL,
+    RESUMED,
+    RINGING,
+    WAITING,
+    WRAP_UP,
+)
+from ivr.center.lifecycle import KIND_CALLBACK as CALLBACK
 from ivr.services.caller_numbers import e164
 
-# Entry kinds and states.
-CALL, CALLBACK = "call", "callback"
-WAITING, OFFERED, CONNECTED, DONE = "waiting", "offered", "connected", "done"
-ABANDONED = "abandoned"
-#: A callback entry whose code was typed by the caller phoning back: held (not offered)
-#: until that call reaches the queue and ``enqueue(resume_entry=...)`` takes it over.
-RESUMED = "resumed"
-#: An entry whose callback ran out of attempts or expired: it ended without a talk.
-FAILED, EXPIRED = "failed", "expired"
-ACTIVE_ENTRY_STATES = (WAITING, OFFERED, CONNECTED)
+__all__ = [
+    "ABANDONED", "ACTIVE_CALLBACK_STATES", "ACTIVE_ENTRY_STATES", "AVAILABLE", "CALL",
+    "CALLBACK", "CB_CANCELLED", "CB_CONNECTED", "CB_DIALING", "CB_DONE", "CB_EXPIRED",
+    "CB_FAILED", "CB_WAITING", "CONNECTED", "DONE", "ENDED_ENTRY_STATES", "EXPIRED",
+    "FAILED", "MISSED", "OFFERED", "OFFLINE", "ON_CALL", "RESUMED", "RINGING", "WAITING",
+    "WRAP_UP",
+]  # fmt: skip
 
-# Agent states and roles.
-OFFLINE, AVAILABLE, RINGING, ON_CALL, WRAP_UP = (
-    "offline",
-    "available",
-    "ringing",
-    "on_call",
-    "wrap_up",
-)
+# Roles.
 AGENT, SUPERVISOR = "agent", "supervisor"
-
-# Callback states.
-CB_WAITING, CB_DIALING, CB_CONNECTED, CB_DONE = "waiting", "dialing", "connected", "done"
-CB_FAILED, CB_EXPIRED, CB_CANCELLED = "failed", "expired", "cancelled"
-#: Callbacks whose code is live (unique among them).
-ACTIVE_CALLBACK_STATES = (CB_WAITING, CB_DIALING, CB_CONNECTED)
 
 DISPOSITIONS = ("resolved", "follow_up", "escalated", "wrong_number", "other")
 
@@ -87,6 +101,11 @@ class Entry:
     ended_at: datetime | None = None
     answered_at: datetime | None = None
     expires_at: datetime | None = None  # callbacks: never dialled after this
+    #: The holder's lease: past it, the reaper ends the entry as abandoned (None: no
+    #: holder to renew it: callbacks, talks). ``held_by`` says who holds it.
+    lease_until: datetime | None = None
+    held_by: str | None = None
+    offered_at: datetime | None = None  # when the current offer was made (ring timeout)
 
     @property
     def caller_number(self) -> str | None:
@@ -110,6 +129,8 @@ class Agent:
     state: str
     state_since: datetime
     wrap_up_until: datetime | None
+    #: The entry the agent was last offered: the desk follows it.
+    entry_id: int | None = None
 
     def can_take(self, skill: str, language: str) -> bool:
         return skill in self.skills and language in self.languages
@@ -219,12 +240,14 @@ class Agents(abc.ABC):
         longest idle first, locked; agents another transaction holds are skipped."""
 
     @abc.abstractmethod
-    def lock(self, agent_id: int) -> Agent | None:
-        """The agent, locked (waits for another transaction holding it)."""
+    def lock(self, agent_id: int, skip_locked: bool = False) -> Agent | None:
+        """The agent, locked (waits for another transaction holding it; with
+        ``skip_locked``, None instead of waiting)."""
 
     @abc.abstractmethod
-    def take(self, agent_id: int, now: datetime) -> bool:
-        """Compare-and-set: a free agent (see ``Agent.free_at``) starts ringing."""
+    def take(self, agent_id: int, now: datetime, entry_id: int | None = None) -> bool:
+        """Compare-and-set: a free agent (see ``Agent.free_at``) starts ringing, for
+        ``entry_id`` (which their desk then follows)."""
 
     @abc.abstractmethod
     def set_state(
@@ -254,7 +277,34 @@ class Agents(abc.ABC):
 
 class QueueEntries(abc.ABC):
     @abc.abstractmethod
-    def add(self, call: WaitingCall, now: datetime) -> Entry: ...
+    def add(
+        self,
+        call: WaitingCall,
+        now: datetime,
+        lease_until: datetime | None = None,
+        held_by: str | None = None,
+    ) -> Entry: ...
+
+    @abc.abstractmethod
+    def renew(self, entry_id: int, until: datetime) -> bool:
+        """Compare-and-set: a held entry with a lease (see ``lifecycle.HELD``) gets
+        ``lease_until = until``, unless it is later already (never shortened); True if the
+        entry is still held."""
+
+    @abc.abstractmethod
+    def lock_lapsed(self, states: tuple[str, ...], now: datetime, limit: int) -> list[Entry]:
+        """Entries in one of ``states`` whose lease ran out before ``now``, oldest lease
+        first, locked; locked entries are skipped."""
+
+    @abc.abstractmethod
+    def lock_rung_out(self, before: datetime, limit: int) -> list[Entry]:
+        """Offered live calls (not callbacks) whose offer was made at or before
+        ``before``, locked; locked entries are skipped."""
+
+    @abc.abstractmethod
+    def reaper_lock(self) -> bool:
+        """Whether this transaction may reap (PostgreSQL: one reaper at a time, released
+        at the end of the transaction; SQLite: the writer lock already serialises)."""
 
     @abc.abstractmethod
     def get(self, entry_id: int) -> Entry | None: ...
@@ -267,7 +317,8 @@ class QueueEntries(abc.ABC):
         self, skills: frozenset[str], languages: frozenset[str], now: datetime
     ) -> Entry | None:
         """The best waiting, due, unexpired entry with one of these skills and languages
-        (priority desc, enqueued_at asc, id asc), locked; locked entries are skipped."""
+        whose lease (if any) has not run out (priority desc, enqueued_at asc, id asc),
+        locked; locked entries are skipped."""
 
     @abc.abstractmethod
     def change(self, entry_id: int, expect: tuple[str, ...] | None = None, **values: Any) -> bool:
@@ -281,10 +332,6 @@ class QueueEntries(abc.ABC):
     @abc.abstractmethod
     def ahead_of(self, entry: Entry, now: datetime) -> int:
         """Due waiting entries of the same queue ahead of ``entry`` in dispatch order."""
-
-    @abc.abstractmethod
-    def for_agent(self, agent_id: int) -> Entry | None:
-        """The entry the agent is on (offered or connected), else their latest one."""
 
     @abc.abstractmethod
     def offered_callbacks(self) -> list[Entry]:

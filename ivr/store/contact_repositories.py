@@ -11,9 +11,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy import Select, case, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
+from ivr.center import lifecycle as lc
 from ivr.services import contact_ports as cp
 from ivr.services.caller_numbers import e164
 from ivr.store import models as m
@@ -21,7 +22,10 @@ from ivr.store.repositories import failures_after_success, same_caller
 
 Q = m.QueueEntryRow
 _ORDER = (Q.priority.desc(), Q.enqueued_at, Q.id)
-_ENDED = (cp.DONE, cp.ABANDONED, cp.FAILED, cp.EXPIRED)
+_ENDED = cp.ENDED_ENTRY_STATES
+_HELD = tuple(sorted(lc.HELD))
+#: ``pg_try_advisory_xact_lock``'s key for the reaper (any constant all processes share).
+REAPER_LOCK_KEY = 0x1F0_4EA9
 
 
 def _agent(row: m.AgentRow) -> cp.Agent:
@@ -36,6 +40,7 @@ def _agent(row: m.AgentRow) -> cp.Agent:
         state=row.state,
         state_since=row.state_since,
         wrap_up_until=row.wrap_up_until,
+        entry_id=row.entry_id,
     )
 
 
@@ -62,6 +67,9 @@ def _entry(row: m.QueueEntryRow) -> cp.Entry:
         ended_at=row.ended_at,
         answered_at=row.answered_at,
         expires_at=row.expires_at,
+        lease_until=row.lease_until,
+        held_by=row.held_by,
+        offered_at=row.offered_at,
     )
 
 
@@ -137,14 +145,18 @@ class SqlAgents(_Repository, cp.Agents):
             query = query.where(m.AgentRow.id.not_in(exclude))
         return [_agent(row) for row in self.session.scalars(query)]
 
-    def lock(self, agent_id: int) -> cp.Agent | None:
-        return self._one(select(m.AgentRow).where(m.AgentRow.id == agent_id).with_for_update())
+    def lock(self, agent_id: int, skip_locked: bool = False) -> cp.Agent | None:
+        query = select(m.AgentRow).where(m.AgentRow.id == agent_id)
+        return self._one(query.with_for_update(skip_locked=skip_locked))
 
-    def take(self, agent_id: int, now: datetime) -> bool:
+    def take(self, agent_id: int, now: datetime, entry_id: int | None = None) -> bool:
+        values: dict[str, Any] = {"state": cp.RINGING, "state_since": now, "wrap_up_until": None}
+        if entry_id is not None:
+            values["entry_id"] = entry_id
         result = self.session.execute(
             update(m.AgentRow)
             .where(m.AgentRow.id == agent_id, _free(now))
-            .values(state=cp.RINGING, state_since=now, wrap_up_until=None)
+            .values(**values)
             .execution_options(synchronize_session=False)
         )
         return bool(getattr(result, "rowcount", 0) == 1)
@@ -200,8 +212,16 @@ class SqlQueueEntries(_Repository, cp.QueueEntries):
         rows = self.session.scalars(query.execution_options(populate_existing=True))
         return [_entry(row) for row in rows]
 
-    def add(self, call: cp.WaitingCall, now: datetime) -> cp.Entry:
+    def add(
+        self,
+        call: cp.WaitingCall,
+        now: datetime,
+        lease_until: datetime | None = None,
+        held_by: str | None = None,
+    ) -> cp.Entry:
         row = m.QueueEntryRow(
+            lease_until=lease_until,
+            held_by=held_by,
             kind=cp.CALL,
             call_id=call.call_id,
             queue=call.queue,
@@ -219,6 +239,39 @@ class SqlQueueEntries(_Repository, cp.QueueEntries):
         self.session.add(row)
         self.session.flush()
         return _entry(row)
+
+    def renew(self, entry_id: int, until: datetime) -> bool:
+        result = self.session.execute(
+            update(Q)
+            .where(Q.id == entry_id, Q.state.in_(_HELD), Q.lease_until.is_not(None))
+            .values(lease_until=case((Q.lease_until > until, Q.lease_until), else_=until))
+            .execution_options(synchronize_session=False)
+        )
+        return bool(getattr(result, "rowcount", 0) == 1)
+
+    def lock_lapsed(self, states: tuple[str, ...], now: datetime, limit: int) -> list[cp.Entry]:
+        return self._many(
+            select(Q)
+            .where(Q.state.in_(states), Q.lease_until.is_not(None), Q.lease_until < now)
+            .order_by(Q.lease_until, Q.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+
+    def lock_rung_out(self, before: datetime, limit: int) -> list[cp.Entry]:
+        return self._many(
+            select(Q)
+            .where(Q.state == cp.OFFERED, Q.kind == cp.CALL, Q.offered_at <= before)
+            .order_by(Q.offered_at, Q.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+
+    def reaper_lock(self) -> bool:
+        if self.session.get_bind().dialect.name != "postgresql":
+            return True
+        query = text("SELECT pg_try_advisory_xact_lock(:key)")
+        return bool(self.session.scalar(query, {"key": REAPER_LOCK_KEY}))
 
     def get(self, entry_id: int) -> cp.Entry | None:
         found = self._many(select(Q).where(Q.id == entry_id))
@@ -241,6 +294,7 @@ class SqlQueueEntries(_Repository, cp.QueueEntries):
                 Q.language.in_(sorted(languages)),
                 or_(Q.not_before.is_(None), Q.not_before <= now),
                 or_(Q.expires_at.is_(None), Q.expires_at > now),
+                or_(Q.lease_until.is_(None), Q.lease_until > now),  # its holder is alive
             )
             .order_by(*_ORDER)
             .limit(1)
@@ -254,7 +308,7 @@ class SqlQueueEntries(_Repository, cp.QueueEntries):
         return self._change(Q, entry_id, expect, values)
 
     def active(self) -> list[cp.Entry]:
-        return self._many(select(Q).where(Q.state.in_((cp.WAITING, cp.OFFERED))).order_by(*_ORDER))
+        return self._many(select(Q).where(Q.state.in_(_HELD)).order_by(*_ORDER))
 
     def ahead_of(self, entry: cp.Entry, now: datetime) -> int:
         earlier = or_(
@@ -272,18 +326,6 @@ class SqlQueueEntries(_Repository, cp.QueueEntries):
             earlier,
         )
         return self.session.scalar(query) or 0
-
-    def for_agent(self, agent_id: int) -> cp.Entry | None:
-        current = self._many(
-            select(Q)
-            .where(Q.agent_id == agent_id, Q.state.in_((cp.OFFERED, cp.CONNECTED)))
-            .order_by(Q.id.desc())
-            .limit(1)
-        )
-        if current:
-            return current[0]
-        latest = self._many(select(Q).where(Q.agent_id == agent_id).order_by(Q.id.desc()).limit(1))
-        return latest[0] if latest else None
 
     def offered_callbacks(self) -> list[cp.Entry]:
         return self._many(
@@ -409,7 +451,7 @@ class SqlCallbacks(_Repository, cp.Callbacks):
     def pending_by_queue(self) -> dict[str, int]:
         rows = self.session.execute(
             select(m.CallbackRow.queue, func.count())
-            .where(m.CallbackRow.state.in_((cp.CB_WAITING, cp.CB_DIALING)))
+            .where(m.CallbackRow.state.in_(lc.PENDING_CALLBACK_STATES))
             .group_by(m.CallbackRow.queue)
         )
         return {queue: int(count) for queue, count in rows}

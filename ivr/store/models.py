@@ -198,6 +198,9 @@ class AgentRow(Base):
     state: Mapped[str] = mapped_column(String(12))  # offline | available | ringing | ...
     state_since: Mapped[datetime]
     wrap_up_until: Mapped[datetime | None]
+    #: The entry last offered to the agent (the desk follows it); not a foreign key, so
+    #: agents and queue entries do not point at each other in the schema.
+    entry_id: Mapped[int | None]
 
 
 class QueueEntryRow(Base):
@@ -227,6 +230,10 @@ class QueueEntryRow(Base):
     ended_at: Mapped[datetime | None]
     wait_seconds: Mapped[int | None]
     talk_seconds: Mapped[int | None]
+    #: Renewed by the process holding the caller; past it, the reaper abandons the entry.
+    lease_until: Mapped[datetime | None]
+    held_by: Mapped[str | None] = mapped_column(String(80))  # e.g. "fastagi host:pid"
+    offered_at: Mapped[datetime | None]  # the current offer's start (ring timeout)
 
 
 #: The dispatch order within a state: priority desc, enqueued_at asc, id asc.
@@ -238,6 +245,7 @@ Index(
     QueueEntryRow.id,
 )
 Index("ix_queue_entries_queue_ended", QueueEntryRow.queue, QueueEntryRow.ended_at)
+Index("ix_queue_entries_state_lease", QueueEntryRow.state, QueueEntryRow.lease_until)
 
 
 class CallbackRow(Base):

@@ -22,6 +22,15 @@ def set_state(agent: Agent, state: object, where: str = "state") -> Agent:
     return done
 
 
+def force_offline(supervisor: Agent, agent_id: int) -> Agent:
+    """A supervisor sets an agent offline, whatever they are doing (an offer ringing is
+    withdrawn, a talk is finished)."""
+    done = center().force_offline(agent_id, supervisor)
+    if isinstance(done, Refused):
+        raise WebError(404, f"agent {agent_id} not set offline: {done.reason}")
+    return done
+
+
 def claim(agent: Agent) -> Assignment:
     if not agent.free_at(now()):  # available, or a wrap-up that has run out
         raise WebError(409, f"you are {agent.state.replace('_', ' ')}: go available first")

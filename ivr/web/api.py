@@ -109,6 +109,14 @@ def agents() -> Response:
     return jsonify(agents=[payloads.agent(a, at) for a in center().agents_view()])
 
 
+@bp.post("/agents/<id:agent_id>/offline")
+def force_offline(agent_id: int) -> Response:
+    """A supervisor sets any agent offline (audited with who did it)."""
+    supervisors_only()
+    agent = actions.force_offline(me(), agent_id)
+    return jsonify(agent=payloads.agent(agent, now()))
+
+
 @bp.get("/stats")
 def stats() -> Response:
     supervisors_only()

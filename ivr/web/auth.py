@@ -14,6 +14,7 @@ from typing import TypeVar, cast
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
+from ivr.center import lifecycle as lc
 from ivr.web import csrf, sessions
 from ivr.web.context import center, signed_in
 from ivr.web.errors import WebError, is_api
@@ -87,7 +88,7 @@ def login() -> BaseResponse | tuple[str, int, dict[str, str]] | str:
 @bp.post("/logout")
 def logout() -> BaseResponse:
     agent = signed_in()
-    if agent is not None and agent.state == "available":
+    if agent is not None and lc.allowed(lc.AGENT, agent.state, lc.Trigger.OFFLINE):
         center().set_availability(agent.id, False)  # no calls for an agent who has left
     sessions.end()
     flash("You are signed out.", "info")

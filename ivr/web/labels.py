@@ -12,6 +12,7 @@ from flask import Flask
 WORDS = {
     "aht_seconds": "Average handle time (s)",
     "longest_wait_seconds": "Longest wait (s)",
+    "missed": "Missed a call",  # an agent not offered calls until they go available
 }
 
 

@@ -9,11 +9,13 @@ from collections.abc import Mapping, Sequence, Set
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from ivr.center import lifecycle as lc
+
 if TYPE_CHECKING:
     from ivr.services.contact_ports import Agent, Assignment, Callback, Desk, Entry, Place
 
 Json = dict[str, Any]
-ACTIVE_ENTRY = frozenset({"waiting", "offered", "connected"})
+ACTIVE_ENTRY = frozenset(lc.ACTIVE_ENTRY_STATES)
 
 
 def plain(value: Any) -> Any:
@@ -39,7 +41,7 @@ def agent(item: Agent, now: datetime) -> Json:
     body: Json = plain(item)
     body["seconds_in_state"] = seconds_between(item.state_since, now)
     left = None
-    if item.state == "wrap_up" and item.wrap_up_until is not None:
+    if item.state == lc.WRAP_UP and item.wrap_up_until is not None:
         left = max(0, int((item.wrap_up_until - now).total_seconds() + 0.999))
     body["wrap_up_seconds_left"] = left
     return body
@@ -80,7 +82,7 @@ def callback(item: Callback, entry_state: str | None = None) -> Json:
     callback whose entry waits can be called now."""
     body: Json = plain(item)
     body["entry_state"] = entry_state
-    body["can_call_now"] = item.state == "waiting" and entry_state == "waiting"
+    body["can_call_now"] = item.state == lc.CB_WAITING and entry_state == lc.WAITING
     return body
 
 

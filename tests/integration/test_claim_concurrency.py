@@ -33,7 +33,10 @@ T = TypeVar("T")
 
 @pytest.fixture
 def center(hotline: Hotline, clock: StoppedClock) -> ContactCenter:
-    settings = replace(hotline.settings, secret_key="concurrency", wrap_up_seconds=0)
+    # The callers' holders are not simulated: their leases must outlast the set-up.
+    settings = replace(
+        hotline.settings, secret_key="concurrency", wrap_up_seconds=0, queue_lease_seconds=3600
+    )
     hotline.sessions  # noqa: B018 - the schema check
     return ContactCenter(hotline.unit_of_work, clock, settings)
 

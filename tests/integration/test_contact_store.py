@@ -122,7 +122,7 @@ def test_connected_finished_wrap_up_and_disposition(
     [assignment] = center.dispatch()
     center.connected(entry.id)
     assert center.agent(ids["alice"]).state == cp.ON_CALL  # type: ignore[union-attr]
-    assert isinstance(center.set_availability(ids["alice"], False), Refused)
+    assert isinstance(center.set_availability(ids["alice"], True), Refused)  # on a call
     clock.advance(seconds=100)
     center.finished(entry.id)
     center.finished(entry.id)  # twice changes nothing
@@ -171,11 +171,12 @@ def test_an_expired_wrap_up_counts_as_available(
     assert center.dispatch() == []  # in wrap-up
     assert center.claim_next(ids["bob"]) is None
     clock.advance(seconds=30)
+    center.place(second.id)  # its holder is still there (renews the lease)
     [assignment] = center.dispatch()
     assert (assignment.agent.username, assignment.entry.id) == ("bob", second.id)
 
 
-def test_agent_no_answer_puts_the_caller_back_at_the_head_and_the_agent_offline(
+def test_agent_no_answer_puts_the_caller_back_at_the_head_and_the_agent_missed(
     center: ContactCenter, clock: StoppedClock, ids: dict[str, int], db: Db
 ) -> None:
     first = center.enqueue(caller("general"))
@@ -185,7 +186,8 @@ def test_agent_no_answer_puts_the_caller_back_at_the_head_and_the_agent_offline(
     [offer] = center.dispatch()
     assert offer.entry.id == first.id
     center.not_answered(first.id)
-    assert center.agent(ids["bob"]).state == cp.OFFLINE  # type: ignore[union-attr]
+    assert center.agent(ids["bob"]).state == cp.MISSED  # type: ignore[union-attr]
+    assert center.dispatch() == []  # bob is offered nothing until he says available
     back = center.place(first.id)
     assert back.entry.state == cp.WAITING and back.entry.enqueued_at == first.enqueued_at
     assert back.position == 1 and center.place(later.id).position == 2

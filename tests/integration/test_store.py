@@ -753,3 +753,36 @@ def test_the_upgrade_to_0006_redacts_the_bodies_of_messages_already_sent(
         "failed": "[redacted] password-reset SMS, 11 characters",
         "queued": "code 161803",  # may still go out: the sender expires it in time
     }
+
+
+def test_the_upgrade_to_0007_gives_ghosts_held_before_leases_a_lapsed_one(
+    database_url: str, make_hotline: Callable[..., Hotline]
+) -> None:
+    from alembic import command
+
+    from ivr.services.contact_center import ContactCenter
+
+    engine = connect(database_url)
+    try:
+        command.upgrade(schema.alembic_config(engine), "0006")
+        agent = {"password_hash": "-", "role": "agent", "skills": ["general"],
+                 "languages": ["en"], "endpoint": "e", "state_since": OPEN_UTC}  # fmt: skip
+        entry = {"kind": "call", "queue": "general", "priority": 1, "skill": "general",
+                 "language": "en", "caller_id": "+14155550102", "path": [],
+                 "enqueued_at": OPEN_UTC}  # fmt: skip
+        with engine.begin() as conn:
+            conn.execute(m.AgentRow.__table__.insert().values(
+                id=1, username="ringing", name="R", state="ringing", **agent))  # fmt: skip
+            for n, state in enumerate(("offered", "waiting", "done"), 1):
+                conn.execute(m.QueueEntryRow.__table__.insert().values(
+                    id=n, call_id=f"ghost-{n}", state=state, agent_id=1 if n == 1 else None,
+                    **entry))  # fmt: skip
+        schema.upgrade(engine)
+    finally:
+        engine.dispose()
+    hotline = make_hotline(database_url, StoppedClock(OPEN_UTC + timedelta(hours=1)))
+    center = ContactCenter(hotline.unit_of_work, hotline.clock, hotline.settings)
+    assert center.reap().lapsed == 2  # the first round after the upgrade
+    ringing = center.agent(1)
+    assert ringing is not None and (ringing.state, ringing.entry_id) == ("available", 1)
+    assert [center.place(n).entry.state for n in (1, 2, 3)] == ["abandoned"] * 2 + ["done"]

@@ -63,6 +63,7 @@ def test_the_screen_pop_shows_who_why_and_how(web: Web, clock: StoppedClock) -> 
     path = ("choose_language", "welcome", "main_menu", "payment_menu", "agent_payments")
     entry = web.center.enqueue(caller("pop", "payments", language="zh", path=path))
     clock.advance(seconds=40)
+    web.center.place(entry.id)  # its holder is still there (renews the lease)
     web.form("/availability", state="available")
     [assignment] = web.center.dispatch()
     assert assignment.entry.id == entry.id

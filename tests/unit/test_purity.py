@@ -96,3 +96,37 @@ def test_importing_the_engine_loads_nothing_forbidden() -> None:
     assert "ivr.flow.engine" in loaded
     assert not top_level(loaded) & FORBIDDEN
     assert not {"ivr.flow.loader", "ivr.flow.bounded_yaml"} & loaded
+
+
+CENTER_PACKAGE = ROOT / "ivr" / "center"
+CENTER_MODULES = sorted(CENTER_PACKAGE.glob("*.py"))
+
+
+@pytest.mark.parametrize("module", CENTER_MODULES, ids=lambda p: p.name)
+def test_the_contact_center_rules_import_nothing_but_the_standard_library_and_ivr_errors(
+    module: Path,
+) -> None:
+    names = imported_names(module.read_text(encoding="utf-8"))
+
+    assert not top_level(names) & FORBIDDEN
+    ours = {n for n in names if n.split(".")[0] == "ivr"}
+    assert ours <= {"ivr.errors", "ivr.errors.IvrError"}
+    outside = {n for n in top_level(names) if n not in sys.stdlib_module_names and n != "ivr"}
+    assert not outside
+
+
+def test_importing_the_contact_center_rules_loads_nothing_forbidden() -> None:
+    modules = [f"ivr.center.{p.stem}" for p in CENTER_MODULES if p.stem != "__init__"]
+    script = (
+        "import importlib, json, sys\n"
+        f"for name in {modules!r}:\n"
+        "    importlib.import_module(name)\n"
+        "print(json.dumps(sorted(sys.modules)))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    loaded = set(json.loads(done.stdout))
+
+    assert "ivr.center.lifecycle" in loaded
+    assert not top_level(loaded) & FORBIDDEN

@@ -17,8 +17,11 @@
   let wrapLeft = null;
   let ticks = 0;
 
+  const WORDS = { missed: "Missed a call" }; // as ivr/web/labels.py says them
+
   function label(value) {
     if (value === null || value === undefined || value === "") return "—";
+    if (WORDS[value]) return WORDS[value];
     const text = String(value).replace(/_/g, " ");
     return text.charAt(0).toUpperCase() + text.slice(1);
   }
@@ -66,20 +69,14 @@
 
   function showAgent(agent) {
     const state = $("agent-state");
-    if (lastState === "ringing" && agent.state === "offline") {
-      const missed = $("missed");
-      missed.textContent = "You did not answer a call, so you were set offline. Go available when you are ready.";
-      missed.hidden = false;
-    } else if (agent.state !== "offline") {
-      $("missed").hidden = true;
-    }
+    $("missed").hidden = agent.state !== "missed";
     if (state.dataset.state !== agent.state) {
       state.dataset.state = agent.state;
       state.textContent = label(agent.state);
     }
     lastState = agent.state;
     $("agent-since").textContent = "(" + duration(agent.seconds_in_state) + ")";
-    const going = agent.state === "offline" ? "available" : "offline";
+    const going = agent.state === "offline" || agent.state === "missed" ? "available" : "offline";
     const button = $("availability");
     button.value = going;
     button.textContent = "Go " + going;

@@ -1,0 +1,118 @@
+"""The reaper: ends what nobody will end. Run in every dispatcher round (every
+``ivr serve`` and ``ivr fastagi`` process), at most every few seconds.
+
+- **Leases.** The process holding a caller (an AGI process, a FastAGI thread, a Twilio
+  wait loop) renews its entry's lease at every tick (``ContactCenter.place``/``renew``).
+  An entry whose lease ran out has lost its holder (killed, cut off from the database):
+  it is ``abandoned``, its wait counted until the lease ran out, and an agent it was
+  offered to is free again.
+- **Ring timeouts.** An offer still ringing its queue's ring timeout (plus ``GRACE``, for
+  the holder's own Dial result to come first) after it was made is taken back: the
+  caller goes to the head of the line, the agent to ``missed``.
+
+Several processes may share one database and must not fight: on PostgreSQL one reaper at
+a time holds ``pg_try_advisory_xact_lock`` (the others skip the round), rows are picked
+``FOR UPDATE SKIP LOCKED`` and an agent row another transaction holds is left for the
+next round (so the reaper never waits for a lock, nor deadlocks); every change is a
+compare-and-set on the state it was read in. Each action is audited and logged as one
+line.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from ivr.center import lifecycle as lc
+from ivr.center.lifecycle import Actor, Trigger
+
+if TYPE_CHECKING:
+    from ivr.services import ports
+    from ivr.services.contact_ports import Entry
+    from ivr.services.contact_views import ContactViews
+
+logger = logging.getLogger(__name__)
+
+#: Seconds past the ring timeout before the reaper takes an offer back.
+GRACE = 10
+#: Entries looked at per round (the rest wait for the next round).
+BATCH = 100
+
+
+@dataclass(frozen=True)
+class Reaped:
+    """What one round did (counts for metrics)."""
+
+    lapsed: int = 0  # entries abandoned: their lease ran out
+    rung_out: int = 0  # offers taken back after the ring timeout
+    skipped: bool = False  # another process was reaping
+
+
+def reap(center: ContactViews) -> Reaped:
+    """One round over the unit of work: lapsed leases, then ring timeouts (one
+    transaction; on PostgreSQL only one process at a time)."""
+    now = center.clock.now()
+    with center.unit_of_work() as uow:
+        if not uow.queue.reaper_lock():
+            return Reaped(skipped=True)
+        held = lc.sources(lc.ENTRY, Trigger.LEASE_EXPIRED)
+        lapsed = sum(
+            _lapse(center, uow, entry, now) for entry in uow.queue.lock_lapsed(held, now, BATCH)
+        )
+        shortest = min([*center.ring_timeouts.values(), center.ring_timeout("")])
+        before = now - timedelta(seconds=shortest + GRACE)
+        rung_out = sum(
+            _ring_out(center, uow, entry, now) for entry in uow.queue.lock_rung_out(before, BATCH)
+        )
+        uow.commit()
+    return Reaped(lapsed, rung_out)
+
+
+def _agent_free_to_change(uow: ports.UnitOfWork, entry: Entry) -> bool:
+    """Lock the entry's agent without waiting (the reaper holds the entry already; the
+    lock order elsewhere is agent first): False if another transaction holds it."""
+    if entry.state != lc.OFFERED or entry.agent_id is None:
+        return True
+    return uow.agents.lock(entry.agent_id, skip_locked=True) is not None
+
+
+def _lapse(center: ContactViews, uow: ports.UnitOfWork, entry: Entry, now: datetime) -> bool:
+    if not _agent_free_to_change(uow, entry):
+        return False
+    agent = uow.agents.get(entry.agent_id) if entry.agent_id is not None else None
+    if not center._abandon(uow, entry, now, Trigger.LEASE_EXPIRED, Actor.REAPER):
+        return False  # another reaper (or the holder) was first
+    detail = {
+        "entry": entry.id, "queue": entry.queue, "was": entry.state, "held_by": entry.held_by,
+        "lease_until": entry.lease_until.isoformat() if entry.lease_until else None,
+        "agent": agent.username if agent and entry.state == lc.OFFERED else None,
+    }  # fmt: skip
+    uow.audit.record(now, entry.call_id, entry.account_number, "queue_lease_expired", detail)
+    logger.warning(
+        "reaper: entry %d (%s, %s, held by %s) abandoned: its lease ran out at %s",
+        *(entry.id, entry.queue, entry.state, entry.held_by, entry.lease_until),
+    )
+    return True
+
+
+def _ring_out(center: ContactViews, uow: ports.UnitOfWork, entry: Entry, now: datetime) -> bool:
+    assert entry.offered_at is not None
+    limit = timedelta(seconds=center.ring_timeout(entry.queue) + GRACE)
+    if entry.offered_at + limit > now or not _agent_free_to_change(uow, entry):
+        return False
+    agent = uow.agents.get(entry.agent_id) if entry.agent_id is not None else None
+    if not center._withdraw(uow, entry, Trigger.RING_TIMEOUT, Actor.REAPER, now):
+        return False
+    detail = {
+        "entry": entry.id, "queue": entry.queue, "agent": agent.username if agent else None,
+        "offered_at": entry.offered_at.isoformat(),
+    }  # fmt: skip
+    uow.audit.record(now, entry.call_id, entry.account_number, "queue_ring_timeout", detail)
+    logger.warning(
+        "reaper: entry %d (%s) rang %s without an answer since %s: back to the head of the "
+        "line, the agent missed it",
+        *(entry.id, entry.queue, agent.username if agent else None, entry.offered_at),
+    )
+    return True
