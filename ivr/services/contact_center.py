@@ -109,11 +109,16 @@ class ContactCenter(CallbackDesk):
         with self.unit_of_work() as uow:
             entry = self._entry(uow, entry_id)
             position = uow.queue.ahead_of(entry, now) + 1 if entry.state == cp.WAITING else 1
-            estimate = self._estimate(uow, entry.queue, entry.skill, position, now)
+            estimate, staffed = self._estimate(uow, entry, position, now)
             agent = None
             if entry.state == cp.OFFERED and entry.agent_id is not None:
                 agent = uow.agents.get(entry.agent_id)
-            return Place(entry, position, estimate, agent)
+            return Place(entry, position, estimate, agent, staffed)
+
+    def renew(self, entry_id: int) -> bool:
+        """Renew the entry's lease between hold ticks (the callback dialogue's steps).
+        A stand-in that does nothing and returns True: helper "lease" fills it in."""
+        return True
 
     def dispatch(self) -> list[Assignment]:
         """Offer waiting entries to free agents, longest-idle agent first, each the best
