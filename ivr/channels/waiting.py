@@ -11,6 +11,14 @@ entry connected (``ivr.channels.scripts``). After Dial: ``ANSWER`` -> ``finished
 other ``DIALSTATUS`` -> ``not_answered`` (back to the head of the line) and the wait goes
 on. A caller who hangs up is ``abandoned`` (or ``finished`` once an agent had answered).
 
+The queue's policy (``hold.tick``) may end the wait: nobody signed in who could take the
+call, or the maximum wait reached, start the callback dialogue at once or send the caller
+on to a node (``Wait.run`` returns DIVERT, the entry ends, and ``agi.run_call`` resumes
+the flow there); with nobody and no callback the caller hears ``queue_call_later`` and the
+call ends (``IVR_OUTCOME=no_agents``). The callback dialogue is ``ivr.center
+.callback_dialogue``, the same as on Twilio; each of its questions renews the entry's
+lease (``ContactCenter.renew``), as each tick's ``place`` does.
+
 A database error mid-wait is apologised for (``system_error``) and the call goes back to
 the dialplan with ``IVR_OUTCOME=fallback``, whose safe route queues it: never dead air.
 """
