@@ -70,6 +70,9 @@ class Policy:
     on_max_wait: str | None = None  # the node then, else the callback offer
     no_agents_node: str | None = None  # the node when nobody is signed in, else a callback
     announce_every: float = 0.0  # say the position again this often (0: on change only)
+    #: Apply the "nobody signed in" rule. Off for a callback call the customer answered:
+    #: its callback would be lost (the lifecycle's retry rules are the place for that).
+    nobody_rule: bool = True
 
 
 @dataclass(frozen=True)
@@ -177,7 +180,7 @@ def tick(
         return state, [DialAgent(standing.endpoint)]
     since = now if state.since is None else state.since
     state = replace(state, since=since)
-    if standing.staffed <= 0:
+    if standing.staffed <= 0 and policy.nobody_rule:
         return _nobody(policy, state)
     if policy.callback == ONLY and not state.callback_started:
         return replace(state, callback_started=True, offer_made=True), [StartCallback()]
@@ -232,9 +235,9 @@ def after_agent_missed(state: HoldState) -> HoldState:
 
 def policy_for(callback: str, offer_after: float, queue: QueuePolicy | None) -> Policy:
     """The hold policy of a queue node's ``Enqueue`` (None: a callback call's hold, which
-    has no maximum wait and no node to go to)."""
+    has no maximum wait, no node to go to and no "nobody signed in" rule)."""
     if queue is None:
-        return Policy(callback, offer_after)
+        return Policy(callback, offer_after, nobody_rule=False)
     return Policy(
         callback,
         offer_after,

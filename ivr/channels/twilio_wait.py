@@ -263,7 +263,7 @@ class Waiting:
         memo = {
             **memo,
             "entry": callback.entry_id,
-            "policy": _policy_to_dict(hold.Policy(hold.NEVER, 0.0)),
+            "policy": _policy_to_dict(hold.policy_for(hold.NEVER, 0.0, None)),
             "hold": _hold_to_dict(hold.HoldState()),
             "told": f"{GREETED}:{callback.id}",
         }
@@ -323,6 +323,7 @@ def _policy_from_dict(raw: dict[str, Any]) -> hold.Policy:
         on_max_wait=raw.get("on_max_wait"),
         no_agents_node=raw.get("no_agents_node"),
         announce_every=float(raw.get("announce_every", 0.0)),
+        nobody_rule=bool(raw.get("nobody_rule", True)),
     )
 
 

@@ -175,4 +175,11 @@ def test_the_policy_of_a_queue_node_becomes_the_hold_policy() -> None:
     assert (policy.max_wait, policy.on_max_wait, policy.no_agents_node) == (300, "x", "y")
     assert policy.announce_every == 90
     assert hold.policy_for(hold.OFFER, 120, QueuePolicy()).no_agents_node is None
-    assert hold.policy_for(hold.NEVER, 0, None).max_wait == float("inf")  # a callback call
+    callback_call = hold.policy_for(hold.NEVER, 0, None)
+    assert callback_call.max_wait == float("inf") and not callback_call.nobody_rule
+
+
+def test_a_callback_call_is_held_even_with_nobody_signed_in() -> None:
+    policy = hold.policy_for(hold.NEVER, 0, None)
+    _, steps = hold.tick(policy, HoldState(), nobody(), 0.0)
+    assert steps == [Announce(1, 3), PlayHold("moh/hold-1", "")]
