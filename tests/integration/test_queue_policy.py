@@ -63,6 +63,21 @@ def moving_clock(hotline: Hotline, clock: StoppedClock, minutes: float) -> None:
     center.place = later  # type: ignore[method-assign]
 
 
+def one_tick(hotline: Hotline) -> None:
+    """The queue fails at the second tick: the wait ends there (with the apology)."""
+    center = hotline.contact_center
+    place = center.place
+    calls: list[int] = []
+
+    def once(entry_id: int) -> Place:
+        calls.append(entry_id)
+        if len(calls) > 1:
+            raise ConnectionError("enough: one tick was heard")
+        return place(entry_id)
+
+    center.place = once  # type: ignore[method-assign]
+
+
 # -- AGI ------------------------------------------------------------------------------------
 
 
@@ -184,6 +199,21 @@ def test_the_estimate_counts_the_agents_staffed_with_the_skill_and_language(
     two = center.place(entry.id)
     assert (one.staffed, two.staffed) == (1, 2)
     assert (one.estimate_seconds, two.estimate_seconds) == (180, 90)  # default handle time
+
+
+@pytest.mark.parametrize(("staffed", "minutes"), [(["sam"], "3"), (["sam", "chen"], "2")])
+def test_agi_the_caller_hears_the_estimate_of_the_agents_staffed(
+    hotline: Hotline, db: Db, staffed: list[str], minutes: str
+) -> None:
+    for name in staffed:
+        sign_in_busy(db, name)
+    one_tick(hotline)
+    fake = FakeAsterisk(TO_THE_QUEUE)
+
+    call(hotline, fake)
+
+    estimate = fake.commands.index('STREAM FILE en/queue_estimate.1 ""')
+    assert fake.commands[estimate + 1] == f'SAY NUMBER {minutes} ""'  # 180 s / staffed
 
 
 # -- Twilio -----------------------------------------------------------------------------------
