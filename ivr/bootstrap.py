@@ -132,7 +132,7 @@ class RingTimeouts(Mapping[str, int]):
         self.hotline = hotline
 
     def __getitem__(self, queue: str) -> int:
-        return int(getattr(self.hotline.flow.queues[queue], "ring_timeout", 20))
+        return round(self.hotline.flow.queues[queue].policy.ring_timeout)
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.hotline.flow.queues)

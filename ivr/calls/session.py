@@ -63,6 +63,15 @@ class CallSession:
         self.state, actions = self.engine.step(self.state, event)
         return self._advance(actions)
 
+    def divert(self, node_id: str) -> list[act.Action]:
+        """The queue's policy sent the held caller on to ``node_id`` (``Engine.divert``):
+        the flow goes on there. The record written when the call was queued stays the
+        call's record."""
+        if self.state is None:
+            raise RuntimeError("divert() before start()")
+        self.state, actions = self.engine.divert(self.state, node_id)
+        return self._advance(actions)
+
     def _advance(self, actions: list[act.Action]) -> list[act.Action]:
         out: list[act.Action] = []
         while True:

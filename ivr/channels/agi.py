@@ -220,11 +220,16 @@ def run_call(
     try:
         flow = session.engine.flow
         render_text = render_text or hotline.text_renderer(flow)
-        driver.run(session, speaker(flow.catalog, render_text), actions)
-        if driver.enqueued is not None and session.state is not None and not line.hung_up:
+        speak = speaker(flow.catalog, render_text)
+        driver.run(session, speak, actions)
+        while driver.enqueued is not None and session.state is not None and not line.hung_up:
             from ivr.channels.waiting import hold_caller  # it needs this module's driver
 
-            hold_caller(driver, hotline, session, driver.enqueued)
+            how, driver.enqueued = driver.enqueued, None
+            node = hold_caller(driver, hotline, session, how)
+            if node is None:
+                break
+            driver.run(session, speak, session.divert(node))  # the queue's policy sent it on
     except Exception:
         _close(session)
         raise

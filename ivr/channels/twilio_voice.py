@@ -104,7 +104,7 @@ class TwilioVoice:
         return self.advance(call_sid, step, lambda memo: self._answer(call_sid, memo, event))
 
     def wait(self, call_sid: str, step: int, digits: str | None) -> str:
-        return self.advance(call_sid, step, lambda memo: self._waiting(memo).tick(memo, digits))
+        return self.advance(call_sid, step, lambda memo: self._tick(call_sid, memo, digits))
 
     def dialed(self, call_sid: str, step: int, status: str) -> str:
         return self.advance(call_sid, step, lambda memo: self._waiting(memo).dialed(memo, status))
@@ -245,6 +245,22 @@ class TwilioVoice:
         last = actions[-1] if actions else None
         if isinstance(last, act.Enqueue):
             memo = self._waiting(memo).join(session, last, memo)
+        return memo, response
+
+    def _tick(
+        self, call_sid: str, memo: dict[str, Any], digits: str | None
+    ) -> tuple[dict[str, Any], VoiceResponse]:
+        """A tick of the wait; when the queue's policy sends the caller on (``goto``),
+        the flow resumes at that node in this same request, after what the tick said."""
+        memo, response = self._waiting(memo).tick(memo, digits)
+        node = memo.pop("goto", None)
+        if node is None:
+            return memo, response
+        session = self._session(call_sid, memo)
+        memo = {**memo, "entry": None, "hold": None, "policy": None, "done": False}
+        memo, flow = self._after(session, memo, session.divert(str(node)))
+        for verb in flow.verbs:
+            response.append(verb)
         return memo, response
 
     def _callback_answered(self, memo: dict[str, Any]) -> tuple[dict[str, Any], VoiceResponse]:

@@ -23,7 +23,17 @@ from ivr.store import schema
 from ivr.store.db import connect
 from ivr.web import create_app
 
-from .support import EMMA, LI_WEI, OMAR, ZHANG_MIN, Db, StoppedClock, ivr_call, use_case
+from .support import (
+    EMMA,
+    LI_WEI,
+    OMAR,
+    ZHANG_MIN,
+    Db,
+    StoppedClock,
+    ivr_call,
+    sign_in_busy,
+    use_case,
+)
 from .test_twilio_voice import BASE, TOKEN, Phone, walk
 
 NUMBER, PIN, PHONE = LI_WEI
@@ -159,9 +169,10 @@ def test_a_callback_offered_to_a_sip_caller_dials_the_number(
 ) -> None:
     """The callback dialogue offers the number in the caller id ("ending in 8001") and
     the callback stores the E.164 number, not the SIP URI."""
+    sign_in_busy(db)
     phone = Phone(client, "CA-sip-callback", SIP)
     reply = phone.follow(walk(phone, f"1 4 {NUMBER} {PIN}"))
-    for _ in range(40):  # hold until the callback is offered (nobody is staffed)
+    for _ in range(40):  # hold until the callback is offered (the one agent is busy)
         gather = reply.find("Gather")
         if gather is not None:
             break

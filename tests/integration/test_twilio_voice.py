@@ -21,7 +21,7 @@ from ivr.channels.twilio_rest import TwilioAccount, TwilioRest
 from ivr.services.outbox import OutboxSender
 from ivr.web import create_app, twilio_hooks
 
-from .support import EMMA, LI_WEI, OMAR, Db
+from .support import EMMA, LI_WEI, OMAR, Db, sign_in_busy
 from .test_agi_driver import logged
 from .test_secret_logs import debug_everything
 from .twilio_api import TwilioStandIn
@@ -73,6 +73,13 @@ def line(hotline: Hotline) -> Hotline:
         hotline.settings, twilio_auth_token=TOKEN, public_url=BASE, secret_key="k" * 32
     )
     return hotline
+
+
+@pytest.fixture(autouse=True)
+def someone_signed_in(db: Db) -> None:
+    """Someone who could take a call is signed in, busy: callers are held in line
+    (``test_queue_policy.py`` has the calls with nobody signed in)."""
+    sign_in_busy(db)
 
 
 @pytest.fixture
