@@ -6,7 +6,9 @@ failed attempt (``callback_failed``: retried later, at most three times). With
 ``IVR_CALLBACKS_VIA=twilio`` a callback is a Twilio call instead (``calls.create``; an API
 error is a failed attempt too). When a Twilio account is configured, each round also
 sends the SMS outbox (``ivr.services.outbox``); without one, each round still expires the
-messages older than their code (redacted, never sent later).
+messages older than their code (redacted, never sent later). First of all, each round
+replays the call-record spool and, every few seconds, closes the records of calls whose
+process died (``ivr.services.call_record_reaper``).
 
 ``ivr fastagi`` and ``ivr serve`` both run one; several processes may, since every claim
 is atomic in the database. An error is logged and the next round tries again: the thread
@@ -27,6 +29,7 @@ from ivr.errors import IvrError
 if TYPE_CHECKING:
     from ivr.bootstrap import Hotline
     from ivr.channels.twilio_rest import TwilioRest
+    from ivr.services.call_record_reaper import RecordUpkeep
     from ivr.services.contact_center import ContactCenter
     from ivr.services.contact_ports import Assignment, Callback
     from ivr.services.outbox import OutboxSender
@@ -48,15 +51,18 @@ class Dispatcher:
         twilio: TwilioRest | None = None,
         outbox: OutboxSender | None = None,
         send_sms: bool = True,
+        records: RecordUpkeep | None = None,
     ) -> None:
         """``twilio``: dial callbacks through Twilio rather than call files;
-        ``outbox``: send the SMS outbox every round (``send_sms``), or only expire it."""
+        ``outbox``: send the SMS outbox every round (``send_sms``), or only expire it;
+        ``records``: replay the call-record spool and close interrupted records."""
         self._center = center
         self.settings = settings
         self.interval = interval
         self.twilio = twilio
         self.outbox = outbox
         self.send_sms = send_sms
+        self.records = records
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -79,6 +85,7 @@ class Dispatcher:
             twilio=twilio if hotline.settings.callbacks_via == "twilio" else None,
             outbox=OutboxSender(hotline.unit_of_work, hotline.clock, send),
             send_sms=twilio is not None,
+            records=hotline.record_upkeep(),
         )
 
     def start(self) -> None:
@@ -104,6 +111,11 @@ class Dispatcher:
 
     def run_once(self) -> list[str]:
         """One round; the callbacks dialled (call files written, or Twilio call SIDs)."""
+        if self.records is not None:  # first: a failing queue must not stop it
+            try:
+                self.records.run()
+            except Exception:
+                logger.exception("queue dispatcher: call-record upkeep failed; trying again")
         center = self._center()
         center.dispatch()
         dialled = []
