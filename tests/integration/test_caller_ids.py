@@ -93,8 +93,7 @@ def test_a_queued_agi_call_keeps_a_sip_caller_id_and_a_long_uniqueid(
     entry = db.one("queue_entries", call_id=unique_id)
     assert (entry["caller_id"], entry["caller_e164"], entry["queue"]) == (SIP, PHONE, "general")
     record = db.one("call_records", call_id=unique_id)
-    assert (record["caller_id"], record["caller_e164"], record["queue"]) == (SIP, PHONE, "security")
-    assert record["outcome"] is None  # held: open until the call ends
+    assert (record["caller_id"], record["caller_e164"], record["outcome"]) == (SIP, PHONE, "queued")
 
 
 def test_an_agi_uniqueid_too_long_to_store_gets_an_id_of_our_own(hotline: Hotline, db: Db) -> None:
