@@ -72,10 +72,12 @@ class CallRecorder:
             return 0
         written = 0
         claimed = self.spool.claim(limit)
-        for token, record in claimed:
+        for index, (token, record) in enumerate(claimed):
             try:
                 self._save(record)
             except Exception as exc:
+                for left, _ in claimed[index:]:
+                    self.spool.release(left)
                 logger.warning(
                     "call-record spool: replay stopped, %d of %d written (%s)",
                     *(written, len(claimed), _short(exc)),

@@ -219,11 +219,16 @@ class RecordSpool(abc.ABC):
 
     @abc.abstractmethod
     def claim(self, limit: int) -> list[tuple[str, CallRecord]]:
-        """Up to ``limit`` kept records, each with a token for ``forget``; a record not
-        forgotten (its replay failed) is claimed again later."""
+        """Up to ``limit`` kept records, each with a token for ``forget`` or
+        ``release``."""
 
     @abc.abstractmethod
-    def forget(self, token: str) -> None: ...
+    def forget(self, token: str) -> None:
+        """The claimed record is in the database: drop it."""
+
+    @abc.abstractmethod
+    def release(self, token: str) -> None:
+        """The claimed record could not be replayed: keep it (unless newer is kept)."""
 
 
 class UnitOfWork(abc.ABC):

@@ -4,8 +4,9 @@ while the database cannot take them.
 Each call's newest version replaces its file whole (written beside it, then renamed),
 so the folder never holds a torn record and never grows by more than one file a call;
 it holds at most ``max_records`` files. A replay claims a file by renaming it (so a
-newer version written meanwhile is not lost with it); a claimed file that was not
-forgotten (the database failed again, or the process died) is claimed again later.
+newer version written meanwhile is not lost with it); a replay that fails puts the file
+back (``release``) unless a newer one was written meanwhile, and a claimed file a dead
+process left behind is claimed again later.
 Versions of one record may so be replayed out of order or twice: ``CallRecords.save``
 merges them. Records hold no PIN or code; the files are readable by their owner only.
 """
@@ -84,6 +85,17 @@ class FileRecordSpool(ports.RecordSpool):
 
     def forget(self, token: str) -> None:
         (self.folder / token).unlink(missing_ok=True)
+
+    def release(self, token: str) -> None:
+        """Put a claimed record back, unless the call wrote a newer one meanwhile."""
+        claimed = self.folder / token
+        try:
+            os.link(claimed, self.folder / f"{token.split('.', 1)[0]}{KEPT}")
+        except FileExistsError:
+            pass  # written after the claim: newer than this one
+        except FileNotFoundError:
+            return
+        claimed.unlink(missing_ok=True)
 
     def _read(self, path: Path) -> ports.CallRecord:
         """The record in ``path``; a file that is not one is set aside (``.bad``)."""

@@ -47,7 +47,7 @@ class Caller:
 
     def join(self, timeout: float = 60) -> None:
         self.thread.join(timeout)
-        assert not self.thread.is_alive(), f"the call did not end: {self.fake.commands}"
+        assert not self.thread.is_alive(), f"the call did not end: {self.fake.commands[-8:]}"
 
     def _talk(self) -> None:
         try:
