@@ -6,7 +6,7 @@ so the folder never holds a torn record and never grows by more than one file a 
 it holds at most ``max_records`` files. A replay claims a file by renaming it (so a
 newer version written meanwhile is not lost with it); a replay that fails puts the file
 back (``release``) unless a newer one was written meanwhile, and a claimed file a dead
-process left behind is claimed again later.
+process left behind (its name holds the claimer's process id) is claimed again.
 Versions of one record may so be replayed out of order or twice: ``CallRecords.save``
 merges them. Records hold no PIN or code; the files are readable by their owner only.
 """
@@ -71,8 +71,10 @@ class FileRecordSpool(ports.RecordSpool):
                 break
             if name.startswith(".") or not name.endswith((KEPT, CLAIMED)):
                 continue
+            if name.endswith(CLAIMED) and _claimer_alive(name):
+                continue  # being replayed by another process
             stem = name.split(".", 1)[0]
-            token = f"{stem}.{secrets.token_hex(4)}{CLAIMED}"
+            token = f"{stem}.{os.getpid()}-{secrets.token_hex(4)}{CLAIMED}"
             try:
                 os.rename(self.folder / name, self.folder / token)
             except FileNotFoundError:
@@ -114,6 +116,21 @@ class FileRecordSpool(ports.RecordSpool):
 
 class SpoolDamaged(ValueError):
     """A spool file that is not a call record (it is renamed ``*.bad``)."""
+
+
+def _claimer_alive(name: str) -> bool:
+    """Whether the process that claimed this file (``<hash>.<pid>-<random>.claimed``)
+    is another one still running; the files of a dead one are claimed again."""
+    pid = name.split(".")[1].split("-")[0]
+    if not pid.isdigit() or int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _file_name(call_id: str) -> str:
