@@ -169,10 +169,8 @@ def test_nothing_more_is_recorded_after_the_end(hotline: Dialer, store: FakeStor
 def test_a_held_callers_record_stays_open_at_the_queue_until_the_driver_closes_it(
     engine: Engine, use_cases: UseCases, clock: FixedClock, store: FakeStore
 ) -> None:
-    session = CallSession(
-        engine, use_cases, CallStart("held-1", "+8613800138001", started_at=clock.now().timestamp()),
-        "fastagi", clock, holds=True,
-    )  # fmt: skip
+    call = CallStart("held-1", "+8613800138001", started_at=clock.now().timestamp())
+    session = CallSession(engine, use_cases, call, "fastagi", clock, holds=True)
     session.start()
     session.answer(Digits("1"))  # at once: below the two seconds...
     session.answer(Digits("0"))  # ...but reaching the queue is always written
