@@ -212,7 +212,7 @@ def run_call(
     )
     driver = _Driver(line, call.call_id)
     trouble = driver.guarded("ANSWER", driver.answer)
-    session = hotline.session(call, channel)
+    session = hotline.session(call, channel, holds=True)
     actions = session.start()
     if trouble is not None:  # gone (or broken) before the first prompt
         session.answer(trouble)
@@ -233,6 +233,8 @@ def run_call(
     except Exception:
         _close(session)
         raise
+    finally:
+        session.close_record()  # a queued caller's record stays open through the hold
     return session
 
 

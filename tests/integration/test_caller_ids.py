@@ -143,7 +143,8 @@ def test_a_twilio_call_with_a_100_character_callsid_and_a_sip_from_is_served(
         SIP, PHONE, NUMBER,
     )  # fmt: skip
     record = db.one("call_records", call_id=LONG_SID)
-    assert (record["caller_id"], record["caller_e164"], record["outcome"]) == (SIP, PHONE, "queued")
+    assert (record["caller_id"], record["caller_e164"], record["queue"]) == (SIP, PHONE, "security")
+    assert record["outcome"] is None  # held: open until the call ends
     [attempt] = db.rows("verification_attempts")
     assert (attempt["call_id"], attempt["ani_e164"], attempt["succeeded"]) == (
         LONG_SID, PHONE, True,
@@ -265,7 +266,8 @@ def test_migration_0004_keeps_the_rows_of_0003_and_finds_their_numbers(
         with engine.begin() as conn:  # what 0003 refused on PostgreSQL now fits
             _insert(conn, "call_records", call_id="CA" + "f" * 253, channel="twilio",
                     caller_id=NAMED * 20, language="en", path=[], last_node="a",
-                    outcome="queued", started_at=now, ended_at=now)  # fmt: skip
+                    outcome="queued", started_at=now, ended_at=now,
+                    last_seen_at=now)  # fmt: skip
             if engine.dialect.name == "sqlite":
                 assert conn.execute(sa.text("PRAGMA foreign_key_check")).all() == []
     finally:
