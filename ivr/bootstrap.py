@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -20,6 +21,7 @@ from ivr.flow.loader import load_flow
 from ivr.flow.model import Flow
 from ivr.flow.state import CallStart
 from ivr.services import ports
+from ivr.services.call_records import CallRecorder
 from ivr.services.clock import clock_from
 from ivr.services.registry import HOTLINE_ACTIONS
 from ivr.services.usecases import UseCases
@@ -29,6 +31,7 @@ from ivr.store.unit_of_work import SqlUnitOfWork
 
 if TYPE_CHECKING:
     from ivr.audio.values import Renderer
+    from ivr.services.call_record_reaper import RecordUpkeep
     from ivr.services.contact_center import ContactCenter
 
 
@@ -58,7 +61,7 @@ class Hotline:
 
     @cached_property
     def database(self) -> Database:
-        return connect(self.settings.database_url)
+        return connect(self.settings.database_url, self.settings.db_busy_timeout)
 
     @cached_property
     def sessions(self) -> sessionmaker[Session]:
@@ -83,12 +86,26 @@ class Hotline:
         from ivr.services.resume import resume_use_case
 
         self.sessions  # noqa: B018 - check the schema now, not in the middle of a call
-        use_cases = UseCases(self.unit_of_work, self.clock, self.settings.secret)
+        use_cases = UseCases(self.unit_of_work, self.clock, self.settings.secret, self.recorder)
         # Callback reference codes are the contact center's; it is built on first use.
         use_cases.provide(
             "resume_callback", lambda args: resume_use_case(self.contact_center)(args)
         )
         return use_cases
+
+    @cached_property
+    def recorder(self) -> CallRecorder:
+        """Keeps call records: in the database, else in this database's spool."""
+        from ivr.store.record_spool import FileRecordSpool
+
+        return CallRecorder(self.unit_of_work, FileRecordSpool(self.settings.record_spool()))
+
+    def record_upkeep(self) -> RecordUpkeep:
+        """What each dispatcher round does for call records (spool, reaper)."""
+        from ivr.services.call_record_reaper import RecordUpkeep
+
+        lease = timedelta(seconds=self.settings.record_lease)
+        return RecordUpkeep(self.recorder, self.clock, lease)
 
     @cached_property
     def contact_center(self) -> ContactCenter:
@@ -113,8 +130,9 @@ class Hotline:
 
         return dynamic_renderer(prompts_root(flow))
 
-    def session(self, call: CallStart, channel: str) -> CallSession:
-        return CallSession(self.engine, self.use_cases, call, channel, self.clock)
+    def session(self, call: CallStart, channel: str, holds: bool = False) -> CallSession:
+        """``holds``: the driver holds queued callers and closes the record after."""
+        return CallSession(self.engine, self.use_cases, call, channel, self.clock, holds)
 
 
 def bootstrap(settings: Settings | None = None, clock: ports.Clock | None = None) -> Hotline:
@@ -132,7 +150,7 @@ class RingTimeouts(Mapping[str, int]):
         self.hotline = hotline
 
     def __getitem__(self, queue: str) -> int:
-        return int(getattr(self.hotline.flow.queues[queue], "ring_timeout", 20))
+        return round(self.hotline.flow.queues[queue].policy.ring_timeout)
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.hotline.flow.queues)

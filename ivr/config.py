@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
 from collections.abc import Mapping
@@ -16,6 +17,8 @@ DEFAULT_CALLBACK_OFFER_AFTER = 120
 DEFAULT_QUEUE_LEASE_SECONDS = 30
 DEFAULT_FASTAGI_MAX_CALLS = 256
 DEFAULT_FASTAGI_MAX_PENDING = 4000
+DEFAULT_RECORD_LEASE = 60
+DEFAULT_DB_BUSY_TIMEOUT = 30
 
 
 class SecretKeyError(IvrError):
@@ -76,6 +79,20 @@ class Settings:
     #: ``IVR_PEPPER_FILE`` (None: ``var/pepper.key`` beside the flow file, like the
     #: secret key). Losing it locks every PIN; back it up apart from the database.
     pepper_file: Path | None = None
+    #: ``IVR_RECORD_LEASE``: seconds an open call record may go unwritten (and its call
+    #: hold no queue entry) before the reaper closes it as ``interrupted``.
+    record_lease: int = DEFAULT_RECORD_LEASE
+    #: ``IVR_SPOOL_DIR``: where call records wait while the database is away (None:
+    #: ``var/spool`` beside the flow file); each database has its own folder in it.
+    spool_dir: Path | None = None
+    #: ``IVR_DB_BUSY_TIMEOUT``: seconds an SQLite writer waits for another's lock.
+    db_busy_timeout: int = DEFAULT_DB_BUSY_TIMEOUT
+
+    def record_spool(self) -> Path:
+        """This database's call-record spool folder (``ivr.store.record_spool``)."""
+        base = self.spool_dir or self.flow_path.resolve().parent / "var" / "spool"
+        database = hashlib.sha256(self.database_url.encode("utf-8")).hexdigest()[:12]
+        return base / f"call-records-{database}"
 
     @property
     def cookies_secure(self) -> bool:
@@ -98,7 +115,9 @@ class Settings:
         ``IVR_RATELIMIT_STORAGE_URI`` (memory://),
         ``IVR_SECURE_COOKIES`` (on for an https ``IVR_PUBLIC_URL``),
         ``IVR_CLOCK_START`` (unset: the real time), ``IVR_PEPPER`` (else a key kept in
-        ``IVR_PEPPER_FILE``, by default var/pepper.key beside the flow file)."""
+        ``IVR_PEPPER_FILE``, by default var/pepper.key beside the flow file),
+        ``IVR_RECORD_LEASE`` (60), ``IVR_SPOOL_DIR`` (var/spool beside the flow file),
+        ``IVR_DB_BUSY_TIMEOUT`` (30 seconds, SQLite)."""
         env = os.environ if env is None else env
         default_db = f"sqlite:///{Path.cwd() / 'var' / 'ivr.sqlite3'}"
         return cls(
@@ -133,6 +152,9 @@ class Settings:
             clock_start=_instant(env, "IVR_CLOCK_START"),
             pepper_key=env.get("IVR_PEPPER") or None,
             pepper_file=Path(env["IVR_PEPPER_FILE"]) if env.get("IVR_PEPPER_FILE") else None,
+            record_lease=_count(env, "IVR_RECORD_LEASE", DEFAULT_RECORD_LEASE),
+            spool_dir=Path(env["IVR_SPOOL_DIR"]) if env.get("IVR_SPOOL_DIR") else None,
+            db_busy_timeout=_seconds(env, "IVR_DB_BUSY_TIMEOUT", DEFAULT_DB_BUSY_TIMEOUT),
         )
 
     def secret(self) -> bytes:

@@ -131,6 +131,7 @@ class Tables:
     incidents: list[Incident] = field(default_factory=list)
     audit: list[AuditRow] = field(default_factory=list)
     calls: list[ports.CallRecord] = field(default_factory=list)
+    live_calls: set[str] = field(default_factory=set)  # with an active queue entry
 
     def snapshot(self) -> Tables:
         return Tables(**{f.name: copy.copy(getattr(self, f.name)) for f in fields(Tables)})
@@ -153,10 +154,13 @@ OPERATIONS = (
     "requests.open_incident",
     "audit.record",
     "calls.save",
+    "calls.close_interrupted",
     "commit",
 )
 #: What the use cases need: all but the call records (and commit).
-WALLET_OPERATIONS = tuple(op for op in OPERATIONS if op not in ("calls.save", "commit"))
+WALLET_OPERATIONS = tuple(
+    op for op in OPERATIONS if op not in ("calls.save", "calls.close_interrupted", "commit")
+)
 
 
 class FakeStore(Tables):
@@ -402,9 +406,34 @@ class FakeAuditLog(_Repository, ports.AuditLog):
 
 
 class FakeCallRecords(_Repository, ports.CallRecords):
+    """One record per call in ``calls``, merged as ``ports.CallRecords`` says; the calls
+    in ``live_calls`` have an active queue entry."""
+
     def save(self, record: ports.CallRecord) -> None:
         self.uow.wrote("calls.save")
-        self.data.calls.append(record)
+        calls = self.data.calls
+        index = next((i for i, r in enumerate(calls) if r.call_id == record.call_id), None)
+        if index is None:
+            calls.append(record)
+            return
+        row = calls[index]
+        replaceable = row.open or row.outcome == ports.INTERRUPTED
+        if record.open:
+            replaceable = replaceable and row.last_seen <= record.last_seen
+        if replaceable:
+            calls[index] = record
+
+    def close_interrupted(self, seen_before: datetime, limit: int) -> list[str]:
+        self.uow.wrote("calls.close_interrupted")
+        calls, closed = self.data.calls, []
+        for index, row in enumerate(calls):
+            stale = row.open and row.last_seen < seen_before
+            if stale and row.call_id not in self.data.live_calls and len(closed) < limit:
+                calls[index] = replace(
+                    row, outcome=ports.INTERRUPTED, ended_at=row.last_seen, seen_at=None
+                )
+                closed.append(row.call_id)
+        return closed
 
 
 # -- a driver ----------------------------------------------------------------------------------
@@ -459,3 +488,26 @@ class Dialer:
                 break
             session.answer(event)
         return session
+
+
+class FakeSpool(ports.RecordSpool):
+    """A spool in memory: the newest version of each call's record; ``broken`` makes
+    ``keep`` fail like a full disk."""
+
+    def __init__(self) -> None:
+        self.kept: dict[str, ports.CallRecord] = {}
+        self.broken = False
+
+    def keep(self, record: ports.CallRecord) -> None:
+        if self.broken:
+            raise OSError(28, "No space left on device")
+        self.kept[record.call_id] = record
+
+    def claim(self, limit: int) -> list[tuple[str, ports.CallRecord]]:
+        return list(self.kept.items())[:limit]
+
+    def forget(self, token: str) -> None:
+        self.kept.pop(token, None)
+
+    def release(self, token: str) -> None:
+        pass  # claiming leaves the record kept

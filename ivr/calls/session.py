@@ -4,25 +4,38 @@
 until the engine waits for the caller again), keeps the transcript, and hands the driver
 only what the phone line must do: ``Play``, ``Gather``, ``SetData`` and the ending
 (``Enqueue``, ``Transfer``, ``Hangup``).
+
+The call's record is opened when the call starts, rewritten as the call moves (when its
+node changes, at most every ``TOUCH_INTERVAL``, and at least every ``HEARTBEAT`` while
+events come) and closed when the call ends. A driver that holds queued callers
+(``holds=True``: Asterisk, Twilio) keeps the record open through the hold, and closes it
+with ``close_record()`` when the caller leaves; the record is written as the call reaches
+the queue. Writing a record never fails the call (``UseCases.record_call``).
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ivr.calls.transcript import Transcript
 from ivr.flow import actions as act
 from ivr.flow.engine import Engine
 from ivr.flow.events import Event
-from ivr.flow.state import CallStart, CallState
+from ivr.flow.state import QUEUED, CallStart, CallState
 from ivr.services import ports
 from ivr.services.contact_ports import WaitingCall
 from ivr.services.usecases import UseCases
 
+#: A moving call's record is rewritten at most this often...
+TOUCH_INTERVAL = timedelta(seconds=2)
+#: ...and at least this often while events come (well inside the reaper's lease).
+HEARTBEAT = timedelta(seconds=20)
+
 
 class CallSession:
-    """One call. When it ends (in the flow or by hanging up) its record is written once."""
+    """One call, and its record from the first second (``record``: the latest version,
+    whether or not the database took it)."""
 
     def __init__(
         self,
@@ -31,18 +44,27 @@ class CallSession:
         call: CallStart,
         channel: str,
         clock: ports.Clock,
+        holds: bool = False,
     ) -> None:
         self.engine = engine
         self.use_cases = use_cases
         self.call = call
         self.channel = channel
         self.clock = clock
+        self.holds = holds
         self._began = self.clock.now()
         self.transcript = Transcript(call.call_id, call.ani)
         self.state: CallState | None = None
         self.waiting: act.Gather | None = None
         self.queue: str | None = None
         self.record: ports.CallRecord | None = None
+        self._written: ports.CallRecord | None = None  # the version last written...
+        self._written_at: datetime | None = None  # ...and when (None: at the next change)
+        self._closed = False
+
+    @property
+    def record_closed(self) -> bool:
+        return self._closed
 
     @property
     def ended(self) -> bool:
@@ -61,6 +83,15 @@ class CallSession:
         secure = self.waiting.secure if self.waiting else False
         self.transcript.caller(self.state.node, event, secure)
         self.state, actions = self.engine.step(self.state, event)
+        return self._advance(actions)
+
+    def divert(self, node_id: str) -> list[act.Action]:
+        """The queue's policy sent the held caller on to ``node_id`` (``Engine.divert``):
+        the flow goes on there. The record written when the call was queued stays the
+        call's record."""
+        if self.state is None:
+            raise RuntimeError("divert() before start()")
+        self.state, actions = self.engine.divert(self.state, node_id)
         return self._advance(actions)
 
     def _advance(self, actions: list[act.Action]) -> list[act.Action]:
@@ -83,15 +114,60 @@ class CallSession:
         self.waiting = last if isinstance(last, act.Gather) else None
         if isinstance(last, act.Enqueue):
             self.queue = last.queue
-        if self.ended and self.record is None:
-            self._keep_record()
+        self._keep_record()
         return out
+
+    # -- the record --------------------------------------------------------------------
+
+    def resumed(self, closed: bool) -> None:
+        """The state was restored from storage (Twilio: one request per step): the record
+        was opened already (and ``closed``, when so)."""
+        if self.state is not None:
+            self.record = self._written = self._version(self.clock.now(), closed)
+            self._closed = closed
+
+    def close_record(self) -> None:
+        """Close the record of a call that ended (a held caller left); at most once."""
+        if self.state is not None and self.state.ended and not self._closed:
+            self._closed = True
+            self._write(self._version(self.clock.now(), closed=True))
 
     def _keep_record(self) -> None:
         state = self.state
-        assert state is not None and state.outcome is not None
+        if state is None or self._closed:
+            return
+        if state.ended and not (self.holds and state.outcome == QUEUED):
+            self.close_record()
+            return
+        now = self.clock.now()
+        version = self._version(now, closed=False)
+        last = self._written
+        moved = last is None or (last.last_node, last.path, last.queue) != (
+            version.last_node, version.path, version.queue,
+        )  # fmt: skip
+        since = None if self._written_at is None else now - self._written_at
+        if (
+            last is None
+            or state.ended  # at the queue: always
+            or since is None
+            or (moved and since >= TOUCH_INTERVAL)
+            or since >= HEARTBEAT
+        ):
+            self._written_at = now
+            self._write(version)
+        elif moved:
+            self.record = version  # written at the next event due
+
+    def _write(self, version: ports.CallRecord) -> None:
+        self.record = self._written = version
+        self.use_cases.record_call(version)
+
+    def _version(self, now: datetime, closed: bool) -> ports.CallRecord:
+        state = self.state
+        assert state is not None
         started = datetime.fromtimestamp(self.call.started_at, UTC)
-        self.record = ports.CallRecord(
+        at = started + (now - self._began)
+        return ports.CallRecord(
             call_id=self.call.call_id,
             channel=self.channel,
             caller_id=self.call.ani,
@@ -100,12 +176,12 @@ class CallSession:
             account_number=state.data.get("verified_account") or None,
             path=state.path,
             last_node=state.node,
-            outcome=state.outcome,
+            outcome=state.outcome if closed else None,
             queue=self.queue,
             started_at=started,
-            ended_at=started + (self.clock.now() - self._began),
+            ended_at=at if closed else None,
+            seen_at=at,
         )
-        self.use_cases.record_call(self.record)
 
     def waiting_call(self, how: act.Enqueue) -> WaitingCall:
         """What the queue needs to know about this call, which ended in ``how``."""

@@ -212,7 +212,7 @@ def run_call(
     )
     driver = _Driver(line, call.call_id)
     trouble = driver.guarded("ANSWER", driver.answer)
-    session = hotline.session(call, channel)
+    session = hotline.session(call, channel, holds=True)
     actions = session.start()
     if trouble is not None:  # gone (or broken) before the first prompt
         session.answer(trouble)
@@ -220,14 +220,21 @@ def run_call(
     try:
         flow = session.engine.flow
         render_text = render_text or hotline.text_renderer(flow)
-        driver.run(session, speaker(flow.catalog, render_text), actions)
-        if driver.enqueued is not None and session.state is not None and not line.hung_up:
+        speak = speaker(flow.catalog, render_text)
+        driver.run(session, speak, actions)
+        while driver.enqueued is not None and session.state is not None and not line.hung_up:
             from ivr.channels.waiting import hold_caller  # it needs this module's driver
 
-            hold_caller(driver, hotline, session, driver.enqueued)
+            how, driver.enqueued = driver.enqueued, None
+            node = hold_caller(driver, hotline, session, how)
+            if node is None:
+                break
+            driver.run(session, speak, session.divert(node))  # the queue's policy sent it on
     except Exception:
         _close(session)
         raise
+    finally:
+        session.close_record()  # a queued caller's record stays open through the hold
     return session
 
 

@@ -7,9 +7,12 @@ failed attempt (``callback_failed``: retried later, at most three times). With
 error is a failed attempt too). When a Twilio account is configured, each round also
 sends the SMS outbox (``ivr.services.outbox``); without one, each round still expires the
 messages older than their code (redacted, never sent later). At most every
-``REAP_INTERVAL`` seconds a round also runs the reaper (``ivr.services.reaper``): entries
+``REAP_INTERVAL`` seconds a round first runs the reaper (``ivr.services.reaper``): entries
 whose holder stopped renewing their lease are abandoned, offers past their ring timeout
-taken back; several processes on one database take turns, never both.
+taken back; several processes on one database take turns, never both. Then each round
+replays the call-record spool and, every few seconds, closes the records of calls whose
+process died (``ivr.services.call_record_reaper``): after the entry reaper, so a caller
+whose entry was just found a ghost has its record closed too.
 
 ``ivr fastagi`` and ``ivr serve`` both run one; several processes may, since every claim
 is atomic in the database. An error is logged and the next round tries again: the thread
@@ -31,6 +34,7 @@ from ivr.errors import IvrError
 if TYPE_CHECKING:
     from ivr.bootstrap import Hotline
     from ivr.channels.twilio_rest import TwilioRest
+    from ivr.services.call_record_reaper import RecordUpkeep
     from ivr.services.contact_center import ContactCenter
     from ivr.services.contact_ports import Assignment, Callback
     from ivr.services.outbox import OutboxSender
@@ -56,9 +60,11 @@ class Dispatcher:
         outbox: OutboxSender | None = None,
         send_sms: bool = True,
         reap_interval: float = REAP_INTERVAL,
+        records: RecordUpkeep | None = None,
     ) -> None:
         """``twilio``: dial callbacks through Twilio rather than call files;
-        ``outbox``: send the SMS outbox every round (``send_sms``), or only expire it."""
+        ``outbox``: send the SMS outbox every round (``send_sms``), or only expire it;
+        ``records``: replay the call-record spool and close interrupted records."""
         self._center = center
         self.settings = settings
         self.interval = interval
@@ -67,6 +73,7 @@ class Dispatcher:
         self.send_sms = send_sms
         self.reap_interval = reap_interval
         self._reaped_at: float | None = None
+        self.records = records
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -89,6 +96,7 @@ class Dispatcher:
             twilio=twilio if hotline.settings.callbacks_via == "twilio" else None,
             outbox=OutboxSender(hotline.unit_of_work, hotline.clock, send),
             send_sms=twilio is not None,
+            records=hotline.record_upkeep(),
         )
 
     def start(self) -> None:
@@ -115,7 +123,12 @@ class Dispatcher:
     def run_once(self) -> list[str]:
         """One round; the callbacks dialled (call files written, or Twilio call SIDs)."""
         center = self._center()
-        self.reap(center)
+        self.reap(center)  # logs its own failure: the records' upkeep still runs
+        if self.records is not None:
+            try:
+                self.records.run()
+            except Exception:
+                logger.exception("queue dispatcher: call-record upkeep failed; trying again")
         center.dispatch()
         dialled = []
         for assignment in center.due_callbacks():

@@ -94,7 +94,7 @@ def callback_call(line: AgiLine, hotline: Hotline, callback_id: int) -> None:
     if found is None:
         raise BadRequest(f"callback {callback_id}: no such callback")
     prompt = waiting.prompter(flow.catalog.text, found.language)
-    policy = hold.Policy(hold.NEVER)
+    policy = hold.policy_for(hold.NEVER, 0.0, None)  # a callback call: no queue policy
     wait = waiting.Wait(driver, center, prompt, policy, found.number, stopping=hotline.stopping)
     try:
         try:

@@ -34,7 +34,7 @@ from ivr.channels import twiml
 from ivr.channels.twilio_wait import GREETED, TOLD, Waiting
 from ivr.flow import actions as act
 from ivr.flow.events import Digits, Event, HungUp, Timeout
-from ivr.flow.state import CallStart, CallState
+from ivr.flow.state import QUEUED, CallStart, CallState
 from ivr.store.twilio_calls import TwilioCall, TwilioCalls
 
 if TYPE_CHECKING:
@@ -104,7 +104,7 @@ class TwilioVoice:
         return self.advance(call_sid, step, lambda memo: self._answer(call_sid, memo, event))
 
     def wait(self, call_sid: str, step: int, digits: str | None) -> str:
-        return self.advance(call_sid, step, lambda memo: self._waiting(memo).tick(memo, digits))
+        return self.advance(call_sid, step, lambda memo: self._tick(call_sid, memo, digits))
 
     def dialed(self, call_sid: str, step: int, status: str) -> str:
         return self.advance(call_sid, step, lambda memo: self._waiting(memo).dialed(memo, status))
@@ -205,14 +205,15 @@ class TwilioVoice:
     def _session(self, call_sid: str, memo: dict[str, Any]) -> CallSession:
         call = memo["call"]
         start = CallStart(call_sid, call["ani"], call["dnid"], None, call["started_at"])
-        session = self.hotline.session(start, CHANNEL)
+        session = self.hotline.session(start, CHANNEL, holds=True)
         # The record's end time counts from when the call began, not from this request.
         session._began = datetime.fromtimestamp(memo["began"], UTC)  # noqa: SLF001
         if "state" in memo:
             session.state = CallState.from_dict(memo["state"])
             session.queue = memo.get("queue")
-            if session.state.ended:  # its record was written when it ended
-                session.record = _written()
+            # Opened at the first step; a call that ended was closed then, unless it was
+            # queued: a held caller's record is closed by the status callback.
+            session.resumed(closed=session.state.ended and session.state.outcome != QUEUED)
         return session
 
     def _start(self, call_sid: str, memo: dict[str, Any]) -> tuple[dict[str, Any], VoiceResponse]:
@@ -247,6 +248,22 @@ class TwilioVoice:
             memo = self._waiting(memo).join(session, last, memo)
         return memo, response
 
+    def _tick(
+        self, call_sid: str, memo: dict[str, Any], digits: str | None
+    ) -> tuple[dict[str, Any], VoiceResponse]:
+        """A tick of the wait; when the queue's policy sends the caller on (``goto``),
+        the flow resumes at that node in this same request, after what the tick said."""
+        memo, response = self._waiting(memo).tick(memo, digits)
+        node = memo.pop("goto", None)
+        if node is None:
+            return memo, response
+        session = self._session(call_sid, memo)
+        memo = {**memo, "entry": None, "hold": None, "policy": None, "done": False}
+        memo, flow = self._after(session, memo, session.divert(str(node)))
+        for verb in flow.verbs:
+            response.append(verb)
+        return memo, response
+
     def _callback_answered(self, memo: dict[str, Any]) -> tuple[dict[str, Any], VoiceResponse]:
         callback_id = int(memo["callback"])
         center = self.hotline.contact_center
@@ -269,8 +286,4 @@ class TwilioVoice:
             session = self._session(call_sid, memo)
             if not session.ended:
                 session.answer(HungUp())  # the record: abandoned at the node
-
-
-def _written() -> Any:
-    """A stand-in for a record written in an earlier request (CallSession writes once)."""
-    return object()
+            session.close_record()  # a queued caller's, kept open through the hold

@@ -6,13 +6,17 @@ callback is on offer the hold segment sits inside ``<Gather numDigits="1">`` so 
 An entry offered to an agent becomes ``<Dial action=/twilio/dialed>`` to the agent's
 Twilio Client (named by the agent's username), or to their phone when their endpoint is an
 E.164 number; the ``url=/twilio/answered`` of ``<Client>``/``<Number>`` marks the entry
-connected when the agent picks up. The callback dialogue (the caller's number or a
-typed one, confirmed) runs over the same wait URL, its phase kept in the call's state.
+connected when the agent picks up. The callback dialogue (``ivr.center.callback_dialogue``:
+the caller's number or a typed one, confirmed, the code read twice) runs over the same wait
+URL, one step per request, its state kept in the call's memo. When the queue's policy
+sends the caller on to a node, the reply's memo has ``goto`` and ``TwilioVoice`` resumes
+the flow there in the same request.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -21,15 +25,10 @@ from typing import TYPE_CHECKING, Any
 from twilio.twiml.voice_response import VoiceResponse
 
 from ivr.calls import hold
+from ivr.center import callback_dialogue as talk
 from ivr.center import lifecycle as lc
 from ivr.channels import twiml
-from ivr.channels.waiting import (
-    RING_SECONDS,
-    TRIES,
-    callback_greeting,
-    prompter,
-    secret_prompt,
-)
+from ivr.channels.waiting import RING_SECONDS, callback_greeting, prompter, said
 from ivr.flow import actions as act
 from ivr.services.caller_numbers import callback_number
 
@@ -71,30 +70,36 @@ class Waiting:
         """The flow ended in the queue: add the entry (the reply already redirects)."""
         entry = self.center.enqueue(session.waiting_call(how))
         offer_after = float(self.hotline.settings.callback_offer_after)
+        policy = hold.policy_for(how.callback, offer_after, how.policy)
         return {
             **memo,
             "entry": entry.id,
             "language": how.language,
-            "policy": {"callback": how.callback, "offer_after": offer_after},
+            "policy": _policy_to_dict(policy),
             "hold": _hold_to_dict(hold.HoldState()),
+            "done": False,
+            "dialogue": None,
         }
 
     # -- a tick -----------------------------------------------------------------------
 
     def tick(self, memo: Memo, digits: str | None) -> Reply:
+        """One tick of the hold, or one step of the callback dialogue. A reply whose memo
+        has ``goto`` ends the wait there: the caller (``TwilioVoice``) resumes the flow."""
         if memo.get("dialogue") is not None:
-            self.center.renew(int(memo["entry"]))  # the holder is alive between ticks
             return self._dialogue(memo, digits or "")
         if memo.get("done"):
             return memo, twiml.apology(self.language)
         entry_id = int(memo["entry"])
         if digits == hold.CALLBACK_KEY and memo["hold"]["offer_made"]:
-            return self._start_dialogue(memo)
+            return self._start_dialogue(memo, VoiceResponse())
         self.center.dispatch()
         place = self.center.place(entry_id)
         agent = dial_target(place.agent) if place.agent else None
-        standing = hold.Standing(place.entry.state, place.position, place.estimate_seconds, agent)
-        policy = hold.Policy(memo["policy"]["callback"], memo["policy"]["offer_after"])
+        standing = hold.Standing(
+            place.entry.state, place.position, place.estimate_seconds, agent, place.staffed
+        )
+        policy = _policy_from_dict(memo["policy"])
         now = self.hotline.clock.now().timestamp()
         state, steps = hold.tick(policy, _hold_from_dict(memo["hold"]), standing, now)
         memo = {**memo, "hold": _hold_to_dict(state)}
@@ -108,8 +113,12 @@ class Waiting:
                 ring = self.center.ring_timeout(place.entry.queue)
                 return memo, self._dial(memo, step.endpoint, ring)
             if isinstance(step, hold.StartCallback):
-                return self._start_dialogue(memo)
-            if isinstance(step, hold.Announce):
+                return self._start_dialogue(memo, response)
+            if isinstance(step, hold.GoTo | hold.GiveUp):
+                return self._leave_queue(memo, response, step)
+            if isinstance(step, hold.Tell):
+                twiml.speak(response, [self.prompt(step.prompt)], self.speech)
+            elif isinstance(step, hold.Announce):
                 prompts = [self.prompt("queue_position", position=str(step.position))]
                 if step.minutes:
                     prompts.append(self.prompt("queue_estimate", minutes=str(step.minutes)))
@@ -128,6 +137,20 @@ class Waiting:
                 else:
                     twiml.hold_segment(response, music)
         response.redirect(self._next(memo), method="POST")
+        return memo, response
+
+    def _leave_queue(
+        self, memo: Memo, response: VoiceResponse, step: hold.GoTo | hold.GiveUp
+    ) -> Reply:
+        """The policy ends the wait: the entry leaves the line (``max_wait`` or
+        ``no_agents``); the flow goes on at a node (``goto``) or the call ends."""
+        logger.info("entry %s leaves the queue: %s", memo["entry"], step)
+        self.center.left_line(int(memo["entry"]), step.why)
+        memo = {**memo, "done": True}
+        if isinstance(step, hold.GoTo):
+            return {**memo, "goto": step.node}, response
+        twiml.speak(response, [self.prompt(step.prompt)], self.speech)
+        response.hangup()
         return memo, response
 
     # -- the agent --------------------------------------------------------------------
@@ -163,66 +186,78 @@ class Waiting:
         response.redirect(self._next(memo), method="POST")
         return {**memo, "hold": _hold_to_dict(state)}, response
 
-    # -- the callback dialogue --------------------------------------------------------
+    # -- the callback dialogue (``ivr.center.callback_dialogue``) -----------------------
 
-    def _start_dialogue(self, memo: Memo) -> Reply:
-        if _caller_number(memo) is not None:
-            return self._ask({**memo, "dialogue": {"phase": "choose", "tries": 0}})
-        return self._ask({**memo, "dialogue": {"phase": "enter", "tries": 0}})
-
-    def _ask(self, memo: Memo) -> Reply:
-        talk = memo["dialogue"]
-        if talk["phase"] == "choose":
-            ask = act.Gather("callback", (self._choice(memo),), 1, 1, 6.0)
-        elif talk["phase"] == "enter":
-            ask = act.Gather("callback", (self.prompt("callback_enter_number"),), 3, 15, 6, "#")
-        else:
-            confirm = self.prompt("callback_confirm_number", number=talk["number"])
-            ask = act.Gather("callback", (confirm,), 1, 1, 6.0)
-        response = VoiceResponse()
-        action = self._next(memo)
-        twiml.gather(response, ask, self.speech, action, self._next(memo, timeout=1))
-        return memo, response
-
-    def _choice(self, memo: Memo) -> act.Prompt:
-        return self.prompt("callback_number_choice", last4=hold.last4(_caller_number(memo) or ""))
+    def _start_dialogue(self, memo: Memo, response: VoiceResponse) -> Reply:
+        dialogue, actions = talk.start(_caller_number(memo))
+        return self._perform(memo, dialogue, actions, response)
 
     def _dialogue(self, memo: Memo, keys: str) -> Reply:
-        talk = dict(memo["dialogue"])
-        keys = keys.rstrip("#")
-        if talk["phase"] == "choose":
-            if keys == "1":
-                return self._arrange(memo, _caller_number(memo) or "")
-            if keys == "2":
-                return self._ask({**memo, "dialogue": {"phase": "enter", "tries": 0}})
-        elif talk["phase"] == "enter":
-            if hold.dialable(keys):
-                phase = {**talk, "phase": "confirm", "number": keys}
-                return self._ask({**memo, "dialogue": phase})
-        elif keys == "1":
-            return self._arrange(memo, str(talk["number"]))
-        else:
-            talk["phase"] = "enter"
-        talk["tries"] = int(talk["tries"]) + 1
-        if talk["tries"] >= TRIES:
-            return self._unavailable(memo)
-        return self._ask({**memo, "dialogue": talk})
+        entry_id = int(memo["entry"])
+        if not self.center.renew(entry_id):  # between ticks: no place() renews it
+            logger.warning("entry %d: its lease was lost in the callback dialogue", entry_id)
+        dialogue = talk.Dialogue.from_dict(memo["dialogue"])
+        dialogue, actions = talk.step(dialogue, talk.Keys(keys))
+        return self._perform(memo, dialogue, actions, VoiceResponse())
 
-    def _arrange(self, memo: Memo, number: str) -> Reply:
+    def _perform(
+        self,
+        memo: Memo,
+        dialogue: talk.Dialogue,
+        actions: list[talk.Action],
+        response: VoiceResponse,
+    ) -> Reply:
+        """Say what the dialogue says up to its next question (a ``<Gather>`` back to the
+        wait URL) or its end."""
+        callback_id: int | None = None
+        while True:
+            event: talk.Event | None = None
+            for action in actions:
+                if isinstance(action, talk.Ask):
+                    memo = {**memo, "dialogue": dialogue.to_dict()}
+                    ask = act.Gather(
+                        "callback",
+                        (self.prompt(action.prompt, **action.values),),
+                        action.min_digits,
+                        action.max_digits,
+                        action.timeout,
+                        action.finish_key,
+                    )
+                    action_url, timed_out = self._next(memo), self._next(memo, timeout=1)
+                    twiml.gather(response, ask, self.speech, action_url, timed_out)
+                    return memo, response
+                if isinstance(action, talk.ArrangeAt):
+                    callback_id, event = self._arrange(memo, action.number)
+                elif isinstance(action, talk.Say):
+                    twiml.speak(response, [said(self.prompt, action)], self.speech)
+                elif action.arranged:
+                    assert callback_id is not None
+                    told = f"{TOLD}:{callback_id}"  # the code is saved as this, not said
+                    memo = {**memo, "dialogue": None, "done": True, "told": told}
+                    response.hangup()
+                    return memo, response
+                else:
+                    response.redirect(self._next(memo), method="POST")
+                    return {**memo, "dialogue": None}, response
+            assert event is not None, "a dialogue step ends in Ask, ArrangeAt or Over"
+            dialogue, actions = talk.step(dialogue, event)
+
+    def _arrange(self, memo: Memo, number: str) -> tuple[int | None, talk.Event]:
         try:
-            callback, _ = self.center.request_callback(int(memo["entry"]), number)
+            callback, code = self.center.request_callback(int(memo["entry"]), number)
         except Exception:
             logger.exception("entry %s: the callback could not be arranged", memo["entry"])
-            return self._unavailable(memo)
-        memo = {**memo, "dialogue": None, "done": True, "told": f"{TOLD}:{callback.id}"}
-        return memo, self.told(memo, callback.id)
+            return None, talk.NotArranged()
+        return callback.id, talk.Arranged(code)
 
     def told(self, memo: Memo, callback_id: int) -> VoiceResponse:
-        """The code (re-derived, never stored), twice, and goodbye."""
+        """A replay of the reply that said the code: the code (re-derived, never
+        stored), twice, and goodbye, as the dialogue says it."""
         code = self.center.callback_code(callback_id)
-        told = secret_prompt(self.prompt, "callback_code", code=code)
-        prompts = [told, self.prompt("callback_scheduled")]
-        return twiml.ending(prompts, self.speech)
+        arranging = talk.Dialogue(talk.ARRANGING)
+        _, actions = talk.step(arranging, talk.Arranged(code))
+        says = [said(self.prompt, a) for a in actions if isinstance(a, talk.Say)]
+        return twiml.ending(says, self.speech)
 
     def callback_answered(self, memo: Memo, callback: Callback) -> Reply:
         """The customer picked up a callback call: hold them on its entry (no callback
@@ -230,7 +265,7 @@ class Waiting:
         memo = {
             **memo,
             "entry": callback.entry_id,
-            "policy": {"callback": hold.NEVER, "offer_after": 0.0},
+            "policy": _policy_to_dict(hold.policy_for(hold.NEVER, 0.0, None)),
             "hold": _hold_to_dict(hold.HoldState()),
             "told": f"{GREETED}:{callback.id}",
         }
@@ -248,12 +283,6 @@ class Waiting:
         response.redirect(self._next(memo), method="POST")
         return response
 
-    def _unavailable(self, memo: Memo) -> Reply:
-        response = VoiceResponse()
-        twiml.speak(response, [self.prompt("callback_unavailable")], self.speech)
-        response.redirect(self._next(memo), method="POST")
-        return {**memo, "dialogue": None}, response
-
 
 def dial_target(agent: Agent) -> str:
     """Where Twilio rings an agent: their phone when their endpoint is an E.164 number
@@ -266,12 +295,37 @@ def _hold_to_dict(state: hold.HoldState) -> dict[str, Any]:
 
 
 def _hold_from_dict(raw: dict[str, Any]) -> hold.HoldState:
-    said = raw.get("said")
+    was_said = raw.get("said")
+    since = raw.get("since")
     return hold.HoldState(
-        said=hold.Said(**said) if said else None,
+        said=hold.Said(**was_said) if was_said else None,
         offer_made=bool(raw.get("offer_made")),
         callback_started=bool(raw.get("callback_started")),
         segment=int(raw.get("segment", 0)),
+        since=None if since is None else float(since),
+        max_wait_done=bool(raw.get("max_wait_done")),
+        nobody_told=bool(raw.get("nobody_told")),
+    )
+
+
+def _policy_to_dict(policy: hold.Policy) -> dict[str, Any]:
+    """JSON-ready (no infinity: PostgreSQL's JSON refuses it)."""
+    raw = asdict(policy)
+    raw.pop("segments")
+    raw["max_wait"] = None if math.isinf(policy.max_wait) else policy.max_wait
+    return raw
+
+
+def _policy_from_dict(raw: dict[str, Any]) -> hold.Policy:
+    max_wait = raw.get("max_wait")
+    return hold.Policy(
+        callback=str(raw["callback"]),
+        offer_after=float(raw["offer_after"]),
+        max_wait=math.inf if max_wait is None else float(max_wait),
+        on_max_wait=raw.get("on_max_wait"),
+        no_agents_node=raw.get("no_agents_node"),
+        announce_every=float(raw.get("announce_every", 0.0)),
+        nobody_rule=bool(raw.get("nobody_rule", True)),
     )
 
 

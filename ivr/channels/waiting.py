@@ -11,6 +11,14 @@ entry connected (``ivr.channels.scripts``). After Dial: ``ANSWER`` -> ``finished
 other ``DIALSTATUS`` -> ``not_answered`` (back to the head of the line) and the wait goes
 on. A caller who hangs up is ``abandoned`` (or ``finished`` once an agent had answered).
 
+The queue's policy (``hold.tick``) may end the wait: nobody signed in who could take the
+call, or the maximum wait reached, start the callback dialogue at once or send the caller
+on to a node (``Wait.run`` returns DIVERT, the entry ends, and ``agi.run_call`` resumes
+the flow there); with nobody and no callback the caller hears ``queue_call_later`` and the
+call ends (``IVR_OUTCOME=no_agents``). The callback dialogue is ``ivr.center
+.callback_dialogue``, the same as on Twilio; each of its questions renews the entry's
+lease (``ContactCenter.renew``), as each tick's ``place`` does.
+
 A database error mid-wait is apologised for (``system_error``) and the call goes back to
 the dialplan with ``IVR_OUTCOME=fallback``, whose safe route queues it: never dead air.
 """
@@ -25,6 +33,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Protocol
 
 from ivr.calls import hold
+from ivr.center import callback_dialogue as talk
 from ivr.center import lifecycle as lc
 from ivr.channels.agi import HangupDetected
 from ivr.channels.agi_protocol import AgiError
@@ -45,13 +54,15 @@ logger = logging.getLogger(__name__)
 FALLBACK = "fallback"  # apologised already: the safe route queues the caller
 AGENT = "agent"  # talked to an agent
 CALLBACK = "callback"  # a callback was arranged
+#: Not an IVR_OUTCOME: the wait is over and the flow goes on at ``Wait.goto``.
+DIVERT = "divert"
 #: How long an agent's phone rings (seconds), and the gosub run when they answer.
 RING_SECONDS = 20
 ANSWERED_CONTEXT = "hotline-answered"
 #: Reasons with their own "it's about ..." prompt have callback_about_<reason>; the rest:
 GENERAL_REASON = "general"
-#: Tries at each step of the callback dialogue.
-TRIES = 2
+#: IVR_OUTCOME when nobody can take the call and no callback was arranged (hung up).
+NO_AGENTS = "no_agents"
 
 
 class Line(Protocol):
@@ -72,10 +83,6 @@ class Line(Protocol):
     def dial(self, target: str) -> str: ...
 
 
-class Unavailable(Exception):
-    """The callback dialogue could not arrange a callback."""
-
-
 @dataclass
 class Wait:
     line: Line
@@ -86,12 +93,12 @@ class Wait:
     clock: Callable[[], float] = time.monotonic
     stopping: threading.Event | None = None  # the controller is shutting down
     ring_seconds: int = RING_SECONDS  # the queue's ring timeout
-    held: int | None = None  # the entry held (its lease renewed between ticks)
+    goto: str | None = None  # set when the queue's policy sends the caller to a node
 
     def run(self, entry_id: int) -> str:
-        """Hold until the entry leaves the queue; the IVR_OUTCOME to leave (may be "")."""
+        """Hold until the entry leaves the queue; the IVR_OUTCOME to leave (may be ""),
+        or DIVERT with ``goto`` set: the flow goes on at that node."""
         state = hold.HoldState()
-        self.held = entry_id
         while True:
             if self.stopping is not None and self.stopping.is_set():
                 return self.hand_over(entry_id)
@@ -103,7 +110,7 @@ class Wait:
                 return self.fail()
             agent = place.agent.endpoint if place.agent else None
             standing = hold.Standing(
-                place.entry.state, place.position, place.estimate_seconds, agent
+                place.entry.state, place.position, place.estimate_seconds, agent, place.staffed
             )
             state, steps = hold.tick(self.policy, state, standing, self.clock())
             for step in steps:
@@ -122,7 +129,11 @@ class Wait:
             return ""
         if isinstance(step, hold.DialAgent):
             return self.ring(entry_id, step.endpoint)
-        if isinstance(step, hold.Announce):
+        if isinstance(step, hold.GoTo | hold.GiveUp):
+            return self.leave_queue(entry_id, step)
+        if isinstance(step, hold.Tell):
+            self.line.play(self.prompt(step.prompt))
+        elif isinstance(step, hold.Announce):
             where = self.prompt("queue_position", position=str(step.position))
             if step.minutes:
                 wait = self.prompt("queue_estimate", minutes=str(step.minutes))
@@ -169,6 +180,21 @@ class Wait:
         except Exception:
             logger.exception("call %s: could not record the hang-up", self.line.call_id)
 
+    def leave_queue(self, entry_id: int, step: hold.GoTo | hold.GiveUp) -> str:
+        """The policy ends the wait: the entry leaves the line (``max_wait`` or
+        ``no_agents``), then the flow goes on at a node or the call ends."""
+        logger.info("call %s: entry %d leaves the queue: %s", self.line.call_id, entry_id, step)
+        try:
+            self.center.left_line(entry_id, step.why)
+        except Exception:
+            logger.exception("call %s: could not take entry %d off", self.line.call_id, entry_id)
+            return self.fail()
+        if isinstance(step, hold.GoTo):
+            self.goto = step.node
+            return DIVERT
+        self.line.play(self.prompt(step.prompt))
+        return NO_AGENTS
+
     def hand_over(self, entry_id: int) -> str:
         """The controller is stopping: the caller leaves this queue (counted abandoned)
         for the dialplan's safe route, with the apology, rather than hold the stop up."""
@@ -184,61 +210,64 @@ class Wait:
         self.line.play(self.prompt("system_error"))
         return FALLBACK
 
-    # -- the callback dialogue ---------------------------------------------------------
+    # -- the callback dialogue (``ivr.center.callback_dialogue``) ---------------------
 
     def callback(self, entry_id: int) -> str | None:
-        """Arrange a callback: CALLBACK when done (the line is hung up), None to go on
+        """Arrange a callback: CALLBACK when done (the code said twice), None to go on
         waiting (after callback_unavailable)."""
+        dialogue, actions = talk.start(callback_number(self.caller_id))
+        while True:
+            event: talk.Event | None = None
+            for action in actions:
+                if isinstance(action, talk.Ask):
+                    self.renew(entry_id)
+                    event = talk.Keys(self.ask(action))
+                elif isinstance(action, talk.ArrangeAt):
+                    event = self.arrange(entry_id, action.number)
+                elif isinstance(action, talk.Say):
+                    self.line.play(said(self.prompt, action))
+                else:
+                    return CALLBACK if action.arranged else None
+            assert event is not None, "a dialogue step ends in Ask, ArrangeAt or Over"
+            dialogue, actions = talk.step(dialogue, event)
+
+    def arrange(self, entry_id: int, number: str) -> talk.Event:
         try:
-            number = self.choose_number()
             _, code = self.center.request_callback(entry_id, number)
-        except Unavailable as why:
-            logger.info("call %s: no callback: %s", self.line.call_id, why)
-            self.line.play(self.prompt("callback_unavailable"))
-            return None
         except (HangupDetected, AgiError):
             raise  # the caller is gone: ``hold_caller`` records the hang-up
         except Exception:
             logger.exception("call %s: the callback could not be arranged", self.line.call_id)
-            self.line.play(self.prompt("callback_unavailable"))
-            return None
-        self.line.play(secret_prompt(self.prompt, "callback_code", code=code))
-        self.line.play(self.prompt("callback_scheduled"))
-        return CALLBACK
+            return talk.NotArranged()
+        return talk.Arranged(code)
 
-    def choose_number(self) -> str:
-        """The caller id (1) or another number (2), typed and confirmed."""
-        caller = callback_number(self.caller_id)
-        if caller is not None:
-            for _ in range(TRIES):
-                keys = self.ask("callback_number_choice", 1, 1, None, last4=hold.last4(caller))
-                if keys == "1":
-                    return caller
-                if keys == "2":
-                    break
-            else:
-                raise Unavailable("no number chosen")
-        typed = self.enter_number()
-        if typed is None:
-            raise Unavailable("no number typed")
-        return typed
+    def renew(self, entry_id: int) -> None:
+        """Renew the entry's lease between ticks (no ``place`` call renews it then)."""
+        try:
+            if not self.center.renew(entry_id):
+                logger.warning("call %s: entry %d's lease was lost", self.line.call_id, entry_id)
+        except Exception:
+            logger.exception("call %s: could not renew entry %d", self.line.call_id, entry_id)
 
-    def enter_number(self) -> str | None:
-        for _ in range(TRIES):
-            number = self.ask("callback_enter_number", 3, 15, "#").rstrip("#")
-            if not hold.dialable(number):
-                continue
-            if self.ask("callback_confirm_number", 1, 1, None, number=number) == "1":
-                return number
-        return None
-
-    def ask(self, prompt_id: str, least: int, most: int, finish: str | None, **values: str) -> str:
-        if self.held is not None:
-            self.center.renew(self.held)  # the holder is alive between ticks
-        prompt = self.prompt(prompt_id, **values)
-        gather = act.Gather(prompt_id, (prompt,), least, most, 6.0, finish)
+    def ask(self, question: talk.Ask) -> str:
+        prompt = self.prompt(question.prompt, **question.values)
+        gather = act.Gather(
+            question.prompt,
+            (prompt,),
+            question.min_digits,
+            question.max_digits,
+            question.timeout,
+            question.finish_key,
+        )
         answer = self.line.gather(gather)
         return answer.digits if isinstance(answer, Digits) else ""
+
+
+def said(prompt: Callable[..., act.Prompt], say: talk.Say) -> act.Prompt:
+    """The prompt a dialogue's ``Say`` speaks (its secret values marked)."""
+    if say.secret:
+        return secret_prompt(prompt, say.prompt, **say.values)
+    return prompt(say.prompt, **say.values)
 
 
 def callback_greeting(
@@ -277,15 +306,23 @@ def prompter(
     return prompt
 
 
-def hold_caller(driver: _Driver, hotline: Hotline, session: CallSession, how: act.Enqueue) -> None:
+def hold_caller(
+    driver: _Driver, hotline: Hotline, session: CallSession, how: act.Enqueue
+) -> str | None:
     """The flow ended in ``Enqueue``: hold the caller until a person takes the call, a
-    callback is arranged or the caller hangs up (``ivr.channels.waiting``)."""
+    callback is arranged or the caller hangs up (``ivr.channels.waiting``). Returns the
+    node the queue's policy sends the caller on to (the driver resumes the flow there),
+    or None when the call is over or back with the dialplan."""
     call = session.waiting_call(how)
     offer_after = float(getattr(hotline.settings, "callback_offer_after", 120))
-    policy = hold.Policy(how.callback, offer_after)
+    policy = hold.policy_for(how.callback, offer_after, how.policy)
     prompt = prompter(session.engine.flow.catalog.text, how.language)
     center = hotline.contact_center
-    wait = Wait(driver, center, prompt, policy, session.call.ani, stopping=hotline.stopping)
+
+    def clock() -> float:
+        return hotline.clock.now().timestamp()
+
+    wait = Wait(driver, center, prompt, policy, session.call.ani, clock, hotline.stopping)
     wait.ring_seconds = center.ring_timeout(call.queue)
     entry_id: int | None = None
     try:
@@ -296,8 +333,10 @@ def hold_caller(driver: _Driver, hotline: Hotline, session: CallSession, how: ac
             outcome = wait.fail()
         else:
             outcome = wait.run(entry_id)
+        if outcome == DIVERT:
+            return wait.goto
         driver.set("OUTCOME", outcome or FALLBACK)
-        if outcome in (AGENT, CALLBACK):
+        if outcome in (AGENT, CALLBACK, NO_AGENTS):
             driver.hang_up()
     except HangupDetected as left:
         logger.info("call %s: the caller hung up while held (%s)", driver.call_id, left.reason)
@@ -307,3 +346,4 @@ def hold_caller(driver: _Driver, hotline: Hotline, session: CallSession, how: ac
         logger.error("call %s while held: %s; back to the dialplan", driver.call_id, exc)
         if entry_id is not None:
             wait.left(entry_id)
+    return None

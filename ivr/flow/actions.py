@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from ivr.flow.model import QueuePolicy
+
 MASK = "****"
 
 
@@ -85,13 +87,16 @@ class RunAction:
 
 @dataclass(frozen=True)
 class Enqueue:
-    """Hand the caller to the agent queue (ends the flow)."""
+    """Hand the caller to the agent queue (ends the flow). ``policy`` is the queue's (with
+    the node's overrides); it says how the wait goes, not where the caller goes, so it
+    takes no part in comparisons."""
 
     queue: str
     priority: int
     skill: str
     callback: str
     language: str
+    policy: QueuePolicy = field(default_factory=QueuePolicy, compare=False)
 
 
 @dataclass(frozen=True)

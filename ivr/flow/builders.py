@@ -10,6 +10,7 @@ from ivr.flow import model
 from ivr.flow.compiler import ASKING, COMMON, Common, NodeCompiler, text_of
 from ivr.flow.hours import parse_days, parse_span
 from ivr.flow.located import Fields, Located, Map, Scalar, Seq, suggestion
+from ivr.flow.queue_policy import NODE_KEYS, read_policy, target_positions
 
 
 def compile_node(c: NodeCompiler, node_id: str, value: Located) -> model.Node | None:
@@ -27,6 +28,7 @@ def compile_node(c: NodeCompiler, node_id: str, value: Located) -> model.Node | 
 NOT_TARGETS = frozenset(
     {"type", "prompt", "invalid_prompt", "timeout_prompt", "retry_prompt", "queue", "action"}
     | {"var", "save_as", "account", "pin", "timezone", "to", "outcome", "skill", "set"}
+    | {"max_wait", "announce_every", "ring_timeout"}
 )
 
 
@@ -203,6 +205,13 @@ def _queue(c: NodeCompiler, nid: str, f: Fields, common: Common) -> model.Node:
         c.reader.error(
             f.position("callback"), f"{f.what}: callback must be one of offer, only, never"
         )
+    policy = read_policy(f, spec.policy if spec else model.QueuePolicy())
+    own = target_positions(f)
+    for key, _ in policy.targets():
+        if key in own:
+            c.index.targets[(nid, key)] = own[key]
+        else:
+            c.index.defaulted.add((nid, key))  # the queue's, checked once at ``queues:``
     return model.Queue(
         **common,
         queue=name,
@@ -210,6 +219,7 @@ def _queue(c: NodeCompiler, nid: str, f: Fields, common: Common) -> model.Node:
         skill=f.text("skill", spec.skill if spec else name),
         callback=callback,
         prompts=c.prompts(nid, f),
+        policy=policy,
     )
 
 
@@ -240,7 +250,7 @@ BUILDERS: dict[str, tuple[tuple[str, ...], tuple[str, ...], Builder]] = {
     "branch": ((), ("var", "cases", "default"), _branch),
     "language": ((*ASKING, "default"), ("prompt", "choices", "next"), _language),
     "hours": (("holidays", "on_holiday"), ("timezone", "open", "on_open", "on_closed"), _hours),
-    "queue": (("priority", "skill", "callback", "prompt"), ("queue",), _queue),
+    "queue": (("priority", "skill", "callback", "prompt", *NODE_KEYS), ("queue",), _queue),
     "transfer": (("prompt",), ("to",), _transfer),
     "hangup": (("prompt", "outcome"), (), _hangup),
 }

@@ -11,6 +11,8 @@ hangup). It returns the new state and the actions for the driver, in order: prom
 play, data that changed, and last the thing to wait for (``Gather`` -> answer with
 ``Digits`` or ``Timeout``; ``RunAction`` -> answer with ``Result``) or the end
 (``Enqueue``, ``Transfer``, ``Hangup``). ``HungUp`` is accepted at any time.
+``Engine.divert`` takes a queued call back in at a node its queue's policy names (max
+wait, nobody signed in): the walk goes on from there as after any event.
 
 Termination: the loader refuses a flow with a loop that does not pass through a node with
 ``max_visits`` (or a verify node's bounded ``retry``), and every input node has a bounded
@@ -74,6 +76,17 @@ class Engine:
             return self._result(node, state, event)
         kind = type(node).__name__.lower()  # the event's keys may be a PIN: name its type only
         raise EngineError(f"node {node.id!r} ({kind}) cannot take a {type(event).__name__} event")
+
+    def divert(self, state: CallState, node_id: str) -> Steps:
+        """Take a call that left the flow for a queue back into it at ``node_id``: the
+        queue's policy sent it on (max wait, nobody signed in). The node must be one the
+        queue node names (``QueuePolicy.targets``), so the loader has checked it."""
+        queue = self.flow.nodes.get(state.node)
+        if state.outcome != QUEUED or not isinstance(queue, model.Queue):
+            raise EngineError(f"call at {state.node!r} is not in a queue: cannot divert it")
+        if node_id not in {t for _, t in queue.policy.targets()}:
+            raise EngineError(f"queue node {queue.id!r} does not lead to {node_id!r}")
+        return self._go(replace(state, outcome=None), node_id, [])
 
     # -- input nodes -------------------------------------------------------------------
 
@@ -230,7 +243,14 @@ class Engine:
             actions.append(act.Play(self._prompts(state, prompts)))
         if isinstance(node, model.Queue):
             actions.append(
-                act.Enqueue(node.queue, node.priority, node.skill, node.callback, state.language)
+                act.Enqueue(
+                    node.queue,
+                    node.priority,
+                    node.skill,
+                    node.callback,
+                    state.language,
+                    node.policy,
+                )
             )
         elif isinstance(node, model.Transfer):
             actions.append(act.Transfer(node.to))

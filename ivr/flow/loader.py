@@ -19,6 +19,7 @@ from ivr.flow.checks import FlowChecker
 from ivr.flow.compiler import Defaults, NodeCompiler, SourceIndex
 from ivr.flow.located import Fields, Located, Map, Reader, Scalar, Seq, suggestion
 from ivr.flow.prompts import Catalog, placeholders
+from ivr.flow.queue_policy import QUEUE_KEYS, check_queue_targets, read_policy, target_positions
 
 TOP_LEVEL = ("version", "start", "languages", "prompts", "defaults", "queues", "nodes")
 DEFAULT_KEYS = (
@@ -137,7 +138,7 @@ def _compile(
     catalog_path = path.parent / top.text("prompts", "prompts/prompts.yaml")
     catalog = load_catalog(catalog_path, languages, reader)
     defaults, defaults_fields = _defaults(reader, top.raw("defaults"), languages)
-    queues = _queues(reader, top)
+    queues, queue_targets = _queues(reader, top)
     index = SourceIndex()
     compiler = NodeCompiler(reader, defaults, queues, index)
     nodes: dict[str, model.Node] = {}
@@ -153,6 +154,7 @@ def _compile(
         reader.error(top.position("start"), f"start '{start}' is not a node{hint}")
     _check_defaults(reader, defaults_fields, index, catalog)
     checker.targets()
+    check_queue_targets(reader, queues, queue_targets, index.nodes)
     if start:
         reached = checker.reachable(start)
         checker.unreachable(reached)
@@ -214,12 +216,19 @@ def _check_defaults(reader: Reader, f: Fields, index: SourceIndex, catalog: Cata
             )
 
 
-def _queues(reader: Reader, top: Fields) -> dict[str, model.QueueSpec]:
+def _queues(
+    reader: Reader, top: Fields
+) -> tuple[dict[str, model.QueueSpec], dict[str, dict[str, SourcePosition]]]:
+    """The queues with their policies, and where each policy's node targets were written
+    (checked once every node is known)."""
     out = {}
+    targets = {}
     for name, (_, value) in top.table("queues").items():
-        f = reader.fields(value, f"queue '{name}'", ("priority", "skill"))
-        out[name] = model.QueueSpec(name, f.integer("priority", 0), f.text("skill", name))
-    return out
+        f = reader.fields(value, f"queue '{name}'", ("priority", "skill", *QUEUE_KEYS))
+        policy = read_policy(f, model.QueuePolicy())
+        out[name] = model.QueueSpec(name, f.integer("priority", 0), f.text("skill", name), policy)
+        targets[name] = target_positions(f)
+    return out, targets
 
 
 def _check_languages(reader: Reader, node: model.Node, languages: tuple[str, ...]) -> None:

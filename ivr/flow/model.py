@@ -35,11 +35,49 @@ class ActionSpec:
     outputs: Mapping[str, frozenset[str] | None] = field(default_factory=dict)
 
 
+#: ``when_no_agents: callback``: say so and offer the callback at once.
+CALLBACK_AT_ONCE = "callback"
+
+
+@dataclass(frozen=True)
+class QueuePolicy:
+    """What callers of a queue can expect (``queues:`` entries; a queue node may override
+    all but ``ring_timeout``). Durations in seconds; targets are node ids.
+
+    - ``max_wait``: after this long on hold the caller is offered a callback, or sent to
+      ``on_max_wait`` when that names a node;
+    - ``when_no_agents``: no agent with the skill and the language is signed in:
+      ``callback`` (say so, offer the callback at once) or a node (e.g. after hours);
+    - ``announce_every``: say the position again at this interval (0: only when it
+      changed meaningfully, ``estimates.should_announce``);
+    - ``ring_timeout``: how long an offered agent's phone rings.
+    """
+
+    max_wait: float = 900.0
+    on_max_wait: str | None = None
+    when_no_agents: str = CALLBACK_AT_ONCE
+    announce_every: float = 180.0
+    ring_timeout: float = 20.0
+
+    @property
+    def no_agents_node(self) -> str | None:
+        """The node to go to when nobody is signed in (None: the callback offer)."""
+        return None if self.when_no_agents == CALLBACK_AT_ONCE else self.when_no_agents
+
+    def targets(self) -> list[tuple[str, str]]:
+        """``(key, node)`` for every node the policy may send a caller to."""
+        out = [("on_max_wait", self.on_max_wait)] if self.on_max_wait else []
+        if self.no_agents_node:
+            out.append(("when_no_agents", self.no_agents_node))
+        return out
+
+
 @dataclass(frozen=True)
 class QueueSpec:
     name: str
     priority: int
     skill: str
+    policy: QueuePolicy = field(default_factory=QueuePolicy)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -220,6 +258,10 @@ class Queue(Node):
     skill: str
     callback: str  # offer | only | never
     prompts: tuple[str, ...] = ()
+    policy: QueuePolicy = field(default_factory=QueuePolicy)
+
+    def _edges(self) -> list[tuple[str, str]]:
+        return self.policy.targets()
 
     @property
     def ends(self) -> bool:

@@ -124,11 +124,11 @@ class ContactCenter(AgentDesk):
                     uow.commit()
             held = entry.state in lc.HELD
             position = uow.queue.ahead_of(entry, now) + 1 if entry.state == lc.WAITING else 1
-            estimate = self._estimate(uow, entry.queue, entry.skill, position, now)
+            estimate, staffed = self._estimate(uow, entry, position, now)
             agent = None
             if held and entry.state == lc.OFFERED and entry.agent_id is not None:
                 agent = uow.agents.get(entry.agent_id)
-            return Place(entry, position, estimate, agent)
+            return Place(entry, position, estimate, agent, staffed)
 
     def renew(self, entry_id: int) -> bool:
         """Renew the holder's lease between ticks (one compare-and-set; it never

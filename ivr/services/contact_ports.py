@@ -150,6 +150,7 @@ class Place:
     position: int
     estimate_seconds: int
     agent: Agent | None  # set when the entry is offered (the agent to dial)
+    staffed: int = 1  # agents signed in with the entry's skill and language
 
 
 @dataclass(frozen=True)

@@ -67,10 +67,10 @@ class ContactViews:
                 position = ahead[entry.queue] + 1
                 if entry.not_before is None or entry.not_before <= now:
                     ahead[entry.queue] += 1
-            staffed = _staffed(agents.values(), entry.skill)
+            staffed = staffed_for(agents.values(), entry.skill, entry.language)
             estimate = estimates.estimate_seconds(position, aht[entry.queue], staffed)
             agent = agents.get(entry.agent_id) if entry.agent_id is not None else None
-            places.append(Place(entry, position, estimate, agent))
+            places.append(Place(entry, position, estimate, agent, staffed))
         return places
 
     def agents_view(self) -> list[Agent]:
@@ -119,10 +119,12 @@ class ContactViews:
         return estimates.average_handle_time(talks)
 
     def _estimate(
-        self, uow: ports.UnitOfWork, queue: str, skill: str, position: int, now: datetime
-    ) -> int:
-        staffed = _staffed(uow.agents.all(), skill)
-        return estimates.estimate_seconds(position, self._aht(uow, queue, now), staffed)
+        self, uow: ports.UnitOfWork, entry: Entry, position: int, now: datetime
+    ) -> tuple[int, int]:
+        """The estimated wait (seconds) and the agents staffed for the entry."""
+        staffed = staffed_for(uow.agents.all(), entry.skill, entry.language)
+        aht = self._aht(uow, entry.queue, now)
+        return estimates.estimate_seconds(position, aht, staffed), staffed
 
     def _wrap_up(self) -> timedelta:
         return timedelta(seconds=self.settings.wrap_up_seconds)
@@ -253,11 +255,12 @@ class ContactViews:
         return True
 
 
-def _staffed(agents: Iterable[Agent], skill: str) -> int:
-    """Agents signed in to take calls with this skill (at least 1, so an estimate is
-    always said)."""
+def staffed_for(agents: Iterable[Agent], skill: str, language: str) -> int:
+    """Agents signed in (available, ringing, on a call or in wrap-up; not offline or
+    missed) who have the skill and speak the language; 0 means
+    nobody can take the call (the estimate then counts one, but is not said)."""
     staffed = lc.STAFFED_AGENT_STATES
-    return max(1, sum(1 for a in agents if a.state in staffed and skill in a.skills))
+    return sum(1 for a in agents if a.state in staffed and a.can_take(skill, language))
 
 
 def _queue_order(queue: str) -> tuple[int, str]:

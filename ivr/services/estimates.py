@@ -2,7 +2,8 @@
 
 position  = 1 + due waiting entries of the same queue ahead (priority desc, enqueued_at)
 AHT       = mean talk time of the queue's last 20 handled calls of the last 7 days (180 s)
-staffed   = agents not offline who have the queue's skill (at least 1)
+staffed   = agents not offline who have the entry's skill and language (counted as 1 when
+            none are: the hold then says so instead of an estimate, ``ivr.calls.hold``)
 estimate  = ceil(position * AHT / staffed) seconds, said in whole minutes rounded up
 """
 

@@ -17,6 +17,7 @@ from ivr.flow.actions import RunAction
 from ivr.flow.events import Result
 from ivr.flow.model import ERROR_OUTCOME, VERIFY_ACTION
 from ivr.services import ports, tokens, wording
+from ivr.services.call_records import CallRecorder
 from ivr.services.lockout import Lockout
 
 logger = logging.getLogger(__name__)
@@ -48,17 +49,19 @@ ServiceHandler = Callable[[Mapping[str, str]], Result]
 
 class UseCases:
     """``secret``: the server secret (``Settings.secret``), read when a reset code is
-    first hashed."""
+    first hashed. ``recorder`` keeps call records (by default without a spool)."""
 
     def __init__(
         self,
         unit_of_work: Callable[[], ports.UnitOfWork],
         clock: ports.Clock,
         secret: Callable[[], bytes],
+        recorder: CallRecorder | None = None,
     ) -> None:
         self.unit_of_work = unit_of_work
         self.clock = clock
         self.secret = secret
+        self.recorder = recorder or CallRecorder(unit_of_work)
         self._handlers: dict[str, Handler] = {
             VERIFY_ACTION: self.verify_identity,
             "lookup_failed_payment": self.lookup_failed_payment,
@@ -96,15 +99,9 @@ class UseCases:
             return Result(ERROR_OUTCOME)
 
     def record_call(self, record: ports.CallRecord) -> bool:
-        """Keep a call's record; False (and logged) if it could not be written."""
-        try:
-            with self.unit_of_work() as uow:
-                uow.calls.save(record)
-                uow.commit()
-        except Exception:
-            logger.exception("could not record call %s", record.call_id)
-            return False
-        return True
+        """Keep a version of a call's record (``CallRecorder.keep``): in the database, else
+        in the spool; False (counted and logged) if it is lost. Never raises."""
+        return self.recorder.keep(record)
 
     # -- identity ----------------------------------------------------------------------
 

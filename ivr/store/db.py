@@ -10,17 +10,18 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
 
-def connect(url: str) -> Engine:
+def connect(url: str, busy_timeout: float = 30) -> Engine:
     """An engine for ``url``. For SQLite the file's folder is created, foreign keys are
-    enforced, and writers wait for each other instead of failing at once. Statements'
-    parameters (an SMS body, a hash) never appear in SQLAlchemy's log or errors."""
+    enforced, and writers wait for each other (up to ``busy_timeout`` seconds) instead of
+    failing at once. Statements' parameters (an SMS body, a hash) never appear in
+    SQLAlchemy's log or errors."""
     _hide_rows()
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True, hide_parameters=True)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
+    engine = create_engine(url, connect_args={"timeout": busy_timeout}, hide_parameters=True)
 
     @event.listens_for(engine, "connect")
     def _pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -146,7 +146,11 @@ class SmsOutboxRow(Base):
 
 
 class CallRecordRow(Base):
+    """A call's record, open (``outcome`` NULL) from its first second until it ends;
+    ``last_seen_at`` is when its process last wrote it (``ivr.services.call_records``)."""
+
     __tablename__ = "call_records"
+    __table_args__ = (Index("ix_call_records_open", "outcome", "last_seen_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     call_id: Mapped[str] = mapped_column(CallId, unique=True)
@@ -158,10 +162,12 @@ class CallRecordRow(Base):
     account_number: Mapped[str | None] = mapped_column(String(20))  # verified only
     path: Mapped[list[str]] = mapped_column(JSON)
     last_node: Mapped[str] = mapped_column(String(80))
-    outcome: Mapped[str] = mapped_column(String(20), index=True)
+    #: NULL while the call is in progress; ``interrupted``: closed by the reaper
+    outcome: Mapped[str | None] = mapped_column(String(20), index=True)
     queue: Mapped[str | None] = mapped_column(String(40))
     started_at: Mapped[datetime]
-    ended_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+    last_seen_at: Mapped[datetime]
 
 
 class AuditRow(Base):

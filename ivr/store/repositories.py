@@ -12,6 +12,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from ivr.services import outbox, pins, ports
 from ivr.services.caller_numbers import e164
+from ivr.services.contact_ports import ACTIVE_ENTRY_STATES, CALL
 from ivr.store import models as m
 
 
@@ -318,27 +319,74 @@ class SqlAuditLog(ports.AuditLog):
 
 
 class SqlCallRecords(ports.CallRecords):
+    """``save`` is a conditional UPDATE (the merge rule of ``ports.CallRecords``), then an
+    INSERT when there is no row yet; two processes inserting one call at once make the
+    second fail on the unique call id, and the caller (``CallRecorder``) tries again."""
+
     def __init__(self, session: Session) -> None:
         self.session = session
 
     def save(self, record: ports.CallRecord) -> None:
-        self.session.add(
-            m.CallRecordRow(
-                call_id=record.call_id,
-                channel=record.channel,
-                caller_id=record.caller_id,
-                caller_e164=e164(record.caller_id),
-                language=record.language,
-                reason=record.reason,
-                account_number=record.account_number,
-                path=list(record.path),
-                last_node=record.last_node,
-                outcome=record.outcome,
-                queue=record.queue,
-                started_at=record.started_at,
-                ended_at=record.ended_at,
-            )
+        row = m.CallRecordRow
+        values: dict[str, Any] = {
+            "channel": record.channel,
+            "caller_id": record.caller_id,
+            "caller_e164": e164(record.caller_id),
+            "language": record.language,
+            "reason": record.reason,
+            "account_number": record.account_number,
+            "path": list(record.path),
+            "last_node": record.last_node,
+            "outcome": record.outcome,
+            "queue": record.queue,
+            "started_at": record.started_at,
+            "ended_at": record.ended_at,
+            "last_seen_at": record.last_seen,
+        }
+        replaceable = row.outcome.is_(None) | (row.outcome == ports.INTERRUPTED)
+        if record.open:
+            replaceable = replaceable & (row.last_seen_at <= record.last_seen)
+        done = self.session.execute(
+            update(row)
+            .where(row.call_id == record.call_id, replaceable)
+            .values(**values)
+            .execution_options(synchronize_session=False)
         )
+        if done.rowcount == 1:  # type: ignore[attr-defined]
+            return
+        if self.session.scalar(select(row.id).where(row.call_id == record.call_id)) is None:
+            self.session.add(row(call_id=record.call_id, **values))
+            self.session.flush()
+
+    def close_interrupted(self, seen_before: datetime, limit: int) -> list[str]:
+        row, entry = m.CallRecordRow, m.QueueEntryRow
+        alive = (
+            select(entry.id)
+            .where(
+                entry.call_id == row.call_id,
+                entry.kind == CALL,
+                entry.state.in_(ACTIVE_ENTRY_STATES),
+            )
+            .exists()
+        )
+        stale = (row.outcome.is_(None), row.last_seen_at < seen_before, ~alive)
+        candidates = self.session.scalars(
+            select(row.id).where(*stale).order_by(row.last_seen_at).limit(limit)
+        ).all()
+        closed = []
+        for record_id in candidates:
+            # The conditional UPDATE is the compare-and-set: a record another reaper
+            # closed, or its call wrote meanwhile, is left alone.
+            done = self.session.execute(
+                update(row)
+                .where(row.id == record_id, *stale)
+                .values(outcome=ports.INTERRUPTED, ended_at=row.last_seen_at)
+                .returning(row.call_id)
+                .execution_options(synchronize_session=False)
+            ).scalar()
+            if done is not None:
+                closed.append(done)
+        return closed
 
     def count(self) -> int:
         return self.session.scalar(select(func.count()).select_from(m.CallRecordRow)) or 0

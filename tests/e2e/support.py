@@ -66,11 +66,12 @@ def call_records(sandbox: Sandbox, channel: str | None = None) -> list[dict[str,
 def wait_for_record(
     sandbox: Sandbox, known: int, channel: str, timeout: float = 10
 ) -> dict[str, Any]:
-    """The first ``channel`` call record after the ``known`` ones already there."""
+    """The first ``channel`` call record after the ``known`` ones already there, once it
+    is closed (a record is open from the call's first second)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         rows = call_records(sandbox, channel)
-        if len(rows) > known:
+        if len(rows) > known and rows[known]["outcome"] is not None:
             return rows[known]
         time.sleep(0.2)
     raise AssertionError(f"no new {channel} call record after {timeout:.0f}s")

@@ -383,7 +383,7 @@ def place(sandbox: Sandbox, folder: Path, name: str, plan: Plan, mark: int) -> C
     def record() -> dict[str, Any] | None:
         rows = [r for r in table(sandbox, "call_records") if r["caller_id"] == caller_id]
         assert len(rows) <= 1, rows
-        return rows[0] if rows else None
+        return rows[0] if rows and rows[0]["outcome"] is not None else None  # once closed
 
     kept = wait_for(f"call record for {caller_id}", record, 15)
     time.sleep(0.5)  # the last lines of the call reach the log

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import pytest
+from outage import Outage, outage_for
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
@@ -279,3 +280,13 @@ def seeded_env(ivr_env: list[Hotline], seeded_url: str, monkeypatch: pytest.Monk
     """``IVR_DATABASE_URL`` points at this test's upgraded and seeded database."""
     monkeypatch.setenv("IVR_DATABASE_URL", seeded_url)
     return seeded_url
+
+
+@pytest.fixture
+def outage(seeded_url: str) -> Iterator[Outage]:
+    """This test's seeded database behind a switch (``tests/outage.py``): the product
+    uses ``outage.url``, the test reads ``outage.direct``; ``outage.cut()`` and
+    ``outage.restore()`` take the database away from the product and give it back."""
+    handle = outage_for(seeded_url)
+    yield handle
+    handle.close()

@@ -115,6 +115,12 @@ class Db:
         self.engine.dispose()
 
 
+def sign_in_busy(db: Db, username: str = "sam") -> None:
+    """Someone who could take the call is signed in but busy (on a call): callers are held
+    in line. With nobody signed in, the queue's policy offers a callback at once instead."""
+    db.execute("UPDATE agents SET state = 'on_call' WHERE username = :name", name=username)
+
+
 def ivr_call(
     capsys: pytest.CaptureFixture[str],
     keys: str,

@@ -25,7 +25,7 @@ from ivr.bootstrap import Hotline
 from ivr.calls.session import CallSession
 from ivr.channels.agi import AgiLine, HangupDetected, run_call
 
-from .support import LI_WEI, ROOT, Db, StoppedClock, clock_environment
+from .support import LI_WEI, ROOT, Db, StoppedClock, clock_environment, sign_in_busy
 
 #: SQLite only: the use cases run on PostgreSQL in test_verification_flow.py.
 sqlite = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
@@ -114,6 +114,7 @@ def test_password_reset_over_agi(
 
 @sqlite
 def test_timeouts_to_the_retry_limit_queue_the_caller(hotline: Hotline, db: Db) -> None:
+    sign_in_busy(db)  # someone who could take the call is signed in (busy)
     fake = FakeAsterisk("t t  t t t")  # language: 2 timeouts; main menu: 3
 
     call(hotline, fake)
@@ -131,7 +132,7 @@ def test_timeouts_to_the_retry_limit_queue_the_caller(hotline: Hotline, db: Db) 
         'SET VARIABLE IVR_OUTCOME "queued"',  # last: the dialplan sees a complete set
     ]
     # The controller holds the caller itself: the place in line, the estimate (3 minutes:
-    # nobody staffed, the default handle time), the callback offer; the caller hangs up.
+    # one agent staffed, the default handle time), the callback offer; the caller hangs up.
     assert fake.commands[queued + 1 : queued + 6] == [
         'STREAM FILE en/queue_position.1 ""',
         'SAY NUMBER 1 ""',

@@ -23,7 +23,17 @@ from ivr.store import schema
 from ivr.store.db import connect
 from ivr.web import create_app
 
-from .support import EMMA, LI_WEI, OMAR, ZHANG_MIN, Db, StoppedClock, ivr_call, use_case
+from .support import (
+    EMMA,
+    LI_WEI,
+    OMAR,
+    ZHANG_MIN,
+    Db,
+    StoppedClock,
+    ivr_call,
+    sign_in_busy,
+    use_case,
+)
 from .test_twilio_voice import BASE, TOKEN, Phone, walk
 
 NUMBER, PIN, PHONE = LI_WEI
@@ -133,7 +143,8 @@ def test_a_twilio_call_with_a_100_character_callsid_and_a_sip_from_is_served(
         SIP, PHONE, NUMBER,
     )  # fmt: skip
     record = db.one("call_records", call_id=LONG_SID)
-    assert (record["caller_id"], record["caller_e164"], record["outcome"]) == (SIP, PHONE, "queued")
+    assert (record["caller_id"], record["caller_e164"], record["queue"]) == (SIP, PHONE, "security")
+    assert record["outcome"] is None  # held: open until the call ends
     [attempt] = db.rows("verification_attempts")
     assert (attempt["call_id"], attempt["ani_e164"], attempt["succeeded"]) == (
         LONG_SID, PHONE, True,
@@ -159,9 +170,10 @@ def test_a_callback_offered_to_a_sip_caller_dials_the_number(
 ) -> None:
     """The callback dialogue offers the number in the caller id ("ending in 8001") and
     the callback stores the E.164 number, not the SIP URI."""
+    sign_in_busy(db)
     phone = Phone(client, "CA-sip-callback", SIP)
     reply = phone.follow(walk(phone, f"1 4 {NUMBER} {PIN}"))
-    for _ in range(40):  # hold until the callback is offered (nobody is staffed)
+    for _ in range(40):  # hold until the callback is offered (the one agent is busy)
         gather = reply.find("Gather")
         if gather is not None:
             break
@@ -254,7 +266,8 @@ def test_migration_0004_keeps_the_rows_of_0003_and_finds_their_numbers(
         with engine.begin() as conn:  # what 0003 refused on PostgreSQL now fits
             _insert(conn, "call_records", call_id="CA" + "f" * 253, channel="twilio",
                     caller_id=NAMED * 20, language="en", path=[], last_node="a",
-                    outcome="queued", started_at=now, ended_at=now)  # fmt: skip
+                    outcome="queued", started_at=now, ended_at=now,
+                    last_seen_at=now)  # fmt: skip
             if engine.dialect.name == "sqlite":
                 assert conn.execute(sa.text("PRAGMA foreign_key_check")).all() == []
     finally:

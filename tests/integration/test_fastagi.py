@@ -21,7 +21,7 @@ from ivr.bootstrap import Hotline, bootstrap
 from ivr.channels.fastagi import FastAgiServer, serve
 from ivr.config import Settings
 
-from .support import ROOT, Db, StoppedClock
+from .support import ROOT, Db, StoppedClock, sign_in_busy
 
 pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 Start = Callable[..., tuple[FastAgiServer, threading.Thread]]
@@ -252,6 +252,7 @@ def test_sigterm_stops_the_command_after_the_call_in_progress(
 def test_stopping_hands_callers_on_hold_to_the_safe_route(
     running: Start, db: Db, seeded_url: str, make_hotline: Callable[..., Hotline]
 ) -> None:
+    sign_in_busy(db)
     server, thread = running(make_hotline(seeded_url, StoppedClock()))  # open hours
     # To the general queue; nobody is available; "t" keeps the caller on the line.
     fake = FakeAsterisk("1 0 t", env=fastagi_env())

@@ -17,7 +17,7 @@ from ivr.channels.originate import CallbackSettings
 from ivr.channels.scripts import run_script
 from ivr.services.contact_ports import WaitingCall
 
-from .support import Db
+from .support import Db, sign_in_busy
 from .test_agi_driver import CALL_ID, call
 
 sqlite = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
@@ -27,6 +27,7 @@ TO_THE_QUEUE = "t t  t t t"
 
 @sqlite
 def test_1_on_hold_arranges_a_callback_and_reads_the_code_twice(hotline: Hotline, db: Db) -> None:
+    sign_in_busy(db)  # someone is signed in: the caller is held in line
     fake = FakeAsterisk(f"{TO_THE_QUEUE} 1 1")  # 1 at the offer, 1: the caller's own number
 
     call(hotline, fake)
@@ -49,6 +50,7 @@ def test_1_on_hold_arranges_a_callback_and_reads_the_code_twice(hotline: Hotline
 
 @sqlite
 def test_no_number_typed_is_no_callback_and_the_wait_goes_on(hotline: Hotline, db: Db) -> None:
+    sign_in_busy(db)  # someone is signed in: the caller is held in line
     # 1 at the offer, 2 (another number), then silence at both tries to type one.
     fake = FakeAsterisk(f"{TO_THE_QUEUE} 1 2 t t")
 
@@ -66,6 +68,7 @@ def test_no_number_typed_is_no_callback_and_the_wait_goes_on(hotline: Hotline, d
 def test_a_hang_up_in_the_callback_dialogue_is_an_abandoned_wait(
     hotline: Hotline, db: Db, style: str, caplog: pytest.LogCaptureFixture
 ) -> None:
+    sign_in_busy(db)
     fake = FakeAsterisk(f"{TO_THE_QUEUE} 1 h", hangup=style)  # gone at the number choice
 
     call(hotline, fake)

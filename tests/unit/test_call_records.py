@@ -1,6 +1,6 @@
-"""The record a call leaves behind: ``CallSession`` saves exactly one ``CallRecord`` when
-the call ends, in the flow or by the caller hanging up, and none while it is in progress.
-A record that cannot be written is lost, not the call."""
+"""The record a call leaves behind: ``CallSession`` opens one ``CallRecord`` when the call
+starts, keeps it up to date as the call moves and closes it when the call ends, in the flow
+or by the caller hanging up. A record that cannot be written is lost, not the call."""
 
 from __future__ import annotations
 
@@ -12,9 +12,10 @@ from fakes import SECRET, Attempt, BrokenUnitOfWork, Dialer, FakeStore, FixedClo
 from start_date import CLOSED_TIME as CLOSED_BEIJING
 from start_date import OPEN_UTC
 
+from ivr.calls.session import HEARTBEAT, CallSession
 from ivr.flow.engine import Engine
-from ivr.flow.events import Digits, HungUp
-from ivr.flow.state import ABANDONED, QUEUED
+from ivr.flow.events import Digits, HungUp, Timeout
+from ivr.flow.state import ABANDONED, QUEUED, CallStart
 from ivr.services import ports
 from ivr.services.usecases import UseCases
 
@@ -49,6 +50,7 @@ def test_a_call_that_ends_in_the_flow_leaves_one_record(
         queue=None,
         started_at=clock.now(),
         ended_at=clock.now(),
+        seen_at=clock.now(),
     )
     assert record.path[0] == "choose_language" and record.path[-1] == "goodbye"
     assert session.record == record
@@ -95,31 +97,95 @@ def test_hanging_up_after_verifying_keeps_the_verified_account(
     assert (record.reason, record.account_number) == ("payment_failure", LI_WEI)
 
 
-def test_nothing_is_recorded_while_the_call_is_in_progress(
-    hotline: Dialer, store: FakeStore
+def test_the_record_is_open_from_the_first_second_and_follows_the_call(
+    hotline: Dialer, store: FakeStore, clock: FixedClock
+) -> None:
+    session = hotline.session(call_id="call-9")
+    session.start()
+    record = only_record(store)
+    assert (record.call_id, record.outcome, record.ended_at) == ("call-9", None, None)
+    assert (record.last_node, record.seen_at) == ("choose_language", clock.now())
+
+    for keys in ("1", "2", "10000001#", "246810"):  # verified, hearing about the payment
+        clock.advance(seconds=3)
+        session.answer(Digits(keys))
+        assert only_record(store) == session.record and only_record(store).open
+    record = only_record(store)
+    assert record.last_node == session.state.node == "payment_followup"  # type: ignore[union-attr]
+    assert (record.account_number, record.seen_at) == (LI_WEI, clock.now())
+
+    clock.advance(seconds=5)
+    session.answer(HungUp())
+
+    record = only_record(store)
+    assert (record.outcome, record.last_node, record.ended_at) == (
+        ABANDONED,
+        "payment_followup",
+        clock.now(),
+    )
+
+
+def test_a_call_moving_fast_is_written_at_most_every_two_seconds(
+    hotline: Dialer, store: FakeStore, clock: FixedClock
 ) -> None:
     session = hotline.session()
     session.start()
-    for keys in ("1", "2", "10000001#", "246810"):  # verified, hearing about the payment
-        assert store.calls == [] and session.record is None
-        session.answer(Digits(keys))
+    session.answer(Digits("1"))  # at once: not written yet
+    assert only_record(store).last_node == "choose_language"
+    assert session.record is not None and session.record.last_node != "choose_language"
+
+    clock.advance(seconds=2)
+    session.answer(Digits("2"))
+
+    assert only_record(store).last_node == session.state.node  # type: ignore[union-attr]
+    assert len([w for w in store.committed if "calls.save" in w]) == 2
+
+
+def test_a_call_waiting_at_one_node_is_still_seen_every_heartbeat(
+    hotline: Dialer, store: FakeStore, clock: FixedClock
+) -> None:
+    session = hotline.session()
+    session.start()
+    for _ in range(3):  # silence at the language menu: the node stays the same
+        clock.advance(seconds=HEARTBEAT.total_seconds() / 2 + 1)
+        session.answer(Timeout())
     assert not session.ended
-    assert store.calls == [] and session.record is None
-
-    session.answer(HungUp())
-
-    assert only_record(store).outcome == ABANDONED
+    assert only_record(store).seen_at == clock.now() - timedelta(seconds=11)
 
 
 def test_nothing_more_is_recorded_after_the_end(hotline: Dialer, store: FakeStore) -> None:
     session = hotline.call("1 0")  # to an agent
     assert session.ended
+    saves = len(store.committed)
 
     for event in (Digits("1"), HungUp(), Digits("246810"), HungUp()):
         assert session.answer(event) == []
+    session.close_record()
 
     assert only_record(store).outcome == QUEUED
-    assert [writes for writes in store.committed if "calls.save" in writes] == [("calls.save",)]
+    assert len(store.committed) == saves
+
+
+def test_a_held_callers_record_stays_open_at_the_queue_until_the_driver_closes_it(
+    engine: Engine, use_cases: UseCases, clock: FixedClock, store: FakeStore
+) -> None:
+    call = CallStart("held-1", "+8613800138001", started_at=clock.now().timestamp())
+    session = CallSession(engine, use_cases, call, "fastagi", clock, holds=True)
+    session.start()
+    session.answer(Digits("1"))  # at once: below the two seconds...
+    session.answer(Digits("0"))  # ...but reaching the queue is always written
+
+    record = only_record(store)
+    assert session.ended and record.open and not session.record_closed
+    assert (record.last_node, record.queue) == ("agent", "general")
+
+    clock.advance(minutes=4)  # the hold
+    session.close_record()
+    session.close_record()  # once only
+
+    record = only_record(store)
+    assert (record.outcome, record.queue, record.ended_at) == (QUEUED, "general", clock.now())
+    assert len([w for w in store.committed if "calls.save" in w]) == 3
 
 
 @pytest.mark.parametrize(

@@ -19,7 +19,12 @@ FORBIDDEN = frozenset(
     {"yaml", "sqlalchemy", "flask", "twilio", "socket", "requests", "httpx", "asyncio"}
 )
 IMPURE = frozenset({"loader.py", "bounded_yaml.py"})
-PURE_MODULES = sorted(p for p in FLOW_PACKAGE.glob("*.py") if p.name not in IMPURE)
+#: The contact center's pure rules (hold ticks, the callback dialogue) are held to it too.
+CENTER_RULES = [*sorted((ROOT / "ivr" / "center").glob("*.py")), ROOT / "ivr" / "calls" / "hold.py"]
+PURE_MODULES = [
+    *sorted(p for p in FLOW_PACKAGE.glob("*.py") if p.name not in IMPURE),
+    *CENTER_RULES,
+]
 
 
 def imported_names(source: str) -> set[str]:
@@ -81,7 +86,7 @@ def test_the_ast_check_would_catch_an_import() -> None:
 
 
 def test_importing_the_engine_loads_nothing_forbidden() -> None:
-    modules = [f"ivr.flow.{p.stem}" for p in PURE_MODULES]
+    modules = [".".join(p.relative_to(ROOT).with_suffix("").parts) for p in PURE_MODULES]
     script = (
         "import importlib, json, sys\n"
         f"for name in {modules!r}:\n"
