@@ -27,6 +27,7 @@ from ivr.asterisk.writer import AGENT_ENDPOINTS
 from ivr.config import Settings
 
 from . import sipp
+from .support import sign_in_busy
 
 ROOT = Path(__file__).resolve().parents[2]
 FLOW_PATH = ROOT / "callflows.yaml"
@@ -78,6 +79,7 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
     # Where the SIPp agent phones and the callback phone of test_agents/test_callbacks answer.
     phones = {name: sipp.free_port() for name in (*AGENT_ENDPOINTS, "hotline-callbacks")}
     box = start_sandbox(tmp_path_factory.mktemp("sandbox"), phones)
+    sign_in_busy(box)  # callers wait in line for a person (nobody signed in: a callback offer)
     yield box
     box.stop()
 

@@ -1,7 +1,7 @@
 """Issue 11's "Done when": the controller dies with callers in the menus and on hold.
 
 A sandbox of its own (short leases; no agent phone can answer) takes 20 SIPp callers: ten
-stay in the menus, ten go on hold in the general queue (bob, who could take them, is
+stay in the menus, ten go on hold in the general queue (sam, who could take them, is
 signed in but busy). Then ``kill -9`` of the FastAGI server. Every caller hears the
 dialplan's safe route and none is left in silence: those in the menus the apology, then
 the general queue; those on hold go on waiting in app_queue (``IVR_OUTCOME=queued``). The
@@ -33,7 +33,7 @@ from . import sipp
 from .conftest import start_sandbox, unavailable
 from .phones import agent, contact_center
 from .sipp import Press
-from .support import LogWatch, call_records
+from .support import LogWatch, call_records, sign_in_busy
 
 pytestmark = pytest.mark.asterisk
 
@@ -119,7 +119,7 @@ def test_killing_the_controller_strands_nobody(
 ) -> None:
     box = crash_sandbox
     caplog.set_level(logging.WARNING, logger="ivr.asterisk.supervisor")
-    sql(box, "UPDATE agents SET state = 'on_call' WHERE username = 'bob'")  # staffed, busy
+    sign_in_busy(box)  # sam could take them, but is on a call: callers wait in line
     log = LogWatch(box)
     callers: list[sipp.Caller] = []
     try:
