@@ -109,6 +109,8 @@ def agent(center: ContactCenter, username: str) -> Agent:
 
 
 def everyone_offline(center: ContactCenter) -> None:
-    """No agent takes calls (a wrap-up that runs out would count as available)."""
+    """No agent takes calls (a wrap-up that runs out would count as available); one who is
+    on a call stays so (``support.sign_in_busy``: callers are held in line for them)."""
     for someone in center.agents_view():
-        center.set_availability(someone.id, False)
+        if someone.state != "on_call":
+            center.set_availability(someone.id, False)
