@@ -73,7 +73,7 @@ DECOY = f"{PEPPERED}$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA==$" + "A" * 43 + "="
 
 
 #: How long a PIN check waits for a free slot before the call takes its error route.
-SLOT_WAIT = 30.0
+SLOT_WAIT = 60.0
 
 
 class PinCheckBusy(IvrError):
