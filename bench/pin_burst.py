@@ -5,17 +5,21 @@ Each simulated Asterisk (``tests/agi_fake.FakeAsterisk``, the same fake the inte
 tests use) connects, chooses English and the payment-failure branch, types an account
 number and its PIN, hears the result and presses 9 (goodbye). All calls start together,
 so their PINs arrive within moments of each other: every PIN check (scrypt, about 45 ms
-of CPU) is in flight at once. The controller is the real ``ivr fastagi`` command in its
-own process (``IVR_FASTAGI_MAX_CALLS`` set to the number of calls), on its own database:
-an SQLite file, and a PostgreSQL database created for the run and dropped after it
-(``IVR_TEST_POSTGRES_URL``'s server, else the local default).
+of CPU) is in flight at once. While they are checked, ten more callers ask for a person
+(1 0: the queue, their place announced, a hang-up at the hold): how long their calls
+take shows whether the PIN checks hold up everyone else's database work. The controller
+is the real ``ivr fastagi`` command in its own process (``IVR_FASTAGI_MAX_CALLS`` set to
+the number of calls), on its own database: an SQLite file, and a PostgreSQL database
+created for the run and dropped after it (``IVR_TEST_POSTGRES_URL``'s server, else the
+local default).
 
 Printed per backend: lost records (calls without exactly one closed call record),
 failed verifications (callers with the right PIN who were not verified), errors (calls
 that broke off or ended other than "solved"), the p50/p99 silence after the PIN (from
-sending its last digit to the next command), calls/s. The peers, measured in the same
-run: the same call made by one caller alone (its silence is the floor: one PIN check and
-two short units of work), and the PIN checks alone on one thread per core (the most
+sending its last digit to the next command), the whole calls of the callers for a
+person, calls/s. The peers, measured in the same
+run: the same calls made by one caller at a time (the floor: one PIN check and a few
+short units of work), and the PIN checks alone on one thread per core (the most
 calls/s this machine's CPUs allow). ``--root`` runs another checkout's controller (for
 example the code before a change) against the same callers.
 
@@ -61,6 +65,9 @@ PIN = "135790"
 FIRST_ACCOUNT = 30_000_000
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 CALL_TIMEOUT = 120.0
+#: The callers for a person arrive from this many seconds after the burst, one every
+#: ``OTHERS_EVERY``: while the burst's PINs are being checked.
+OTHERS_AFTER, OTHERS_EVERY = 2.0, 0.25
 
 
 @dataclass(frozen=True)
@@ -77,7 +84,9 @@ class Call:
 # -- the callers (in a process of their own, as Asterisk would be) ------------------------
 
 
-def one_call(port: int, n: int, run: str) -> Call:
+def one_call(port: int, n: int, run: str, verifies: bool) -> Call:
+    """A caller who verifies (payment failure, account, PIN, then 9: goodbye), or one who
+    asks for a person (1 0) and hangs up at the hold."""
     from agi_fake import FakeAsterisk, environment
 
     call_id = f"{run}.{n}"
@@ -87,7 +96,8 @@ def one_call(port: int, n: int, run: str) -> Call:
         agi_uniqueid=call_id,
         agi_callerid=f"+1555{n:07d}",
     )
-    fake = FakeAsterisk(f"1 2 {FIRST_ACCOUNT + n}# {PIN} 9", env=env)
+    keys = f"1 2 {FIRST_ACCOUNT + n}# {PIN} 9" if verifies else "1 0"
+    fake = FakeAsterisk(keys, env=env)
     start = time.perf_counter()
     pin_in_at: float | None = None
     silence: float | None = None
@@ -106,7 +116,7 @@ def one_call(port: int, n: int, run: str) -> Call:
                     break
                 writer.write("".join(f"{line}\n" for line in lines))
                 writer.flush()
-                if pin_in_at is None and len(fake.script) == 1:  # only the 9 is left
+                if verifies and pin_in_at is None and len(fake.script) == 1:  # the 9 is left
                     pin_in_at = time.perf_counter()
         error = None
     except OSError as exc:
@@ -115,18 +125,32 @@ def one_call(port: int, n: int, run: str) -> Call:
     return Call(call_id, outcome, silence, time.perf_counter() - start, error)
 
 
-def _callers(port: int, numbers: list[int], run: str, together: bool) -> list[Call]:
+Calls = tuple[list[Call], list[Call]]
+
+
+def _callers(port: int, numbers: list[int], run: str, together: bool, others: int) -> Calls:
+    """The verifying callers, and ``others`` callers for a person: one after another, or
+    all verifying callers at once with the others arriving while their PINs are checked."""
     if not together:
-        return [one_call(port, n, run) for n in numbers]
-    with ThreadPoolExecutor(max_workers=len(numbers)) as pool:
-        return list(pool.map(lambda n: one_call(port, n, run), numbers))
+        verifying = [one_call(port, n, run, True) for n in numbers]
+        return verifying, [one_call(port, n, f"{run}-other", False) for n in range(others)]
+    with ThreadPoolExecutor(max_workers=len(numbers) + others) as pool:
+        burst = [pool.submit(one_call, port, n, run, True) for n in numbers]
+        time.sleep(OTHERS_AFTER)
+        late = []
+        for n in range(others):
+            late.append(pool.submit(one_call, port, n, f"{run}-other", False))
+            time.sleep(OTHERS_EVERY)
+        return [f.result() for f in burst], [f.result() for f in late]
 
 
-def callers(port: int, numbers: list[int], run: str, together: bool) -> tuple[list[Call], float]:
+def callers(
+    port: int, numbers: list[int], run: str, together: bool, others: int
+) -> tuple[Calls, float]:
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
         started = time.perf_counter()
-        calls = pool.submit(_callers, port, numbers, run, together).result()
+        calls = pool.submit(_callers, port, numbers, run, together, others).result()
         return calls, time.perf_counter() - started
 
 
@@ -237,7 +261,8 @@ def controller(url: str, root: Path, calls: int, folder: Path) -> Iterator[int]:
 
 
 def recorded(url: str, run: str) -> tuple[set[str], set[str]]:
-    """Call ids with exactly one closed call record, and with a successful verification."""
+    """Call ids of ``run`` (and ``run``-other) with exactly one closed call record, and
+    those with a successful verification."""
     engine = create_engine(url, poolclass=NullPool)
     try:
         with engine.connect() as conn:
@@ -246,7 +271,7 @@ def recorded(url: str, run: str) -> tuple[set[str], set[str]]:
                     "SELECT call_id FROM call_records WHERE call_id LIKE :run "
                     "GROUP BY call_id HAVING COUNT(*) = 1 AND COUNT(ended_at) = 1"
                 ),
-                {"run": f"{run}.%"},
+                {"run": f"{run}%"},
             ).scalars()
             verified = conn.execute(
                 text(
@@ -278,20 +303,25 @@ def quantile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def measure(backend: str, root: Path, calls: int, solo: int, bound: float) -> None:
+def measure(backend: str, root: Path, calls: int, solo: int, others: int, bound: float) -> None:
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
         with database(backend, folder, max(calls, solo)) as url:
-            with controller(url, root, calls, folder) as port:
-                alone, _ = callers(port, list(range(solo)), "solo", together=False)
-                burst, elapsed = callers(port, list(range(calls)), "burst", together=True)
+            with controller(url, root, calls + others, folder) as port:
+                (alone, alone_others), _ = callers(port, list(range(solo)), "solo", False, solo)
+                (burst, bystanders), elapsed = callers(
+                    port, list(range(calls)), "burst", True, others
+                )
             closed, verified = recorded(url, "burst")  # after the controller stopped
     ids = {c.call_id for c in burst}
+    everyone = burst + bystanders
     errors = [c for c in burst if c.error or c.outcome != "solved"]
+    errors += [c for c in bystanders if c.error or c.outcome != "queued"]
     silences = [c.silence for c in burst if c.silence is not None]
     floor = statistics.median([c.silence for c in alone if c.silence is not None])
-    print(f"{backend}: {calls} callers verifying at once ({root.name})")
-    print(f"  lost records:          {len(ids - closed)}")
+    print(f"{backend}: {calls} callers verifying at once, {others} more asking for a person")
+    print(f"  controller:            {root}")
+    print(f"  lost records:          {len({c.call_id for c in everyone} - closed)}")
     print(f"  failed verifications:  {len(ids - verified)}")
     print(f"  errors:                {len(errors)}", end="")
     print(f" (first: {errors[0].error or errors[0].outcome})" if errors else "")
@@ -299,13 +329,20 @@ def measure(backend: str, root: Path, calls: int, solo: int, bound: float) -> No
         p50, p99 = quantile(silences, 0.5), quantile(silences, 0.99)
         print(
             f"  silence after the PIN: p50 {p50 * 1000:6.0f} ms, p99 {p99 * 1000:6.0f} ms, "
-            f"max {max(silences) * 1000:6.0f} ms; one caller alone: {floor * 1000:.0f} ms "
-            f"(p50 {p50 / floor:.1f}x, p99 {p99 / floor:.1f}x)"
+            f"max {max(silences) * 1000:6.0f} ms; one caller alone: {floor * 1000:.0f} ms"
+        )
+    if bystanders and alone_others:
+        mid = quantile([c.seconds for c in bystanders], 0.5)
+        worst = max(c.seconds for c in bystanders)
+        calm = statistics.median([c.seconds for c in alone_others])
+        print(
+            f"  callers for a person during the burst: whole call p50 {mid * 1000:6.0f} ms, "
+            f"max {worst * 1000:6.0f} ms; alone: {calm * 1000:.0f} ms (p50 {mid / calm:.1f}x)"
         )
     rate = calls / elapsed
     print(
-        f"  calls/s:               {rate:6.1f} (whole calls, {elapsed:.1f} s); the PIN "
-        f"checks alone on {os.cpu_count()} cores: {bound:6.1f}/s ({rate / bound:.2f}x of it)"
+        f"  calls/s:               {rate:6.1f} ({elapsed:.1f} s in all); the PIN checks "
+        f"alone on {os.cpu_count()} cores: {bound:6.1f}/s (calls/s {rate / bound:.2f}x of it)"
     )
 
 
@@ -313,13 +350,14 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--calls", type=int, default=300)
     parser.add_argument("--solo", type=int, default=5, help="calls made alone, the peer")
+    parser.add_argument("--others", type=int, default=10, help="callers for a person")
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--root", type=Path, default=ROOT, help="the controller's checkout")
     args = parser.parse_args()
     bound = hashing_bound(max(8, 4 * (os.cpu_count() or 1)))
     for backend in [b.strip() for b in args.backends.split(",") if b.strip()]:
         try:
-            measure(backend, args.root.resolve(), args.calls, args.solo, bound)
+            measure(backend, args.root.resolve(), args.calls, args.solo, args.others, bound)
         except Unavailable as exc:
             print(f"{backend}: not measured: {exc}")
 
