@@ -354,7 +354,7 @@ def main() -> None:
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--root", type=Path, default=ROOT, help="the controller's checkout")
     args = parser.parse_args()
-    bound = hashing_bound(max(8, 4 * (os.cpu_count() or 1)))
+    bound = hashing_bound(16 * (os.cpu_count() or 1))
     for backend in [b.strip() for b in args.backends.split(",") if b.strip()]:
         try:
             measure(backend, args.root.resolve(), args.calls, args.solo, args.others, bound)
