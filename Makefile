@@ -61,6 +61,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/engine_steps.py
 	$(BIN)/python bench/agi_startup.py
 	$(BIN)/python bench/fastagi_load.py
+	$(BIN)/python bench/pin_burst.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .hypothesis

@@ -12,7 +12,7 @@ from datetime import UTC
 from pathlib import Path
 
 import pytest
-from fakes import SECRET, Dialer, FakeStore, FakeUnitOfWork, FixedClock
+from fakes import SECRET, Dialer, FakeStore, FakeUnitOfWork, FixedClock, PlainPins
 from start_date import CLOCK_ENV, CLOSED_TIME, OPEN, OPEN_TIME, SHANGHAI, START_DATE, START_ENV
 
 from ivr.bootstrap import load_hotline
@@ -68,7 +68,7 @@ def unit_of_work(store: FakeStore) -> Callable[[], FakeUnitOfWork]:
 
 @pytest.fixture
 def use_cases(unit_of_work: Callable[[], FakeUnitOfWork], clock: FixedClock) -> UseCases:
-    return UseCases(unit_of_work, clock, lambda: SECRET)
+    return UseCases(unit_of_work, clock, lambda: SECRET, PlainPins())
 
 
 @pytest.fixture
