@@ -9,6 +9,8 @@ PIN checks (CPU-heavy) run at most one per core at once (``PepperedPins``)."""
 
 from __future__ import annotations
 
+import os
+import platform
 import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -68,6 +70,9 @@ class Hotline:
     #: Set when the process stops taking calls (FastAGI shutdown): callers on hold are
     #: handed to the dialplan's safe route instead of holding the shutdown up.
     stopping: threading.Event = field(default_factory=threading.Event)
+    #: What this process is (``fastagi``, ``serve``, ``agi``): with the host and process id,
+    #: it names the holder of the callers it holds (``held_by``, on the supervisor page).
+    role: str = "ivr"
 
     @cached_property
     def flow(self) -> Flow:
@@ -140,7 +145,11 @@ class Hotline:
 
         self.sessions  # noqa: B018 - check the schema now, not in the middle of a call
         return ContactCenter(
-            self.unit_of_work, self.clock, self.settings, ring_timeouts=RingTimeouts(self)
+            self.unit_of_work,
+            self.clock,
+            self.settings,
+            ring_timeouts=RingTimeouts(self),
+            holder=f"{self.role} {platform.node()}:{os.getpid()}",
         )
 
     def install_flow(self, flow: Flow, engine: Engine) -> None:
@@ -161,11 +170,13 @@ class Hotline:
         return CallSession(self.engine, self.use_cases, call, channel, self.clock, holds)
 
 
-def bootstrap(settings: Settings | None = None, clock: ports.Clock | None = None) -> Hotline:
+def bootstrap(
+    settings: Settings | None = None, clock: ports.Clock | None = None, role: str = "ivr"
+) -> Hotline:
     """The hotline for ``settings`` (from the environment when None). Its clock is
     ``clock``, else one running from ``settings.clock_start``, else the real time."""
     settings = settings or Settings.from_env()
-    return Hotline(settings, clock or clock_from(settings.clock_start))
+    return Hotline(settings, clock or clock_from(settings.clock_start), role=role)
 
 
 class RingTimeouts(Mapping[str, int]):
