@@ -298,6 +298,10 @@ def test_a_callback_is_placed_greets_with_the_same_code_and_rings_the_agent(
     assert ET.tostring(replayed) == ET.tostring(greeting)
     assert code not in db.dump()  # the reply saying it was not stored
     assert db.one("callbacks", id=callback_id)["state"] == "connected"
+    record = db.one("call_records", call_id="CA-back")  # our call has its record too
+    assert (record["outcome"], record["channel"], record["caller_id"]) == (
+        None, "twilio", EMMA[2],
+    )  # fmt: skip
 
     dial = back.follow(greeting).find("Dial")
     assert dial is not None
@@ -309,6 +313,9 @@ def test_a_callback_is_placed_greets_with_the_same_code_and_rings_the_agent(
     assert status.status_code == 204
     assert db.one("callbacks", id=callback_id)["state"] == "done"
     assert db.one("queue_entries", call_id="CA-asked")["state"] == "done"
+    record = db.one("call_records", call_id="CA-back")
+    assert (record["outcome"], record["last_node"]) == ("agent", "callback")
+    assert record["ended_at"] is not None
     with TwilioStandIn() as api:
         assert place_callback(line, api) == [] and api.requests == []  # never dialled twice
 
