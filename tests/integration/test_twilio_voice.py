@@ -320,6 +320,27 @@ def test_a_callback_is_placed_greets_with_the_same_code_and_rings_the_agent(
         assert place_callback(line, api) == [] and api.requests == []  # never dialled twice
 
 
+def test_a_customer_hanging_up_on_our_callback_leaves_an_abandoned_record(
+    line: Hotline, client: FlaskClient, db: Db
+) -> None:
+    callback_id = arranged_callback(line, client, db, "CA-asked-4")
+    with TwilioStandIn() as api:
+        assert len(place_callback(line, api)) == 1
+        (placed,) = api.requests
+    back = Phone(client, "CA-back-4", HOTLINE)
+    back.post(placed.field("Url"), To=EMMA[2])  # answered: greeted with the code
+
+    # she hangs up during the greeting: the status callback ends the call
+    status = back.send(f"/twilio/status?callback={callback_id}", CallStatus="completed")
+
+    assert status.status_code == 204
+    record = db.one("call_records", call_id="CA-back-4")
+    assert (record["outcome"], record["caller_id"]) == ("abandoned", EMMA[2])
+    assert db.one("queue_entries", call_id="CA-asked-4")["state"] == "abandoned"
+    assert db.one("callbacks", id=callback_id)["state"] == "done"
+    assert {a["state"] for a in db.rows("agents") if a["username"] == "bob"} == {"available"}
+
+
 def test_a_callback_nobody_answers_is_retried_later_in_the_same_place(
     line: Hotline, client: FlaskClient, db: Db
 ) -> None:
