@@ -96,7 +96,11 @@ def _lapse(center: CallbackDesk, uow: ports.UnitOfWork, entry: Entry, now: datet
     if callback is not None and not lc.allowed(lc.CALLBACK, callback.state, Trigger.LEASE_EXPIRED):
         # A callback back in line after its attempt was settled: nobody holds it, so the
         # lease left over from the attempt is nobody's (no state changes).
-        uow.queue.change(entry.id, expect=(entry.state,), lease_until=None, held_by=None)
+        if uow.queue.change(entry.id, expect=(entry.state,), lease_until=None, held_by=None):
+            logger.info(
+                "reaper: callback %d (entry %d) is %s: the lease left from its attempt dropped",
+                *(callback.id, entry.id, callback.state),
+            )
         return ""
     agent = uow.agents.get(entry.agent_id) if entry.agent_id is not None else None
     if not center._abandon(uow, entry, now, Trigger.LEASE_EXPIRED, Actor.REAPER):

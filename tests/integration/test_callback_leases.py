@@ -138,6 +138,24 @@ def test_a_failure_report_after_the_lapse_changes_nothing(
     assert db.count("audit_log", action="callback_failed") == 0
 
 
+def test_a_callback_back_in_line_is_not_reaped_for_the_lease_left_from_its_attempt(
+    center: ContactCenter, clock: StoppedClock, alice: int, db: Db
+) -> None:
+    made = callback(center)
+    claimed(center, clock, alice)
+    assert not isinstance(center.force_offline(alice, None), Refused)  # while dialling
+    withdrawn = entry_of(center, made)
+    assert (withdrawn.state, withdrawn.lease_until is not None) == (cp.WAITING, True)
+    assert db.one("callbacks", id=made.id)["state"] == cp.CB_WAITING
+
+    clock.advance(seconds=ATTEMPT + 1)
+    assert center.reap() == Reaped()  # nobody holds a waiting callback: nothing to end
+
+    entry = entry_of(center, made)
+    assert (entry.state, entry.lease_until, entry.held_by) == (cp.WAITING, None, None)
+    assert db.one("callbacks", id=made.id)["state"] == cp.CB_WAITING
+
+
 def test_a_customer_held_on_our_callback_whose_holder_dies_is_abandoned(
     center: ContactCenter, clock: StoppedClock, alice: int, db: Db
 ) -> None:
