@@ -6,7 +6,10 @@ system) and renamed into ``outgoing/``. One file per attempt (``ivr-callback-<id
 an attempt whose file is still spooled is refused. That one request is dialled once at a
 time is the queue's claim (``due_callbacks``: ``waiting -> dialing``), not the file's.
 Asterisk itself never retries (``MaxRetries: 0``): retries are the queue's
-(``ContactCenter.callback_failed`` and ``not_before``).
+(``ContactCenter.callback_failed`` and ``not_before``). The claim is leased for
+``WaitTime`` (``ring_seconds``) plus the agent's ring timeout and a margin: should neither
+the answer nor the ``failed`` report come by then (the file was lost, Asterisk was down,
+the controller died), the reaper counts the attempt failed.
 
 The channel dials ``IVR_CALLBACK_DIAL`` (``PJSIP/{number}@hotline-callbacks``: the
 trunk endpoint of ``pjsip.conf``); when the customer answers it runs ``[hotline-callback]``

@@ -229,7 +229,8 @@ class CallRecords(abc.ABC):
     def close_interrupted(self, seen_before: datetime, limit: int) -> list[str]:
         """Close as ``interrupted`` (ended when last seen, at the last node it reached)
         up to ``limit`` open records last seen before ``seen_before`` whose call has no
-        active queue entry (a caller on hold or talking is alive); each is a
+        active queue entry (a caller on hold or talking is alive), nor is a callback call
+        whose customer is held or talking (``Callback.call_id``); each is a
         compare-and-set, so several reapers never close one twice. Returns the call ids
         this unit of work closed."""
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from ivr.services import outbox, ports
 from ivr.services.caller_numbers import e164
-from ivr.services.contact_ports import ACTIVE_ENTRY_STATES, CALL
+from ivr.services.contact_ports import ACTIVE_ENTRY_STATES, CALL, CB_CONNECTED
 from ivr.store import models as m
 
 
@@ -364,7 +364,7 @@ class SqlCallRecords(ports.CallRecords):
             self.session.flush()
 
     def close_interrupted(self, seen_before: datetime, limit: int) -> list[str]:
-        row, entry = m.CallRecordRow, m.QueueEntryRow
+        row, entry, callback = m.CallRecordRow, m.QueueEntryRow, m.CallbackRow
         alive = (
             select(entry.id)
             .where(
@@ -374,7 +374,19 @@ class SqlCallRecords(ports.CallRecords):
             )
             .exists()
         )
-        stale = (row.outcome.is_(None), row.last_seen_at < seen_before, ~alive)
+        # A callback call: alive while the customer it reached is held or talking (the
+        # entry's lease says when its holder is gone).
+        calling_back = (
+            select(callback.id)
+            .join(entry, entry.id == callback.entry_id)
+            .where(
+                callback.call_id == row.call_id,
+                callback.state == CB_CONNECTED,
+                entry.state.in_(ACTIVE_ENTRY_STATES),
+            )
+            .exists()
+        )
+        stale = (row.outcome.is_(None), row.last_seen_at < seen_before, ~alive, ~calling_back)
         candidates = self.session.scalars(
             select(row.id).where(*stale).order_by(row.last_seen_at).limit(limit)
         ).all()
