@@ -31,8 +31,12 @@ call: $(STAMP)
 test-deps: $(STAMP)
 	scripts/install-test-deps $(BIN)/python
 
+# -n: pytest-xdist workers; whole groups each (tests/worker_groups.py): all of tests/e2e on
+# one worker, started first, while the others run the rest. Most of the time is spent
+# waiting (subprocesses, databases, real calls), so more workers than cores pay.
+TEST_JOBS ?= 3
 test: lint typecheck test-deps
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_JOBS)
 	$(MAKE) --no-print-directory test-dates
 
 # The time-sensitive tiers again with every clock the tests make started years ahead
@@ -43,7 +47,7 @@ test: lint typecheck test-deps
 TEST_YEARS_AHEAD ?= 4
 test-dates: $(STAMP)
 	@start=$$(date -u -d '+$(TEST_YEARS_AHEAD) years' +%F) && echo "IVR_TEST_START=$$start" && \
-	IVR_TEST_START=$$start IVR_TEST_BACKENDS=sqlite $(BIN)/pytest -q tests/unit tests/integration
+	IVR_TEST_START=$$start IVR_TEST_BACKENDS=sqlite $(BIN)/pytest -q -n $(TEST_JOBS) tests/unit tests/integration
 
 lint: $(STAMP)
 	$(BIN)/ruff check ivr tests bench
@@ -61,6 +65,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/engine_steps.py
 	$(BIN)/python bench/agi_startup.py
 	$(BIN)/python bench/fastagi_load.py
+	$(BIN)/python bench/pin_burst.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .hypothesis

@@ -1,8 +1,16 @@
 """The composition root: the one place that builds engines, stores and use cases.
-Nothing is built at import time; each piece is built on first use."""
+Nothing is built at import time; each piece is built on first use.
+
+The database pool is sized to the threads that may want a connection at once (the
+FastAGI calls, the web server's threads, the background threads), up to
+``IVR_DB_POOL_SIZE``; a thread that gets none within ``IVR_DB_POOL_TIMEOUT`` seconds (on
+SQLite: the writer lock) fails its use case, and the caller takes the flow's error route.
+PIN checks (CPU-heavy) run at most one per core at once (``PepperedPins``)."""
 
 from __future__ import annotations
 
+import os
+import platform
 import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -15,7 +23,7 @@ from sqlalchemy import Engine as Database
 from sqlalchemy.orm import Session, sessionmaker
 
 from ivr.calls.session import CallSession
-from ivr.config import Settings
+from ivr.config import WEB_THREADS, Settings
 from ivr.flow.engine import Engine
 from ivr.flow.loader import load_flow
 from ivr.flow.model import Flow
@@ -23,9 +31,10 @@ from ivr.flow.state import CallStart
 from ivr.services import ports
 from ivr.services.call_records import CallRecorder
 from ivr.services.clock import clock_from
+from ivr.services.pins import PepperedPins
 from ivr.services.registry import HOTLINE_ACTIONS
 from ivr.services.usecases import UseCases
-from ivr.store.db import connect
+from ivr.store.db import PoolSize, connect
 from ivr.store.schema import require_current
 from ivr.store.unit_of_work import SqlUnitOfWork
 
@@ -33,6 +42,17 @@ if TYPE_CHECKING:
     from ivr.audio.values import Renderer
     from ivr.services.call_record_reaper import RecordUpkeep
     from ivr.services.contact_center import ContactCenter
+
+
+#: Threads besides calls and web requests that use the database: the dispatcher (its
+#: rounds also send the SMS outbox) and one to spare.
+BACKGROUND_THREADS = 2
+
+
+def pool_size(settings: Settings) -> PoolSize:
+    """The connections one process may need at once, up to ``IVR_DB_POOL_SIZE``."""
+    wanted = settings.fastagi_max_calls + WEB_THREADS + BACKGROUND_THREADS
+    return PoolSize(min(wanted, settings.db_pool_size), settings.db_pool_timeout)
 
 
 def load_hotline(path: Path) -> Flow:
@@ -50,6 +70,9 @@ class Hotline:
     #: Set when the process stops taking calls (FastAGI shutdown): callers on hold are
     #: handed to the dialplan's safe route instead of holding the shutdown up.
     stopping: threading.Event = field(default_factory=threading.Event)
+    #: What this process is (``fastagi``, ``serve``, ``agi``): with the host and process id,
+    #: it names the holder of the callers it holds (``held_by``, on the supervisor page).
+    role: str = "ivr"
 
     @cached_property
     def flow(self) -> Flow:
@@ -61,7 +84,8 @@ class Hotline:
 
     @cached_property
     def database(self) -> Database:
-        return connect(self.settings.database_url, self.settings.db_busy_timeout)
+        settings = self.settings
+        return connect(settings.database_url, pool_size(settings), settings.db_busy_timeout)
 
     @cached_property
     def sessions(self) -> sessionmaker[Session]:
@@ -78,15 +102,22 @@ class Hotline:
         """The PIN hashes' key (read, or created, on the first PIN checked)."""
         return self.settings.pepper()
 
+    @cached_property
+    def pins(self) -> PepperedPins:
+        """Checks PINs, one per core at once."""
+        return PepperedPins(lambda: self.pepper)
+
     def unit_of_work(self) -> ports.UnitOfWork:
-        return SqlUnitOfWork(self.sessions, self._writer_lock, lambda: self.pepper)
+        return SqlUnitOfWork(self.sessions, self._writer_lock, self.settings.db_pool_timeout)
 
     @cached_property
     def use_cases(self) -> UseCases:
         from ivr.services.resume import resume_use_case
 
         self.sessions  # noqa: B018 - check the schema now, not in the middle of a call
-        use_cases = UseCases(self.unit_of_work, self.clock, self.settings.secret, self.recorder)
+        use_cases = UseCases(
+            self.unit_of_work, self.clock, self.settings.secret, self.pins, self.recorder
+        )
         # Callback reference codes are the contact center's; it is built on first use.
         use_cases.provide(
             "resume_callback", lambda args: resume_use_case(self.contact_center)(args)
@@ -114,7 +145,11 @@ class Hotline:
 
         self.sessions  # noqa: B018 - check the schema now, not in the middle of a call
         return ContactCenter(
-            self.unit_of_work, self.clock, self.settings, ring_timeouts=RingTimeouts(self)
+            self.unit_of_work,
+            self.clock,
+            self.settings,
+            ring_timeouts=RingTimeouts(self),
+            holder=f"{self.role} {platform.node()}:{os.getpid()}",
         )
 
     def install_flow(self, flow: Flow, engine: Engine) -> None:
@@ -135,11 +170,13 @@ class Hotline:
         return CallSession(self.engine, self.use_cases, call, channel, self.clock, holds)
 
 
-def bootstrap(settings: Settings | None = None, clock: ports.Clock | None = None) -> Hotline:
+def bootstrap(
+    settings: Settings | None = None, clock: ports.Clock | None = None, role: str = "ivr"
+) -> Hotline:
     """The hotline for ``settings`` (from the environment when None). Its clock is
     ``clock``, else one running from ``settings.clock_start``, else the real time."""
     settings = settings or Settings.from_env()
-    return Hotline(settings, clock or clock_from(settings.clock_start))
+    return Hotline(settings, clock or clock_from(settings.clock_start), role=role)
 
 
 class RingTimeouts(Mapping[str, int]):

@@ -193,7 +193,7 @@ def _fastagi(args: argparse.Namespace, settings: Settings) -> int:
     from ivr.channels.fastagi import serve  # only this command needs the AGI driver
 
     host, port = host_port(args.listen)
-    serve(bootstrap(settings), host, port)
+    serve(bootstrap(settings, role="fastagi"), host, port)
     return 0
 
 
@@ -213,7 +213,8 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
             print(line)
         print("Stop with Ctrl-C.", flush=True)
 
-    serve(bootstrap(settings), (args.host, args.port), fastagi, not args.no_dispatcher, ready)
+    hotline = bootstrap(settings, role="serve")
+    serve(hotline, (args.host, args.port), fastagi, not args.no_dispatcher, ready)
     return 0
 
 

@@ -19,6 +19,12 @@ DEFAULT_FASTAGI_MAX_CALLS = 256
 DEFAULT_FASTAGI_MAX_PENDING = 4000
 DEFAULT_RECORD_LEASE = 60
 DEFAULT_DB_BUSY_TIMEOUT = 30
+#: At most this many database connections per process: PostgreSQL allows 100 by default
+#: (``max_connections``), which leaves room for two processes and the tools.
+DEFAULT_DB_POOL_SIZE = 40
+DEFAULT_DB_POOL_TIMEOUT = 5
+#: Threads of ``ivr serve``'s web server (waitress).
+WEB_THREADS = 16
 
 
 class SecretKeyError(IvrError):
@@ -62,6 +68,12 @@ class Settings:
     fastagi_max_calls: int = DEFAULT_FASTAGI_MAX_CALLS
     #: ``IVR_FASTAGI_MAX_PENDING``: FastAGI connections still sending their environment.
     fastagi_max_pending: int = DEFAULT_FASTAGI_MAX_PENDING
+    #: ``IVR_DB_POOL_SIZE``: the most database connections the process opens (the pool
+    #: is sized to the calls, web threads and background threads it serves, up to this).
+    db_pool_size: int = DEFAULT_DB_POOL_SIZE
+    #: ``IVR_DB_POOL_TIMEOUT``: seconds a call waits for a connection (on SQLite: for the
+    #: writer lock) before its use case takes the flow's error route.
+    db_pool_timeout: int = DEFAULT_DB_POOL_TIMEOUT
     #: ``IVR_RATELIMIT_STORAGE_URI``: where the per-client sign-in throttle counts
     #: (Flask-Limiter); ``memory://`` is per process, several processes need a shared
     #: store such as ``redis://host:6379``.
@@ -111,7 +123,8 @@ class Settings:
         ``IVR_TWILIO_AUTH_TOKEN``, ``IVR_PUBLIC_URL``,
         ``IVR_TWILIO_ACCOUNT_SID``, ``IVR_TWILIO_FROM``, ``IVR_TWILIO_API_BASE``,
         ``IVR_CALLBACKS_VIA`` (asterisk), ``IVR_FASTAGI_MAX_CALLS`` (256),
-        ``IVR_FASTAGI_MAX_PENDING`` (4000),
+        ``IVR_FASTAGI_MAX_PENDING`` (4000), ``IVR_DB_POOL_SIZE`` (40),
+        ``IVR_DB_POOL_TIMEOUT`` (5 seconds),
         ``IVR_RATELIMIT_STORAGE_URI`` (memory://),
         ``IVR_SECURE_COOKIES`` (on for an https ``IVR_PUBLIC_URL``),
         ``IVR_CLOCK_START`` (unset: the real time), ``IVR_PEPPER`` (else a key kept in
@@ -147,6 +160,10 @@ class Settings:
             callbacks_via=_callbacks_via(env),
             fastagi_max_calls=_count(env, "IVR_FASTAGI_MAX_CALLS", DEFAULT_FASTAGI_MAX_CALLS),
             fastagi_max_pending=_count(env, "IVR_FASTAGI_MAX_PENDING", DEFAULT_FASTAGI_MAX_PENDING),
+            db_pool_size=_count(env, "IVR_DB_POOL_SIZE", DEFAULT_DB_POOL_SIZE),
+            db_pool_timeout=_whole(
+                env, "IVR_DB_POOL_TIMEOUT", DEFAULT_DB_POOL_TIMEOUT, 1, "a whole number of seconds"
+            ),
             ratelimit_storage_uri=env.get("IVR_RATELIMIT_STORAGE_URI") or "memory://",
             secure_cookies=_flag(env, "IVR_SECURE_COOKIES"),
             clock_start=_instant(env, "IVR_CLOCK_START"),

@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from datetime import UTC
 from pathlib import Path
+from typing import Any
 
 import pytest
-from fakes import SECRET, Dialer, FakeStore, FakeUnitOfWork, FixedClock
+from fakes import SECRET, Dialer, FakeStore, FakeUnitOfWork, FixedClock, PlainPins
 from start_date import CLOCK_ENV, CLOSED_TIME, OPEN, OPEN_TIME, SHANGHAI, START_DATE, START_ENV
 
 from ivr.bootstrap import load_hotline
@@ -68,10 +69,21 @@ def unit_of_work(store: FakeStore) -> Callable[[], FakeUnitOfWork]:
 
 @pytest.fixture
 def use_cases(unit_of_work: Callable[[], FakeUnitOfWork], clock: FixedClock) -> UseCases:
-    return UseCases(unit_of_work, clock, lambda: SECRET)
+    return UseCases(unit_of_work, clock, lambda: SECRET, PlainPins())
 
 
 @pytest.fixture
 def hotline(engine: Engine, use_cases: UseCases, clock: FixedClock) -> Dialer:
     """Dials calls into the real flow: ``hotline.call("1 2 10000001# 246810")``."""
     return Dialer(engine, use_cases, clock)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """With ``-n N`` (``--dist load``, the default, or ``loadgroup``), whole groups go to
+    a worker: ``worker_groups``."""
+    if config.getvalue("dist") not in ("load", "loadgroup"):
+        return None
+    from worker_groups import GroupScheduling
+
+    return GroupScheduling(config, log)

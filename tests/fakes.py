@@ -36,6 +36,20 @@ from ivr.services.usecases import UseCases
 SECRET = b"test-server-secret"
 
 
+class PlainPins(ports.PinChecker):
+    """Compares the fake store's plain-text PINs (``FakeAccounts.pin_hash``)."""
+
+    def __init__(self) -> None:
+        self.checked = 0
+
+    def matches(self, pin: str, stored: str | None) -> bool:
+        self.checked += 1
+        return stored is not None and stored == pin
+
+    def upgraded(self, pin: str, stored: str) -> str | None:
+        return None
+
+
 class FixedClock(ports.Clock):
     """A clock that only moves when a test moves it."""
 
@@ -140,7 +154,9 @@ class Tables:
 #: Every operation a unit of work offers, as ``store.fail`` names them.
 OPERATIONS = (
     "accounts.get",
-    "accounts.pin_matches",
+    "accounts.lock",
+    "accounts.pin_hash",
+    "accounts.replace_pin_hash",
     "accounts.latest_failed_payment",
     "accounts.set_status",
     "verifications.record",
@@ -315,9 +331,18 @@ class FakeAccounts(_Repository, ports.Accounts):
         self.uow.check("accounts.get")
         return self.data.accounts.get(number)
 
-    def pin_matches(self, number: str, pin: str) -> bool:
-        self.uow.check("accounts.pin_matches")
-        return number in self.data.pins and self.data.pins[number] == pin
+    def lock(self, number: str) -> ports.Account | None:
+        self.uow.check("accounts.lock")
+        return self.data.accounts.get(number)
+
+    def pin_hash(self, number: str) -> str | None:
+        self.uow.check("accounts.pin_hash")
+        return self.data.pins.get(number)  # the plain PIN: ``PlainPins`` compares it
+
+    def replace_pin_hash(self, number: str, old: str, new: str) -> None:
+        self.uow.wrote("accounts.replace_pin_hash")
+        if self.data.pins.get(number) == old:
+            self.data.pins[number] = new
 
     def latest_failed_payment(self, number: str) -> ports.FailedPayment | None:
         self.uow.check("accounts.latest_failed_payment")

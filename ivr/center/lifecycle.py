@@ -27,6 +27,13 @@ says who may cause it (``Actor``): the caller, the *holder* (the process holding
 caller: an AGI process, a FastAGI thread, a Twilio wait loop), the agent, a supervisor,
 the dispatcher, the dialler (callbacks) or the reaper (leases and ring timeouts).
 
+A callback entry carries a lease too, from the moment its attempt is claimed for
+dialling: the dialler's lease covers the customer's phone ringing; once they answer, the
+process holding them renews it as for a live caller. If it runs out while ``dialing``
+(nobody reported the attempt's end) the reaper counts a failed attempt
+(``callback_lapsed``, or ``callback_lapsed_last``); once the customer was ``connected``
+to our call, it is an abandoned wait (``lease_expired``).
+
 Moves to the same state (an available agent saying "available") are not transitions: the
 services treat them as nothing to do.
 """
@@ -87,6 +94,11 @@ class Trigger:
     OFFLINE = "offline"  # the agent (or a supervisor) stops them taking calls
     NOTE_WRITTEN = "note_written"  # the disposition of the call is written
     LEASE_EXPIRED = "lease_expired"  # the holder stopped renewing: it is gone
+    #: A callback's dial attempt whose lease ran out with nobody reporting its end (the
+    #: dialler died, the failure report never came): a failed attempt, tried again later...
+    CALLBACK_LAPSED = "callback_lapsed"
+    #: ...or, on the last attempt, the callback has failed.
+    CALLBACK_LAPSED_LAST = "callback_lapsed_last"
     RING_TIMEOUT = "ring_timeout"  # the offer rang longer than the queue allows
     MAX_WAIT = "max_wait"  # the caller waited the queue's longest wait: routed elsewhere
     NO_AGENTS = "no_agents"  # nobody who can take the call is signed in
@@ -162,6 +174,8 @@ TRANSITIONS: tuple[Transition, ...] = tuple(
         _rules(ENTRY, [OFFERED], T.FORCED_OFFLINE, WAITING, A.AGENT, A.SUPERVISOR),
         _rules(ENTRY, [OFFERED], T.CALLBACK_FAILED, WAITING, A.DIALLER),
         _rules(ENTRY, [OFFERED], T.CALLBACK_GAVE_UP, FAILED, A.DIALLER),
+        _rules(ENTRY, [OFFERED], T.CALLBACK_LAPSED, WAITING, A.REAPER),
+        _rules(ENTRY, [OFFERED], T.CALLBACK_LAPSED_LAST, FAILED, A.REAPER),
         _rules(ENTRY, [CONNECTED], T.FINISH, DONE, A.HOLDER, A.CALLER, A.AGENT),
         _rules(ENTRY, [CONNECTED], T.FORCED_OFFLINE, DONE, A.AGENT, A.SUPERVISOR),
         # -- agent ----------------------------------------------------------------------
@@ -176,6 +190,9 @@ TRANSITIONS: tuple[Transition, ...] = tuple(
         _rules(AGENT, [RINGING], T.LEASE_EXPIRED, AVAILABLE, A.REAPER),
         _rules(AGENT, [RINGING], T.CALLBACK_FAILED, AVAILABLE, A.DIALLER),
         _rules(AGENT, [RINGING], T.CALLBACK_GAVE_UP, AVAILABLE, A.DIALLER),
+        # a lapsed dial attempt: not the agent's phone that went unanswered (not missed)
+        _rules(AGENT, [RINGING], T.CALLBACK_LAPSED, AVAILABLE, A.REAPER),
+        _rules(AGENT, [RINGING], T.CALLBACK_LAPSED_LAST, AVAILABLE, A.REAPER),
         _rules(
             AGENT,
             [RINGING],
@@ -202,9 +219,15 @@ TRANSITIONS: tuple[Transition, ...] = tuple(
             A.AGENT,
         ),  # fmt: skip
         _rules(CALLBACK, [CB_WAITING], T.RESUME, CB_CANCELLED, A.CALLER),
-        _rules(CALLBACK, [CB_DIALING], T.CALLBACK_ANSWERED, CB_CONNECTED, A.DIALLER),
+        # answered: the attempt being dialled, or one given up meanwhile (its lease ran
+        # out, the agent went offline) that the customer picked up late after all
+        _rules(CALLBACK, [CB_DIALING, CB_WAITING], T.CALLBACK_ANSWERED, CB_CONNECTED, A.DIALLER),
         _rules(CALLBACK, _CALLBACK_LIVE, T.CALLBACK_FAILED, CB_WAITING, A.DIALLER),
         _rules(CALLBACK, _CALLBACK_LIVE, T.CALLBACK_GAVE_UP, CB_FAILED, A.DIALLER),
+        _rules(CALLBACK, [CB_DIALING], T.CALLBACK_LAPSED, CB_WAITING, A.REAPER),
+        _rules(CALLBACK, [CB_DIALING], T.CALLBACK_LAPSED_LAST, CB_FAILED, A.REAPER),
+        # the customer held on our callback lost their holder: over, as a hang-up is
+        _rules(CALLBACK, [CB_CONNECTED], T.LEASE_EXPIRED, CB_DONE, A.REAPER),
         _rules(CALLBACK, [CB_DIALING], T.NOT_ANSWERED, CB_WAITING, A.HOLDER),
         _rules(CALLBACK, [CB_DIALING], T.FORCED_OFFLINE, CB_WAITING, A.AGENT, A.SUPERVISOR),
         _rules(CALLBACK, _CALLBACK_LIVE, T.FINISH, CB_DONE, A.HOLDER, A.CALLER, A.AGENT),

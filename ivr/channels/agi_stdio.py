@@ -75,7 +75,7 @@ def run_per_call(env: Mapping[str, str], hangups: list[int]) -> int:
         line.flag_hangup()
     where = f"arguments {shown(','.join(line.env.args))}"
     try:
-        if not run_script(line, bootstrap(settings), "agi"):
+        if not run_script(line, bootstrap(settings, role="agi"), "agi"):
             logger.error("%s: no script %s (%s)", where, shown(line.env.args[0]), _names())
             return BAD_INPUT
     except BadRequest as exc:

@@ -4,9 +4,12 @@ offered to an agent (``due_callbacks``: each is claimed once, then its call file
 written by ``ivr.channels.originate``). A call file that cannot be written counts as a
 failed attempt (``callback_failed``: retried later, at most three times). With
 ``IVR_CALLBACKS_VIA=twilio`` a callback is a Twilio call instead (``calls.create``; an API
-error is a failed attempt too). When a Twilio account is configured, each round also
-sends the SMS outbox (``ivr.services.outbox``); without one, each round still expires the
-messages older than their code (redacted, never sent later). At most every
+error is a failed attempt too). Either way the customer's phone rings
+``IVR_CALLBACK_RING_SECONDS``, and the claim's lease covers that (a dialler that dies
+before the attempt's end is reported leaves it to the reaper, which counts it failed).
+When a Twilio account is configured, each round also sends the SMS outbox
+(``ivr.services.outbox``); without one, each round still expires the messages older
+than their code (redacted, never sent later). At most every
 ``REAP_INTERVAL`` seconds a round first runs the reaper (``ivr.services.reaper``): entries
 whose holder stopped renewing their lease are abandoned, offers past their ring timeout
 taken back; several processes on one database take turns, never both. Then each round
@@ -131,7 +134,7 @@ class Dispatcher:
                 logger.exception("queue dispatcher: call-record upkeep failed; trying again")
         center.dispatch()
         dialled = []
-        for assignment in center.due_callbacks():
+        for assignment in center.due_callbacks(self.settings.ring_seconds):
             placed = self.dial(center, assignment)
             if placed:
                 dialled.append(placed)
@@ -190,7 +193,7 @@ class Dispatcher:
         try:
             if found is None:
                 raise originate.OriginateError(f"callback {callback_id} is not there")
-            sid = self.twilio.call_back(callback_id, found.number)
+            sid = self.twilio.call_back(callback_id, found.number, self.settings.ring_seconds)
         except IvrError as exc:
             logger.error("callback %d: no Twilio call: %s", callback_id, exc)
             center.callback_failed(callback_id, f"no Twilio call: {exc}")

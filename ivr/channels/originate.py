@@ -3,10 +3,15 @@
 Asterisk reads a call file as soon as it appears in ``outgoing/``, so a file must appear
 whole: it is written to a temporary file in the spool's parent folder (the same file
 system) and renamed into ``outgoing/``. One file per attempt (``ivr-callback-<id>-<n>``);
-an attempt whose file is still spooled is refused. That one request is dialled once at a
+an attempt whose file is still spooled is refused, and earlier attempts' files still
+spooled are removed (each was counted failed: Asterisk was down, say; it must not ring the
+customer for them once it is back). That one request is dialled once at a
 time is the queue's claim (``due_callbacks``: ``waiting -> dialing``), not the file's.
 Asterisk itself never retries (``MaxRetries: 0``): retries are the queue's
-(``ContactCenter.callback_failed`` and ``not_before``).
+(``ContactCenter.callback_failed`` and ``not_before``). The claim is leased for
+``WaitTime`` (``ring_seconds``) plus the agent's ring timeout and a margin: should neither
+the answer nor the ``failed`` report come by then (the file was lost, Asterisk was down,
+the controller died), the reaper counts the attempt failed.
 
 The channel dials ``IVR_CALLBACK_DIAL`` (``PJSIP/{number}@hotline-callbacks``: the
 trunk endpoint of ``pjsip.conf``); when the customer answers it runs ``[hotline-callback]``
@@ -94,6 +99,8 @@ def originate(settings: CallbackSettings, callback_id: int, attempt: int, number
     target = spool / file_name(callback_id, attempt)
     if target.exists():
         raise OriginateError(f"callback {callback_id}: attempt {attempt} is already spooled")
+    for earlier in range(1, attempt):  # counted failed already (e.g. Asterisk was down)
+        (spool / file_name(callback_id, earlier)).unlink(missing_ok=True)
     fd, scratch = tempfile.mkstemp(prefix=".ivr-callback-", suffix=".tmp", dir=spool.parent)
     try:
         with os.fdopen(fd, "w") as out:

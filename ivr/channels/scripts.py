@@ -8,7 +8,9 @@
 - ``callback?id=N``: the channel of a callback call file, answered by the customer: greet
   them, say why we call and their reference code (re-derived from the stored salt, so it
   is the code they were given), then ring the agent the callback was offered to; if that
-  agent does not answer, hold like a live caller.
+  agent does not answer, hold like a live caller (renewing the entry's lease). The call
+  leaves a record (``ivr.calls.callback_record``): opened as the customer answers,
+  closed ``agent``, ``abandoned`` or ``fallback``.
 - ``callback-failed?id=N&reason=R``: the call file's ``failed`` extension: the attempt did
   not reach the customer; ``ContactCenter.callback_failed`` retries later or gives up.
 
@@ -23,9 +25,9 @@ import re
 from typing import TYPE_CHECKING
 
 from ivr.audio.speech import speaker
-from ivr.calls import hold
+from ivr.calls import callback_record, hold
 from ivr.channels import waiting
-from ivr.channels.agi import AgiLine, HangupDetected, _Driver, run_call
+from ivr.channels.agi import AgiLine, HangupDetected, _call_id, _Driver, run_call
 from ivr.channels.agi_protocol import AgiEnvironment, AgiError, shown
 from ivr.errors import IvrError
 
@@ -66,7 +68,7 @@ def run_script(line: AgiLine, hotline: Hotline, channel: str) -> bool:
     elif name == ANSWERED:
         answered(hotline, _number(name, args, "entry"))
     elif name == CALLBACK:
-        callback_call(line, hotline, _number(name, args, "id"))
+        callback_call(line, hotline, _number(name, args, "id"), channel)
     elif name == CALLBACK_FAILED:
         reason = args.get("reason", "") or "failed"
         callback_failed(hotline, _number(name, args, "id"), reason)
@@ -85,20 +87,24 @@ def callback_failed(hotline: Hotline, callback_id: int, reason: str) -> None:
     logger.warning("callback %d: the attempt failed (%s); now %s", callback_id, reason, kept.state)
 
 
-def callback_call(line: AgiLine, hotline: Hotline, callback_id: int) -> None:
+def callback_call(line: AgiLine, hotline: Hotline, callback_id: int, channel: str = "agi") -> None:
     center = hotline.contact_center
-    driver = _Driver(line, f"callback-{callback_id}")
-    flow = hotline.flow
-    driver.speak = speaker(flow.catalog, hotline.text_renderer(flow))
     found = center.callback(callback_id)
     if found is None:
         raise BadRequest(f"callback {callback_id}: no such callback")
+    call_id = _call_id(line.env.call_id)
+    record = callback_record.opened(found, call_id, channel, hotline.clock.now())
+    hotline.recorder.keep(record)
+    driver = _Driver(line, call_id)
+    flow = hotline.flow
+    driver.speak = speaker(flow.catalog, hotline.text_renderer(flow))
     prompt = waiting.prompter(flow.catalog.text, found.language)
     policy = hold.policy_for(hold.NEVER, 0.0, None)  # a callback call: no queue policy
     wait = waiting.Wait(driver, center, prompt, policy, found.number, stopping=hotline.stopping)
+    ended = callback_record.FALLBACK
     try:
         try:
-            center.callback_answered(callback_id)
+            center.callback_answered(callback_id, call_id)
             code = center.callback_code(callback_id)
         except Exception:
             logger.exception("callback %d: the queue failed on answer", callback_id)
@@ -109,14 +115,28 @@ def callback_call(line: AgiLine, hotline: Hotline, callback_id: int) -> None:
         for said in waiting.callback_greeting(prompt, known, found.reason, code):
             driver.play(said)
         outcome = wait.run(found.entry_id)
+        ended = _ended(outcome)
         driver.set("OUTCOME", outcome or waiting.FALLBACK)
         driver.hang_up()
     except HangupDetected as left:
         logger.info("callback %d: the customer hung up (%s)", callback_id, left.reason)
+        if ended != callback_record.AGENT:
+            ended = callback_record.ABANDONED
         wait.left(found.entry_id)
     except AgiError as exc:
         logger.error("callback %d: %s", callback_id, exc)
         wait.left(found.entry_id)
+    finally:
+        hotline.recorder.keep(callback_record.closed(record, ended, hotline.clock.now()))
+
+
+def _ended(outcome: str) -> str:
+    """The record's outcome for what the wait returned."""
+    if outcome == waiting.AGENT:
+        return callback_record.AGENT
+    if outcome == waiting.NO_AGENTS:  # told to call later, the entry left the line
+        return callback_record.ABANDONED
+    return callback_record.FALLBACK
 
 
 def _number(script: str, args: dict[str, str], name: str) -> int:

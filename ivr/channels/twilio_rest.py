@@ -77,7 +77,9 @@ class TwilioRest:
             raise SmsNotSent(f"Twilio unreachable: {exc}", transient=True) from exc
         return str(message.sid)
 
-    def call_back(self, callback_id: int, number: str) -> str:
+    def call_back(self, callback_id: int, number: str, ring_seconds: int | None = None) -> str:
+        """Place the callback call; its SID. ``ring_seconds``: how long the customer's
+        phone rings (Twilio's ``timeout``; by default Twilio's own, 60)."""
         if not self.account.public_url:
             raise TwilioNotConfigured("callbacks through Twilio need IVR_PUBLIC_URL")
         query = urlencode({"callback": callback_id})
@@ -89,6 +91,7 @@ class TwilioRest:
                 url=f"{base}/twilio/voice?{query}",
                 status_callback=f"{base}/twilio/status?{query}",
                 status_callback_event=list(STATUS_EVENTS),
+                **({} if ring_seconds is None else {"timeout": ring_seconds}),
             )
         except TwilioException as exc:
             raise CallNotPlaced(_explain(exc)) from exc

@@ -15,7 +15,9 @@ answered, ``greeted:<id>``): a replay re-derives the code (``ContactCenter.callb
 
 A callback call (``/twilio/voice?callback=<id>``, placed by ``TwilioRest.call_back``) is
 the same machinery: its first reply greets the customer with their code, and its wait
-rings the agent the callback was offered to; the status callback closes it.
+rings the agent the callback was offered to; the status callback closes it. Its record
+(``ivr.calls.callback_record``) is opened as the customer answers and closed by the
+status callback: ``agent`` after a talk, else ``abandoned``.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from twilio.twiml.voice_response import VoiceResponse
 
+from ivr.calls import callback_record
 from ivr.calls.session import CallSession
 from ivr.center import lifecycle as lc
 from ivr.channels import twiml
@@ -97,7 +100,7 @@ class TwilioVoice:
         }
         if not self.calls.create(call_sid, memo, now):
             return self._replay(call_sid, 0)
-        return self._run(call_sid, 0, memo, lambda memo: self._callback_answered(memo))
+        return self._run(call_sid, 0, memo, lambda memo: self._callback_answered(call_sid, memo))
 
     def gather(self, call_sid: str, step: int, digits: str | None) -> str:
         event: Event = Digits(digits) if digits else Timeout()
@@ -264,14 +267,18 @@ class TwilioVoice:
             response.append(verb)
         return memo, response
 
-    def _callback_answered(self, memo: dict[str, Any]) -> tuple[dict[str, Any], VoiceResponse]:
+    def _callback_answered(
+        self, call_sid: str, memo: dict[str, Any]
+    ) -> tuple[dict[str, Any], VoiceResponse]:
         callback_id = int(memo["callback"])
         center = self.hotline.contact_center
         found = center.callback(callback_id)
         if found is None:
             logger.error("callback %d answered, but there is no such callback", callback_id)
             return memo, twiml.apology()
-        center.callback_answered(callback_id)
+        began = datetime.fromtimestamp(memo["began"], UTC)
+        self.hotline.recorder.keep(callback_record.opened(found, call_sid, CHANNEL, began))
+        center.callback_answered(callback_id, call_sid)
         memo = {**memo, "language": found.language}
         return self._waiting(memo).callback_answered(memo, found)
 
@@ -282,8 +289,23 @@ class TwilioVoice:
         entry = memo.get("entry")
         if entry is not None:
             self.hotline.contact_center.caller_left(int(entry))
+        if memo.get("callback") is not None:
+            self._close_callback_record(call_sid, memo)
         if "state" in memo:
             session = self._session(call_sid, memo)
             if not session.ended:
                 session.answer(HungUp())  # the record: abandoned at the node
             session.close_record()  # a queued caller's, kept open through the hold
+
+    def _close_callback_record(self, call_sid: str, memo: dict[str, Any]) -> None:
+        """The callback call is over: its record closed with the talk's outcome."""
+        center = self.hotline.contact_center
+        found = center.callback(int(memo["callback"]))
+        if found is None:
+            return
+        entry = center.entry(int(memo["entry"])) if memo.get("entry") is not None else None
+        state = entry.state if entry is not None else ""
+        began = datetime.fromtimestamp(memo["began"], UTC)
+        opened = callback_record.opened(found, call_sid, CHANNEL, began)
+        outcome = callback_record.outcome_of(state)
+        self.hotline.recorder.keep(callback_record.closed(opened, outcome, self._now()))

@@ -1,6 +1,13 @@
 """Callbacks: a waiting caller's place kept while they hang up (virtual hold), a six-digit
 reference code to prove it is us calling (or to phone back and take the place over), and
-a dialler that never calls one request twice. Part of ``ContactCenter``."""
+a dialler that never calls one request twice. Part of ``ContactCenter``.
+
+Nobody holds a callback waiting in line, so it has no lease; an attempt claimed for
+dialling does (``due_callbacks``: the customer's phone ringing, the queue's ring timeout
+and a margin), and once the customer answers, the process holding them renews it as for a
+live caller (``callback_answered``, then ``place``). The reaper ends what a dead dialler
+or holder left behind (``ivr.services.reaper``): a lapsed attempt counts as failed.
+"""
 
 from __future__ import annotations
 
@@ -14,13 +21,16 @@ from ivr.errors import IvrError
 from ivr.services import contact_ports as cp
 from ivr.services import ports, tokens
 from ivr.services.contact_ports import Assignment, Callback, Refused, ResumeResult
-from ivr.services.contact_views import ContactViews
+from ivr.services.contact_views import RING_MARGIN, ContactViews
 
 logger = logging.getLogger(__name__)
 
 CALLBACK_TTL = timedelta(hours=24)
 MAX_ATTEMPTS = 3
 RETRY_AFTER = timedelta(minutes=5)
+#: How long the customer's phone rings (seconds) when the dialler does not say (the call
+#: file's WaitTime, Twilio's timeout: ``CallbackSettings.ring_seconds``).
+DIAL_SECONDS = 30
 _SALT_TRIES = 20
 
 #: Why ``call_now`` refuses a callback, by its state.
@@ -130,9 +140,12 @@ class CallbackDesk(ContactViews):
             raise LookupError(f"no callback {callback_id}")
         return tokens.derive_code(self._key(), salt)
 
-    def due_callbacks(self) -> list[Assignment]:
+    def due_callbacks(self, ring_seconds: int = DIAL_SECONDS) -> list[Assignment]:
         """Callback entries ``dispatch`` offered to an agent and not yet being dialled,
-        each claimed ``waiting -> dialing`` (one attempt) and returned once only."""
+        each claimed ``waiting -> dialing`` (one attempt) and returned once only. Each
+        claimed entry gets this process's lease for the attempt: the customer's phone
+        ringing ``ring_seconds``, the queue's ring timeout and a margin; an attempt whose
+        end nobody reports by then is counted failed by the reaper."""
         now = self.clock.now()
         claimed = []
         with self.unit_of_work() as uow:
@@ -152,6 +165,11 @@ class CallbackDesk(ContactViews):
                     last_attempt_at=now,
                 ):  # fmt: skip
                     continue  # another dialler took it
+                ring = ring_seconds + self.ring_timeout(entry.queue) + RING_MARGIN
+                uow.queue.change(
+                    entry.id, expect=(entry.state,), held_by=self.holder,
+                    lease_until=now + timedelta(seconds=ring),
+                )  # fmt: skip
                 agent = uow.agents.get(entry.agent_id)
                 assert agent is not None
                 claimed.append(Assignment(entry, agent))
@@ -162,11 +180,34 @@ class CallbackDesk(ContactViews):
             uow.commit()
         return claimed
 
-    def callback_answered(self, callback_id: int) -> None:
-        """The person called back answered."""
+    def callback_answered(self, callback_id: int, call_id: str | None = None) -> bool:
+        """The person called back answered (on the call ``call_id``: its record's). This
+        process holds them from now on: the entry's lease covers the greeting, then each
+        ``place`` renews it. An attempt given up meanwhile (its lease ran out, the agent
+        went offline) is taken up again: the customer is on the line. False if the
+        callback or its entry is over (nothing changes)."""
+        now = self.clock.now()
         with self.unit_of_work() as uow:
-            if self._callback_to(uow, callback_id, Trigger.CALLBACK_ANSWERED, Actor.DIALLER):
-                uow.commit()
+            found = uow.callbacks.get(callback_id)
+            if found is None:
+                return False
+            entry = self._locked_with_agent(uow, found.entry_id)
+            answered = Trigger.CALLBACK_ANSWERED
+            if entry.state not in lc.HELD:
+                return False
+            values = {} if call_id is None else {"call_id": call_id}
+            if not self._callback_to(uow, callback_id, answered, Actor.DIALLER, **values):
+                return False
+            # the greeting (the code read twice) comes before the first tick's ``place``
+            until = now + self.lease() + timedelta(seconds=RING_MARGIN)
+            uow.queue.change(
+                entry.id, expect=(entry.state,), lease_until=until, held_by=self.holder,
+                not_before=None,
+            )  # fmt: skip
+            detail = {"callback": callback_id, "entry": entry.id, "was": found.state}
+            uow.audit.record(now, entry.call_id, entry.account_number, "callback_answered", detail)
+            uow.commit()
+            return True
 
     def callback_failed(self, callback_id: int, why: str) -> Callback:
         """The person did not answer (busy, no answer, ...): try again in 5 minutes, in
@@ -184,23 +225,40 @@ class CallbackDesk(ContactViews):
             trigger = Trigger.CALLBACK_GAVE_UP if last else Trigger.CALLBACK_FAILED
             if not lc.allowed(lc.CALLBACK, locked.state, trigger):
                 return locked  # already settled: a second report changes nothing
-            if entry.state == lc.OFFERED and entry.agent_id is not None:
-                self._agent_to(uow, entry.agent_id, trigger, Actor.DIALLER, now)
-            self._callback_to(uow, callback_id, trigger, Actor.DIALLER)
-            if lc.allowed(lc.ENTRY, entry.state, trigger):
-                if last:
-                    self._entry_to(uow, entry, trigger, Actor.DIALLER, ended_at=now)
-                else:
-                    self._entry_to(
-                        uow, entry, trigger, Actor.DIALLER, agent_id=None, offered_at=None,
-                        not_before=now + RETRY_AFTER,
-                    )  # fmt: skip
+            self._attempt_over(uow, entry, locked, trigger, Actor.DIALLER, now)
             detail = {"callback": callback_id, "attempts": locked.attempts, "why": why[:200]}
             uow.audit.record(now, entry.call_id, entry.account_number, "callback_failed", detail)
             uow.commit()
             changed = uow.callbacks.get(callback_id)
             assert changed is not None
             return changed
+
+    def _attempt_over(
+        self,
+        uow: ports.UnitOfWork,
+        entry: cp.Entry,
+        callback: Callback,
+        trigger: str,
+        actor: str,
+        now: datetime,
+    ) -> bool:
+        """A dial attempt ended without reaching the customer (the dialler's
+        ``callback_failed``/``callback_gave_up``, the reaper's ``callback_lapsed``/
+        ``callback_lapsed_last``): the agent it was offered to is free, the entry waits
+        for the retry in its place in line (or has failed), held by nobody; the callback
+        moves by the same trigger. False (nothing changed) if the entry moved meanwhile."""
+        if lc.allowed(lc.ENTRY, entry.state, trigger):
+            if lc.next_state(lc.ENTRY, entry.state, trigger, actor) == lc.FAILED:
+                values: dict[str, object] = {"ended_at": now}
+            else:
+                values = {"agent_id": None, "offered_at": None, "not_before": now + RETRY_AFTER}
+            values.update(lease_until=None, held_by=None)
+            if not self._entry_to(uow, entry, trigger, actor, **values):
+                return False
+        if entry.state == lc.OFFERED and entry.agent_id is not None:
+            self._agent_to(uow, entry.agent_id, trigger, actor, now)
+        self._callback_to(uow, callback.id, trigger, actor)
+        return True
 
     def call_now(self, callback_id: int, agent_id: int) -> Assignment | Refused:
         """An agent takes a waiting callback out of turn: it is offered to them (and

@@ -16,8 +16,10 @@ claims each offered callback ``waiting -> dialing`` once for the dialler.
 
 Every move is looked up in ``ivr.center.lifecycle`` (the one transition table) and made
 as a compare-and-set on the state it was read in. A live caller's entry carries a lease
-its holder renews (``place``, ``renew``); the reaper (``ivr.services.reaper``) ends the
-entries whose holder stopped renewing and takes back offers nobody answered.
+its holder renews (``place``, ``renew``), and so does a callback from the claim of an
+attempt to its end; the reaper (``ivr.services.reaper``) ends the entries whose holder
+stopped renewing (a lapsed dial attempt counts as failed) and takes back offers nobody
+answered.
 """
 
 from __future__ import annotations
@@ -112,7 +114,10 @@ class ContactCenter(AgentDesk):
     def place(self, entry_id: int) -> Place:
         """Where the entry stands: position, estimated wait, and the agent to dial once
         it is offered. Reading its place renews the holder's lease (while the offer
-        rings, for the ring timeout and a margin)."""
+        rings, for the ring timeout and a margin): a live caller's, and a callback
+        entry's, whose lease starts when its attempt is claimed (``due_callbacks``) and
+        is taken over by the holder of the customer who answered (``callback_answered``).
+        A callback waiting in line has none: nobody holds it."""
         now = self.clock.now()
         with self.unit_of_work() as uow:
             entry = self._entry(uow, entry_id)

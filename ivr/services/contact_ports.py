@@ -175,6 +175,8 @@ class Callback:
     state: str
     last_attempt_at: datetime | None
     used_at: datetime | None = None
+    #: The call that reached the customer, once they answered (its record's call id).
+    call_id: str | None = None
 
 
 @dataclass(frozen=True)

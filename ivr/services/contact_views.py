@@ -77,6 +77,11 @@ class ContactViews:
         with self.unit_of_work() as uow:
             return uow.agents.all()
 
+    def entry(self, entry_id: int) -> Entry | None:
+        """The queue entry as it stands (reading it renews no lease)."""
+        with self.unit_of_work() as uow:
+            return uow.queue.get(entry_id)
+
     def callback(self, callback_id: int) -> Callback | None:
         with self.unit_of_work() as uow:
             return uow.callbacks.get(callback_id)

@@ -10,6 +10,11 @@ New hashes are always the second form. The pepper lives outside the database
 (``Settings.pepper``), so a stolen database alone cannot be searched for the million
 six-digit PINs. A first-form hash still verifies; ``needs_upgrade`` tells the caller to
 store ``hash_pin`` of the PIN it has just checked.
+
+``PepperedPins`` is the ``PinChecker`` the hotline uses: scrypt takes about 45 ms of one
+core, so at most ``slots`` checks run at once (one per core by default) and the other
+callers wait their turn in order instead of all slowing each other down; none holds a
+database connection or lock meanwhile (``UseCases.verify_identity``).
 """
 
 from __future__ import annotations
@@ -18,6 +23,12 @@ import base64
 import hashlib
 import hmac
 import os
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from ivr.errors import IvrError
+from ivr.services import ports
 
 N, R, P = 2**14, 8, 1
 LEGACY = "scrypt"
@@ -59,6 +70,47 @@ def needs_upgrade(stored: str) -> bool:
 #: A hash no PIN is checked against for real: compared when the account does not exist, so
 #: an unknown account number answers as slowly as a known one.
 DECOY = f"{PEPPERED}$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA==$" + "A" * 43 + "="
+
+
+#: How long a PIN check waits for a free slot before the call takes its error route.
+SLOT_WAIT = 60.0
+
+
+class PinCheckBusy(IvrError):
+    """Every hashing slot stayed busy for ``SLOT_WAIT`` seconds."""
+
+
+class PepperedPins(ports.PinChecker):
+    """``pepper``: read when the first PIN is checked; ``slots``: checks at once."""
+
+    def __init__(
+        self, pepper: Callable[[], bytes], slots: int | None = None, wait: float = SLOT_WAIT
+    ) -> None:
+        self.pepper = pepper
+        self.slots = slots or os.cpu_count() or 1
+        self.wait = wait
+        self._slots = threading.BoundedSemaphore(self.slots)
+
+    def matches(self, pin: str, stored: str | None) -> bool:
+        with self._slot():
+            # An unknown number costs the same hashing work, so timing tells nothing.
+            ok = pin_matches(pin, stored or DECOY, self.pepper())
+        return ok and stored is not None
+
+    def upgraded(self, pin: str, stored: str) -> str | None:
+        if not needs_upgrade(stored):
+            return None
+        with self._slot():
+            return hash_pin(pin, self.pepper())
+
+    @contextmanager
+    def _slot(self) -> Iterator[None]:
+        if not self._slots.acquire(timeout=self.wait):
+            raise PinCheckBusy(f"no PIN check slot free for {self.wait:g} s")
+        try:
+            yield
+        finally:
+            self._slots.release()
 
 
 def _scrypt(pin: str, salt: bytes, n: int, r: int, p: int, length: int) -> bytes:

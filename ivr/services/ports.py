@@ -87,14 +87,39 @@ class Accounts(abc.ABC):
     def get(self, number: str) -> Account | None: ...
 
     @abc.abstractmethod
-    def pin_matches(self, number: str, pin: str) -> bool:
-        """Compare a PIN with the stored hash, in constant time."""
+    def lock(self, number: str) -> Account | None:
+        """``get``, with the account held until the unit of work ends: two checks of one
+        account's PIN decide its lockout one after the other."""
+
+    @abc.abstractmethod
+    def pin_hash(self, number: str) -> str | None:
+        """The stored form of the account's PIN (None: no such account). Compared by a
+        ``PinChecker``, outside any unit of work."""
+
+    @abc.abstractmethod
+    def replace_pin_hash(self, number: str, old: str, new: str) -> None:
+        """Store ``new`` if the stored form is still ``old`` (a legacy hash upgraded)."""
 
     @abc.abstractmethod
     def latest_failed_payment(self, number: str) -> FailedPayment | None: ...
 
     @abc.abstractmethod
     def set_status(self, number: str, status: str) -> None: ...
+
+
+class PinChecker(abc.ABC):
+    """Compares a PIN with its stored form: slow on purpose (``ivr.services.pins``), so
+    it runs with no unit of work open and no lock held."""
+
+    @abc.abstractmethod
+    def matches(self, pin: str, stored: str | None) -> bool:
+        """Whether ``pin`` is the one ``stored`` was made from; None (no account) takes
+        the same work and never matches."""
+
+    @abc.abstractmethod
+    def upgraded(self, pin: str, stored: str) -> str | None:
+        """The form to store instead of ``stored`` now that ``pin`` matched it (a hash
+        made before the pepper), else None."""
 
 
 class VerificationLog(abc.ABC):
@@ -204,7 +229,8 @@ class CallRecords(abc.ABC):
     def close_interrupted(self, seen_before: datetime, limit: int) -> list[str]:
         """Close as ``interrupted`` (ended when last seen, at the last node it reached)
         up to ``limit`` open records last seen before ``seen_before`` whose call has no
-        active queue entry (a caller on hold or talking is alive); each is a
+        active queue entry (a caller on hold or talking is alive), nor is a callback call
+        whose customer is held or talking (``Callback.call_id``); each is a
         compare-and-set, so several reapers never close one twice. Returns the call ids
         this unit of work closed."""
 

@@ -6,6 +6,12 @@
   An entry whose lease ran out has lost its holder (killed, cut off from the database):
   it is ``abandoned``, its wait counted until the lease ran out, and an agent it was
   offered to is free again.
+- **Callbacks.** An attempt claimed for dialling carries the dialler's lease. If it runs
+  out while the callback is still ``dialing`` (the dialler died, Asterisk's failure
+  report never came) the attempt counts as failed (``callback_lapsed``): the callback
+  waits for its retry (or has failed after its last attempt) and the agent it was
+  offered to is available again (not missed: their phone never rang). A customer held on
+  an answered callback whose holder died is an abandoned wait, as above.
 - **Ring timeouts.** An offer still ringing its queue's ring timeout (plus ``GRACE``, for
   the holder's own Dial result to come first) after it was made is taken back: the
   caller goes to the head of the line, the agent to ``missed``.
@@ -30,8 +36,8 @@ from ivr.center.lifecycle import Actor, Trigger
 
 if TYPE_CHECKING:
     from ivr.services import ports
-    from ivr.services.contact_ports import Entry
-    from ivr.services.contact_views import ContactViews
+    from ivr.services.callback_desk import CallbackDesk
+    from ivr.services.contact_ports import Callback, Entry
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +45,8 @@ logger = logging.getLogger(__name__)
 GRACE = 10
 #: Entries looked at per round (the rest wait for the next round).
 BATCH = 100
+#: What ``_lapse`` did with an entry whose lease ran out.
+ABANDONED, REDIAL = "abandoned", "redial"
 
 
 @dataclass(frozen=True)
@@ -48,9 +56,10 @@ class Reaped:
     lapsed: int = 0  # entries abandoned: their lease ran out
     rung_out: int = 0  # offers taken back after the ring timeout
     skipped: bool = False  # another process was reaping
+    dials_lapsed: int = 0  # callback attempts nobody reported the end of: failed
 
 
-def reap(center: ContactViews) -> Reaped:
+def reap(center: CallbackDesk) -> Reaped:
     """One round over the unit of work: lapsed leases, then ring timeouts (one
     transaction; on PostgreSQL only one process at a time)."""
     now = center.clock.now()
@@ -58,16 +67,14 @@ def reap(center: ContactViews) -> Reaped:
         if not uow.queue.reaper_lock():
             return Reaped(skipped=True)
         held = lc.sources(lc.ENTRY, Trigger.LEASE_EXPIRED)
-        lapsed = sum(
-            _lapse(center, uow, entry, now) for entry in uow.queue.lock_lapsed(held, now, BATCH)
-        )
+        ended = [_lapse(center, uow, e, now) for e in uow.queue.lock_lapsed(held, now, BATCH)]
         shortest = min([*center.ring_timeouts.values(), center.ring_timeout("")])
         before = now - timedelta(seconds=shortest + GRACE)
         rung_out = sum(
             _ring_out(center, uow, entry, now) for entry in uow.queue.lock_rung_out(before, BATCH)
         )
         uow.commit()
-    return Reaped(lapsed, rung_out)
+    return Reaped(ended.count(ABANDONED), rung_out, dials_lapsed=ended.count(REDIAL))
 
 
 def _agent_free_to_change(uow: ports.UnitOfWork, entry: Entry) -> bool:
@@ -78,26 +85,74 @@ def _agent_free_to_change(uow: ports.UnitOfWork, entry: Entry) -> bool:
     return uow.agents.lock(entry.agent_id, skip_locked=True) is not None
 
 
-def _lapse(center: ContactViews, uow: ports.UnitOfWork, entry: Entry, now: datetime) -> bool:
+def _lapse(center: CallbackDesk, uow: ports.UnitOfWork, entry: Entry, now: datetime) -> str:
+    """End an entry whose lease ran out (see the module): ABANDONED, REDIAL (a callback
+    attempt counted failed), or "" (nothing: it moved meanwhile, or was no one's)."""
     if not _agent_free_to_change(uow, entry):
-        return False
+        return ""
+    callback = _callback(uow, entry)
+    if callback is not None and lc.allowed(lc.CALLBACK, callback.state, Trigger.CALLBACK_LAPSED):
+        return REDIAL if _dial_lapsed(center, uow, entry, callback, now) else ""
+    if callback is not None and not lc.allowed(lc.CALLBACK, callback.state, Trigger.LEASE_EXPIRED):
+        # A callback back in line after its attempt was settled: nobody holds it, so the
+        # lease left over from the attempt is nobody's (no state changes).
+        if uow.queue.change(entry.id, expect=(entry.state,), lease_until=None, held_by=None):
+            logger.info(
+                "reaper: callback %d (entry %d) is %s: the lease left from its attempt dropped",
+                *(callback.id, entry.id, callback.state),
+            )
+        return ""
     agent = uow.agents.get(entry.agent_id) if entry.agent_id is not None else None
     if not center._abandon(uow, entry, now, Trigger.LEASE_EXPIRED, Actor.REAPER):
-        return False  # another reaper (or the holder) was first
+        return ""  # another reaper (or the holder) was first
     detail = {
         "entry": entry.id, "queue": entry.queue, "was": entry.state, "held_by": entry.held_by,
         "lease_until": entry.lease_until.isoformat() if entry.lease_until else None,
         "agent": agent.username if agent and entry.state == lc.OFFERED else None,
+        "callback": callback.id if callback is not None else None,
     }  # fmt: skip
     uow.audit.record(now, entry.call_id, entry.account_number, "queue_lease_expired", detail)
     logger.warning(
-        "reaper: entry %d (%s, %s, held by %s) abandoned: its lease ran out at %s",
-        *(entry.id, entry.queue, entry.state, entry.held_by, entry.lease_until),
+        "reaper: %s entry %d (%s, %s, held by %s) abandoned: its lease ran out at %s",
+        *(entry.kind, entry.id, entry.queue, entry.state, entry.held_by, entry.lease_until),
+    )
+    return ABANDONED
+
+
+def _callback(uow: ports.UnitOfWork, entry: Entry) -> Callback | None:
+    """The callback of a callback entry (a resumed one is a live call again: None)."""
+    if entry.kind != lc.KIND_CALLBACK or entry.callback_id is None:
+        return None
+    return uow.callbacks.get(entry.callback_id)
+
+
+def _dial_lapsed(
+    center: CallbackDesk, uow: ports.UnitOfWork, entry: Entry, callback: Callback, now: datetime
+) -> bool:
+    """Nobody reported the end of the attempt being dialled: a failed attempt."""
+    last = callback.attempts >= callback.max_attempts
+    trigger = Trigger.CALLBACK_LAPSED_LAST if last else Trigger.CALLBACK_LAPSED
+    agent = uow.agents.get(entry.agent_id) if entry.agent_id is not None else None
+    if not center._attempt_over(uow, entry, callback, trigger, Actor.REAPER, now):
+        return False
+    now_state = lc.next_state(lc.CALLBACK, callback.state, trigger, Actor.REAPER)
+    detail = {
+        "entry": entry.id, "queue": entry.queue, "callback": callback.id,
+        "attempt": callback.attempts, "of": callback.max_attempts, "now": now_state,
+        "dialled_by": entry.held_by, "agent": agent.username if agent else None,
+        "lease_until": entry.lease_until.isoformat() if entry.lease_until else None,
+    }  # fmt: skip
+    uow.audit.record(now, entry.call_id, entry.account_number, "callback_lapsed", detail)
+    logger.warning(
+        "reaper: callback %d (entry %d, attempt %d of %d, dialled by %s): no end reported "
+        "by %s, counted failed; callback now %s, agent %s available again",
+        *(callback.id, entry.id, callback.attempts, callback.max_attempts, entry.held_by),
+        *(entry.lease_until, now_state, agent.username if agent else None),
     )
     return True
 
 
-def _ring_out(center: ContactViews, uow: ports.UnitOfWork, entry: Entry, now: datetime) -> bool:
+def _ring_out(center: CallbackDesk, uow: ports.UnitOfWork, entry: Entry, now: datetime) -> bool:
     assert entry.offered_at is not None
     limit = timedelta(seconds=center.ring_timeout(entry.queue) + GRACE)
     if entry.offered_at + limit > now or not _agent_free_to_change(uow, entry):

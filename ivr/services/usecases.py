@@ -2,8 +2,14 @@
 
 ``UseCases.run`` takes the engine's ``RunAction`` and returns its ``Result``. Each use
 case is one unit of work: its change and its audit row commit together or not at all.
-A use case that fails (a bug, a database that went away) gives the ``error`` outcome,
-which every flow routes somewhere safe: a caller never hears a crash.
+A use case that fails (a bug, a database that went away, no connection free in time)
+gives the ``error`` outcome, which every flow routes somewhere safe: a caller never hears
+a crash.
+
+``verify_identity`` is the exception to "one unit of work": the PIN check is slow on
+purpose (scrypt), so it reads in one short unit of work, compares with none open (no
+connection, no SQLite writer lock held), and records the attempt in a second one, where
+the account is held (``Accounts.lock``) while its lockout is decided.
 """
 
 from __future__ import annotations
@@ -49,21 +55,23 @@ ServiceHandler = Callable[[Mapping[str, str]], Result]
 
 class UseCases:
     """``secret``: the server secret (``Settings.secret``), read when a reset code is
-    first hashed. ``recorder`` keeps call records (by default without a spool)."""
+    first hashed; ``pins``: compares PINs with their stored form; ``recorder`` keeps call
+    records (by default without a spool)."""
 
     def __init__(
         self,
         unit_of_work: Callable[[], ports.UnitOfWork],
         clock: ports.Clock,
         secret: Callable[[], bytes],
+        pins: ports.PinChecker,
         recorder: CallRecorder | None = None,
     ) -> None:
         self.unit_of_work = unit_of_work
         self.clock = clock
         self.secret = secret
+        self.pins = pins
         self.recorder = recorder or CallRecorder(unit_of_work)
         self._handlers: dict[str, Handler] = {
-            VERIFY_ACTION: self.verify_identity,
             "lookup_failed_payment": self.lookup_failed_payment,
             "send_reset_code": self.send_reset_code,
             "check_closure": self.check_closure,
@@ -71,7 +79,7 @@ class UseCases:
             "close_account": self.close_account,
             "freeze_account": self.freeze_account,
         }
-        self._services: dict[str, ServiceHandler] = {}
+        self._services: dict[str, ServiceHandler] = {VERIFY_ACTION: self.verify_identity}
 
     def provide(self, name: str, handler: ServiceHandler) -> None:
         """Serve the use case ``name`` with another service (``resume_callback`` comes
@@ -105,38 +113,48 @@ class UseCases:
 
     # -- identity ----------------------------------------------------------------------
 
-    def verify_identity(
-        self, uow: ports.UnitOfWork, args: Mapping[str, str], now: datetime
-    ) -> Result:
-        number, ani, call_id = (
+    def verify_identity(self, args: Mapping[str, str]) -> Result:
+        number, ani, call_id, pin = (
             args.get("account_number", ""),
             args.get("ani", ""),
             args.get("call_id", ""),
+            args.get("pin", ""),
         )
-        if ani and self._throttled(uow, ani, number, now):
-            uow.audit.record(now, call_id, None, "verification_throttled", {"ani": ani})
+        now = self.clock.now()
+        with self.unit_of_work() as uow:
+            if ani and self._throttled(uow, ani, number, now):
+                uow.audit.record(now, call_id, None, "verification_throttled", {"ani": ani})
+                uow.commit()
+                return Result("locked")
+            if number and self._locked(uow, number, now):
+                return Result("locked")
+            stored = uow.accounts.pin_hash(number) if number else None
+        # The slow part, with nothing held. Always done (also for unknown numbers) so
+        # timing tells nothing.
+        pin_ok = self.pins.matches(pin, stored)
+        upgraded = self.pins.upgraded(pin, stored) if pin_ok and stored else None
+        with self.unit_of_work() as uow:
+            account = uow.accounts.lock(number) if number else None
+            if account is not None and self._locked(uow, number, now):
+                return Result("locked")  # reached by other checks while this one hashed
+            if account is not None and account.status == ports.CLOSED:
+                account = None  # a closed account cannot be used on the hotline
+            ok = account is not None and pin_ok
+            uow.verifications.record(number, ani, call_id, now, ok)
+            if ok and account is not None:
+                if upgraded is not None and stored is not None:
+                    uow.accounts.replace_pin_hash(number, stored, upgraded)
+                uow.commit()
+                data = {"account_number": number, "holder_name": account.holder_name}
+                return Result("success", data)
+            if account is not None and self._locked(uow, number, now):
+                incident = uow.requests.open_incident(number, "verification_lockout", call_id, now)
+                detail = {"incident": incident}
+                uow.audit.record(now, call_id, number, "verification_locked", detail)
+                uow.commit()
+                return Result("locked")
             uow.commit()
-            return Result("locked")
-        if number and self._locked(uow, number, now):
-            return Result("locked")
-        account = uow.accounts.get(number) if number else None
-        if account is not None and account.status == ports.CLOSED:
-            account = None  # a closed account cannot be used on the hotline
-        # The PIN is always checked (also for unknown numbers) so timing tells nothing.
-        pin_ok = uow.accounts.pin_matches(number, args.get("pin", ""))
-        ok = account is not None and pin_ok
-        uow.verifications.record(number, ani, call_id, now, ok)
-        if ok and account is not None:
-            uow.commit()
-            data = {"account_number": number, "holder_name": account.holder_name}
-            return Result("success", data)
-        if account is not None and self._locked(uow, number, now):
-            incident = uow.requests.open_incident(number, "verification_lockout", call_id, now)
-            uow.audit.record(now, call_id, number, "verification_locked", {"incident": incident})
-            uow.commit()
-            return Result("locked")
-        uow.commit()
-        return Result("failure")
+            return Result("failure")
 
     @staticmethod
     def _locked(uow: ports.UnitOfWork, number: str, now: datetime) -> bool:

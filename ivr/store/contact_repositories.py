@@ -89,6 +89,7 @@ def _callback(row: m.CallbackRow) -> cp.Callback:
         state=row.state,
         last_attempt_at=row.last_attempt_at,
         used_at=row.used_at,
+        call_id=row.call_id,
     )
 
 

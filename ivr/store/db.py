@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -10,18 +11,36 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
 
-def connect(url: str, busy_timeout: float = 30) -> Engine:
+@dataclass(frozen=True)
+class PoolSize:
+    """Connections an engine keeps at most, and how long a thread waits for one before
+    ``sqlalchemy.exc.TimeoutError`` (the caller's use case then takes its error route)."""
+
+    size: int
+    timeout: float
+
+
+def connect(url: str, pool: PoolSize | None = None, busy_timeout: float = 30) -> Engine:
     """An engine for ``url``. For SQLite the file's folder is created, foreign keys are
     enforced, and writers wait for each other (up to ``busy_timeout`` seconds) instead of
     failing at once. Statements' parameters (an SMS body, a hash) never appear in
-    SQLAlchemy's log or errors."""
+    SQLAlchemy's log or errors. ``pool``: a fixed pool of at most that many connections,
+    opened as needed and kept (None: SQLAlchemy's default, 5 and 10 more for a while, 30 s
+    wait)."""
     _hide_rows()
     parsed = make_url(url)
+    sizing: dict[str, Any] = {}
+    if pool is not None:
+        sizing = {"pool_size": pool.size, "max_overflow": 0, "pool_timeout": pool.timeout}
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True, hide_parameters=True)
+        return create_engine(url, pool_pre_ping=True, hide_parameters=True, **sizing)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"timeout": busy_timeout}, hide_parameters=True)
+    else:
+        sizing = {}  # one connection per thread: no pool to size
+    engine = create_engine(
+        url, connect_args={"timeout": busy_timeout}, hide_parameters=True, **sizing
+    )
 
     @event.listens_for(engine, "connect")
     def _pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -277,6 +277,8 @@ class CallbackRow(Base):
     state: Mapped[str] = mapped_column(String(12), index=True)
     last_attempt_at: Mapped[datetime | None]
     used_at: Mapped[datetime | None]
+    #: The call that reached the customer (set when they answer; its record's call id).
+    call_id: Mapped[str | None] = mapped_column(CallId, index=True)
 
 
 class AgentNoteRow(Base):

@@ -3,57 +3,48 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from ivr.services import outbox, pins, ports
+from ivr.services import outbox, ports
 from ivr.services.caller_numbers import e164
-from ivr.services.contact_ports import ACTIVE_ENTRY_STATES, CALL
+from ivr.services.contact_ports import ACTIVE_ENTRY_STATES, CALL, CB_CONNECTED
 from ivr.store import models as m
 
 
 class SqlAccounts(ports.Accounts):
-    """``pepper``: the PIN hashes' server-side key (``Settings.pepper``), read when a PIN
-    is first checked."""
-
-    def __init__(self, session: Session, pepper: Callable[[], bytes] | None = None) -> None:
+    def __init__(self, session: Session) -> None:
         self.session = session
-        self.pepper = pepper
 
     def get(self, number: str) -> ports.Account | None:
-        row = self.session.get(m.AccountRow, number)
-        if row is None:
-            return None
-        return ports.Account(
-            row.number,
-            row.holder_name,
-            row.phone,
-            row.language,
-            row.status,
-            row.balance_minor,
-            row.currency,
-        )
+        return _account(self.session.get(m.AccountRow, number))
 
-    def pin_matches(self, number: str, pin: str) -> bool:
-        """Also rewrites a legacy (un-peppered) hash in peppered form when the PIN
-        matches; the change commits with the unit of work."""
-        stored = self.session.scalar(
+    def lock(self, number: str) -> ports.Account | None:
+        # FOR NO KEY UPDATE: one checker at a time, while rows that merely refer to the
+        # account (attempts, incidents) can still be written by others.
+        row = self.session.scalar(
+            select(m.AccountRow)
+            .where(m.AccountRow.number == number)
+            .with_for_update(key_share=True)
+            .execution_options(populate_existing=True)
+        )
+        return _account(row)
+
+    def pin_hash(self, number: str) -> str | None:
+        return self.session.scalar(
             select(m.AccountRow.pin_hash).where(m.AccountRow.number == number)
         )
-        pepper = self.pepper() if self.pepper is not None else None
-        # An unknown number costs the same hashing work, so timing tells nothing.
-        ok = pins.pin_matches(pin, stored or pins.DECOY, pepper) and stored is not None
-        if ok and pepper and stored is not None and pins.needs_upgrade(stored):
-            self.session.execute(
-                update(m.AccountRow)
-                .where(m.AccountRow.number == number, m.AccountRow.pin_hash == stored)
-                .values(pin_hash=pins.hash_pin(pin, pepper))
-            )
-        return ok
+
+    def replace_pin_hash(self, number: str, old: str, new: str) -> None:
+        self.session.execute(
+            update(m.AccountRow)
+            .where(m.AccountRow.number == number, m.AccountRow.pin_hash == old)
+            .values(pin_hash=new)
+            .execution_options(synchronize_session=False)
+        )
 
     def latest_failed_payment(self, number: str) -> ports.FailedPayment | None:
         row = self.session.scalars(
@@ -208,6 +199,20 @@ def failures_after_success(
     return list(rows)
 
 
+def _account(row: m.AccountRow | None) -> ports.Account | None:
+    if row is None:
+        return None
+    return ports.Account(
+        row.number,
+        row.holder_name,
+        row.phone,
+        row.language,
+        row.status,
+        row.balance_minor,
+        row.currency,
+    )
+
+
 def _reference(digits: int) -> str:
     """A reference a caller can read back or type on a keypad: random digits (a unique
     constraint stands behind it)."""
@@ -359,7 +364,7 @@ class SqlCallRecords(ports.CallRecords):
             self.session.flush()
 
     def close_interrupted(self, seen_before: datetime, limit: int) -> list[str]:
-        row, entry = m.CallRecordRow, m.QueueEntryRow
+        row, entry, callback = m.CallRecordRow, m.QueueEntryRow, m.CallbackRow
         alive = (
             select(entry.id)
             .where(
@@ -369,7 +374,19 @@ class SqlCallRecords(ports.CallRecords):
             )
             .exists()
         )
-        stale = (row.outcome.is_(None), row.last_seen_at < seen_before, ~alive)
+        # A callback call: alive while the customer it reached is held or talking (the
+        # entry's lease says when its holder is gone).
+        calling_back = (
+            select(callback.id)
+            .join(entry, entry.id == callback.entry_id)
+            .where(
+                callback.call_id == row.call_id,
+                callback.state == CB_CONNECTED,
+                entry.state.in_(ACTIVE_ENTRY_STATES),
+            )
+            .exists()
+        )
+        stale = (row.outcome.is_(None), row.last_seen_at < seen_before, ~alive, ~calling_back)
         candidates = self.session.scalars(
             select(row.id).where(*stale).order_by(row.last_seen_at).limit(limit)
         ).all()

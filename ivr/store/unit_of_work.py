@@ -3,35 +3,43 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from ivr.errors import IvrError
 from ivr.services import ports
 from ivr.store import contact_repositories as contact
 from ivr.store import repositories as repo
 
 
+class WriterBusy(IvrError):
+    """The SQLite writer lock stayed taken longer than a unit of work may wait for it."""
+
+
 class SqlUnitOfWork(ports.UnitOfWork):
     """``writer_lock``: SQLite has one writer at a time and makes the others sleep and
     poll; threads of one process take turns on this lock instead (units of work are
-    short). PostgreSQL needs none. ``pepper``: the PIN hashes' key (``Settings.pepper``)."""
+    short, and nothing slow runs inside one). ``wait``: seconds to wait for the lock
+    before giving up with ``WriterBusy`` (the use case's error route), as the pool's
+    ``pool_timeout`` does for a connection (None: for ever)."""
 
     def __init__(
         self,
         sessions: sessionmaker[Session],
         writer_lock: threading.Lock | None = None,
-        pepper: Callable[[], bytes] | None = None,
+        wait: float | None = None,
     ) -> None:
         self.sessions = sessions
         self.writer_lock = writer_lock
-        self.pepper = pepper
+        self.wait = wait
 
     def __enter__(self) -> SqlUnitOfWork:
         if self.writer_lock is not None:
-            self.writer_lock.acquire()
-        self.session = self.sessions()
-        self.accounts = repo.SqlAccounts(self.session, self.pepper)
+            wait = -1 if self.wait is None else self.wait
+            if not self.writer_lock.acquire(timeout=wait):
+                raise WriterBusy(f"the SQLite writer lock stayed taken for {wait:g} s")
+        self.session = self.sessions()  # connects on its first statement
+        self.accounts = repo.SqlAccounts(self.session)
         self.verifications = repo.SqlVerificationLog(self.session)
         self.requests = repo.SqlRequests(self.session)
         self.audit = repo.SqlAuditLog(self.session)

@@ -22,13 +22,14 @@ from waitress.server import TcpWSGIServer, create_server
 
 from ivr.bootstrap import Hotline, load_hotline
 from ivr.channels.reload import FlowReloader
+from ivr.config import WEB_THREADS
 from ivr.web import create_app
 
 logger = logging.getLogger(__name__)
 
-#: Password checks are bounded apart (``ivr.web.guard``), so most threads stay free for
-#: the other requests while clients guess passwords.
-WEB_THREADS = 16
+# WEB_THREADS (ivr.config): password checks are bounded apart (ivr.web.guard), so most
+# threads stay free for the other requests while clients guess passwords. The database
+# pool counts them (ivr.bootstrap).
 REQUEST_GRACE = 10
 LOOP_TURN = 0.25  # seconds between looks at the stop flag
 

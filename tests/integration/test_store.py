@@ -316,10 +316,13 @@ def test_accounts_round_trip(hotline: Hotline) -> None:
                 demo.number, demo.holder_name, demo.phone, demo.language, demo.status,
                 demo.balance_minor, demo.currency,
             )  # fmt: skip
-            assert uow.accounts.pin_matches(demo.number, demo.pin)
-            assert not uow.accounts.pin_matches(demo.number, "000000")
-        assert uow.accounts.get("99999999") is None
-        assert not uow.accounts.pin_matches("99999999", LI_WEI[1])
+            assert uow.accounts.lock(demo.number) == uow.accounts.get(demo.number)
+            stored = uow.accounts.pin_hash(demo.number)
+            assert hotline.pins.matches(demo.pin, stored)
+            assert not hotline.pins.matches("000000", stored)
+        assert uow.accounts.get("99999999") is None and uow.accounts.lock("99999999") is None
+        assert uow.accounts.pin_hash("99999999") is None
+        assert not hotline.pins.matches(LI_WEI[1], None)
         uow.accounts.set_status(LI_WEI[0], ports.FROZEN)
         uow.commit()
     with hotline.unit_of_work() as uow:
@@ -658,7 +661,9 @@ def test_a_change_and_its_audit_row_commit_together_or_not_at_all(
     before = db.dump()
     audit_before = db.count("audit_log")
 
-    broken = UseCases(lambda: failing(hotline.sessions), clock, hotline.settings.secret)
+    broken = UseCases(
+        lambda: failing(hotline.sessions), clock, hotline.settings.secret, hotline.pins
+    )
     assert broken.run(_wallet_action(name, number)).outcome == ERROR_OUTCOME
     assert db.dump() == before  # neither the change nor its audit row stayed
 
@@ -676,7 +681,9 @@ def test_a_failing_commit_had_written_the_audit_row_first(
 ) -> None:
     """The rollback test above is not vacuous: the rows were in the transaction."""
     SEEN_BEFORE_COMMIT.clear()
-    broken = UseCases(lambda: CommitFails(hotline.sessions), clock, hotline.settings.secret)
+    broken = UseCases(
+        lambda: CommitFails(hotline.sessions), clock, hotline.settings.secret, hotline.pins
+    )
     assert broken.run(_wallet_action("freeze_account", EMMA[0])).outcome == ERROR_OUTCOME
     assert SEEN_BEFORE_COMMIT == [(ports.FROZEN, 1, 1)]
     assert db.count("audit_log") == 0

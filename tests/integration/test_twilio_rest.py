@@ -196,6 +196,7 @@ def test_a_due_callback_is_a_twilio_call_answered_by_the_webhooks(
         "Url": [f"{PUBLIC}/twilio/voice?callback={callback_id}"],
         "StatusCallback": [f"{PUBLIC}/twilio/status?callback={callback_id}"],
         "StatusCallbackEvent": ["initiated", "ringing", "answered", "completed"],
+        "Timeout": ["30"],  # the customer's phone rings as long as the claim's lease says
     }
     assert db.one("callbacks", id=callback_id)["state"] == "dialing"
     assert dispatcher.run_once() == []  # claimed once: never dialled twice

@@ -322,6 +322,10 @@ def test_a_callback_is_placed_greets_with_the_same_code_and_rings_the_agent(
     assert ET.tostring(replayed) == ET.tostring(greeting)
     assert code not in db.dump()  # the reply saying it was not stored
     assert db.one("callbacks", id=callback_id)["state"] == "connected"
+    record = db.one("call_records", call_id="CA-back")  # our call has its record too
+    assert (record["outcome"], record["channel"], record["caller_id"]) == (
+        None, "twilio", EMMA[2],
+    )  # fmt: skip
 
     dial = back.follow(greeting).find("Dial")
     assert dial is not None
@@ -333,8 +337,32 @@ def test_a_callback_is_placed_greets_with_the_same_code_and_rings_the_agent(
     assert status.status_code == 204
     assert db.one("callbacks", id=callback_id)["state"] == "done"
     assert db.one("queue_entries", call_id="CA-asked")["state"] == "done"
+    record = db.one("call_records", call_id="CA-back")
+    assert (record["outcome"], record["last_node"]) == ("agent", "callback")
+    assert record["ended_at"] is not None
     with TwilioStandIn() as api:
         assert place_callback(line, api) == [] and api.requests == []  # never dialled twice
+
+
+def test_a_customer_hanging_up_on_our_callback_leaves_an_abandoned_record(
+    line: Hotline, client: FlaskClient, db: Db
+) -> None:
+    callback_id = arranged_callback(line, client, db, "CA-asked-4")
+    with TwilioStandIn() as api:
+        assert len(place_callback(line, api)) == 1
+        (placed,) = api.requests
+    back = Phone(client, "CA-back-4", HOTLINE)
+    back.post(placed.field("Url"), To=EMMA[2])  # answered: greeted with the code
+
+    # she hangs up during the greeting: the status callback ends the call
+    status = back.send(f"/twilio/status?callback={callback_id}", CallStatus="completed")
+
+    assert status.status_code == 204
+    record = db.one("call_records", call_id="CA-back-4")
+    assert (record["outcome"], record["caller_id"]) == ("abandoned", EMMA[2])
+    assert db.one("queue_entries", call_id="CA-asked-4")["state"] == "abandoned"
+    assert db.one("callbacks", id=callback_id)["state"] == "done"
+    assert {a["state"] for a in db.rows("agents") if a["username"] == "bob"} == {"available"}
 
 
 def test_a_callback_nobody_answers_is_retried_later_in_the_same_place(

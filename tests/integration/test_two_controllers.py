@@ -9,6 +9,7 @@ phones answer after a short talk (``EXEC Dial`` returns, ``DIALSTATUS=ANSWER``).
 from __future__ import annotations
 
 import os
+import platform
 import signal
 import socket
 import subprocess
@@ -167,8 +168,11 @@ def test_kill_9_of_one_controller_leaves_the_other_serving_every_caller(
     for n in range(7, 10):
         start("survivor", survivor_port, n)
     wait_for(lambda: len(entries()) == 10, "10 callers in line")
-    assert all(e["held_by"] for e in entries())
     doomed_ids = {e["call_id"] for e in entries()[3:7]}  # in id order: the doomed four
+    holders = {e["call_id"]: e["held_by"] for e in entries()}
+    assert {holders[c] for c in doomed_ids} == {f"fastagi {platform.node()}:{doomed.pid}"}
+    assert all(h.startswith("fastagi ") and h.endswith(":" + str(survivor.pid))
+               for c, h in holders.items() if c not in doomed_ids)  # fmt: skip
 
     doomed.send_signal(signal.SIGKILL)  # kill -9: no goodbye, no abandon
     doomed.wait(10)

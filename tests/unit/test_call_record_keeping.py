@@ -9,7 +9,7 @@ import logging
 from datetime import timedelta
 
 import pytest
-from fakes import Dialer, FakeSpool, FakeStore, FixedClock
+from fakes import Dialer, FakeSpool, FakeStore, FixedClock, PlainPins
 
 from ivr.flow.engine import Engine
 from ivr.flow.events import Digits
@@ -34,7 +34,7 @@ def recorder(store: FakeStore, spool: FakeSpool) -> CallRecorder:
 
 @pytest.fixture
 def dialer(engine: Engine, store: FakeStore, clock: FixedClock, recorder: CallRecorder) -> Dialer:
-    use_cases = UseCases(store.unit_of_work, clock, lambda: b"k", recorder)
+    use_cases = UseCases(store.unit_of_work, clock, lambda: b"k", PlainPins(), recorder)
     return Dialer(engine, use_cases, clock)
 
 

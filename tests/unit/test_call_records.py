@@ -8,7 +8,15 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from fakes import SECRET, Attempt, BrokenUnitOfWork, Dialer, FakeStore, FixedClock
+from fakes import (
+    SECRET,
+    Attempt,
+    BrokenUnitOfWork,
+    Dialer,
+    FakeStore,
+    FixedClock,
+    PlainPins,
+)
 from start_date import CLOSED_TIME as CLOSED_BEIJING
 from start_date import OPEN_UTC
 
@@ -352,7 +360,7 @@ def test_a_wallet_change_commits_even_if_the_record_cannot(
 def test_a_call_with_the_whole_store_down_still_reaches_a_person(
     engine: Engine, clock: FixedClock, store: FakeStore, caplog: pytest.LogCaptureFixture
 ) -> None:
-    use_cases = UseCases(lambda: BrokenUnitOfWork(store), clock, lambda: SECRET)
+    use_cases = UseCases(lambda: BrokenUnitOfWork(store), clock, lambda: SECRET, PlainPins())
     hotline = Dialer(engine, use_cases, clock)
 
     with caplog.at_level(logging.ERROR):

@@ -79,9 +79,49 @@ def test_a_missed_agent_is_offered_nothing_until_they_say_available() -> None:
 
 
 def test_the_lease_and_ring_timeout_are_the_reapers_alone() -> None:
+    reapers = (
+        Trigger.LEASE_EXPIRED, Trigger.RING_TIMEOUT, Trigger.CALLBACK_LAPSED,
+        Trigger.CALLBACK_LAPSED_LAST,
+    )  # fmt: skip
     for rule in lc.TRANSITIONS:
-        if rule.trigger in (Trigger.LEASE_EXPIRED, Trigger.RING_TIMEOUT):
+        if rule.trigger in reapers:
             assert rule.actors == {Actor.REAPER}
+
+
+def test_a_lapsed_dial_attempt_is_a_failed_one_and_frees_the_agent_not_missed() -> None:
+    for trigger, ends in ((Trigger.CALLBACK_LAPSED, False), (Trigger.CALLBACK_LAPSED_LAST, True)):
+        callback = lc.next_state(lc.CALLBACK, lc.CB_DIALING, trigger, Actor.REAPER)
+        entry = lc.next_state(lc.ENTRY, lc.OFFERED, trigger, Actor.REAPER)
+        agent = lc.next_state(lc.AGENT, lc.RINGING, trigger, Actor.REAPER)
+        assert (callback, entry) == (
+            (lc.CB_FAILED, lc.FAILED) if ends else (lc.CB_WAITING, lc.WAITING)
+        )
+        assert agent == lc.AVAILABLE
+    # the same moves as the dialler's own report of a failed attempt
+    for lapsed, reported in (
+        (Trigger.CALLBACK_LAPSED, Trigger.CALLBACK_FAILED),
+        (Trigger.CALLBACK_LAPSED_LAST, Trigger.CALLBACK_GAVE_UP),
+    ):
+        for machine, state in (
+            (lc.CALLBACK, lc.CB_DIALING),
+            (lc.ENTRY, lc.OFFERED),
+            (lc.AGENT, lc.RINGING),
+        ):
+            assert lc.next_state(machine, state, lapsed) == lc.next_state(machine, state, reported)
+    # only an attempt still being dialled lapses: a customer who answered is held
+    assert lc.sources(lc.CALLBACK, Trigger.CALLBACK_LAPSED) == (lc.CB_DIALING,)
+
+
+def test_a_held_customer_of_our_callback_whose_holder_died_ends_as_a_hang_up_does() -> None:
+    expired = lc.next_state(lc.CALLBACK, lc.CB_CONNECTED, Trigger.LEASE_EXPIRED, Actor.REAPER)
+    assert expired == lc.next_state(lc.CALLBACK, lc.CB_CONNECTED, Trigger.HANG_UP) == lc.CB_DONE
+    assert lc.next_state(lc.ENTRY, lc.OFFERED, Trigger.LEASE_EXPIRED) == lc.ABANDONED
+    assert not lc.allowed(lc.CALLBACK, lc.CB_WAITING, Trigger.LEASE_EXPIRED)  # nobody holds it
+
+
+def test_a_late_answer_of_an_attempt_given_up_is_taken_up() -> None:
+    for state in (lc.CB_DIALING, lc.CB_WAITING):
+        assert lc.next_state(lc.CALLBACK, state, Trigger.CALLBACK_ANSWERED) == lc.CB_CONNECTED
 
 
 def test_an_illegal_move_names_machine_state_trigger_and_actor() -> None:

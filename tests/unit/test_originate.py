@@ -48,6 +48,21 @@ def test_a_call_file_appears_whole_once_per_attempt(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.rglob("*")) == ["ivr-callback-7-1.call", "outgoing"]
 
 
+def test_a_new_attempt_removes_the_earlier_attempts_still_spooled(tmp_path: Path) -> None:
+    """An attempt counted failed while Asterisk was down must not ring the customer once
+    Asterisk is back and reads its spool: the next attempt's file replaces it."""
+    spool = tmp_path / "outgoing"
+    spool.mkdir()
+    settings = CallbackSettings(spool=spool)
+    originate.originate(settings, 7, 1, "5551234")
+    originate.originate(settings, 8, 1, "5559876")  # another callback's file stays
+    originate.originate(settings, 7, 2, "5551234")
+    assert sorted(p.name for p in spool.iterdir()) == [
+        "ivr-callback-7-2.call",
+        "ivr-callback-8-1.call",
+    ]
+
+
 def test_no_spool_folder_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(OriginateError, match="IVR_ASTERISK_SPOOL"):
         originate.originate(CallbackSettings(spool=tmp_path / "missing"), 7, 1, "5551234")

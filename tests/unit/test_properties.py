@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 import hypothesis
 import pytest
-from fakes import SECRET, WALLET_OPERATIONS, Attempt, FakeStore, FixedClock
+from fakes import SECRET, WALLET_OPERATIONS, Attempt, FakeStore, FixedClock, PlainPins
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -179,7 +179,7 @@ def new_session(
         store.fail(*WALLET_OPERATIONS)
     if records_down:
         store.fail("calls.save")
-    use_cases = UseCases(store.unit_of_work, clock, lambda: SECRET)
+    use_cases = UseCases(store.unit_of_work, clock, lambda: SECRET, PlainPins())
     call = CallStart(
         "prop-call", ani=ani, dnid="95188", language=language, started_at=at.timestamp()
     )

@@ -154,7 +154,12 @@ def test_use_cases_serve_a_provided_use_case_under_the_error_guard() -> None:
     def broken(args: object) -> Result:
         raise ConnectionError("database went away")
 
-    use_cases = UseCases(lambda: None, None, lambda: b"")  # type: ignore[arg-type,return-value]
+    use_cases = UseCases(
+        lambda: None,  # type: ignore[arg-type,return-value]
+        None,  # type: ignore[arg-type]
+        lambda: b"",
+        None,  # type: ignore[arg-type]
+    )
     use_cases.provide("resume_callback", broken)
     action = act.RunAction("resume_check", "resume_callback", ARGS, frozenset({"resume_code"}))
 

@@ -22,6 +22,7 @@ from fakes import (
     FakeStore,
     FakeUnitOfWork,
     FixedClock,
+    PlainPins,
 )
 from start_date import OPEN_UTC
 
@@ -76,7 +77,7 @@ def as_verified(number: str, language: str = "en", call_id: str = CALL_ID) -> di
 
 @pytest.fixture
 def broken_use_cases(store: FakeStore, clock: FixedClock) -> UseCases:
-    return UseCases(lambda: BrokenUnitOfWork(store), clock, lambda: SECRET)
+    return UseCases(lambda: BrokenUnitOfWork(store), clock, lambda: SECRET, PlainPins())
 
 
 # -- the fakes themselves ------------------------------------------------------------------------
@@ -734,10 +735,10 @@ def test_record_call_returns_false_and_logs_when_the_store_is_down(
         "unreachable": unreachable,
     }
     if down in factories:
-        use_cases = UseCases(factories[down], clock, lambda: SECRET)
+        use_cases = UseCases(factories[down], clock, lambda: SECRET, PlainPins())
     else:
         store.fail(down)
-        use_cases = UseCases(store.unit_of_work, clock, lambda: SECRET)
+        use_cases = UseCases(store.unit_of_work, clock, lambda: SECRET, PlainPins())
 
     with caplog.at_level(logging.ERROR):
         assert use_cases.record_call(a_record("call-down")) is False
@@ -796,7 +797,7 @@ def test_a_failing_store_gives_error_and_the_log_holds_no_pin(
     assert all(PIN not in str(record.args) for record in caplog.records)
 
 
-@pytest.mark.parametrize("breaks_at", ["accounts.pin_matches", "verifications.record"])
+@pytest.mark.parametrize("breaks_at", ["accounts.pin_hash", "verifications.record"])
 def test_a_check_that_breaks_half_way_gives_error_and_records_nothing(
     use_cases: UseCases, store: FakeStore, caplog: pytest.LogCaptureFixture, breaks_at: str
 ) -> None:

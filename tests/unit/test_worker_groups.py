@@ -1,0 +1,23 @@
+"""The groups ``make test`` hands whole to pytest-xdist workers (tests/worker_groups.py)."""
+
+from __future__ import annotations
+
+from worker_groups import group_of
+
+
+def test_the_end_to_end_calls_are_one_group_and_the_browser_tests_another() -> None:
+    assert group_of("tests/e2e/test_agents.py::test_a_caller_waits") == "e2e"
+    assert group_of("tests/e2e/test_branches.py::test_password_reset_texts_a_code") == "e2e"
+    assert group_of("tests/e2e/test_console_browser.py::test_an_agent_takes_a_call") == "browser"
+
+
+def test_an_integration_module_is_one_group_per_backend() -> None:
+    module = "tests/integration/test_agi_driver.py"
+    assert group_of(f"{module}::test_password_reset_over_agi[sqlite]") == f"{module}:sqlite"
+    assert group_of(f"{module}::test_hang_up[eof-postgresql]") == f"{module}:postgresql"
+    assert group_of(f"{module}::test_input[sqlite-no-blank-line]") == f"{module}:sqlite"
+
+
+def test_any_other_module_is_one_group() -> None:
+    assert group_of("tests/unit/test_tokens.py::test_well_formed") == "tests/unit/test_tokens.py"
+    assert group_of("tests/unit/test_engine.py::test_x[en-1]") == "tests/unit/test_engine.py"

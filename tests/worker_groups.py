@@ -1,0 +1,57 @@
+"""How ``make test`` spreads the suite over pytest-xdist workers (``-n N``, docs/testing.md).
+
+A worker runs a whole group, in collection order:
+
+- all of tests/e2e but the browser tests: one Asterisk sandbox and one plan of calls per
+  session (``contact_calls`` makes the agent and callback tests' calls together);
+- the browser tests (their module-scoped browser);
+- any other module, once per database backend (``sqlite``, ``postgresql`` in the test's id),
+  so that a worker seeds a module's template database once, not once for each test of it
+  that it happens to get.
+
+The groups go out in collection order, so the end-to-end tests, the longest group, start
+first. (pytest-xdist's own ``xdist_group`` marks do not work with pytest 9.2: they rename the
+test, which pytest no longer lets a plugin do; this scheduler reads the test ids instead.)
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from xdist.remote import Producer
+from xdist.scheduler import LoadScopeScheduling
+
+E2E = "tests/e2e/"
+BROWSER = "tests/e2e/test_console_browser.py"
+#: The ``backend`` fixture's ids (tests/integration/conftest.py), as they appear in a test id.
+BACKENDS = ("sqlite", "postgresql")
+_PARAMS = re.compile(r"\[(.*)\]$")
+
+
+def group_of(nodeid: str) -> str:
+    """The group a test belongs to, from its id (``path::name[params]``)."""
+    path = nodeid.split("::", 1)[0]
+    if path == BROWSER:
+        return "browser"
+    if path.startswith(E2E):
+        return "e2e"
+    params = _PARAMS.search(nodeid)
+    if params:
+        tokens = params.group(1).split("-")
+        for backend in BACKENDS:
+            if backend in tokens:
+                return f"{path}:{backend}"
+    return path
+
+
+class GroupScheduling(LoadScopeScheduling):
+    """pytest-xdist's load-by-scope scheduling with ``group_of`` as the scope, in
+    collection order."""
+
+    def __init__(self, config: pytest.Config, log: Producer | None = None) -> None:
+        super().__init__(config, log)
+        config.option.loadscopereorder = False
+
+    def _split_scope(self, nodeid: str) -> str:
+        return group_of(nodeid)
