@@ -5,12 +5,13 @@ until the engine waits for the caller again), keeps the transcript, and hands th
 only what the phone line must do: ``Play``, ``Gather``, ``SetData`` and the ending
 (``Enqueue``, ``Transfer``, ``Hangup``).
 
-The call's record is opened when the call starts, rewritten as the call moves (when its
-node changes, at most every ``TOUCH_INTERVAL``, and at least every ``HEARTBEAT`` while
-events come) and closed when the call ends. A driver that holds queued callers
-(``holds=True``: Asterisk, Twilio) keeps the record open through the hold, and closes it
-with ``close_record()`` when the caller leaves; the record is written as the call reaches
-the queue. Writing a record never fails the call (``UseCases.record_call``).
+The call's record is opened when the call starts, rewritten as the call moves (each time
+its node changes, so a call cut off is closed at the last node it reached, and at least
+every ``HEARTBEAT`` while events come) and closed when the call ends. A driver that
+holds queued callers (``holds=True``: Asterisk, Twilio) keeps the record open through
+the hold, and closes it with ``close_record()`` when the caller leaves; the record is
+written as the call reaches the queue. Writing a record never fails the call
+(``UseCases.record_call``).
 """
 
 from __future__ import annotations
@@ -27,9 +28,8 @@ from ivr.services import ports
 from ivr.services.contact_ports import WaitingCall
 from ivr.services.usecases import UseCases
 
-#: A moving call's record is rewritten at most this often...
-TOUCH_INTERVAL = timedelta(seconds=2)
-#: ...and at least this often while events come (well inside the reaper's lease).
+#: A call's record is rewritten when its node changes, and at least this often while
+#: events come (well inside the reaper's lease).
 HEARTBEAT = timedelta(seconds=20)
 
 
@@ -150,13 +150,11 @@ class CallSession:
             last is None
             or state.ended  # at the queue: always
             or since is None
-            or (moved and since >= TOUCH_INTERVAL)
+            or moved
             or since >= HEARTBEAT
         ):
             self._written_at = now
             self._write(version)
-        elif moved:
-            self.record = version  # written at the next event due
 
     def _write(self, version: ports.CallRecord) -> None:
         self.record = self._written = version

@@ -219,7 +219,7 @@ def test_killing_the_controller_strands_nobody(
     )
     # Those on hold were cut while waiting in the general queue: interrupted there (or, if
     # records close when the flow ends, queued); those in the menus interrupted at the node
-    # last written (a move is written a few seconds late: the language or the main menu).
+    # each had reached (every move is written at once: the language or the main menu).
     waited = {(r["outcome"], r["last_node"], r["queue"]) for r in of_callers(records(), HOLDING)}
     assert waited <= {("interrupted", "agent", "general"), ("queued", "agent", "general")}, waited
     in_menu = {(r["outcome"], r["last_node"]) for r in of_callers(records(), IN_MENUS)}
