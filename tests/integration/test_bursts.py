@@ -10,6 +10,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
@@ -19,7 +20,7 @@ from sqlalchemy import Connection
 
 from ivr.bootstrap import Hotline, bootstrap
 from ivr.channels.dispatcher import Dispatcher
-from ivr.channels.fastagi import FastAgiServer, serve
+from ivr.channels.fastagi import FastAgiServer
 from ivr.channels.originate import CallbackSettings
 from ivr.config import Settings
 from ivr.flow.actions import RunAction
@@ -32,6 +33,7 @@ from ivr.store.unit_of_work import SqlUnitOfWork, WriterBusy
 
 from .conftest import hotline_settings
 from .support import EMMA, LI_WEI, OMAR, ZHANG_MIN, Db, StoppedClock
+from .test_call_records_live import fastagi_thread
 
 WRONG_PIN = "975312"
 #: Far longer than any verification takes on a loaded machine; only a stuck call hits it.
@@ -184,26 +186,9 @@ def small_pool(seeded_url: str, clock: StoppedClock) -> Iterator[Callable[..., H
 
 @pytest.fixture
 def serving() -> Iterator[Callable[[Hotline], FastAgiServer]]:
-    started: list[tuple[FastAgiServer, threading.Thread]] = []
-
-    def start(hotline: Hotline) -> FastAgiServer:
-        ready = threading.Event()
-        holder: list[FastAgiServer] = []
-
-        def on_ready(server: FastAgiServer) -> None:
-            holder.append(server)
-            ready.set()
-
-        thread = threading.Thread(target=serve, args=(hotline, "127.0.0.1", 0, on_ready))
-        thread.start()
-        assert ready.wait(GENEROUS)
-        started.append((holder[0], thread))
-        return holder[0]
-
-    yield start
-    for server, thread in started:
-        server.shutdown()
-        thread.join(GENEROUS)
+    """Start ``ivr fastagi``'s server for a hotline in a thread; stopped after the test."""
+    with ExitStack() as servers:
+        yield lambda hotline: servers.enter_context(fastagi_thread(hotline))
 
 
 def test_forty_callers_verifying_at_once_through_a_small_pool_are_all_verified_and_recorded(

@@ -87,16 +87,7 @@ def test_the_ast_check_would_catch_an_import() -> None:
 
 def test_importing_the_engine_loads_nothing_forbidden() -> None:
     modules = [".".join(p.relative_to(ROOT).with_suffix("").parts) for p in PURE_MODULES]
-    script = (
-        "import importlib, json, sys\n"
-        f"for name in {modules!r}:\n"
-        "    importlib.import_module(name)\n"
-        "print(json.dumps(sorted(sys.modules)))\n"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True
-    )
-    loaded = set(json.loads(done.stdout))
+    loaded = loaded_by_importing(modules)
 
     assert "ivr.flow.engine" in loaded
     assert not top_level(loaded) & FORBIDDEN
@@ -122,6 +113,14 @@ def test_the_contact_center_rules_import_nothing_but_the_standard_library_and_iv
 
 def test_importing_the_contact_center_rules_loads_nothing_forbidden() -> None:
     modules = [f"ivr.center.{p.stem}" for p in CENTER_MODULES if p.stem != "__init__"]
+    loaded = loaded_by_importing(modules)
+
+    assert "ivr.center.lifecycle" in loaded
+    assert not top_level(loaded) & FORBIDDEN
+
+
+def loaded_by_importing(modules: list[str]) -> set[str]:
+    """Every module a fresh interpreter has loaded after importing ``modules``."""
     script = (
         "import importlib, json, sys\n"
         f"for name in {modules!r}:\n"
@@ -131,7 +130,4 @@ def test_importing_the_contact_center_rules_loads_nothing_forbidden() -> None:
     done = subprocess.run(
         [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True
     )
-    loaded = set(json.loads(done.stdout))
-
-    assert "ivr.center.lifecycle" in loaded
-    assert not top_level(loaded) & FORBIDDEN
+    return set(json.loads(done.stdout))
