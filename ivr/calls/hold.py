@@ -131,7 +131,10 @@ class OfferCallback:
 
 @dataclass(frozen=True)
 class StartCallback:
-    pass
+    """Begin the callback dialogue; ``stays``: the caller waits on if no callback comes
+    of it (not so when nobody who could take the call is signed in)."""
+
+    stays: bool = True
 
 
 @dataclass(frozen=True)
@@ -225,7 +228,7 @@ def _nobody(policy: Policy, state: HoldState) -> tuple[HoldState, list[Step]]:
         [] if policy.callback == ONLY and not state.callback_started else [Tell(NO_AGENTS)]
     )
     state = replace(state, nobody_told=True, callback_started=True, offer_made=True)
-    return state, [*first, StartCallback()]
+    return state, [*first, StartCallback(stays=False)]
 
 
 def _announce(policy: Policy, before: Said, now_said: Said, now: float) -> bool:

@@ -14,10 +14,12 @@ memo). Everything that decides what the caller hears next lives here:
 - ``CONFIRM``: "we will call NNN: 1 to confirm, 2 to type it again";
 - ``ARRANGING``: the driver arranges the callback at the number (``ArrangeAt``) and
   answers ``Arranged(code)`` or ``NotArranged``;
-- over: the code read twice (``callback_code`` says it twice) and goodbye, or
-  ``callback_unavailable`` and back to the wait.
+- over: the code read twice (``callback_code`` says it twice) and goodbye, or, when no
+  callback came of it, ``callback_unavailable`` ("please stay on the line") and back to
+  the wait; or ``callback_not_arranged`` alone when the caller will not wait on (nobody
+  who could take the call is signed in: the hold then says goodbye).
 
-``start(caller_number)`` gives the first state and actions; ``step(dialogue, event)``
+``start(caller_number, stays=...)`` gives the first state and actions; ``step(dialogue, event)``
 the next ones. Events: ``Keys`` (digits, "" for a timeout), ``Arranged``,
 ``NotArranged``. Actions: ``Ask`` (a prompt and what to gather), ``ArrangeAt``, ``Say``
 (a prompt; ``secret`` names values never to be logged) and ``Over`` (``arranged`` or
@@ -56,6 +58,7 @@ class Dialogue:
     caller: str | None = None  # the caller's own number, when it can be called back
     number: str | None = None  # the number typed (CONFIRM) or chosen (ARRANGING)
     tries: int = 0
+    stays: bool = True  # the caller waits on if no callback comes of it
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -67,6 +70,7 @@ class Dialogue:
             caller=raw.get("caller"),
             number=raw.get("number"),
             tries=int(raw.get("tries", 0)),
+            stays=bool(raw.get("stays", True)),
         )
 
 
@@ -130,12 +134,13 @@ class DialogueError(Exception):
     """A driver sent an event the dialogue cannot take in its phase (our bug)."""
 
 
-def start(caller_number: str | None) -> Steps:
-    """Begin: offer the caller's own number when it can be called back, else ask for one."""
+def start(caller_number: str | None, stays: bool = True) -> Steps:
+    """Begin: offer the caller's own number when it can be called back, else ask for one.
+    ``stays``: the caller waits on in line if no callback comes of it."""
     if caller_number is not None and dialable(caller_number):
-        dialogue = Dialogue(CHOOSE, caller=caller_number)
+        dialogue = Dialogue(CHOOSE, caller=caller_number, stays=stays)
     else:
-        dialogue = Dialogue(ENTER)
+        dialogue = Dialogue(ENTER, stays=stays)
     return dialogue, [ask(dialogue)]
 
 
@@ -190,4 +195,5 @@ def _arrange(dialogue: Dialogue, number: str) -> Steps:
 
 
 def _unavailable(dialogue: Dialogue) -> Steps:
-    return replace(dialogue, phase=OVER), [Say("callback_unavailable"), Over(False)]
+    said = "callback_unavailable" if dialogue.stays else "callback_not_arranged"
+    return replace(dialogue, phase=OVER), [Say(said), Over(False)]

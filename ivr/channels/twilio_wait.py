@@ -113,7 +113,7 @@ class Waiting:
                 ring = self.center.ring_timeout(place.entry.queue)
                 return memo, self._dial(memo, step.endpoint, ring)
             if isinstance(step, hold.StartCallback):
-                return self._start_dialogue(memo, response)
+                return self._start_dialogue(memo, response, step.stays)
             if isinstance(step, hold.GoTo | hold.GiveUp):
                 return self._leave_queue(memo, response, step)
             if isinstance(step, hold.Tell):
@@ -188,8 +188,8 @@ class Waiting:
 
     # -- the callback dialogue (``ivr.center.callback_dialogue``) -----------------------
 
-    def _start_dialogue(self, memo: Memo, response: VoiceResponse) -> Reply:
-        dialogue, actions = talk.start(_caller_number(memo))
+    def _start_dialogue(self, memo: Memo, response: VoiceResponse, stays: bool = True) -> Reply:
+        dialogue, actions = talk.start(_caller_number(memo), stays)
         return self._perform(memo, dialogue, actions, response)
 
     def _dialogue(self, memo: Memo, keys: str) -> Reply:

@@ -144,7 +144,9 @@ class Wait:
             key = self.line.play(self.prompt("queue_callback_offer"), step.escape)
         elif isinstance(step, hold.PlayHold):
             key = self.line.play_file(step.segment, step.escape)
-        if isinstance(step, hold.StartCallback) or key == hold.CALLBACK_KEY:
+        if isinstance(step, hold.StartCallback):
+            return self.callback(entry_id, step.stays)
+        if key == hold.CALLBACK_KEY:
             return self.callback(entry_id)
         return None
 
@@ -212,10 +214,11 @@ class Wait:
 
     # -- the callback dialogue (``ivr.center.callback_dialogue``) ---------------------
 
-    def callback(self, entry_id: int) -> str | None:
+    def callback(self, entry_id: int, stays: bool = True) -> str | None:
         """Arrange a callback: CALLBACK when done (the code said twice), None to go on
-        waiting (after callback_unavailable)."""
-        dialogue, actions = talk.start(callback_number(self.caller_id))
+        waiting (after callback_unavailable, or ``callback_not_arranged`` when the caller
+        will not wait on: ``stays`` False)."""
+        dialogue, actions = talk.start(callback_number(self.caller_id), stays)
         while True:
             event: talk.Event | None = None
             for action in actions:

@@ -107,7 +107,7 @@ def test_agi_nobody_signed_in_and_no_callback_ends_the_call_politely(
 
     assert fake.commands.count("STREAM FILE en/callback_number_choice.1 0123456789*#") == 2
     assert fake.commands[-4:] == [
-        'STREAM FILE en/callback_unavailable ""',
+        'STREAM FILE en/callback_not_arranged ""',  # not "stay on the line": goodbye
         'STREAM FILE en/queue_call_later ""',
         'SET VARIABLE IVR_OUTCOME "no_agents"',
         "HANGUP",

@@ -95,6 +95,17 @@ def test_a_callback_that_could_not_be_arranged_is_unavailable() -> None:
     assert actions == [Say("callback_unavailable"), Over(False)]
 
 
+@pytest.mark.parametrize("stays", [True, False])
+def test_a_caller_who_will_not_wait_on_is_not_asked_to_stay_on_the_line(stays: bool) -> None:
+    """Nobody who could take the call is signed in: the hold says goodbye next, so the
+    dialogue must not say "please stay on the line"; the choice survives the memo."""
+    dialogue, _ = talk.start(CALLER, stays=stays)
+    dialogue = Dialogue.from_dict(dialogue.to_dict())  # Twilio keeps it between webhooks
+    _, actions = answer((dialogue, []), Keys(""), Keys(""))
+    said = "callback_unavailable" if stays else "callback_not_arranged"
+    assert actions == [Say(said), Over(False)]
+
+
 def test_an_event_out_of_place_is_our_error() -> None:
     dialogue, _ = talk.start(CALLER)
     with pytest.raises(talk.DialogueError):

@@ -92,7 +92,7 @@ def nobody(position: int = 1, estimate: int = 180) -> Standing:
 
 def test_nobody_signed_in_is_said_and_the_callback_offered_at_once_never_an_estimate() -> None:
     state, steps = hold.tick(OFFER, HoldState(), nobody(), 0.0)
-    assert steps == [Tell(hold.NO_AGENTS), StartCallback()]
+    assert steps == [Tell(hold.NO_AGENTS), StartCallback(stays=False)]  # then goodbye
     assert not any(isinstance(step, Announce) for step in steps)  # no "number 1" for nobody
     assert state.offer_made and state.nobody_told
 
@@ -117,7 +117,7 @@ def test_nobody_signed_in_goes_to_the_named_node() -> None:
 def test_callback_only_with_nobody_starts_the_dialogue_then_gives_up() -> None:
     only = Policy(hold.ONLY)
     state, steps = hold.tick(only, HoldState(), nobody(), 0.0)
-    assert steps == [StartCallback()]  # after hours: the route said it already
+    assert steps == [StartCallback(stays=False)]  # after hours: the route said it
     assert hold.tick(only, state, nobody(), 9.0)[1] == [GiveUp()]
 
 
