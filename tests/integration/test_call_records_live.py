@@ -94,7 +94,8 @@ def test_a_call_in_the_menus_has_an_open_record(
     make_hotline: Callable[..., Hotline], seeded_url: str, db: Db, clock: StoppedClock
 ) -> None:
     with fastagi_thread(make_hotline(seeded_url)) as server:
-        caller = Caller(server.address[1], "1", "1700000100.1", stall_at=MAIN_MENU).start()
+        # 1 for English, then "~": listens to the welcome (no type-ahead) to the main menu.
+        caller = Caller(server.address[1], "1 ~", "1700000100.1", stall_at=MAIN_MENU).start()
         wait_for(caller.stalled.is_set, "the caller to reach the main menu")
 
         record = db.one("call_records", call_id="1700000100.1")  # mid-call
@@ -117,7 +118,7 @@ def test_a_call_whose_process_is_killed_is_closed_interrupted_by_the_next_proces
         # The caller listens to the language menu for a while, presses 1, and is in the
         # main menu when the process dies.
         caller = Caller(
-            port, "1", "1700000200.1", stall_at=MAIN_MENU, slow=LANGUAGE_MENU, delay=2.5
+            port, "1 ~", "1700000200.1", stall_at=MAIN_MENU, slow=LANGUAGE_MENU, delay=2.5
         ).start()
         wait_for(
             lambda: [r["last_node"] for r in db.rows("call_records")] == ["main_menu"],
@@ -146,7 +147,7 @@ def test_twenty_calls_cut_by_a_crash_leave_twenty_records(
 ) -> None:
     with fastagi_process(seeded_url, tmp_path) as (port, process):
         callers = [
-            Caller(port, "1", f"1700000300.{n}", stall_at=MAIN_MENU).start() for n in range(20)
+            Caller(port, "1 ~", f"1700000300.{n}", stall_at=MAIN_MENU).start() for n in range(20)
         ]
         wait_for(lambda: all(c.stalled.is_set() for c in callers), "20 callers in the menus")
         wait_for(lambda: db.count("call_records") == 20, "20 open records")

@@ -15,11 +15,11 @@ import pytest
 from agi_fake import FakeAsterisk
 from flask.testing import FlaskClient
 
-from ivr.bootstrap import Hotline
+from ivr.bootstrap import Hotline, load_hotline
 from ivr.services.contact_ports import Place, WaitingCall
 from ivr.web import create_app
 
-from .support import EMMA, ROOT, Db, StoppedClock, sign_in_busy
+from .support import EMMA, FLOW_PATH, ROOT, Db, StoppedClock, sign_in_busy
 from .test_agi_driver import CALL_ID, call
 from .test_twilio_voice import BASE, TOKEN, Phone, walk
 
@@ -231,8 +231,23 @@ def client_for(hotline: Hotline) -> FlaskClient:
     return create_app(hotline, {"TESTING": True, "SECRET_KEY": "x"}).test_client()
 
 
+#: A prompt played from its rendered file (``ivr prompts build``, which the end-to-end tier
+#: may have run in this checkout meanwhile) rather than spoken from its text.
+RENDERED = re.compile(r"/twilio/audio/(?P<language>[a-z]+)/(?P<prompt>\w+)\.wav$")
+
+
 def said(reply: ET.Element) -> str:
-    return " ".join((e.text or "") for e in reply.iter() if e.tag in ("Say", "Play"))
+    """What the caller hears, in words: a rendered prompt counts as its text."""
+    catalog = load_hotline(FLOW_PATH).catalog
+    words = []
+    for element in reply.iter():
+        text = element.text or ""
+        rendered = RENDERED.search(text) if element.tag == "Play" else None
+        if rendered:
+            text = catalog.text(rendered["prompt"], rendered["language"]) or text
+        if element.tag in ("Say", "Play"):
+            words.append(text)
+    return " ".join(words)
 
 
 def to_the_security_queue(client: FlaskClient, sid: str) -> tuple[Phone, ET.Element]:
