@@ -142,26 +142,21 @@ def test_an_environment_larger_than_its_cap_is_refused(
     assert_short_log(caplog)
 
 
-def test_an_environment_that_never_ends_is_cut_at_its_deadline(
-    running: Start, caplog: pytest.LogCaptureFixture
-) -> None:
-    server = running(QUICK)
-    with connect(server) as sock:
-        # A line every 0.1 s: never silent for long, never over a size limit.
-        in_background(lambda: send_quietly(sock, b"agi_more: yes\n", 100, every=0.1))
-        took = closed_within(sock, 5)
-    assert took is not None and 0.9 < took < 2.5, took
-    [line] = [m for m in refusals(caplog) if "closed" in m]
-    assert "no complete environment 1 s after connecting" in line
-
-
-def test_a_peer_dripping_one_byte_at_a_time_is_cut_at_the_overall_deadline(
-    running: Start, caplog: pytest.LogCaptureFixture
-) -> None:
-    server = running(QUICK)
-    with connect(server) as sock:
+@pytest.mark.parametrize(
+    ("payload", "every"),
+    [
+        pytest.param(b"agi_more: yes\n", 0.1, id="an environment that never ends"),
         # Each byte well within the silence allowed (0.5 s), the whole far too slow.
-        in_background(lambda: send_quietly(sock, b"a", 100, every=0.2))
+        pytest.param(b"a", 0.2, id="a peer dripping one byte at a time"),
+    ],
+)
+def test_a_peer_never_done_with_its_environment_is_cut_at_the_overall_deadline(
+    running: Start, caplog: pytest.LogCaptureFixture, payload: bytes, every: float
+) -> None:
+    server = running(QUICK)
+    with connect(server) as sock:
+        # Never silent for long, never over a size limit.
+        in_background(lambda: send_quietly(sock, payload, 100, every=every))
         took = closed_within(sock, 5)
     assert took is not None and 0.9 < took < 2.5, took
     [line] = [m for m in refusals(caplog) if "closed" in m]

@@ -18,7 +18,7 @@ from ivr.center.lifecycle import IllegalTransition, Trigger
 from ivr.channels.dispatcher import Dispatcher
 from ivr.channels.originate import CallbackSettings
 from ivr.services import contact_ports as cp
-from ivr.services.contact_center import ContactCenter, Note, Refused, WaitingCall
+from ivr.services.contact_center import ContactCenter, Entry, Note, Refused, WaitingCall
 from ivr.services.reaper import GRACE, Reaped
 
 from .support import Db, StoppedClock
@@ -225,15 +225,21 @@ def test_an_agent_on_a_call_going_offline_finishes_it(
     assert state(center, ids["alice"]) == cp.OFFLINE  # the note does not put her back on
 
 
+def ringing_alice(center: ContactCenter, web: Web) -> tuple[int, Entry]:
+    """A caller in line, alice available: the dispatcher offers her the call."""
+    alice_id = web.agent("alice").id
+    entry = center.enqueue(caller())
+    assert not isinstance(center.set_availability(alice_id, True), Refused)
+    center.dispatch()
+    return alice_id, entry
+
+
 def test_a_supervisor_sets_a_ringing_agent_offline_through_the_api(
     hotline: Hotline, clock: StoppedClock, db: Db
 ) -> None:
     sam = Web(hotline)
     center = sam.center
-    alice_id = sam.agent("alice").id
-    entry = center.enqueue(caller())
-    assert not isinstance(center.set_availability(alice_id, True), Refused)
-    center.dispatch()
+    alice_id, entry = ringing_alice(center, sam)
     assert sam.agent_state("alice") == cp.RINGING
     assert sam.sign_in("sam").status_code == 302
 
@@ -252,10 +258,7 @@ def test_a_supervisor_sets_an_agent_on_a_call_offline_from_the_page(
 ) -> None:
     web = Web(hotline)
     center = web.center
-    alice_id = web.agent("alice").id
-    entry = center.enqueue(caller())
-    assert not isinstance(center.set_availability(alice_id, True), Refused)
-    center.dispatch()
+    alice_id, entry = ringing_alice(center, web)
     center.connected(entry.id)
     assert web.sign_in("alice").status_code == 302
     assert web.api("POST", f"/api/agents/{alice_id}/offline").status_code == 403  # agents: no
@@ -276,10 +279,7 @@ def test_the_console_shows_missed_in_words_with_a_way_back_to_available(
 ) -> None:
     web = Web(hotline)
     center = web.center
-    alice_id = web.agent("alice").id
-    entry = center.enqueue(caller())
-    assert not isinstance(center.set_availability(alice_id, True), Refused)
-    center.dispatch()
+    alice_id, entry = ringing_alice(center, web)
     center.not_answered(entry.id)
     assert web.sign_in("alice").status_code == 302
     page = web.client.get("/").get_data(as_text=True)

@@ -6,6 +6,7 @@ signed webhooks (``test_twilio_voice.Phone``)."""
 
 from __future__ import annotations
 
+import functools
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import replace
@@ -16,6 +17,7 @@ from agi_fake import FakeAsterisk
 from flask.testing import FlaskClient
 
 from ivr.bootstrap import Hotline, load_hotline
+from ivr.flow.prompts import Catalog
 from ivr.services.contact_ports import Place, WaitingCall
 from ivr.web import create_app
 
@@ -236,15 +238,19 @@ def client_for(hotline: Hotline) -> FlaskClient:
 RENDERED = re.compile(r"/twilio/audio/(?P<language>[a-z]+)/(?P<prompt>\w+)\.wav$")
 
 
+@functools.cache
+def catalog() -> Catalog:
+    return load_hotline(FLOW_PATH).catalog
+
+
 def said(reply: ET.Element) -> str:
     """What the caller hears, in words: a rendered prompt counts as its text."""
-    catalog = load_hotline(FLOW_PATH).catalog
     words = []
     for element in reply.iter():
         text = element.text or ""
         rendered = RENDERED.search(text) if element.tag == "Play" else None
         if rendered:
-            text = catalog.text(rendered["prompt"], rendered["language"]) or text
+            text = catalog().text(rendered["prompt"], rendered["language"]) or text
         if element.tag in ("Say", "Play"):
             words.append(text)
     return " ".join(words)
