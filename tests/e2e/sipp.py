@@ -7,6 +7,7 @@ call cleanly; after the last key it holds up to ``hold`` seconds and then hangs 
 
 from __future__ import annotations
 
+import random
 import socket
 import subprocess
 import time
@@ -17,6 +18,8 @@ from pathlib import Path
 from . import dtmf
 
 SCENARIO = Path(__file__).with_name("sipp") / "caller.xml"
+#: Spans of ports start at or above this (and below the ephemeral range).
+SPAN_PORTS_FROM = 10000
 #: What SIPp writes to its error file on every good call.
 SIPP_CHATTER = (
     "receive timeout on message",
@@ -74,18 +77,29 @@ def _wait_for_bye(seconds: float, then: str) -> str:
 
 
 def free_port(kind: int = socket.SOCK_DGRAM, span: int = 1) -> int:
-    """A port on 127.0.0.1 free for UDP (and TCP) with ``span - 1`` free ports after it."""
+    """A port on 127.0.0.1 free for UDP (and TCP) with ``span - 1`` free ports after it.
+    A span (the sandbox's SIP and RTP ports) is looked for below the kernel's ephemeral
+    range: inside it, the suite's own loopback connections (PostgreSQL, FastAGI, HTTP)
+    leave hundreds of ports in TIME_WAIT, so 100 free ones in a row can be hard to find."""
     for _ in range(200):
-        with socket.socket(socket.AF_INET, kind) as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = int(probe.getsockname()[1])
-        if (
-            (span == 1 or port % 2 == 0)
-            and port + span < 65536
-            and all(_free(candidate) for candidate in range(port, port + span))
-        ):
+        if span == 1:
+            with socket.socket(socket.AF_INET, kind) as probe:
+                probe.bind(("127.0.0.1", 0))
+                port = int(probe.getsockname()[1])
+        else:
+            below = max(_ephemeral_low() - span, SPAN_PORTS_FROM + 2 * span)
+            port = 2 * random.randrange(SPAN_PORTS_FROM // 2, below // 2)
+        if all(_free(candidate) for candidate in range(port, port + span)):
             return port
-    raise RuntimeError("no free port on 127.0.0.1")
+    raise RuntimeError(f"no {span} free port(s) in a row on 127.0.0.1")
+
+
+def _ephemeral_low() -> int:
+    """The first port of the kernel's ephemeral range (Linux; 32768 elsewhere)."""
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
 
 
 def _free(port: int) -> bool:
