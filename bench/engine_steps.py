@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from ivr.bootstrap import load_hotline
+from ivr.app.bootstrap import load_hotline
 from ivr.flow.engine import Engine
 from ivr.flow.events import Digits, Event, Result, Timeout
 from ivr.flow.state import CallStart, CallState

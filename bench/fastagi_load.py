@@ -30,9 +30,9 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy.orm import sessionmaker  # noqa: E402
 
-from ivr.bootstrap import bootstrap  # noqa: E402
-from ivr.channels.fastagi import FastAgiServer, serve  # noqa: E402
-from ivr.config import Settings  # noqa: E402
+from ivr.app.bootstrap import bootstrap  # noqa: E402
+from ivr.app.config import Settings  # noqa: E402
+from ivr.phone.asterisk.fastagi import FastAgiServer, serve  # noqa: E402
 from ivr.store import schema  # noqa: E402
 from ivr.store.db import connect  # noqa: E402
 from ivr.store.seed import seed_demo  # noqa: E402

@@ -229,7 +229,7 @@ def controller(url: str, root: Path, calls: int, folder: Path) -> Iterator[int]:
     }
     log = (folder / f"controller-{port}.log").open("w+")
     process = subprocess.Popen(
-        [sys.executable, "-m", "ivr.cli", "fastagi", "--listen", f"127.0.0.1:{port}"],
+        [sys.executable, "-m", "ivr.app.cli", "fastagi", "--listen", f"127.0.0.1:{port}"],
         cwd=folder,
         env=env,
         stdout=log,

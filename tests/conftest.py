@@ -16,7 +16,7 @@ import pytest
 from fakes import SECRET, Dialer, FakeStore, FakeUnitOfWork, FixedClock, PlainPins
 from start_date import CLOCK_ENV, CLOSED_TIME, OPEN, OPEN_TIME, SHANGHAI, START_DATE, START_ENV
 
-from ivr.bootstrap import load_hotline
+from ivr.app.bootstrap import load_hotline
 from ivr.flow.engine import Engine
 from ivr.flow.model import Flow
 from ivr.services.usecases import UseCases

@@ -24,10 +24,10 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from ivr.calls.session import CallSession
-from ivr.channels.console import parse_keys
 from ivr.flow.engine import Engine
 from ivr.flow.state import CallStart
+from ivr.phone.session import CallSession
+from ivr.phone.terminal import parse_keys
 from ivr.services import ports
 from ivr.services.demo import DEMO_ACCOUNTS
 from ivr.services.usecases import UseCases

@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from ivr.bootstrap import load_hotline
+from ivr.app.bootstrap import load_hotline
 from ivr.flow.hours import route
 from ivr.flow.model import Hours
 from ivr.services.ports import Clock

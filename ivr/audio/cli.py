@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from ivr.config import Settings
+from ivr.app.config import Settings
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -25,8 +25,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     """``ivr prompts build``: 0 when built, 2 for a bad ``--lang``; errors raise IvrError."""
+    from ivr.app.bootstrap import load_hotline
     from ivr.audio.build import build, prompts_root  # only this command needs them
-    from ivr.bootstrap import load_hotline
 
     flow = load_hotline(settings.flow_path)
     languages = tuple(flow.languages)

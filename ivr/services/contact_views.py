@@ -10,9 +10,10 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from ivr.app.config import Settings
+from ivr.center import estimates
 from ivr.center import lifecycle as lc
-from ivr.config import Settings
-from ivr.services import estimates, ports
+from ivr.services import ports
 from ivr.services.contact_ports import Agent, Callback, Entry, Place, QueueStats
 
 #: Queues the supervisor always sees, even when empty (callflows.yaml ``queues:``).

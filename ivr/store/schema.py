@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-#: The newest migration this code was written for (tests/integration/test_store.py checks it).
+#: The newest migration this code was written for (tests/integration/store/test_store.py checks it).
 HEAD = "0009"
 VERSION_TABLE = "alembic_version"
 

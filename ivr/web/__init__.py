@@ -1,7 +1,7 @@
 """The web side: the agent console, the supervisor view and the JSON API (Flask).
 
 ``create_app(hotline)`` makes the app for one ``Hotline`` (the composition root); it
-builds nothing else itself. ``ivr serve`` runs it under waitress (``ivr.web.server``)."""
+builds nothing else itself. ``ivr serve`` runs it under waitress (``ivr.app.runner``)."""
 
 from __future__ import annotations
 
@@ -14,9 +14,10 @@ from flask import Flask
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
-from ivr.bootstrap import Hotline, bootstrap
-from ivr.config import Settings
-from ivr.web import api, auth, console, csrf, errors, headers, supervisor, twilio_hooks
+from ivr.app.bootstrap import Hotline, bootstrap
+from ivr.app.config import Settings
+from ivr.phone.twilio import webhooks as twilio_hooks
+from ivr.web import api, auth, console, csrf, errors, headers, supervisor
 from ivr.web.context import HOTLINE, signed_in
 from ivr.web.converters import IdConverter
 from ivr.web.guard import EXTENSION as GUARD

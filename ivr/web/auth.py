@@ -31,7 +31,7 @@ def load_agent() -> None:
     """``g.agent`` for pages (the API authenticates each request its own way)."""
     g.agent = None
     if is_api() or request.endpoint == "static" or request.blueprint == "twilio":
-        return  # Twilio's webhooks are signed instead (ivr.web.twilio_signature)
+        return  # Twilio's webhooks are signed instead (ivr.phone.twilio.signature)
     agent_id = sessions.current_agent_id()
     if agent_id is not None:
         g.agent = center().agent(agent_id)

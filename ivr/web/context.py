@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from flask import current_app, g
 
 if TYPE_CHECKING:
-    from ivr.bootstrap import Hotline
+    from ivr.app.bootstrap import Hotline
     from ivr.services.contact_center import ContactCenter
     from ivr.services.contact_ports import Agent
 

@@ -23,8 +23,8 @@ from typing import Any
 
 import pytest
 
-from ivr.asterisk.sandbox import Sandbox
-from ivr.bootstrap import load_hotline
+from ivr.app.bootstrap import load_hotline
+from ivr.phone.asterisk.sandbox import Sandbox
 from ivr.services.contact_ports import Refused
 
 from . import sipp

@@ -22,8 +22,8 @@ from served import ivr_serve
 from sqlalchemy import text
 from start_date import OPEN_TIME, clock_environment
 
-from ivr.bootstrap import Hotline, bootstrap
-from ivr.config import Settings
+from ivr.app.bootstrap import Hotline, bootstrap
+from ivr.app.config import Settings
 from ivr.services.clock import RunningClock
 from ivr.services.contact_ports import WaitingCall
 
@@ -61,7 +61,7 @@ class Served:
 
 def _ivr(*args: str, env: dict[str, str], cwd: Path) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "ivr.cli", *args],
+        [sys.executable, "-m", "ivr.app.cli", *args],
         env=env,
         cwd=cwd,
         capture_output=True,
@@ -87,7 +87,7 @@ def served(tmp_path: Path) -> Iterator[Served]:
     }
     _ivr("db", "upgrade", env=env, cwd=tmp_path)
     _ivr("seed", "--demo", env=env | clock_environment(clock), cwd=tmp_path)
-    command = [sys.executable, "-m", "ivr.cli", "serve", "--no-fastagi", "--port", "0"]
+    command = [sys.executable, "-m", "ivr.app.cli", "serve", "--no-fastagi", "--port", "0"]
     with ivr_serve(command, env | clock_environment(clock), tmp_path) as serving:
         said = serving.said
         assert any(line.startswith("demo sign-ins: alice / alice-demo") for line in said), said

@@ -26,8 +26,8 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
-from ivr.asterisk import children
-from ivr.asterisk.sandbox import Sandbox
+from ivr.phone.asterisk import children
+from ivr.phone.asterisk.sandbox import Sandbox
 
 from . import sipp
 from .conftest import start_sandbox, unavailable
@@ -118,7 +118,7 @@ def test_killing_the_controller_strands_nobody(
     crash_sandbox: Sandbox, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     box = crash_sandbox
-    caplog.set_level(logging.WARNING, logger="ivr.asterisk.supervisor")
+    caplog.set_level(logging.WARNING, logger="ivr.phone.asterisk.supervisor")
     sign_in_busy(box)  # sam could take them, but is on a call: callers wait in line
     log = LogWatch(box)
     callers: list[sipp.Caller] = []

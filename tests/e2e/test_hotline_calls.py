@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from ivr.asterisk.sandbox import Sandbox
+from ivr.phone.asterisk.sandbox import Sandbox
 
 from .conftest import PROMPTS, ROOT, Dial
 from .sipp import Press

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ivr.asterisk.sandbox import Sandbox
+from ivr.phone.asterisk.sandbox import Sandbox
 
 from .conftest import Dial
 from .support import LogWatch

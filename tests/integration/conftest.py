@@ -29,15 +29,14 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.pool import NullPool
 
-from ivr import cli
-from ivr.bootstrap import Hotline, bootstrap
-from ivr.config import Settings
+from integration.support import FLOW_PATH, OPEN, OPEN_UTC, Db, StoppedClock
+from ivr.app import cli
+from ivr.app.bootstrap import Hotline, bootstrap
+from ivr.app.config import Settings
 from ivr.services import ports
 from ivr.store import schema
 from ivr.store.db import connect, redact
 from ivr.store.seed import seed_demo
-
-from .support import FLOW_PATH, OPEN, OPEN_UTC, Db, StoppedClock
 
 POSTGRES_URL_ENV = "IVR_TEST_POSTGRES_URL"
 ALL_BACKENDS = ("sqlite", "postgresql")

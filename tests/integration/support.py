@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import Engine, MetaData, select, text
 from start_date import CLOSED, OPEN, OPEN_UTC, clock_environment
 
-from ivr import cli
+from ivr.app import cli
 from ivr.services import ports
 from ivr.store.db import connect
 

@@ -11,7 +11,7 @@ from typing import Any
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from ivr.bootstrap import Hotline
+from ivr.app.bootstrap import Hotline
 from ivr.services.contact_ports import WaitingCall
 from ivr.web import create_app
 

@@ -1,0 +1,196 @@
+"""The composition root: the one place that builds engines, stores and use cases.
+Nothing is built at import time; each piece is built on first use.
+
+The database pool is sized to the threads that may want a connection at once (the
+FastAGI calls, the web server's threads, the background threads), up to
+``IVR_DB_POOL_SIZE``; a thread that gets none within ``IVR_DB_POOL_TIMEOUT`` seconds (on
+SQLite: the writer lock) fails its use case, and the caller takes the flow's error route.
+PIN checks (CPU-heavy) run at most one per core at once (``PepperedPins``)."""
+
+from __future__ import annotations
+
+import os
+import platform
+import threading
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Engine as Database
+from sqlalchemy.orm import Session, sessionmaker
+
+from ivr.app.config import WEB_THREADS, Settings
+from ivr.flow.engine import Engine
+from ivr.flow.loader import load_flow
+from ivr.flow.model import Flow
+from ivr.flow.state import CallStart
+from ivr.phone.session import CallSession
+from ivr.services import ports
+from ivr.services.call_records import CallRecorder
+from ivr.services.clock import clock_from
+from ivr.services.pins import PepperedPins
+from ivr.services.registry import HOTLINE_ACTIONS
+from ivr.services.usecases import UseCases
+from ivr.store.db import PoolSize, connect
+from ivr.store.schema import require_current
+from ivr.store.unit_of_work import SqlUnitOfWork
+
+if TYPE_CHECKING:
+    from ivr.audio.values import Renderer
+    from ivr.services.call_record_reaper import RecordUpkeep
+    from ivr.services.contact_center import ContactCenter
+
+
+#: Threads besides calls and web requests that use the database: the dispatcher (its
+#: rounds also send the SMS outbox) and one to spare.
+BACKGROUND_THREADS = 2
+
+
+def pool_size(settings: Settings) -> PoolSize:
+    """The connections one process may need at once, up to ``IVR_DB_POOL_SIZE``."""
+    wanted = settings.fastagi_max_calls + WEB_THREADS + BACKGROUND_THREADS
+    return PoolSize(min(wanted, settings.db_pool_size), settings.db_pool_timeout)
+
+
+def load_hotline(path: Path) -> Flow:
+    """Load a flow file against the product's registered use cases."""
+    return load_flow(path, HOTLINE_ACTIONS)
+
+
+@dataclass
+class Hotline:
+    """Everything one process needs, built lazily on first use."""
+
+    settings: Settings
+    #: The one clock of the process: services, use cases and call records read it.
+    clock: ports.Clock
+    #: Set when the process stops taking calls (FastAGI shutdown): callers on hold are
+    #: handed to the dialplan's safe route instead of holding the shutdown up.
+    stopping: threading.Event = field(default_factory=threading.Event)
+    #: What this process is (``fastagi``, ``serve``, ``agi``): with the host and process id,
+    #: it names the holder of the callers it holds (``held_by``, on the supervisor page).
+    role: str = "ivr"
+
+    @cached_property
+    def flow(self) -> Flow:
+        return load_hotline(self.settings.flow_path)
+
+    @cached_property
+    def engine(self) -> Engine:
+        return Engine(self.flow)
+
+    @cached_property
+    def database(self) -> Database:
+        settings = self.settings
+        return connect(settings.database_url, pool_size(settings), settings.db_busy_timeout)
+
+    @cached_property
+    def sessions(self) -> sessionmaker[Session]:
+        """Sessions on a database whose schema matches this code (else SchemaOutOfDate)."""
+        require_current(self.database)
+        return sessionmaker(self.database, expire_on_commit=False)
+
+    @cached_property
+    def _writer_lock(self) -> threading.Lock | None:
+        return threading.Lock() if self.database.dialect.name == "sqlite" else None
+
+    @cached_property
+    def pepper(self) -> bytes:
+        """The PIN hashes' key (read, or created, on the first PIN checked)."""
+        return self.settings.pepper()
+
+    @cached_property
+    def pins(self) -> PepperedPins:
+        """Checks PINs, one per core at once."""
+        return PepperedPins(lambda: self.pepper)
+
+    def unit_of_work(self) -> ports.UnitOfWork:
+        return SqlUnitOfWork(self.sessions, self._writer_lock, self.settings.db_pool_timeout)
+
+    @cached_property
+    def use_cases(self) -> UseCases:
+        from ivr.services.resume import resume_use_case
+
+        self.sessions  # noqa: B018 - check the schema now, not in the middle of a call
+        use_cases = UseCases(
+            self.unit_of_work, self.clock, self.settings.secret, self.pins, self.recorder
+        )
+        # Callback reference codes are the contact center's; it is built on first use.
+        use_cases.provide(
+            "resume_callback", lambda args: resume_use_case(self.contact_center)(args)
+        )
+        return use_cases
+
+    @cached_property
+    def recorder(self) -> CallRecorder:
+        """Keeps call records: in the database, else in this database's spool."""
+        from ivr.store.record_spool import FileRecordSpool
+
+        return CallRecorder(self.unit_of_work, FileRecordSpool(self.settings.record_spool()))
+
+    def record_upkeep(self) -> RecordUpkeep:
+        """What each dispatcher round does for call records (spool, reaper)."""
+        from ivr.services.call_record_reaper import RecordUpkeep
+
+        lease = timedelta(seconds=self.settings.record_lease)
+        return RecordUpkeep(self.recorder, self.clock, lease)
+
+    @cached_property
+    def contact_center(self) -> ContactCenter:
+        """The queue, agents and callbacks (the secret key is read on first need)."""
+        from ivr.services.contact_center import ContactCenter
+
+        self.sessions  # noqa: B018 - check the schema now, not in the middle of a call
+        return ContactCenter(
+            self.unit_of_work,
+            self.clock,
+            self.settings,
+            ring_timeouts=RingTimeouts(self),
+            holder=f"{self.role} {platform.node()}:{os.getpid()}",
+        )
+
+    def install_flow(self, flow: Flow, engine: Engine) -> None:
+        """Serve new calls from this flow; calls in progress keep the engine they have."""
+        self.__dict__["engine"] = engine
+        self.__dict__["flow"] = flow
+
+    def text_renderer(self, flow: Flow) -> Renderer:
+        """Speaks free-text values (a merchant's name) for calls on ``flow``: rendered once
+        with espeak-ng into the flow's prompts folder, where Asterisk plays them from."""
+        from ivr.audio.build import prompts_root  # only calls that speak a value need these
+        from ivr.audio.render import dynamic_renderer
+
+        return dynamic_renderer(prompts_root(flow))
+
+    def session(self, call: CallStart, channel: str, holds: bool = False) -> CallSession:
+        """``holds``: the driver holds queued callers and closes the record after."""
+        return CallSession(self.engine, self.use_cases, call, channel, self.clock, holds)
+
+
+def bootstrap(
+    settings: Settings | None = None, clock: ports.Clock | None = None, role: str = "ivr"
+) -> Hotline:
+    """The hotline for ``settings`` (from the environment when None). Its clock is
+    ``clock``, else one running from ``settings.clock_start``, else the real time."""
+    settings = settings or Settings.from_env()
+    return Hotline(settings, clock or clock_from(settings.clock_start), role=role)
+
+
+class RingTimeouts(Mapping[str, int]):
+    """Seconds an offer rings, per queue, from the flow being served (its ``queues:``
+    section's ``ring_timeout``; a reloaded flow counts from then on)."""
+
+    def __init__(self, hotline: Hotline) -> None:
+        self.hotline = hotline
+
+    def __getitem__(self, queue: str) -> int:
+        return round(self.hotline.flow.queues[queue].policy.ring_timeout)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.hotline.flow.queues)
+
+    def __len__(self) -> int:
+        return len(self.hotline.flow.queues)

@@ -1,1 +1,0 @@
-"""One call in progress: the engine, the use cases, and what happened (the transcript)."""

@@ -1,1 +1,0 @@
-"""Drivers that connect a phone line to the engine: the terminal phone today."""

@@ -1,0 +1,135 @@
+"""``ivr asterisk-config`` and ``ivr sandbox``: ``register(commands)`` adds them to the
+``ivr`` command's subparsers."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import secrets
+import signal
+import time
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from ivr.app.config import Settings
+from ivr.errors import IvrError
+from ivr.store.db import redact
+
+DEFAULT_FASTAGI = "127.0.0.1:4573"
+
+
+def register(commands: Any) -> None:
+    """Add the subcommands to ``commands`` (what ``add_subparsers()`` returned)."""
+    flow_help = "flow file (default: $IVR_FLOW or callflows.yaml)"
+    write = commands.add_parser("asterisk-config", help="write the hotline's Asterisk config")
+    write.add_argument("--out", required=True, help="folder to write the files into")
+    agi = write.add_mutually_exclusive_group()
+    agi.add_argument("--fastagi", metavar="HOST:PORT", help=f"FastAGI server ({DEFAULT_FASTAGI})")
+    agi.add_argument("--agi-script", metavar="PATH", help="run this AGI script per call instead")
+    write.add_argument("--sip-port", type=int, default=5060, help="SIP UDP port (5060)")
+    write.add_argument("--flow", help=flow_help)
+    write.set_defaults(run=_asterisk_config)
+
+    sandbox = commands.add_parser(
+        "sandbox", help="run a private Asterisk with the hotline on 127.0.0.1"
+    )
+    sandbox.add_argument("--sip-port", type=int, default=5060, help="SIP UDP port (5060)")
+    sandbox.add_argument("--fastagi-port", type=int, default=4573, help="FastAGI port (4573)")
+    sandbox.add_argument("--run-dir", default="var/sandbox", help="its files (var/sandbox)")
+    sandbox.add_argument(
+        "--no-fastagi", action="store_true", help="do not start the FastAGI server"
+    )
+    sandbox.add_argument(
+        "--agi-script", metavar="PATH", help="run this AGI script per call instead of FastAGI"
+    )
+    sandbox.add_argument("--flow", help=flow_help)
+    sandbox.set_defaults(run=_sandbox)
+
+
+def _asterisk_config(args: argparse.Namespace, settings: Settings) -> int:
+    from ivr.phone.asterisk.writer import AGENT_ENDPOINTS, write_hotline_config
+
+    if args.agi_script:
+        agi, per_call = str(Path(args.agi_script).resolve()), True
+        if not Path(agi).is_file():
+            print(f"warning: {agi} does not exist (yet)")
+    else:
+        agi, per_call = args.fastagi or DEFAULT_FASTAGI, False
+        if not re.fullmatch(r"[\w.-]+:\d{1,5}", agi):
+            raise IvrError(f"--fastagi '{agi}' is not HOST:PORT (like {DEFAULT_FASTAGI})")
+    agents = {name: secrets.token_urlsafe(12) for name in AGENT_ENDPOINTS}
+    out = Path(args.out)
+    written = write_hotline_config(out, settings.flow_path, agi, per_call, args.sip_port, agents)
+    for path in written:
+        print(f"wrote {path}")
+    print(f"agent phones: {', '.join(f'{n} (password {p})' for n, p in agents.items())}")
+    print(f'include them from /etc/asterisk: #include "{out.resolve()}/extensions.conf" (and the')
+    print("same for pjsip.conf, queues.conf, musiconhold.conf); see the comments at their top")
+    return 0
+
+
+def _sandbox(args: argparse.Namespace, settings: Settings) -> int:
+    from ivr.phone.asterisk.product import build_prompts
+    from ivr.phone.asterisk.provision import provision
+    from ivr.phone.asterisk.sandbox import Sandbox
+
+    started = time.monotonic()
+    installation = provision(progress=print)
+    problem = build_prompts(settings)
+    if problem:
+        print(f"warning: {problem}")
+    box = Sandbox(
+        Path(args.run_dir),
+        settings,
+        args.sip_port,
+        args.fastagi_port,
+        with_fastagi=not args.no_fastagi,
+        installation=installation,
+        agi_script=Path(args.agi_script) if args.agi_script else None,
+    )
+    stopping: list[int] = []
+
+    def stop(signum: int, _frame: FrameType | None) -> None:
+        stopping.append(signum)
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        with box:
+            _print_banner(box, time.monotonic() - started)
+            while not stopping and not box.stopped():
+                time.sleep(0.2)
+            dead = box.stopped()
+            print(f"\n{' and '.join(dead)} stopped; stopping" if dead else "\nstopping")
+            return 1 if dead and not stopping else 0
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _print_banner(box: Any, took: float) -> None:
+    run = box.run
+    installation = box.installation
+    version = installation.version.split(":")[-1].split("+")[0]
+    print(f"Asterisk {version} answers the hotline ({took:.1f}s to start)")
+    print(f"  call it:   {box.sip_uri}   (a softphone on this machine; no password)")
+    print(
+        f"  SIPp:      sipp -sn uac -s 100 -i 127.0.0.1 -p 5070 -m 1 -d 60000 "
+        f"127.0.0.1:{box.sip_port}"
+    )
+    for name, password in box.agents.items():
+        print(f"  agent:     sip:{name}@127.0.0.1:{box.sip_port} (password {password})")
+    if box.agi_script:
+        print(f"  AGI:       {box.agi_script} per call")
+    elif box.with_fastagi:
+        print(
+            f"  FastAGI:   127.0.0.1:{box.fastagi_port}, log {run / 'log' / 'fastagi.log'} "
+            "(started again if it stops)"
+        )
+    else:
+        print("  FastAGI:   not started: calls take the safe route (apology, general queue)")
+    print(f"  database:  {redact(box.settings.database_url)}")
+    print(f"  log:       {run.log_file}")
+    console = " ".join(installation.command("-C", str(box.conf), "-r"))
+    print(f"  console:   {console}")
+    print("Ctrl-C stops it.", flush=True)

@@ -1,0 +1,183 @@
+"""The FastAGI server: the hotline over TCP, one call per connection, no process per call.
+
+Threads, not asyncio: a call spends its life waiting on its socket or on the database (a
+synchronous SQLAlchemy session), and a thread per call keeps the driver the same as the
+per-call AGI script. A connection gets its thread only once its environment is in: until
+then it waits in the intake (``ivr.phone.asterisk.fastagi_intake``), one thread for all of them.
+Calls and waiting connections are capped (``FastAgiLimits``); beyond a cap, a connection
+is closed, and Asterisk takes the dialplan's safe route. Routing is on
+``agi_network_script`` (``agi://host:4573/hotline``, arguments after ``?`` allowed).
+Stopping (SIGTERM, Ctrl-C) stops accepting new calls, closes the connections still sending
+their environment and waits for the calls in progress to finish. ``callflows.yaml`` is
+reloaded when it changes.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import socket
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from types import FrameType
+from typing import Any
+
+from ivr.app.bootstrap import Hotline, load_hotline
+from ivr.app.dispatcher import Dispatcher
+from ivr.app.reloader import FlowReloader
+from ivr.phone.asterisk.agi import AgiLine
+from ivr.phone.asterisk.agi_protocol import AgiEnvironment, shown
+from ivr.phone.asterisk.fastagi_intake import Intake, Peer, Refusals, peer_text
+from ivr.phone.asterisk.fastagi_limits import FastAgiLimits, fit_open_files
+from ivr.phone.asterisk.fastagi_lines import SocketLines
+from ivr.phone.asterisk.routes import SCRIPTS, BadRequest, run_script
+
+logger = logging.getLogger(__name__)
+
+#: A peer silent for this long is gone (the longest prompt plus a gather is far shorter;
+#: while Dial rings and bridges an agent the line is quiet, and has no timeout).
+IDLE_TIMEOUT = 300.0
+BACKLOG = 1024
+
+
+class FastAgiServer:
+    """Listens on ``address``; ``serve_forever()`` runs the intake in the calling thread,
+    ``shutdown()`` (from another) stops it, ``server_close()`` then closes the socket and
+    waits for the calls in progress. ``limits``: by default from the hotline's settings."""
+
+    def __init__(
+        self,
+        address: tuple[str, int],
+        hotline: Hotline,
+        limits: FastAgiLimits | None = None,
+    ) -> None:
+        self.hotline = hotline
+        self.limits = fit_open_files(limits or FastAgiLimits.from_settings(hotline.settings))
+        self.calls = 0
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._idle = threading.Event()
+        self._idle.set()
+        # A burst of calls opens many connections at once: a long backlog, or the rest
+        # wait for a SYN retransmission (1 s, then 3 s...).
+        listener = socket.create_server(address, backlog=BACKLOG)
+        self.refusals = Refusals()
+        self.intake = Intake(listener, self.limits, self._hand_over, self.refusals)
+        self._threads = ThreadPoolExecutor(self.limits.max_calls, "fastagi-call")
+
+    @property
+    def address(self) -> tuple[str, int]:
+        host, port = self.intake.listener.getsockname()[:2]
+        return str(host), int(port)
+
+    def serve_forever(self, poll_interval: float = 0.2) -> None:
+        """Accept connections and read their environments until ``shutdown()``."""
+        self._idle.clear()
+        try:
+            self.intake.run(self._stop, poll_interval)
+        finally:
+            self._idle.set()
+
+    def shutdown(self) -> None:
+        """No new calls; callers on hold go to the dialplan's safe route within a hold
+        segment (``ivr.phone.asterisk.waiting``), calls with an agent or in the menus finish."""
+        self.hotline.stopping.set()
+        self._stop.set()
+        self._idle.wait()
+
+    def server_close(self) -> None:
+        """Close the listening socket and the connections still sending their environment,
+        then wait for the calls in progress."""
+        self.intake.close()
+        self._threads.shutdown(wait=True)
+
+    def _hand_over(
+        self, connection: socket.socket, peer: Peer, env: AgiEnvironment, rest: bytes
+    ) -> None:
+        with self._lock:
+            busy = self.calls >= self.limits.max_calls
+            if not busy:
+                self.calls += 1
+        if busy:
+            self.refusals.note(  # before the close: logged by the time the peer sees it
+                peer, f"all {self.limits.max_calls} calls busy (IVR_FASTAGI_MAX_CALLS)"
+            )
+            connection.close()
+            return
+        try:
+            self._threads.submit(self._call, connection, peer, env, rest)
+        except RuntimeError:  # stopping
+            self._call_ended()
+            connection.close()
+
+    def _call_ended(self) -> None:
+        with self._lock:
+            self.calls -= 1
+
+    def _call(
+        self, connection: socket.socket, peer: Peer, env: AgiEnvironment, rest: bytes
+    ) -> None:
+        where = peer_text(peer)
+        reader = SocketLines(connection, self.limits, IDLE_TIMEOUT, rest, where)
+        writer = connection.makefile("w", encoding="utf-8", newline="\n")
+        try:
+            line = AgiLine(reader, writer, env)
+
+            def quiet(quiet: bool) -> None:
+                reader.idle = None if quiet else IDLE_TIMEOUT
+
+            line.quiet = quiet
+            script = line.env.script
+            if script not in SCRIPTS or not run_script(line, self.hotline, "fastagi"):
+                # No IVR_OUTCOME is set: the dialplan sends the caller to its safe route.
+                logger.error("FastAGI request for unknown script %s from %s", shown(script), where)
+        except BadRequest as exc:  # the dialplan's arguments: no outcome, the safe route
+            logger.error("FastAGI request from %s refused: %s", where, exc)
+        except Exception:
+            logger.exception("FastAGI call from %s failed", where)
+        finally:
+            self._call_ended()
+            for closing in (writer.close, connection.close):
+                try:
+                    closing()
+                except OSError:
+                    pass
+
+
+def serve(
+    hotline: Hotline,
+    host: str,
+    port: int,
+    ready: Callable[[FastAgiServer], None] | None = None,
+    reload_interval: float = 1.0,
+    limits: FastAgiLimits | None = None,
+) -> None:
+    """Serve until SIGTERM or SIGINT, then let calls in progress finish."""
+    hotline.use_cases  # noqa: B018 - connect and check the schema before the first call
+    server = FastAgiServer((host, port), hotline, limits)
+    reloader = FlowReloader(hotline.flow, load_hotline, hotline.install_flow, reload_interval)
+    reloader.start()
+    dispatcher = Dispatcher.for_hotline(hotline)
+    dispatcher.start()
+
+    def stop(signum: int, _frame: FrameType | None) -> None:
+        logger.warning("signal %d: no new calls; waiting for %d in progress", signum, server.calls)
+        threading.Thread(target=server.shutdown, name="fastagi-stop").start()
+
+    previous: dict[signal.Signals, Any] = {}
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            previous[sig] = signal.signal(sig, stop)
+    logger.warning("FastAGI listening on %s:%d", *server.address)
+    if ready:
+        ready(server)
+    try:
+        server.serve_forever(poll_interval=0.2)
+    finally:
+        server.server_close()
+        dispatcher.stop()
+        reloader.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        logger.warning("FastAGI stopped")

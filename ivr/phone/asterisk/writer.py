@@ -1,0 +1,82 @@
+"""Writes the hotline's Asterisk files for a flow: ``ivr asterisk-config --out DIR``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from pathlib import Path
+
+from ivr.app.bootstrap import load_hotline
+from ivr.audio.tone import hold_music, hold_segments
+from ivr.flow.model import Flow
+from ivr.phone.asterisk import config
+
+HOLD_MUSIC = "hold.wav"
+CALLBACKS = "hotline-callbacks"
+#: The demo agents' phones (ivr seed --demo).
+AGENT_ENDPOINTS = ("agent-alice", "agent-bob", "agent-chen", "agent-sam")
+
+
+def options_for(
+    flow: Flow,
+    agi: str,
+    per_call_script: bool,
+    sip_port: int,
+    agents: Mapping[str, str],
+    moh_directory: Path,
+    contacts: Mapping[str, str] | None = None,
+) -> config.Options:
+    """The generator's options: the flow gives the languages and the queues; ``contacts``
+    fixes where phones are reached (endpoint name -> SIP URI; ``hotline-callbacks`` for
+    callbacks)."""
+    contacts = contacts or {}
+    options = config.Options(
+        agi=agi,
+        per_call_script=per_call_script,
+        sip_port=sip_port,
+        languages=flow.languages,
+        queues=[config.HotlineQueue(q.name, q.priority) for q in flow.queues.values()],
+        agents=[
+            config.Agent(name, password, contacts.get(name)) for name, password in agents.items()
+        ],
+        moh_directory=str(moh_directory.resolve()),
+    )
+    callbacks = contacts.get(CALLBACKS)
+    return replace(options, callback_contact=callbacks) if callbacks else options
+
+
+def write_files(out: Path, files: Mapping[str, str]) -> list[Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, text in files.items():
+        path = out / name
+        path.write_text(text)
+        written.append(path)
+    return written
+
+
+def write_hold_music(folder: Path) -> Path:
+    """``hold.wav`` (app_queue's music on hold) and the controller's ``hold-<n>.wav``
+    segments, played as ``moh/hold-<n>`` (link the folder as ``sounds/moh``)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, music in {HOLD_MUSIC: hold_music(), **hold_segments()}.items():
+        path = folder / name
+        if not path.is_file() or path.read_bytes() != music:
+            path.write_bytes(music)
+    return folder / HOLD_MUSIC
+
+
+def write_hotline_config(
+    out: Path,
+    flow_path: Path,
+    agi: str,
+    per_call_script: bool,
+    sip_port: int,
+    agents: Mapping[str, str],
+) -> list[Path]:
+    """The four ``.conf`` files and ``moh/hold.wav`` under ``out``; the paths written."""
+    flow = load_hotline(flow_path)
+    moh = out / "moh"
+    options = options_for(flow, agi, per_call_script, sip_port, agents, moh)
+    written = write_files(out, config.hotline_files(options))
+    return [*written, write_hold_music(moh)]
