@@ -51,6 +51,7 @@ test-dates: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check ivr tests bench
+	$(BIN)/lint-imports --no-logo
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
