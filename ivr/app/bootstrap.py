@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from ivr.audio.values import Renderer
     from ivr.services.call_record_reaper import RecordUpkeep
     from ivr.services.contact_center import ContactCenter
+    from ivr.services.sign_in_ports import SignInRecords
 
 
 #: Threads besides calls and web requests that use the database: the dispatcher (its
@@ -151,6 +152,13 @@ class Hotline:
             ring_timeouts=RingTimeouts(self),
             holder=f"{self.role} {platform.node()}:{os.getpid()}",
         )
+
+    @cached_property
+    def sign_in_records(self) -> SignInRecords:
+        """The web's sign-in attempts and console sessions, in the database."""
+        from ivr.store.sign_in_records import SqlSignInRecords
+
+        return SqlSignInRecords(self.sessions)
 
     def install_flow(self, flow: Flow, engine: Engine) -> None:
         """Serve new calls from this flow; calls in progress keep the engine they have."""

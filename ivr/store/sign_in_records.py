@@ -1,15 +1,16 @@
-"""What web sign-in keeps in the database, so that every process and every restart sees
-it: the sign-in attempts per username (for the lockout) and the console's sessions (so
-that signing out ends a session everywhere). Every method is one short transaction."""
+"""What web sign-in keeps in the database (``ivr.services.sign_in_ports``), so that every
+process and every restart sees it: the sign-in attempts per username (for the lockout) and
+the console's sessions (so that signing out ends a session everywhere). Every method is
+one short transaction."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from ivr.services.sign_in_ports import SignInRecords, WebSession
 from ivr.store.models import AgentLoginAttemptRow as Attempt
 from ivr.store.models import WebSessionRow
 from ivr.store.repositories import failures_after_success
@@ -18,15 +19,7 @@ from ivr.store.repositories import failures_after_success
 USERNAME_LIMIT = 80
 
 
-@dataclass(frozen=True)
-class WebSession:
-    agent_id: int
-    created_at: datetime
-    last_seen_at: datetime
-    ended_at: datetime | None
-
-
-class SignInRecords:
+class SqlSignInRecords(SignInRecords):
     """The ``agent_login_attempts`` and ``web_sessions`` tables."""
 
     def __init__(self, sessions: sessionmaker[Session]) -> None:

@@ -1,36 +1,39 @@
 """The web side: the agent console, the supervisor view and the JSON API (Flask).
 
-``create_app(hotline)`` makes the app for one ``Hotline`` (the composition root); it
-builds nothing else itself. ``ivr serve`` runs it under waitress (``ivr.app.runner``)."""
+``create_app(hotline, blueprints=...)`` makes the app for the parts of one hotline
+(``WebParts``, from the composition root) and mounts the blueprints the phone systems give
+(Twilio's webhooks); it builds nothing else itself. ``ivr serve`` runs it under waitress
+(``ivr.app.runner``)."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from flask import Flask
+from flask import Blueprint, Flask
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
-from ivr.app.bootstrap import Hotline, bootstrap
-from ivr.app.config import Settings
-from ivr.phone.twilio import webhooks as twilio_hooks
 from ivr.web import api, auth, console, csrf, errors, headers, supervisor
 from ivr.web.context import HOTLINE, signed_in
 from ivr.web.converters import IdConverter
 from ivr.web.guard import EXTENSION as GUARD
 from ivr.web.guard import SignInGuard
 from ivr.web.labels import register as register_labels
+from ivr.web.parts import WebParts, WebSettings
 
 
 def create_app(
-    hotline: Hotline | None = None, test_config: Mapping[str, Any] | None = None
+    hotline: WebParts,
+    test_config: Mapping[str, Any] | None = None,
+    blueprints: Sequence[Blueprint] = (),
 ) -> Flask:
-    """The Flask app serving ``hotline`` (built from the environment when None).
-    ``test_config`` overrides Flask settings (``TESTING``, ``SECRET_KEY``...)."""
-    hotline = hotline or bootstrap()
+    """The Flask app serving ``hotline``. ``test_config`` overrides Flask settings
+    (``TESTING``, ``SECRET_KEY``...). ``blueprints`` are mounted as they are and
+    authenticate their own requests (a phone system's webhooks): the console's sign-in
+    and CSRF token do not apply to them."""
     app = Flask(__name__)
     app.config.from_mapping(
         SESSION_COOKIE_NAME="ivr_session",
@@ -49,18 +52,19 @@ def create_app(
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # 中文 as itself, in UTF-8
     app.json.sort_keys = False  # type: ignore[attr-defined]  # queues in their order
     app.extensions[HOTLINE] = hotline
+    app.extensions[auth.SELF_AUTHENTICATED] = frozenset(bp.name for bp in blueprints)
     app.url_map.converters["id"] = IdConverter
     app.extensions[GUARD] = SignInGuard(Limiter(get_remote_address, app=app))
     errors.register(app)
     headers.register(app)
     register_labels(app)
     app.context_processor(lambda: {"csrf_token": csrf.token, "me": signed_in()})
-    for blueprint in (auth.bp, console.bp, supervisor.bp, api.bp, twilio_hooks.bp):
+    for blueprint in (auth.bp, console.bp, supervisor.bp, api.bp, *blueprints):
         app.register_blueprint(blueprint)
     return app
 
 
-def session_key(settings: Settings) -> bytes:
+def session_key(settings: WebSettings) -> bytes:
     """The key that signs session cookies: derived from the hotline's secret key, so it is
     never the key callback codes are made with."""
     return hmac.new(settings.secret(), b"ivr-web-session", hashlib.sha256).digest()

@@ -3,7 +3,8 @@ holds (scrypt hashes), through the guard against guessing (``ivr.web.guard``); t
 session (a signed cookie) then carries a server-side session's id (``ivr.web.sessions``)
 and the CSRF token. Pages need a signed-in agent (``login_required``); the supervisor view
 a supervisor (``supervisor_required``). Only a path on this site follows a sign-in
-(``ivr.web.next_url``)."""
+(``ivr.web.next_url``). The blueprints a phone system gives (its webhooks) authenticate
+their own requests (Twilio's signature): no session and no CSRF token for them."""
 
 from __future__ import annotations
 
@@ -11,7 +12,17 @@ import functools
 from collections.abc import Callable
 from typing import TypeVar, cast
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from werkzeug.wrappers import Response as BaseResponse
 
 from ivr.center import lifecycle as lc
@@ -24,20 +35,28 @@ from ivr.web.next_url import safe_next
 bp = Blueprint("auth", __name__)
 View = TypeVar("View", bound=Callable[..., object])
 SUPERVISOR = "supervisor"
+#: ``app.extensions``: the names of the blueprints that authenticate their own requests.
+SELF_AUTHENTICATED = "ivr.self_authenticated_blueprints"
 
 
 @bp.before_app_request
 def load_agent() -> None:
     """``g.agent`` for pages (the API authenticates each request its own way)."""
     g.agent = None
-    if is_api() or request.endpoint == "static" or request.blueprint == "twilio":
-        return  # Twilio's webhooks are signed instead (ivr.phone.twilio.signature)
+    if is_api() or request.endpoint == "static" or _self_authenticated():
+        return
     agent_id = sessions.current_agent_id()
     if agent_id is not None:
         g.agent = center().agent(agent_id)
         if g.agent is None:  # removed since signing in
             sessions.end()
     csrf.check_form()
+
+
+def _self_authenticated() -> bool:
+    """A phone system's webhook (e.g. Twilio's, signed instead)."""
+    names: frozenset[str] = current_app.extensions[SELF_AUTHENTICATED]
+    return any(name in names for name in request.blueprints)
 
 
 def login_required(view: View) -> View:
@@ -93,4 +112,3 @@ def logout() -> BaseResponse:
     sessions.end()
     flash("You are signed out.", "info")
     return redirect(url_for("auth.login"))
-

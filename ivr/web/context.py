@@ -1,5 +1,6 @@
-"""What a request reaches the product through: the ``Hotline`` the app was made with, its
-``ContactCenter`` and clock, and the agent who is signed in (``g.agent``)."""
+"""What a request reaches the product through: the hotline's parts the app was made with
+(``WebParts``), its ``ContactCenter`` and clock, and the agent who is signed in
+(``g.agent``)."""
 
 from __future__ import annotations
 
@@ -9,15 +10,15 @@ from typing import TYPE_CHECKING
 from flask import current_app, g
 
 if TYPE_CHECKING:
-    from ivr.app.bootstrap import Hotline
     from ivr.services.contact_center import ContactCenter
     from ivr.services.contact_ports import Agent
+    from ivr.web.parts import WebParts
 
 HOTLINE = "ivr.hotline"
 
 
-def hotline() -> Hotline:
-    found: Hotline = current_app.extensions[HOTLINE]
+def hotline() -> WebParts:
+    found: WebParts = current_app.extensions[HOTLINE]
     return found
 
 

@@ -27,7 +27,6 @@ from limits import RateLimitItem, parse
 
 from ivr.services.contact_ports import Agent
 from ivr.services.lockout import Lockout
-from ivr.store.sign_in_records import SignInRecords
 from ivr.web.context import center, hotline
 from ivr.web.errors import WebError
 
@@ -55,7 +54,7 @@ class SignInGuard:
         ``WebError`` (429 or 503) when the check is refused before hashing."""
         client = request.remote_addr or "unknown"
         self._check_client(client)
-        records = SignInRecords(hotline().sessions)
+        records = hotline().sign_in_records
         now = hotline().clock.now()
         failures = records.failures(username, now - self.lockout.lookback)
         if self.lockout.locked(failures, now):

@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from flask import session
 
-from ivr.store.sign_in_records import SignInRecords
+from ivr.services.sign_in_ports import SignInRecords
 from ivr.web.context import hotline
 
 KEY = "sid"
@@ -23,7 +23,7 @@ TOUCH_EVERY = timedelta(minutes=1)
 
 
 def _records() -> SignInRecords:
-    return SignInRecords(hotline().sessions)
+    return hotline().sign_in_records
 
 
 def _digest(session_id: str) -> str:

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import base64
 import re
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
+from flask import Blueprint
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
@@ -29,9 +31,10 @@ def with_test_secret(hotline: Hotline) -> Hotline:
 class Web:
     """One browser's worth of cookies on the app."""
 
-    def __init__(self, hotline: Hotline) -> None:
+    def __init__(self, hotline: Hotline, blueprints: Sequence[Blueprint] = ()) -> None:
+        """``blueprints``: a phone system's webhooks, mounted beside the console."""
         self.hotline = with_test_secret(hotline)
-        self.app = create_app(hotline, {"TESTING": True})
+        self.app = create_app(hotline, {"TESTING": True}, blueprints)
         self.client: FlaskClient = self.app.test_client()
         self.token = ""
 

@@ -30,6 +30,7 @@ from integration.support import (
 )
 from ivr.app.bootstrap import Hotline
 from ivr.phone.asterisk.agi import AgiLine, run_call
+from ivr.phone.twilio import webhooks as twilio_hooks
 from ivr.store import models as m
 from ivr.store import schema
 from ivr.store.db import connect
@@ -123,7 +124,8 @@ def client(hotline: Hotline) -> FlaskClient:
     hotline.settings = replace(
         hotline.settings, twilio_auth_token=TOKEN, public_url=BASE, secret_key="k" * 32
     )
-    return create_app(hotline, {"TESTING": True, "SECRET_KEY": "x"}).test_client()
+    app = create_app(hotline, {"TESTING": True, "SECRET_KEY": "x"}, blueprints=(twilio_hooks.bp,))
+    return app.test_client()
 
 
 def test_a_twilio_call_with_a_100_character_callsid_and_a_sip_from_is_served(

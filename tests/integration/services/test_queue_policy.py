@@ -21,6 +21,7 @@ from integration.phone.twilio.test_twilio_voice import BASE, TOKEN, Phone, walk
 from integration.support import EMMA, FLOW_PATH, ROOT, Db, StoppedClock, sign_in_busy
 from ivr.app.bootstrap import Hotline, load_hotline
 from ivr.flow.prompts import Catalog
+from ivr.phone.twilio import webhooks as twilio_hooks
 from ivr.services.contact_ports import Place, WaitingCall
 from ivr.web import create_app
 
@@ -229,7 +230,8 @@ def twilio(hotline: Hotline) -> Hotline:
 
 
 def client_for(hotline: Hotline) -> FlaskClient:
-    return create_app(hotline, {"TESTING": True, "SECRET_KEY": "x"}).test_client()
+    app = create_app(hotline, {"TESTING": True, "SECRET_KEY": "x"}, blueprints=(twilio_hooks.bp,))
+    return app.test_client()
 
 
 #: A prompt played from its rendered file (``ivr prompts build``, which the end-to-end tier

@@ -84,7 +84,8 @@ def someone_signed_in(db: Db) -> None:
 
 @pytest.fixture
 def client(line: Hotline) -> FlaskClient:
-    return create_app(line, {"TESTING": True, "SECRET_KEY": "x"}).test_client()
+    app = create_app(line, {"TESTING": True, "SECRET_KEY": "x"}, blueprints=(twilio_hooks.bp,))
+    return app.test_client()
 
 
 def walk(phone: Phone, keys: str) -> ET.Element:
@@ -198,7 +199,8 @@ def test_forged_and_unsigned_requests_are_refused_and_change_nothing(
 
 def test_no_token_configured_refuses_everything(line: Hotline, db: Db) -> None:
     line.settings = replace(line.settings, twilio_auth_token=None)
-    client = create_app(line, {"TESTING": True, "SECRET_KEY": "x"}).test_client()
+    app = create_app(line, {"TESTING": True, "SECRET_KEY": "x"}, blueprints=(twilio_hooks.bp,))
+    client = app.test_client()
     before = db.dump()
     assert Phone(client, "CA-open", EMMA[2]).send("/twilio/voice").status_code == 403
     assert db.dump() == before

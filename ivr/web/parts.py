@@ -1,0 +1,46 @@
+"""What the web needs of the process it runs in. The composition root's hotline satisfies
+``WebParts`` by its shape; the web imports nothing of ``ivr.app``, ``ivr.store`` or
+``ivr.phone`` (``docs/architecture.md``)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from ivr.services import ports
+    from ivr.services.contact_center import ContactCenter
+    from ivr.services.sign_in_ports import SignInRecords
+
+
+class WebSettings(Protocol):
+    """The settings the web reads when the app is made."""
+
+    @property
+    def cookies_secure(self) -> bool:
+        """Session cookies only over HTTPS."""
+        ...
+
+    @property
+    def ratelimit_storage_uri(self) -> str:
+        """Where the per-client sign-in failures are counted (``memory://``, ``redis://``)."""
+        ...
+
+    def secret(self) -> bytes:
+        """The hotline's secret key (the session cookies' key is derived from it)."""
+        ...
+
+
+class WebParts(Protocol):
+    """The hotline as the console, the supervisor view and the API see it."""
+
+    @property
+    def settings(self) -> WebSettings: ...
+
+    @property
+    def clock(self) -> ports.Clock: ...
+
+    @property
+    def contact_center(self) -> ContactCenter: ...
+
+    @property
+    def sign_in_records(self) -> SignInRecords: ...
