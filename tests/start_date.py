@@ -23,7 +23,7 @@ import pytest
 
 from ivr.app.bootstrap import load_hotline
 from ivr.flow.hours import route
-from ivr.flow.model import Hours
+from ivr.flow.nodes import Hours
 from ivr.services.ports import Clock
 
 START_ENV = "IVR_TEST_START"

@@ -6,67 +6,15 @@ from collections.abc import Callable
 from datetime import date
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from ivr.flow import model
-from ivr.flow.compiler import ASKING, COMMON, Common, NodeCompiler, text_of
+from ivr.flow import model, nodes
+from ivr.flow.compiler import ASKING, Common, NodeCompiler, text_of
 from ivr.flow.hours import parse_days, parse_span
-from ivr.flow.located import Fields, Located, Map, Scalar, Seq, suggestion
+from ivr.flow.located import Fields
 from ivr.flow.queue_policy import NODE_KEYS, read_policy, target_positions
 
 
-def compile_node(c: NodeCompiler, node_id: str, value: Located) -> model.Node | None:
-    """Build one node from its YAML, reporting problems; None if it cannot be built.
-    A node with problems of its own is marked flawed (see ``SourceIndex``)."""
-    before = len(c.reader.problems)
-    node = _build(c, node_id, value)
-    if node is None or len(c.reader.problems) > before:
-        c.index.flawed.add(node_id)
-        c.index.loose[node_id] = set(_texts_under(value))
-    return node
-
-
-#: Keys whose values are never node ids (prompt ids often share a node's name).
-NOT_TARGETS = frozenset(
-    {"type", "prompt", "invalid_prompt", "timeout_prompt", "retry_prompt", "queue", "action"}
-    | {"var", "save_as", "account", "pin", "timezone", "to", "outcome", "skill", "set"}
-    | {"max_wait", "announce_every", "ring_timeout"}
-)
-
-
-def _texts_under(value: Located) -> list[str]:
-    if isinstance(value, Scalar):
-        return [value.value]
-    if isinstance(value, Seq):
-        return [t for item in value.items for t in _texts_under(item)]
-    return [
-        t for key, item in value.pairs if key.value not in NOT_TARGETS for t in _texts_under(item)
-    ]
-
-
-def _build(c: NodeCompiler, node_id: str, value: Located) -> model.Node | None:
-    where = f"node '{node_id}'"
-    c.index.nodes[node_id] = value.pos
-    if not isinstance(value, Map):
-        c.reader.error(value.pos, f"{where} must be a mapping with a 'type'")
-        return None
-    kind_value = next((v for k, v in value.pairs if k.value == "type"), None)
-    kinds = ", ".join(BUILDERS)
-    if not isinstance(kind_value, Scalar) or kind_value.is_null:
-        pos = value.pos if kind_value is None else kind_value.pos
-        c.reader.error(pos, f"{where} needs 'type' (one of {kinds})")
-        return None
-    spec = BUILDERS.get(kind_value.value)
-    if spec is None:
-        hint = suggestion(kind_value.value, BUILDERS)
-        c.reader.error(kind_value.pos, f"{where}: unknown type '{kind_value.value}'{hint}")
-        return None
-    allowed, required, build = spec
-    what = f"{kind_value.value} {where}"
-    fields = c.reader.fields(value, what, (*COMMON, *allowed), required)
-    return build(c, node_id, fields, c.common(node_id, fields))
-
-
 def _menu(c: NodeCompiler, nid: str, f: Fields, common: Common) -> model.Node:
-    return model.Menu(
+    return nodes.Menu(
         **common,
         **c.asking(nid, f),
         choices=c.key_targets(nid, f, "choices", "choice"),
@@ -75,7 +23,7 @@ def _menu(c: NodeCompiler, nid: str, f: Fields, common: Common) -> model.Node:
 
 
 def _say(c: NodeCompiler, nid: str, f: Fields, common: Common) -> model.Node:
-    return model.Say(**common, prompts=c.prompts(nid, f), next=c.target(nid, f, "next"))
+    return nodes.Say(**common, prompts=c.prompts(nid, f), next=c.target(nid, f, "next"))
 
 
 def _gather(c: NodeCompiler, nid: str, f: Fields, common: Common) -> model.Node:
@@ -86,7 +34,7 @@ def _gather(c: NodeCompiler, nid: str, f: Fields, common: Common) -> model.Node:
     finish = f.text("finish_key") if f.has("finish_key") else None
     if finish is not None and finish not in ("#", "*"):
         c.reader.error(f.position("finish_key"), f'{f.what}: finish_key must be "#" or "*"')
-    return model.Gather(
+    return nodes.Gather(
         **common,
         **c.asking(nid, f),
         min_digits=low,
@@ -101,7 +49,7 @@ def _gather(c: NodeCompiler, nid: str, f: Fields, common: Common) -> model.Node:
 
 def _verify(c: NodeCompiler, nid: str, f: Fields, common: Common) -> model.Node:
     c.index.actions.append((model.VERIFY_ACTION, nid, f.pos))
-    return model.Verify(
+    return nodes.Verify(
         **common,
         account=f.text("account", "account_number"),
         pin=f.text("pin", "pin"),
@@ -124,7 +72,7 @@ def _action(c: NodeCompiler, nid: str, f: Fields, common: Common) -> model.Node:
         outcomes[outcome] = text_of(value, c.reader, "outcomes")
         c.index.targets[(nid, f"outcome {outcome}")] = value.pos
         c.index.targets.setdefault((nid, f"outcome-key {outcome}"), key.pos)
-    return model.Action(
+    return nodes.Action(
         **common,
         action=name,
         outcomes=outcomes,
@@ -137,7 +85,7 @@ def _branch(c: NodeCompiler, nid: str, f: Fields, common: Common) -> model.Node:
     for case, (_, value) in f.table("cases").items():
         cases[case] = text_of(value, c.reader, "cases")
         c.index.targets[(nid, f"case {case}")] = value.pos
-    return model.Branch(
+    return nodes.Branch(
         **common,
         var=f.text("var"),
         cases=cases,
@@ -147,7 +95,7 @@ def _branch(c: NodeCompiler, nid: str, f: Fields, common: Common) -> model.Node:
 
 def _language(c: NodeCompiler, nid: str, f: Fields, common: Common) -> model.Node:
     choices = {k: v for k, (v, _) in c.keys(f, "choices").items()}
-    return model.Language(
+    return nodes.Language(
         **common,
         **c.asking(nid, f),
         choices=choices,
@@ -163,7 +111,7 @@ def _hours(c: NodeCompiler, nid: str, f: Fields, common: Common) -> model.Node:
     except (ZoneInfoNotFoundError, ValueError):
         c.reader.error(f.position("timezone"), f"{f.what}: unknown time zone '{name}'")
         zone = ZoneInfo("UTC")
-    spans: list[model.OpenSpan] = []
+    spans: list[nodes.OpenSpan] = []
     for days, (key, value) in f.table("open").items():
         span_text = text_of(value, c.reader, "open")
         try:
@@ -176,7 +124,7 @@ def _hours(c: NodeCompiler, nid: str, f: Fields, common: Common) -> model.Node:
         except ValueError as exc:
             c.reader.error(value.pos, f"{f.what}: {exc}")
             continue
-        spans.extend(model.OpenSpan(day, start, end) for day in weekdays)
+        spans.extend(nodes.OpenSpan(day, start, end) for day in weekdays)
     holidays = set()
     for text, pos in f.texts_at("holidays"):
         try:
@@ -184,7 +132,7 @@ def _hours(c: NodeCompiler, nid: str, f: Fields, common: Common) -> model.Node:
         except ValueError:
             c.reader.error(pos, f"{f.what}: '{text}' is not a YYYY-MM-DD date")
     closed = c.target(nid, f, "on_closed")
-    return model.Hours(
+    return nodes.Hours(
         **common,
         timezone=name,
         zone=zone,
@@ -212,7 +160,7 @@ def _queue(c: NodeCompiler, nid: str, f: Fields, common: Common) -> model.Node:
             c.index.targets[(nid, key)] = own[key]
         else:
             c.index.defaulted.add((nid, key))  # the queue's, checked once at ``queues:``
-    return model.Queue(
+    return nodes.Queue(
         **common,
         queue=name,
         priority=f.integer("priority", spec.priority if spec else 0),
@@ -224,12 +172,12 @@ def _queue(c: NodeCompiler, nid: str, f: Fields, common: Common) -> model.Node:
 
 
 def _transfer(c: NodeCompiler, nid: str, f: Fields, common: Common) -> model.Node:
-    return model.Transfer(**common, to=f.text("to"), prompts=c.prompts(nid, f))
+    return nodes.Transfer(**common, to=f.text("to"), prompts=c.prompts(nid, f))
 
 
 def _hangup(c: NodeCompiler, nid: str, f: Fields, common: Common) -> model.Node:
     outcome = f.text("outcome", "solved")
-    return model.Hangup(**common, outcome=outcome, prompts=c.prompts(nid, f))
+    return nodes.Hangup(**common, outcome=outcome, prompts=c.prompts(nid, f))
 
 
 Builder = Callable[[NodeCompiler, str, Fields, Common], model.Node]

@@ -2,7 +2,8 @@
 written, and the readers shared by node kinds (``builders.py`` has one builder per kind).
 
 Every problem is collected (never raised) with its position; ``SourceIndex`` remembers
-where each target and prompt was written so that ``checks.py`` can point at it.
+where each target and prompt was written so that the checks (``graph_checks.py``,
+``name_checks.py``) can point at it.
 """
 
 from __future__ import annotations

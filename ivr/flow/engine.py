@@ -27,10 +27,10 @@ from dataclasses import replace
 
 from ivr.errors import EngineError
 from ivr.flow import actions as act
-from ivr.flow import hours, model
+from ivr.flow import hours, model, nodes
 from ivr.flow.events import Digits, Event, HungUp, Result, Timeout
-from ivr.flow.prompts import fill, placeholders
-from ivr.flow.state import ABANDONED, QUEUED, TRANSFERRED, CallStart, CallState
+from ivr.flow.node_actions import end_actions, ended, gather_for, prompts_for
+from ivr.flow.state import ABANDONED, QUEUED, CallStart, CallState, with_data
 
 Steps = tuple[CallState, list[act.Action]]
 _DIGITS = frozenset("0123456789")
@@ -70,9 +70,9 @@ class Engine:
         node = self.flow.nodes.get(state.node)
         if node is None:
             raise EngineError(f"call state names node {state.node!r}, not in {self.flow.source}")
-        if isinstance(node, model.Input) and isinstance(event, Digits | Timeout):
+        if isinstance(node, nodes.Input) and isinstance(event, Digits | Timeout):
             return self._answer(node, state, event)
-        if isinstance(node, model.Verify | model.Action) and isinstance(event, Result):
+        if isinstance(node, nodes.Verify | nodes.Action) and isinstance(event, Result):
             return self._result(node, state, event)
         kind = type(node).__name__.lower()  # the event's keys may be a PIN: name its type only
         raise EngineError(f"node {node.id!r} ({kind}) cannot take a {type(event).__name__} event")
@@ -82,7 +82,7 @@ class Engine:
         queue's policy sent it on (max wait, nobody signed in). The node must be one the
         queue node names (``QueuePolicy.targets``), so the loader has checked it."""
         queue = self.flow.nodes.get(state.node)
-        if state.outcome != QUEUED or not isinstance(queue, model.Queue):
+        if state.outcome != QUEUED or not isinstance(queue, nodes.Queue):
             raise EngineError(f"call at {state.node!r} is not in a queue: cannot divert it")
         if node_id not in {t for _, t in queue.policy.targets()}:
             raise EngineError(f"queue node {queue.id!r} does not lead to {node_id!r}")
@@ -90,25 +90,25 @@ class Engine:
 
     # -- input nodes -------------------------------------------------------------------
 
-    def _answer(self, node: model.Input, state: CallState, event: Digits | Timeout) -> Steps:
+    def _answer(self, node: nodes.Input, state: CallState, event: Digits | Timeout) -> Steps:
         keys = event.digits if isinstance(event, Digits) else ""
         if not keys:
             return self._retry(node, state, node.timeout_prompt)
-        if isinstance(node, model.Gather):
+        if isinstance(node, nodes.Gather):
             if node.finish_key and keys.endswith(node.finish_key):
                 keys = keys[: -len(node.finish_key)]
             if not (set(keys) <= _DIGITS and node.min_digits <= len(keys) <= node.max_digits):
                 return self._retry(node, state, node.invalid_prompt)
             if node.secure:
                 return self._go(state, node.next, [], secure={node.save_as: keys})
-            state = _with_data(state, {node.save_as: keys})
+            state = with_data(state, {node.save_as: keys})
             return self._go(state, node.next, [])
-        if isinstance(node, model.Language):
+        if isinstance(node, nodes.Language):
             language = node.choices.get(keys)
             if language is None:
                 return self._retry(node, state, node.invalid_prompt)
             return self._choose_language(node, state, language)
-        assert isinstance(node, model.Menu)
+        assert isinstance(node, nodes.Menu)
         target = node.choices.get(keys)
         if target is None:
             return self._retry(node, state, node.invalid_prompt)
@@ -116,50 +116,36 @@ class Engine:
             return self._retry(node, state, None)
         return self._go(state, target, [])
 
-    def _retry(self, node: model.Input, state: CallState, first: str | None) -> Steps:
+    def _retry(self, node: nodes.Input, state: CallState, first: str | None) -> Steps:
         tries = state.tries + 1
         if tries > node.retries:
-            if isinstance(node, model.Language):
+            if isinstance(node, nodes.Language):
                 return self._choose_language(node, state, node.default)
-            assert isinstance(node, model.Menu | model.Gather)
+            assert isinstance(node, nodes.Menu | nodes.Gather)
             return self._go(state, node.on_failure, [])
         state = replace(state, tries=tries)
         ids = ((first,) if first else ()) + node.prompts
         return state, [self._gather(node, state, ids)]
 
-    def _choose_language(self, node: model.Language, state: CallState, language: str) -> Steps:
+    def _choose_language(self, node: nodes.Language, state: CallState, language: str) -> Steps:
         state = replace(state, language=language, language_known=True)
-        state = _with_data(state, {"language": language})
+        state = with_data(state, {"language": language})
         return self._go(state, node.next, [act.SetData("language", language)])
 
-    def _gather(self, node: model.Input, state: CallState, ids: tuple[str, ...]) -> act.Gather:
-        prompts = self._prompts(state, ids)
-        if isinstance(node, model.Gather):
-            return act.Gather(
-                node=node.id,
-                prompts=prompts,
-                min_digits=node.min_digits,
-                max_digits=node.max_digits,
-                timeout=node.timeout,
-                finish_key=node.finish_key,
-                secure=node.secure,
-                type_ahead=node.type_ahead,
-            )
-        assert isinstance(node, model.Menu | model.Language)
-        width = max(len(k) for k in node.choices)
-        return act.Gather(node.id, prompts, 1, width, node.timeout, type_ahead=node.type_ahead)
+    def _gather(self, node: nodes.Input, state: CallState, ids: tuple[str, ...]) -> act.Gather:
+        return gather_for(node, self._prompts(state, ids))
 
     # -- use cases ---------------------------------------------------------------------
 
-    def _result(self, node: model.Verify | model.Action, state: CallState, event: Result) -> Steps:
-        state = _with_data(state, event.data)
+    def _result(self, node: nodes.Verify | nodes.Action, state: CallState, event: Result) -> Steps:
+        state = with_data(state, event.data)
         actions: list[act.Action] = [act.SetData(k, v) for k, v in event.data.items()]
-        if isinstance(node, model.Action):
+        if isinstance(node, nodes.Action):
             target = node.outcomes.get(event.outcome, node.on_error)
             return self._go(state, target, actions)
         if event.outcome == "success":
             account = state.data.get(node.account, "")
-            state = _with_data(state, {"verified": "yes", "verified_account": account})
+            state = with_data(state, {"verified": "yes", "verified_account": account})
             return self._go(state, node.on_success, actions)
         if event.outcome == "locked":
             return self._go(state, node.on_locked, actions)
@@ -192,11 +178,11 @@ class Engine:
                 state = replace(state, visits={**state.visits, node.id: seen + 1})
             state = replace(state, node=node.id, tries=0, path=(*state.path, node.id))
             if node.set:
-                state = _with_data(state, node.set)
+                state = with_data(state, node.set)
                 actions.extend(act.SetData(k, v) for k, v in node.set.items())
             following = self._enter(node, state, actions, secure or {})
             if following is None:
-                return state if not node.ends else self._ended(node, state), actions
+                return state if not node.ends else ended(node, state), actions
             target, secure = following, None
         raise EngineError(f"{self.flow.source}: a call went round without input at {target!r}")
 
@@ -208,18 +194,18 @@ class Engine:
         secure: Mapping[str, str],
     ) -> str | None:
         """Do what entering ``node`` does; return the next node, or None to stop here."""
-        if isinstance(node, model.Say):
+        if isinstance(node, nodes.Say):
             actions.append(act.Play(self._prompts(state, node.prompts)))
             return node.next
-        if isinstance(node, model.Branch):
+        if isinstance(node, nodes.Branch):
             return node.cases.get(state.data.get(node.var, ""), node.default)
-        if isinstance(node, model.Hours):
+        if isinstance(node, nodes.Hours):
             return hours.route(node, state.started_at)
-        if isinstance(node, model.Language) and state.language_known:
+        if isinstance(node, nodes.Language) and state.language_known:
             return node.next
-        if isinstance(node, model.Input):
+        if isinstance(node, nodes.Input):
             actions.append(self._gather(node, state, node.prompts))
-        elif isinstance(node, model.Verify):
+        elif isinstance(node, nodes.Verify):
             if state.data.get("verified") == "yes":
                 return node.on_success
             args = {
@@ -230,7 +216,7 @@ class Engine:
                 "language": state.language,
             }
             actions.append(act.RunAction(node.id, model.VERIFY_ACTION, args, frozenset({"pin"})))
-        elif isinstance(node, model.Action):
+        elif isinstance(node, nodes.Action):
             args = {**state.data, **secure}
             actions.append(act.RunAction(node.id, node.action, args, frozenset(secure)))
         else:
@@ -241,47 +227,7 @@ class Engine:
         prompts = getattr(node, "prompts", ())
         if prompts:
             actions.append(act.Play(self._prompts(state, prompts)))
-        if isinstance(node, model.Queue):
-            actions.append(
-                act.Enqueue(
-                    node.queue,
-                    node.priority,
-                    node.skill,
-                    node.callback,
-                    state.language,
-                    node.policy,
-                )
-            )
-        elif isinstance(node, model.Transfer):
-            actions.append(act.Transfer(node.to))
-        elif isinstance(node, model.Hangup):
-            actions.append(act.Hangup(node.outcome))
-
-    @staticmethod
-    def _ended(node: model.Node, state: CallState) -> CallState:
-        if isinstance(node, model.Queue):
-            return replace(state, outcome=QUEUED)
-        if isinstance(node, model.Transfer):
-            return replace(state, outcome=TRANSFERRED)
-        assert isinstance(node, model.Hangup)
-        return replace(state, outcome=node.outcome)
+        actions.extend(end_actions(node, state))
 
     def _prompts(self, state: CallState, ids: tuple[str, ...]) -> tuple[act.Prompt, ...]:
-        catalog = self.flow.catalog
-        out = []
-        for template in ids:
-            prompt_id = fill(template, state.data)
-            text = catalog.text(prompt_id, state.language)
-            if text is None:
-                text = catalog.text(prompt_id, self.flow.default_language)
-            if text is None:  # a use case gave a value the flow has no prompt for
-                continue
-            values = {name: state.data.get(name, "") for name in placeholders(text)}
-            out.append(act.Prompt(prompt_id, state.language, fill(text, values), values))
-        return tuple(out)
-
-
-def _with_data(state: CallState, values: Mapping[str, str]) -> CallState:
-    if not values:
-        return state
-    return replace(state, data={**state.data, **values})
+        return prompts_for(self.flow, state, ids)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ivr.flow import model
+from ivr.flow import nodes
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -41,7 +41,7 @@ def minute_of(text: str) -> int:
     return h * 60 + m
 
 
-def route(node: model.Hours, started_at: float) -> str:
+def route(node: nodes.Hours, started_at: float) -> str:
     """Where an ``hours`` node sends a call that started at ``started_at`` (epoch seconds)."""
     local = datetime.fromtimestamp(started_at, node.zone)
     if local.date().isoformat() in node.holidays:

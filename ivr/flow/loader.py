@@ -12,12 +12,13 @@ from pathlib import Path
 import yaml
 
 from ivr.errors import FlowErrors, SourcePosition
-from ivr.flow import model
+from ivr.flow import model, nodes
 from ivr.flow.bounded_yaml import YamlLimitExceeded, YamlLimits, compose, read_bounded
-from ivr.flow.builders import compile_node
-from ivr.flow.checks import FlowChecker
 from ivr.flow.compiler import Defaults, NodeCompiler, SourceIndex
+from ivr.flow.graph_checks import GraphChecker
 from ivr.flow.located import Fields, Located, Map, Reader, Scalar, Seq, suggestion
+from ivr.flow.name_checks import NameChecker
+from ivr.flow.node_reader import compile_node
 from ivr.flow.prompts import Catalog, placeholders
 from ivr.flow.queue_policy import QUEUE_KEYS, check_queue_targets, read_policy, target_positions
 
@@ -148,7 +149,7 @@ def _compile(
             nodes[node_id] = node
             _check_languages(reader, node, languages)
     start = top.text("start")
-    checker = FlowChecker(reader, index, nodes, actions)
+    checker = GraphChecker(reader, index, nodes)
     if start and start not in index.nodes:
         hint = suggestion(start, index.nodes)
         reader.error(top.position("start"), f"start '{start}' is not a node{hint}")
@@ -160,10 +161,11 @@ def _compile(
         checker.unreachable(reached)
         checker.endings(reached)
         checker.loops(reached)
-    checker.secure_digits()
-    checker.registered(queues)
+    names = NameChecker(reader, index, nodes, actions)
+    names.secure_digits()
+    names.registered(queues)
     if catalog is not None:
-        checker.prompt_uses(catalog)
+        names.prompt_uses(catalog)
     if reader.problems:
         return None
     return model.Flow(
@@ -232,7 +234,7 @@ def _queues(
 
 
 def _check_languages(reader: Reader, node: model.Node, languages: tuple[str, ...]) -> None:
-    if not isinstance(node, model.Language):
+    if not isinstance(node, nodes.Language):
         return
     for code in (*node.choices.values(), node.default):
         if code not in languages:

@@ -1,7 +1,8 @@
 """A YAML document as a small tree of values that remember where they were written.
 
 ``loader.py`` builds it from PyYAML's node graph; everything after that (``compiler.py``,
-``checks.py``) works on this pure tree, so only the loader imports yaml.
+``node_reader.py``, ``builders.py``, the checks) works on this pure tree, so only the loader
+imports yaml.
 ``Reader`` reads typed values out of it and collects every problem instead of stopping.
 """
 

@@ -1,4 +1,5 @@
-"""The compiled, immutable flow: nodes, queues, registered use cases.
+"""The compiled, immutable flow: what every node has, queues, registered use cases
+(the node kinds are in ``nodes.py``).
 
 A ``Flow`` is what ``loader.load_flow`` returns after every check has passed, so the
 engine can trust it: every target exists, every prompt has every language, every loop
@@ -9,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import tzinfo
 
 from ivr.errors import SourcePosition
 from ivr.flow.prompts import Catalog
@@ -34,6 +34,9 @@ class ActionSpec:
     outcomes: frozenset[str]
     outputs: Mapping[str, frozenset[str] | None] = field(default_factory=dict)
 
+
+#: What a ``queue`` node's ``callback`` may be.
+CALLBACK_MODES = ("offer", "only", "never")
 
 #: ``when_no_agents: callback``: say so and offer the callback at once.
 CALLBACK_AT_ONCE = "callback"
@@ -109,186 +112,6 @@ class Node:
     def ends(self) -> bool:
         """True if the node ends the flow (queue, transfer, hangup)."""
         return False
-
-
-@dataclass(frozen=True, kw_only=True)
-class Input(Node):
-    """Nodes that ask the caller for keys. With ``type_ahead`` a key pressed during the
-    announcements just before the node's question is kept as the node's first key."""
-
-    prompts: tuple[str, ...]
-    timeout: float
-    retries: int
-    invalid_prompt: str | None
-    timeout_prompt: str | None
-    type_ahead: bool = True
-
-    @property
-    def waits(self) -> bool:
-        return True
-
-
-@dataclass(frozen=True, kw_only=True)
-class Menu(Input):
-    choices: Mapping[str, str]
-    on_failure: str
-
-    def _edges(self) -> list[tuple[str, str]]:
-        return [(f"choice {k}", t) for k, t in self.choices.items()] + [
-            ("on_failure", self.on_failure)
-        ]
-
-
-@dataclass(frozen=True, kw_only=True)
-class Gather(Input):
-    min_digits: int
-    max_digits: int
-    finish_key: str | None
-    save_as: str
-    secure: bool
-    next: str
-    on_failure: str
-
-    def _edges(self) -> list[tuple[str, str]]:
-        return [("next", self.next), ("on_failure", self.on_failure)]
-
-
-@dataclass(frozen=True, kw_only=True)
-class Language(Input):
-    choices: Mapping[str, str]  # key -> language code
-    default: str
-    next: str
-
-    def _edges(self) -> list[tuple[str, str]]:
-        return [("next", self.next)]
-
-
-@dataclass(frozen=True, kw_only=True)
-class Say(Node):
-    prompts: tuple[str, ...]
-    next: str
-
-    def _edges(self) -> list[tuple[str, str]]:
-        return [("next", self.next)]
-
-
-@dataclass(frozen=True, kw_only=True)
-class Verify(Node):
-    account: str
-    pin: str
-    attempts: int
-    retry: str
-    retry_prompt: str | None
-    on_success: str
-    on_failure: str
-    on_locked: str
-    on_error: str
-
-    def _edges(self) -> list[tuple[str, str]]:
-        return [
-            ("retry", self.retry),
-            ("on_success", self.on_success),
-            ("on_failure", self.on_failure),
-            ("on_locked", self.on_locked),
-            ("on_error", self.on_error),
-        ]
-
-    @property
-    def waits(self) -> bool:
-        return True
-
-
-@dataclass(frozen=True, kw_only=True)
-class Action(Node):
-    action: str
-    outcomes: Mapping[str, str]
-    on_error: str
-
-    def _edges(self) -> list[tuple[str, str]]:
-        return [(f"outcome {k}", t) for k, t in self.outcomes.items()] + [
-            ("on_error", self.on_error)
-        ]
-
-    @property
-    def waits(self) -> bool:
-        return True
-
-
-@dataclass(frozen=True, kw_only=True)
-class Branch(Node):
-    var: str
-    cases: Mapping[str, str]
-    default: str
-
-    def _edges(self) -> list[tuple[str, str]]:
-        return [(f"case {k}", t) for k, t in self.cases.items()] + [("default", self.default)]
-
-
-@dataclass(frozen=True)
-class OpenSpan:
-    """Open on ``weekday`` (0 = Monday) from ``start`` to ``end``, minutes after midnight."""
-
-    weekday: int
-    start: int
-    end: int
-
-
-@dataclass(frozen=True, kw_only=True)
-class Hours(Node):
-    timezone: str
-    zone: tzinfo
-    open: tuple[OpenSpan, ...]
-    holidays: frozenset[str]  # ISO dates, YYYY-MM-DD
-    on_open: str
-    on_closed: str
-    on_holiday: str
-
-    def _edges(self) -> list[tuple[str, str]]:
-        return [
-            ("on_open", self.on_open),
-            ("on_closed", self.on_closed),
-            ("on_holiday", self.on_holiday),
-        ]
-
-
-@dataclass(frozen=True, kw_only=True)
-class Queue(Node):
-    queue: str
-    priority: int
-    skill: str
-    callback: str  # offer | only | never
-    prompts: tuple[str, ...] = ()
-    policy: QueuePolicy = field(default_factory=QueuePolicy)
-
-    def _edges(self) -> list[tuple[str, str]]:
-        return self.policy.targets()
-
-    @property
-    def ends(self) -> bool:
-        return True
-
-
-@dataclass(frozen=True, kw_only=True)
-class Transfer(Node):
-    to: str
-    prompts: tuple[str, ...] = ()
-
-    @property
-    def ends(self) -> bool:
-        return True
-
-
-@dataclass(frozen=True, kw_only=True)
-class Hangup(Node):
-    outcome: str
-    prompts: tuple[str, ...] = ()
-
-    @property
-    def ends(self) -> bool:
-        return True
-
-
-CALLBACK_MODES = ("offer", "only", "never")
 
 
 @dataclass(frozen=True)

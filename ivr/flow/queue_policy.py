@@ -3,7 +3,7 @@
 
 Values are checked here (durations, limits); the node ids they name are checked once every
 node is known: a ``queues:`` entry's by ``check_queue_targets``, a node's own like any
-other target (``checks.FlowChecker.targets``).
+other target (``graph_checks.GraphChecker.targets``).
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ that needs them, so a state can be stored between webhooks without leaking anyth
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ivr.errors import IvrError
@@ -77,6 +77,13 @@ class CallState:
             )
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise IvrError(f"stored call state is not valid: {exc!r}") from exc
+
+
+def with_data(state: CallState, values: Mapping[str, str]) -> CallState:
+    """``state`` with ``values`` added to its call data."""
+    if not values:
+        return state
+    return replace(state, data={**state.data, **values})
 
 
 def _flag(value: Any) -> bool:

@@ -18,7 +18,7 @@ from ivr.center import lifecycle as lc
 from ivr.services import contact_ports as cp
 from ivr.services.caller_numbers import e164
 from ivr.store import models as m
-from ivr.store.repositories import failures_after_success, same_caller
+from ivr.store.lockout_queries import failures_after_success, same_caller
 
 Q = m.QueueEntryRow
 _ORDER = (Q.priority.desc(), Q.enqueued_at, Q.id)

@@ -11,9 +11,9 @@ from sqlalchemy import delete, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from ivr.services.sign_in_ports import SignInRecords, WebSession
+from ivr.store.lockout_queries import failures_after_success
 from ivr.store.models import AgentLoginAttemptRow as Attempt
 from ivr.store.models import WebSessionRow
-from ivr.store.repositories import failures_after_success
 
 #: Usernames are kept to this length (no agent's is longer: ``agents.username``).
 USERNAME_LIMIT = 80

@@ -9,7 +9,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from ivr.errors import IvrError
 from ivr.services import ports
 from ivr.store import contact_repositories as contact
-from ivr.store import repositories as repo
+from ivr.store.account_repositories import SqlAccounts, SqlVerificationLog
+from ivr.store.call_repositories import SqlAuditLog, SqlCallRecords
+from ivr.store.request_repositories import SqlRequests
+from ivr.store.sms_outbox import SqlSmsOutbox
 
 
 class WriterBusy(IvrError):
@@ -39,12 +42,12 @@ class SqlUnitOfWork(ports.UnitOfWork):
             if not self.writer_lock.acquire(timeout=wait):
                 raise WriterBusy(f"the SQLite writer lock stayed taken for {wait:g} s")
         self.session = self.sessions()  # connects on its first statement
-        self.accounts = repo.SqlAccounts(self.session)
-        self.verifications = repo.SqlVerificationLog(self.session)
-        self.requests = repo.SqlRequests(self.session)
-        self.audit = repo.SqlAuditLog(self.session)
-        self.calls = repo.SqlCallRecords(self.session)
-        self.outbox = repo.SqlSmsOutbox(self.session)
+        self.accounts = SqlAccounts(self.session)
+        self.verifications = SqlVerificationLog(self.session)
+        self.requests = SqlRequests(self.session)
+        self.audit = SqlAuditLog(self.session)
+        self.calls = SqlCallRecords(self.session)
+        self.outbox = SqlSmsOutbox(self.session)
         self.agents = contact.SqlAgents(self.session)
         self.queue = contact.SqlQueueEntries(self.session)
         self.callbacks = contact.SqlCallbacks(self.session)

@@ -18,7 +18,7 @@ from start_date import OPEN_TIME
 
 from ivr.errors import EngineError, FlowErrors, IvrError
 from ivr.flow import actions as act
-from ivr.flow import model
+from ivr.flow import nodes
 from ivr.flow.engine import Engine
 from ivr.flow.events import Digits, Event, HungUp, Result, Timeout
 from ivr.flow.loader import load_flow
@@ -436,7 +436,7 @@ def test_the_welcome_can_be_typed_through_to_the_main_menu(engine: Engine) -> No
 
 
 def test_every_input_node_of_the_hotline_takes_type_ahead(engine: Engine) -> None:
-    asking = [n for n in engine.flow.nodes.values() if isinstance(n, model.Input)]
+    asking = [n for n in engine.flow.nodes.values() if isinstance(n, nodes.Input)]
     assert asking and all(n.type_ahead for n in asking)
 
 

@@ -17,7 +17,7 @@ import pytest
 
 from ivr.app.bootstrap import load_hotline
 from ivr.errors import EngineError, FlowErrors, Problem, SourcePosition
-from ivr.flow import model
+from ivr.flow import model, nodes
 from ivr.flow.engine import Engine
 from ivr.flow.events import Digits
 from ivr.flow.state import CallStart
@@ -254,7 +254,7 @@ def test_real_hotline_loads() -> None:
     assert flow.start == "choose_language"
     assert flow.languages == ("en", "zh")
     assert set(flow.queues) == {"security", "payments", "closure", "general"}
-    assert isinstance(flow.nodes["check_identity"], model.Verify)
+    assert isinstance(flow.nodes["check_identity"], nodes.Verify)
     assert "goodbye" in flow.catalog
 
 
@@ -679,7 +679,7 @@ PIN_SECURE = "    secure: true\n"
 def test_type_ahead_is_on_unless_an_input_node_turns_it_off(tmp_path: Path) -> None:
     files = write_flow(tmp_path, patch=[(PIN_SECURE, PIN_SECURE + "    type_ahead: no\n")])
     flow = files.load()
-    kept = {n.id: n.type_ahead for n in flow.nodes.values() if isinstance(n, model.Input)}
+    kept = {n.id: n.type_ahead for n in flow.nodes.values() if isinstance(n, nodes.Input)}
     assert kept == {"main_menu": True, "ask_account": True, "ask_pin": False}
 
 
@@ -937,7 +937,7 @@ def test_verify_retry_loop_needs_no_max_visits(tmp_path: Path) -> None:
     """ask_account -> ask_pin -> check_identity -retry-> ask_account is bounded by attempts."""
     flow = write_flow(tmp_path).load()
     verify = flow.nodes["check_identity"]
-    assert isinstance(verify, model.Verify) and verify.retry == "ask_account"
+    assert isinstance(verify, nodes.Verify) and verify.retry == "ask_account"
     assert all(flow.nodes[n].max_visits is None for n in ("ask_account", "ask_pin"))
 
 
@@ -1058,7 +1058,7 @@ def test_quoted_star_and_hash_are_keys(tmp_path: Path) -> None:
         patch=[("      9: goodbye\n", '      9: goodbye\n      "*": repeat\n      "#": agent\n')],
     ).load()
     menu = flow.nodes["main_menu"]
-    assert isinstance(menu, model.Menu)
+    assert isinstance(menu, nodes.Menu)
     assert menu.choices["*"] == "repeat" and menu.choices["#"] == "agent"
 
 

@@ -21,7 +21,7 @@ from fakes import SECRET, WALLET_OPERATIONS, Attempt, FakeStore, FixedClock, Pla
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ivr.flow import model
+from ivr.flow import nodes
 from ivr.flow.engine import Engine
 from ivr.flow.events import Digits, Event, HungUp, Result, Timeout
 from ivr.flow.state import ABANDONED, QUEUED, CallStart, CallState
@@ -56,21 +56,21 @@ PROPERTY_SETTINGS = settings(
 def _choices(engine: Engine, state: CallState) -> Iterator[tuple[int, Event]]:
     """One event per distinct transition out of ``state``, with the caller events it costs."""
     node = engine.flow.nodes[state.node]
-    if isinstance(node, model.Verify):
+    if isinstance(node, nodes.Verify):
         for outcome in ("success", "failure", "locked", "error"):
             yield 0, Result(outcome)
         return
-    if isinstance(node, model.Action):
+    if isinstance(node, nodes.Action):
         for outcome in (*sorted(node.outcomes), "error", "unheard_of"):
             yield 0, Result(outcome, {"failure_reason": "card_expired"})
         return
-    assert isinstance(node, model.Input)
+    assert isinstance(node, nodes.Input)
     yield 1, Timeout()
     yield 1, Digits("x")  # any wrong answer
-    if isinstance(node, model.Menu | model.Language):
+    if isinstance(node, nodes.Menu | nodes.Language):
         for key in node.choices:
             yield 1, Digits(key)
-    elif isinstance(node, model.Gather):
+    elif isinstance(node, nodes.Gather):
         yield 1, Digits("1" * node.min_digits)
 
 
@@ -227,7 +227,7 @@ def answers(
     if waiting is None:
         return anything
     node = engine.flow.nodes[waiting.node]
-    if isinstance(node, model.Menu | model.Language):
+    if isinstance(node, nodes.Menu | nodes.Language):
         sensible = st.sampled_from(sorted(node.choices))
     elif waiting.secure:
         sensible = st.sampled_from(pins)

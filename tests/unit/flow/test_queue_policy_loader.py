@@ -13,7 +13,7 @@ from test_loader import REAL_FLOW, write_flow
 from ivr.app.bootstrap import load_hotline
 from ivr.errors import EngineError
 from ivr.flow import actions as act
-from ivr.flow import model
+from ivr.flow import model, nodes
 from ivr.flow.engine import Engine
 from ivr.flow.events import Digits
 from ivr.flow.state import QUEUED, CallStart
@@ -34,7 +34,7 @@ def test_a_queue_without_policy_keys_gets_the_defaults(tmp_path: Path) -> None:
     flow = write_flow(tmp_path).load()
     assert flow.queues["general"].policy == model.QueuePolicy()
     node = flow.nodes["agent"]
-    assert isinstance(node, model.Queue) and node.policy == model.QueuePolicy()
+    assert isinstance(node, nodes.Queue) and node.policy == model.QueuePolicy()
     assert (node.policy.max_wait, node.policy.ring_timeout) == (900.0, 20.0)
     assert node.policy.when_no_agents == "callback" and node.policy.no_agents_node is None
 
@@ -55,7 +55,7 @@ def test_a_queue_node_overrides_the_queues_policy(tmp_path: Path) -> None:
         + agent_node("    max_wait: 2m\n    when_no_agents: callback\n    announce_every: 0s\n"),
     ).load()
     node = flow.nodes["agent"]
-    assert isinstance(node, model.Queue)
+    assert isinstance(node, nodes.Queue)
     assert (node.policy.max_wait, node.policy.no_agents_node) == (120.0, None)
     assert node.policy.announce_every == 0.0
     assert flow.queues["general"].policy.no_agents_node == "goodbye"

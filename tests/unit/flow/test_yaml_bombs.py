@@ -19,7 +19,7 @@ from yaml_bombs import alias_bomb, deep_list, deep_mapping, run_caged
 
 from ivr.app.bootstrap import load_hotline
 from ivr.errors import FlowErrors
-from ivr.flow import model
+from ivr.flow import nodes
 from ivr.flow.bounded_yaml import YamlLimits
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -169,7 +169,7 @@ def test_the_real_flows_shared_opening_hours_still_load() -> None:
     flow = load_hotline(REAL_FLOW)
 
     agent, payments = flow.nodes["agent_hours"], flow.nodes["payments_hours"]
-    assert isinstance(agent, model.Hours) and isinstance(payments, model.Hours)
+    assert isinstance(agent, nodes.Hours) and isinstance(payments, nodes.Hours)
     assert payments.open == agent.open and payments.holidays == agent.holidays
     assert len(agent.holidays) == 6
 
@@ -182,4 +182,4 @@ def test_a_long_shared_holiday_list_used_by_many_nodes_loads(tmp_path: Path) -> 
 
     loaded = load_hotline(flow)
     hours = loaded.nodes["closure_hours"]
-    assert isinstance(hours, model.Hours) and len(hours.holidays) == 12 * 28 + 6
+    assert isinstance(hours, nodes.Hours) and len(hours.holidays) == 12 * 28 + 6

@@ -1,0 +1,137 @@
+"""SQL adapters for what is kept of calls: the call records (merged, and closed when
+their process is gone) and the audit log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from ivr.services import ports
+from ivr.services.caller_numbers import e164
+from ivr.services.contact_ports import ACTIVE_ENTRY_STATES, CALL, CB_CONNECTED
+from ivr.store.call_tables import AuditRow, CallRecordRow
+from ivr.store.contact_tables import CallbackRow, QueueEntryRow
+
+
+class SqlCallRecords(ports.CallRecords):
+    """``save`` is a conditional UPDATE (the merge rule of ``ports.CallRecords``), then an
+    INSERT when there is no row yet; two processes inserting one call at once make the
+    second fail on the unique call id, and the caller (``CallRecorder``) tries again."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def save(self, record: ports.CallRecord) -> None:
+        row = CallRecordRow
+        values: dict[str, Any] = {
+            "channel": record.channel,
+            "caller_id": record.caller_id,
+            "caller_e164": e164(record.caller_id),
+            "language": record.language,
+            "reason": record.reason,
+            "account_number": record.account_number,
+            "path": list(record.path),
+            "last_node": record.last_node,
+            "outcome": record.outcome,
+            "queue": record.queue,
+            "started_at": record.started_at,
+            "ended_at": record.ended_at,
+            "last_seen_at": record.last_seen,
+        }
+        replaceable = row.outcome.is_(None) | (row.outcome == ports.INTERRUPTED)
+        if record.open:
+            replaceable = replaceable & (row.last_seen_at <= record.last_seen)
+        done = self.session.execute(
+            update(row)
+            .where(row.call_id == record.call_id, replaceable)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        if done.rowcount == 1:  # type: ignore[attr-defined]
+            return
+        if self.session.scalar(select(row.id).where(row.call_id == record.call_id)) is None:
+            self.session.add(row(call_id=record.call_id, **values))
+            self.session.flush()
+
+    def close_interrupted(self, seen_before: datetime, limit: int) -> list[str]:
+        row, entry, callback = CallRecordRow, QueueEntryRow, CallbackRow
+        alive = (
+            select(entry.id)
+            .where(
+                entry.call_id == row.call_id,
+                entry.kind == CALL,
+                entry.state.in_(ACTIVE_ENTRY_STATES),
+            )
+            .exists()
+        )
+        # A callback call: alive while the customer it reached is held or talking (the
+        # entry's lease says when its holder is gone).
+        calling_back = (
+            select(callback.id)
+            .join(entry, entry.id == callback.entry_id)
+            .where(
+                callback.call_id == row.call_id,
+                callback.state == CB_CONNECTED,
+                entry.state.in_(ACTIVE_ENTRY_STATES),
+            )
+            .exists()
+        )
+        stale = (row.outcome.is_(None), row.last_seen_at < seen_before, ~alive, ~calling_back)
+        candidates = self.session.scalars(
+            select(row.id).where(*stale).order_by(row.last_seen_at).limit(limit)
+        ).all()
+        closed = []
+        for record_id in candidates:
+            # The conditional UPDATE is the compare-and-set: a record another reaper
+            # closed, or its call wrote meanwhile, is left alone.
+            done = self.session.execute(
+                update(row)
+                .where(row.id == record_id, *stale)
+                .values(outcome=ports.INTERRUPTED, ended_at=row.last_seen_at)
+                .returning(row.call_id)
+                .execution_options(synchronize_session=False)
+            ).scalar()
+            if done is not None:
+                closed.append(done)
+        return closed
+
+    def count(self) -> int:
+        return self.session.scalar(select(func.count()).select_from(CallRecordRow)) or 0
+
+
+class SqlAuditLog(ports.AuditLog):
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def record(
+        self,
+        at: datetime,
+        call_id: str,
+        account_number: str | None,
+        action: str,
+        detail: dict[str, Any],
+        actor: str = "ivr",
+    ) -> None:
+        self.session.add(
+            AuditRow(
+                at=at,
+                actor=actor,
+                call_id=call_id,
+                account_number=account_number,
+                action=action,
+                detail=detail,
+            )
+        )
+
+    def recorded(self, call_id: str, action: str, actor: str) -> bool:
+        found = self.session.scalar(
+            select(AuditRow.id)
+            .where(AuditRow.call_id == call_id)
+            .where(AuditRow.action == action)
+            .where(AuditRow.actor == actor)
+            .limit(1)
+        )
+        return found is not None
