@@ -23,6 +23,9 @@ from waitress.server import TcpWSGIServer, create_server
 from ivr.app.bootstrap import Hotline, load_hotline
 from ivr.app.config import WEB_THREADS
 from ivr.app.reloader import FlowReloader
+from ivr.phone.twilio.settings import TwilioSettings
+from ivr.phone.twilio.webhooks import make_blueprint
+from ivr.store.twilio_calls import TwilioCalls
 from ivr.web import create_app
 
 logger = logging.getLogger(__name__)
@@ -59,6 +62,8 @@ def serve(
     stop = stop or Stopped()
     sockets: dict[int, Any] = {}
     app = create_app(hotline)
+    twilio = TwilioSettings.of(hotline.settings)
+    app.register_blueprint(make_blueprint(hotline, twilio, TwilioCalls(hotline.sessions)))
     http = create_server(app, map=sockets, host=web[0], port=web[1], threads=WEB_THREADS)
     assert isinstance(http, TcpWSGIServer)  # one host and port: one listening socket
     stack = _Stack()

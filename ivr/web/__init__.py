@@ -16,7 +16,6 @@ from flask_limiter.util import get_remote_address
 
 from ivr.app.bootstrap import Hotline, bootstrap
 from ivr.app.config import Settings
-from ivr.phone.twilio import webhooks as twilio_hooks
 from ivr.web import api, auth, console, csrf, errors, headers, supervisor
 from ivr.web.context import HOTLINE, signed_in
 from ivr.web.converters import IdConverter
@@ -55,7 +54,7 @@ def create_app(
     headers.register(app)
     register_labels(app)
     app.context_processor(lambda: {"csrf_token": csrf.token, "me": signed_in()})
-    for blueprint in (auth.bp, console.bp, supervisor.bp, api.bp, twilio_hooks.bp):
+    for blueprint in (auth.bp, console.bp, supervisor.bp, api.bp):
         app.register_blueprint(blueprint)
     return app
 

@@ -16,7 +16,7 @@ from agi_fake import FakeAsterisk, environment
 from alembic import command
 from flask.testing import FlaskClient
 
-from integration.phone.twilio.test_twilio_voice import BASE, TOKEN, Phone, walk
+from integration.phone.twilio.test_twilio_voice import BASE, TOKEN, Phone, twilio_client, walk
 from integration.support import (
     EMMA,
     LI_WEI,
@@ -33,7 +33,6 @@ from ivr.phone.asterisk.agi import AgiLine, run_call
 from ivr.store import models as m
 from ivr.store import schema
 from ivr.store.db import connect
-from ivr.web import create_app
 
 NUMBER, PIN, PHONE = LI_WEI
 SIP = "sip:+8613800138001@pstn.example-carrier.com"  # 45 characters: Li Wei's phone
@@ -123,7 +122,7 @@ def client(hotline: Hotline) -> FlaskClient:
     hotline.settings = replace(
         hotline.settings, twilio_auth_token=TOKEN, public_url=BASE, secret_key="k" * 32
     )
-    return create_app(hotline, {"TESTING": True, "SECRET_KEY": "x"}).test_client()
+    return twilio_client(hotline)
 
 
 def test_a_twilio_call_with_a_100_character_callsid_and_a_sip_from_is_served(
