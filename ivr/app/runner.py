@@ -23,7 +23,9 @@ from waitress.server import TcpWSGIServer, create_server
 from ivr.app.bootstrap import Hotline, load_hotline
 from ivr.app.config import WEB_THREADS
 from ivr.app.reloader import FlowReloader
-from ivr.phone.twilio import webhooks as twilio_webhooks
+from ivr.phone.twilio.settings import TwilioSettings
+from ivr.phone.twilio.webhooks import make_blueprint
+from ivr.store.twilio_calls import TwilioCalls
 from ivr.web import create_app
 
 logger = logging.getLogger(__name__)
@@ -59,7 +61,9 @@ def serve(
     hotline.use_cases  # noqa: B018 - connect and check the schema before anything listens
     stop = stop or Stopped()
     sockets: dict[int, Any] = {}
-    app = create_app(hotline, blueprints=(twilio_webhooks.bp,))
+    twilio = TwilioSettings.of(hotline.settings)
+    webhooks = make_blueprint(hotline, twilio, TwilioCalls(hotline.sessions))
+    app = create_app(hotline, blueprints=(webhooks,))
     http = create_server(app, map=sockets, host=web[0], port=web[1], threads=WEB_THREADS)
     assert isinstance(http, TcpWSGIServer)  # one host and port: one listening socket
     stack = _Stack()

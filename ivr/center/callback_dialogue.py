@@ -5,7 +5,7 @@ Theory of operation
 A caller on hold who asks for a callback (or is offered one at once: nobody signed in,
 the maximum wait reached, ``callback: only``) goes through the same steps on Asterisk
 (``ivr.phone.asterisk.waiting``, a synchronous AGI loop) and on Twilio
-(``ivr.phone.twilio.hold``, one step per webhook, the ``Dialogue`` kept in the call's
+(``ivr.phone.twilio.dialogue``, one step per webhook, the ``Dialogue`` kept in the call's
 memo). Everything that decides what the caller hears next lives here:
 
 - ``CHOOSE`` (only when the caller id can be called back): "1 for the number ending in

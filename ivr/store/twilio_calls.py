@@ -1,4 +1,5 @@
-"""Calls answered over Twilio webhooks, keyed by CallSid.
+"""Calls answered over Twilio webhooks, keyed by CallSid: the SQL adapter of the port
+``ivr.phone.twilio.call_state.CallStates`` (structurally: the store imports no phone).
 
 Any controller process may answer any webhook of a call, so each webhook *claims* its step
 with a conditional update (``step = N - 1 -> N``, reply cleared): one process wins and

@@ -11,7 +11,6 @@ the HTTP status and Twilio's message; nothing of twilio leaks to the services.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 from requests import RequestException
@@ -19,10 +18,8 @@ from twilio.base.exceptions import TwilioException
 from twilio.rest import Client
 
 from ivr.errors import IvrError
+from ivr.phone.twilio.settings import TwilioFields, TwilioSettings
 from ivr.services.outbox import SmsNotSent
-
-if TYPE_CHECKING:
-    from ivr.app.config import Settings
 
 #: The call progress Twilio reports to ``/twilio/status``.
 STATUS_EVENTS = ("initiated", "ringing", "answered", "completed")
@@ -45,16 +42,12 @@ class TwilioAccount:
     api_base: str | None = None
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> TwilioAccount | None:
+    def from_settings(cls, settings: TwilioSettings) -> TwilioAccount | None:
         """The account, or None unless the SID, auth token and number are all set."""
-        sid, token, number = (
-            settings.twilio_account_sid,
-            settings.twilio_auth_token,
-            settings.twilio_from,
-        )
+        sid, token, number = settings.account_sid, settings.auth_token, settings.from_number
         if not (sid and token and number):
             return None
-        return cls(sid, token, number, settings.public_url, settings.twilio_api_base)
+        return cls(sid, token, number, settings.public_url, settings.api_base)
 
 
 class TwilioRest:
@@ -100,9 +93,10 @@ class TwilioRest:
         return str(call.sid)
 
 
-def twilio_for(settings: Settings) -> TwilioRest | None:
-    """A client for the configured account, or None when there is none."""
-    account = TwilioAccount.from_settings(settings)
+def twilio_for(settings: TwilioSettings | TwilioFields) -> TwilioRest | None:
+    """A client for the configured account, or None when there is none. ``settings``:
+    Twilio's, or (until its Twilio fields move out) the app's ``Settings``."""
+    account = TwilioAccount.from_settings(TwilioSettings.of(settings))
     return TwilioRest(account) if account else None
 
 

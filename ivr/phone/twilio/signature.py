@@ -1,22 +1,23 @@
 """Only Twilio may drive a call: every webhook's ``X-Twilio-Signature`` is checked with the
 account's auth token over the public URL (``IVR_PUBLIC_URL`` + path + query, so it works
-behind a proxy or tunnel) and the POSTed form. No token configured: everything refused."""
+behind a proxy or tunnel) and the POSTed form. No token configured: everything refused.
+
+A refusal is a 403 ``HTTPException``: the app the webhooks are mounted on shows it."""
 
 from __future__ import annotations
 
 import logging
 
-from flask import request
+from flask import abort, request
 from twilio.request_validator import RequestValidator
 
-from ivr.app.config import Settings
-from ivr.web.errors import WebError
+from ivr.phone.twilio.settings import TwilioSettings
 
 logger = logging.getLogger(__name__)
 HEADER = "X-Twilio-Signature"
 
 
-def public_url(settings: Settings) -> str:
+def public_url(settings: TwilioSettings) -> str:
     """The URL Twilio signed: the public base (or the one the request came to), the path
     and the query string."""
     base = settings.public_url or request.host_url.rstrip("/")
@@ -24,14 +25,14 @@ def public_url(settings: Settings) -> str:
     return f"{base}{request.path}" + (f"?{query}" if query else "")
 
 
-def check(settings: Settings) -> None:
+def check(settings: TwilioSettings) -> None:
     """Refuse (403) a request Twilio did not sign with our token."""
-    if not settings.twilio_auth_token:
+    if not settings.auth_token:
         logger.error("refused a Twilio webhook: IVR_TWILIO_AUTH_TOKEN is not set")
-        raise WebError(403, "Twilio webhooks are refused: no auth token is configured")
+        abort(403, "Twilio webhooks are refused: no auth token is configured")
     signature = request.headers.get(HEADER, "")
-    validator = RequestValidator(settings.twilio_auth_token)
+    validator = RequestValidator(settings.auth_token)
     params = request.form.to_dict() if request.method == "POST" else {}
     if not signature or not validator.validate(public_url(settings), params, signature):
         logger.warning("refused a Twilio webhook to %s: bad or missing signature", request.path)
-        raise WebError(403, "missing or wrong Twilio signature")
+        abort(403, "missing or wrong Twilio signature")

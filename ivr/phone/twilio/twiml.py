@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from twilio.twiml import TwiML
 from twilio.twiml.voice_response import Gather, VoiceResponse
@@ -86,6 +87,60 @@ def gather(
     parent.redirect(timed_out, method="POST")
 
 
+@dataclass
+class _Reply:
+    """One engine step's reply as it is built: the response, where its gathers post,
+    and the announcements held back for a type-ahead ``<Gather>``."""
+
+    response: VoiceResponse
+    speech: Speech
+    action: str
+    timed_out: str
+    wait: str
+    ahead: bool
+    announced: list[act.Prompt] = field(default_factory=list)
+
+
+def _play(item: act.Play, reply: _Reply) -> None:
+    if reply.ahead:
+        reply.announced.extend(item.prompts)
+    else:
+        speak(reply.response, item.prompts, reply.speech)
+
+
+def _gather(item: act.Gather, reply: _Reply) -> None:
+    gather(reply.response, item, reply.speech, reply.action, reply.timed_out, reply.announced)
+
+
+def _enqueue(item: act.Enqueue, reply: _Reply) -> None:
+    reply.response.redirect(reply.wait, method="POST")
+
+
+def _transfer(item: act.Transfer, reply: _Reply) -> None:
+    reply.response.dial(item.to)
+    reply.response.hangup()
+
+
+def _hangup(item: act.Hangup, reply: _Reply) -> None:
+    reply.response.hangup()
+
+
+def _nothing(item: act.Action, reply: _Reply) -> None:
+    """Engine actions the line does not voice (``SetData``, ``RunAction``)."""
+
+
+#: Every engine action -> how a Twilio reply renders it (the driver's one table).
+RENDERERS: dict[type, Callable[[Any, _Reply], None]] = {
+    act.Play: _play,
+    act.Gather: _gather,
+    act.SetData: _nothing,
+    act.RunAction: _nothing,
+    act.Enqueue: _enqueue,
+    act.Transfer: _transfer,
+    act.Hangup: _hangup,
+}
+
+
 def flow_reply(
     actions: Sequence[act.Action],
     speech: Speech,
@@ -96,25 +151,11 @@ def flow_reply(
 ) -> VoiceResponse:
     """What the caller hears for one engine step (the use cases already run). Plays
     before a gather that takes type-ahead are nested in its ``<Gather>``."""
-    response = VoiceResponse()
     ahead = act.typed_ahead_into(actions) is not None
-    announced: list[act.Prompt] = []
+    reply = _Reply(VoiceResponse(), speech, action, timed_out, wait, ahead)
     for item in actions:
-        if isinstance(item, act.Play):
-            if ahead:
-                announced.extend(item.prompts)
-            else:
-                speak(response, item.prompts, speech)
-        elif isinstance(item, act.Gather):
-            gather(response, item, speech, action, timed_out, announced)
-        elif isinstance(item, act.Enqueue):
-            response.redirect(wait, method="POST")
-        elif isinstance(item, act.Transfer):
-            response.dial(item.to)
-            response.hangup()
-        elif isinstance(item, act.Hangup):
-            response.hangup()
-    return response
+        RENDERERS[type(item)](item, reply)
+    return reply.response
 
 
 def hold_segment(parent: VoiceResponse | Gather, url: str | None, seconds: int = 3) -> None:

@@ -16,7 +16,7 @@ from agi_fake import FakeAsterisk, environment
 from alembic import command
 from flask.testing import FlaskClient
 
-from integration.phone.twilio.test_twilio_voice import BASE, TOKEN, Phone, walk
+from integration.phone.twilio.test_twilio_voice import BASE, TOKEN, Phone, twilio_client, walk
 from integration.support import (
     EMMA,
     LI_WEI,
@@ -30,11 +30,9 @@ from integration.support import (
 )
 from ivr.app.bootstrap import Hotline
 from ivr.phone.asterisk.agi import AgiLine, run_call
-from ivr.phone.twilio import webhooks as twilio_hooks
 from ivr.store import models as m
 from ivr.store import schema
 from ivr.store.db import connect
-from ivr.web import create_app
 
 NUMBER, PIN, PHONE = LI_WEI
 SIP = "sip:+8613800138001@pstn.example-carrier.com"  # 45 characters: Li Wei's phone
@@ -124,8 +122,7 @@ def client(hotline: Hotline) -> FlaskClient:
     hotline.settings = replace(
         hotline.settings, twilio_auth_token=TOKEN, public_url=BASE, secret_key="k" * 32
     )
-    app = create_app(hotline, {"TESTING": True, "SECRET_KEY": "x"}, blueprints=(twilio_hooks.bp,))
-    return app.test_client()
+    return twilio_client(hotline)
 
 
 def test_a_twilio_call_with_a_100_character_callsid_and_a_sip_from_is_served(

@@ -17,13 +17,11 @@ from agi_fake import FakeAsterisk
 from flask.testing import FlaskClient
 
 from integration.phone.asterisk.test_agi_driver import CALL_ID, call
-from integration.phone.twilio.test_twilio_voice import BASE, TOKEN, Phone, walk
+from integration.phone.twilio.test_twilio_voice import BASE, TOKEN, Phone, twilio_client, walk
 from integration.support import EMMA, FLOW_PATH, ROOT, Db, StoppedClock, sign_in_busy
 from ivr.app.bootstrap import Hotline, load_hotline
 from ivr.flow.prompts import Catalog
-from ivr.phone.twilio import webhooks as twilio_hooks
 from ivr.services.contact_ports import Place, WaitingCall
-from ivr.web import create_app
 
 #: Silence to the main menu's retry limit: the general queue (open hours).
 TO_THE_QUEUE = "t t  t t t"
@@ -230,8 +228,7 @@ def twilio(hotline: Hotline) -> Hotline:
 
 
 def client_for(hotline: Hotline) -> FlaskClient:
-    app = create_app(hotline, {"TESTING": True, "SECRET_KEY": "x"}, blueprints=(twilio_hooks.bp,))
-    return app.test_client()
+    return twilio_client(hotline)
 
 
 #: A prompt played from its rendered file (``ivr prompts build``, which the end-to-end tier

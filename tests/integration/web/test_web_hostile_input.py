@@ -11,15 +11,13 @@ import pytest
 from flask.testing import FlaskClient
 from twilio.request_validator import RequestValidator
 
+from integration.phone.twilio.test_twilio_voice import twilio_webhooks
 from integration.support import Db
 from integration.web_client import Web
 from ivr.app.bootstrap import Hotline
-from ivr.phone.twilio import webhooks as twilio_hooks
 
 TOKEN = "hostile-twilio-token"
 BASE = "https://ivr.example.com"
-#: Every route ``ivr serve`` mounts: the console's and Twilio's webhooks.
-TWILIO = (twilio_hooks.bp,)
 HOSTILE_VALUES = [
     "99999999999999999999999",
     "9223372036854775808",
@@ -43,6 +41,11 @@ PLAUSIBLE_JSON = b'{"disposition": "resolved", "notes": "n", "state": "available
 def line(hotline: Hotline) -> Hotline:
     hotline.settings = replace(hotline.settings, twilio_auth_token=TOKEN, public_url=BASE)
     return hotline
+
+
+def web_of(line: Hotline) -> Web:
+    """The web app as ``ivr serve`` mounts it: with the Twilio webhooks."""
+    return Web(line, (twilio_webhooks(line),))
 
 
 def _paths(web: Web) -> list[tuple[str, str]]:
@@ -77,13 +80,13 @@ def _sweep(web: Web, client: FlaskClient, headers: dict[str, str]) -> list[str]:
 
 
 def test_no_route_answers_500_to_an_anonymous_client(line: Hotline) -> None:
-    web = Web(line, TWILIO)
+    web = web_of(line)
     web.fetch_token()
     assert _sweep(web, web.client, {}) == []
 
 
 def test_no_route_answers_500_to_a_signed_in_supervisor(line: Hotline) -> None:
-    web = Web(line, TWILIO)
+    web = web_of(line)
     web.sign_in("sam")
     assert _sweep(web, web.client, {}) == []
 
@@ -97,7 +100,7 @@ def test_no_route_answers_500_to_a_signed_in_supervisor(line: Hotline) -> None:
     ],
 )
 def test_an_id_out_of_range_is_not_found(line: Hotline, path: str) -> None:
-    web = Web(line, TWILIO)
+    web = web_of(line)
     web.sign_in("alice")
     response = web.api("POST", path, {"disposition": "resolved"})
     assert response.status_code == 404
@@ -107,7 +110,7 @@ def test_an_id_out_of_range_is_not_found(line: Hotline, path: str) -> None:
 
 
 def test_malformed_json_gets_a_clear_400(line: Hotline) -> None:
-    web = Web(line, TWILIO)
+    web = web_of(line)
     web.sign_in("alice")
     response = web.client.post(
         "/api/state",
@@ -120,7 +123,7 @@ def test_malformed_json_gets_a_clear_400(line: Hotline) -> None:
 
 
 def test_an_oversized_body_is_refused(line: Hotline) -> None:
-    web = Web(line, TWILIO)
+    web = web_of(line)
     web.sign_in("alice")
     big = b'{"state": "' + b"a" * (2 * 1024 * 1024) + b'"}'
     response = web.client.post(
@@ -139,7 +142,7 @@ def test_an_oversized_body_is_refused(line: Hotline) -> None:
 def test_a_signed_twilio_request_without_a_call_sid_is_refused(
     line: Hotline, db: Db, hook: str
 ) -> None:
-    client = Web(line, TWILIO).client
+    client = web_of(line).client
     params = {"From": "+14155550102", "To": "+8610000000", "CallStatus": "completed"}
     signature = RequestValidator(TOKEN).compute_signature(BASE + hook, params)
     response = client.post(hook, data=params, headers={"X-Twilio-Signature": signature})

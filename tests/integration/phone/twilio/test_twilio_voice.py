@@ -11,6 +11,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from flask import Blueprint
 from flask.testing import FlaskClient
 from twilio.request_validator import RequestValidator
 
@@ -23,12 +24,29 @@ from ivr.app.dispatcher import Dispatcher
 from ivr.phone.asterisk.call_files import CallbackSettings
 from ivr.phone.twilio import webhooks as twilio_hooks
 from ivr.phone.twilio.rest import TwilioAccount, TwilioRest
+from ivr.phone.twilio.settings import TwilioSettings
 from ivr.services.outbox import OutboxSender
+from ivr.store.twilio_calls import TwilioCalls
 from ivr.web import create_app
 
 TOKEN = "test-auth-token"
 BASE = "https://ivr.example.com"
 HOTLINE = "+14155550100"
+
+
+def twilio_webhooks(hotline: Hotline) -> Blueprint:
+    """The Twilio webhooks, as the composition root builds them for ``hotline``."""
+    settings = TwilioSettings.of(hotline.settings)
+    return twilio_hooks.make_blueprint(hotline, settings, TwilioCalls(hotline.sessions))
+
+
+def twilio_client(hotline: Hotline) -> FlaskClient:
+    """A test client of the web app with the Twilio webhooks, mounted as ``ivr serve``
+    mounts them."""
+    app = create_app(
+        hotline, {"TESTING": True, "SECRET_KEY": "x"}, blueprints=(twilio_webhooks(hotline),)
+    )
+    return app.test_client()
 
 
 class Phone:
@@ -84,8 +102,7 @@ def someone_signed_in(db: Db) -> None:
 
 @pytest.fixture
 def client(line: Hotline) -> FlaskClient:
-    app = create_app(line, {"TESTING": True, "SECRET_KEY": "x"}, blueprints=(twilio_hooks.bp,))
-    return app.test_client()
+    return twilio_client(line)
 
 
 def walk(phone: Phone, keys: str) -> ET.Element:
@@ -199,8 +216,7 @@ def test_forged_and_unsigned_requests_are_refused_and_change_nothing(
 
 def test_no_token_configured_refuses_everything(line: Hotline, db: Db) -> None:
     line.settings = replace(line.settings, twilio_auth_token=None)
-    app = create_app(line, {"TESTING": True, "SECRET_KEY": "x"}, blueprints=(twilio_hooks.bp,))
-    client = app.test_client()
+    client = twilio_client(line)
     before = db.dump()
     assert Phone(client, "CA-open", EMMA[2]).send("/twilio/voice").status_code == 403
     assert db.dump() == before

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import typing
 import xml.etree.ElementTree as ET
 
 from ivr.flow import actions as act
@@ -102,3 +103,7 @@ def test_announcements_stay_outside_a_gather_without_type_ahead() -> None:
 def test_announcements_before_an_ending_are_not_gathered() -> None:
     root = reply_for([WELCOME, act.Hangup("solved")])
     assert [e.tag for e in root] == ["Play", "Say", "Hangup"]
+
+
+def test_every_engine_action_has_one_renderer() -> None:
+    assert set(twiml.RENDERERS) == set(typing.get_args(act.Action))
