@@ -28,7 +28,8 @@ from ivr.center import callback_dialogue as talk
 from ivr.center import hold
 from ivr.center import lifecycle as lc
 from ivr.flow import actions as act
-from ivr.phone.asterisk.waiting import RING_SECONDS, callback_greeting, prompter, said
+from ivr.phone.hold_prompts import callback_greeting, prompter, said
+from ivr.phone.holding import RING_SECONDS
 from ivr.phone.twilio import twiml
 from ivr.services.caller_numbers import callback_number
 
