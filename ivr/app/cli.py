@@ -16,6 +16,7 @@ from pathlib import Path
 from sqlalchemy.exc import SQLAlchemyError
 
 from ivr import __version__
+from ivr.app.asterisk_cli import register as register_asterisk
 from ivr.app.bootstrap import bootstrap, load_hotline
 from ivr.app.config import Settings
 from ivr.audio.build import prompts_root
@@ -26,7 +27,6 @@ from ivr.flow import diagram
 from ivr.flow.model import Flow
 from ivr.flow.state import CallStart
 from ivr.phone import terminal as console
-from ivr.phone.asterisk.cli import register as register_asterisk
 from ivr.store import schema
 from ivr.store.db import connect, redact
 from ivr.store.seed import seed_demo

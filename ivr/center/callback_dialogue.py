@@ -4,7 +4,7 @@ Theory of operation
 -------------------
 A caller on hold who asks for a callback (or is offered one at once: nobody signed in,
 the maximum wait reached, ``callback: only``) goes through the same steps on Asterisk
-(``ivr.phone.asterisk.waiting``, a synchronous AGI loop) and on Twilio
+(``ivr.phone.holding``, a synchronous loop on a blocking line) and on Twilio
 (``ivr.phone.twilio.dialogue``, one step per webhook, the ``Dialogue`` kept in the call's
 memo). Everything that decides what the caller hears next lives here:
 

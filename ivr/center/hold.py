@@ -36,7 +36,7 @@ The queue's policy (``ivr.flow.model.QueuePolicy``), tick by tick:
 - *Announcements*: the first tick; then when ``estimates.should_announce`` sees a
   meaningful change, or ``announce_every`` seconds after the last one.
 
-The same table serves AGI (``ivr.phone.asterisk.waiting``) and Twilio webhooks
+The same table serves AGI (``ivr.phone.holding``) and Twilio webhooks
 (``ivr.phone.twilio.hold``, one tick per ``<Play>`` of a hold segment).
 """
 

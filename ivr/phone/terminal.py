@@ -7,6 +7,7 @@ token answers one menu or gather; ``t`` is a timeout (silence), ``h`` a hang-up.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import Any
 
 from ivr.errors import IvrError
 from ivr.flow import actions as act
@@ -49,22 +50,50 @@ Writer = Callable[[str], None]
 
 def show(actions: list[act.Action], write: Writer) -> None:
     for action in actions:
-        if isinstance(action, act.Play | act.Gather):
-            for prompt in action.prompts:
-                write(f"IVR  {prompt.text}")
-        if isinstance(action, act.Gather):
-            secure = ", hidden" if action.secure else ""
-            finish = f", end with {action.finish_key}" if action.finish_key else ""
-            write(f"     [{action.node}: {_digits(action)}{finish}{secure}]")
-        elif isinstance(action, act.Enqueue):
-            write(
-                f"END  queued to {action.queue} (priority {action.priority}, skill "
-                f"{action.skill}, callback {action.callback}, {action.language})"
-            )
-        elif isinstance(action, act.Transfer):
-            write(f"END  transferred to {action.to}")
-        elif isinstance(action, act.Hangup):
-            write(f"END  hung up ({action.outcome})")
+        shown = SHOWN.get(type(action))
+        if shown is not None:
+            shown(action, write)
+
+
+def _say(prompts: tuple[act.Prompt, ...], write: Writer) -> None:
+    for prompt in prompts:
+        write(f"IVR  {prompt.text}")
+
+
+def _play(play: act.Play, write: Writer) -> None:
+    _say(play.prompts, write)
+
+
+def _gather(gather: act.Gather, write: Writer) -> None:
+    _say(gather.prompts, write)
+    secure = ", hidden" if gather.secure else ""
+    finish = f", end with {gather.finish_key}" if gather.finish_key else ""
+    write(f"     [{gather.node}: {_digits(gather)}{finish}{secure}]")
+
+
+def _enqueue(enqueue: act.Enqueue, write: Writer) -> None:
+    write(
+        f"END  queued to {enqueue.queue} (priority {enqueue.priority}, skill "
+        f"{enqueue.skill}, callback {enqueue.callback}, {enqueue.language})"
+    )
+
+
+def _transfer(transfer: act.Transfer, write: Writer) -> None:
+    write(f"END  transferred to {transfer.to}")
+
+
+def _hangup(hangup: act.Hangup, write: Writer) -> None:
+    write(f"END  hung up ({hangup.outcome})")
+
+
+#: What the terminal shows of each line action (``SetData`` is not shown).
+SHOWN: dict[type[act.Action], Callable[[Any, Writer], None]] = {
+    act.Play: _play,
+    act.Gather: _gather,
+    act.Enqueue: _enqueue,
+    act.Transfer: _transfer,
+    act.Hangup: _hangup,
+}
 
 
 def _digits(gather: act.Gather) -> str:

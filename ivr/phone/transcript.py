@@ -3,6 +3,7 @@ records and the agent's screen pop. Secure input is masked before it gets here."
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,31 +25,9 @@ class Transcript:
     use_cases: list[dict[str, Any]] = field(default_factory=list)
 
     def action(self, action: act.Action) -> None:
-        if isinstance(action, act.Play):
-            self.entries.append({"play": _prompts(action.prompts)})
-        elif isinstance(action, act.Gather):
-            prompts = _prompts(action.prompts)
-            self.entries.append(
-                {"gather": action.node, "prompts": prompts, "secure": action.secure}
-            )
-        elif isinstance(action, act.SetData):
-            self.entries.append({"set": {action.name: action.value}})
-        elif isinstance(action, act.Enqueue):
-            self.entries.append(
-                {
-                    "enqueue": {
-                        "queue": action.queue,
-                        "priority": action.priority,
-                        "skill": action.skill,
-                        "callback": action.callback,
-                        "language": action.language,
-                    }
-                }
-            )
-        elif isinstance(action, act.Transfer):
-            self.entries.append({"transfer": action.to})
-        elif isinstance(action, act.Hangup):
-            self.entries.append({"hangup": action.outcome})
+        entry = ENTRIES.get(type(action))
+        if entry is not None:  # RunAction: recorded with its result (``use_case``)
+            self.entries.append(entry(action))
 
     def caller(self, node: str, event: Event, secure: bool) -> None:
         if isinstance(event, Digits):
@@ -68,3 +47,49 @@ class Transcript:
         }
         self.use_cases.append(record)
         self.entries.append({"use_case": record})
+
+
+# -- one entry per line action ------------------------------------------------------------
+
+
+def _play(play: act.Play) -> dict[str, Any]:
+    return {"play": _prompts(play.prompts)}
+
+
+def _gather(gather: act.Gather) -> dict[str, Any]:
+    return {"gather": gather.node, "prompts": _prompts(gather.prompts), "secure": gather.secure}
+
+
+def _set_data(data: act.SetData) -> dict[str, Any]:
+    return {"set": {data.name: data.value}}
+
+
+def _enqueue(enqueue: act.Enqueue) -> dict[str, Any]:
+    return {
+        "enqueue": {
+            "queue": enqueue.queue,
+            "priority": enqueue.priority,
+            "skill": enqueue.skill,
+            "callback": enqueue.callback,
+            "language": enqueue.language,
+        }
+    }
+
+
+def _transfer(transfer: act.Transfer) -> dict[str, Any]:
+    return {"transfer": transfer.to}
+
+
+def _hangup(hangup: act.Hangup) -> dict[str, Any]:
+    return {"hangup": hangup.outcome}
+
+
+#: What the transcript says of each line action.
+ENTRIES: dict[type[act.Action], Callable[[Any], dict[str, Any]]] = {
+    act.Play: _play,
+    act.Gather: _gather,
+    act.SetData: _set_data,
+    act.Enqueue: _enqueue,
+    act.Transfer: _transfer,
+    act.Hangup: _hangup,
+}

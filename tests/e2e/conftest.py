@@ -1,5 +1,5 @@
 """End-to-end tests: real SIP calls (SIPp, RFC 2833 DTMF) into a real Asterisk 22 running the
-hotline (``ivr.phone.asterisk.sandbox``), checked against Asterisk's own log and the database.
+hotline (``ivr.app.asterisk_sandbox``), checked against Asterisk's own log and the database.
 
 One sandbox serves the whole session, on free ports of 127.0.0.1, with its own run folder
 and SQLite database, with its FastAGI server.
@@ -20,10 +20,10 @@ from typing import NoReturn
 import pytest
 from start_date import OPEN_TIME
 
+from ivr.app.asterisk_prompts import build_prompts
+from ivr.app.asterisk_sandbox import Sandbox, SandboxError, for_tests
 from ivr.app.config import Settings
-from ivr.phone.asterisk.product import build_prompts
 from ivr.phone.asterisk.provision import ProvisionError, provision
-from ivr.phone.asterisk.sandbox import Sandbox, SandboxError, for_tests
 from ivr.phone.asterisk.writer import AGENT_ENDPOINTS
 
 from . import sipp

@@ -23,8 +23,8 @@ from typing import Any
 
 import pytest
 
+from ivr.app.asterisk_sandbox import Sandbox
 from ivr.app.bootstrap import load_hotline
-from ivr.phone.asterisk.sandbox import Sandbox
 from ivr.services.contact_ports import Refused
 
 from . import sipp

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import yaml
 
+from ivr.app.asterisk_sandbox import Sandbox
 from ivr.app.bootstrap import bootstrap
-from ivr.phone.asterisk.sandbox import Sandbox
 from ivr.services.contact_center import ContactCenter
 from ivr.services.contact_ports import Agent
 

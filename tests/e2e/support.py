@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
-from ivr.phone.asterisk.sandbox import Sandbox
+from ivr.app.asterisk_sandbox import Sandbox
 
 
 class LogWatch:

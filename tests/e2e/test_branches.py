@@ -31,6 +31,7 @@ import pytest
 from sqlalchemy import create_engine, inspect, select, text
 from sqlalchemy.pool import NullPool
 
+from ivr.app.asterisk_sandbox import Sandbox
 from ivr.app.bootstrap import load_hotline
 from ivr.audio.render import ensure_dynamic
 from ivr.audio.speech import steps
@@ -38,7 +39,6 @@ from ivr.audio.steps import SayDigits, SayNumber
 from ivr.flow import hours
 from ivr.flow.actions import Prompt
 from ivr.flow.prompts import fill
-from ivr.phone.asterisk.sandbox import Sandbox
 from ivr.services import wording
 from ivr.services.demo import DEMO_ACCOUNTS
 from ivr.store.models import Base

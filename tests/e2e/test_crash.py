@@ -26,8 +26,8 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
+from ivr.app.asterisk_sandbox import Sandbox
 from ivr.phone.asterisk import children
-from ivr.phone.asterisk.sandbox import Sandbox
 
 from . import sipp
 from .conftest import start_sandbox, unavailable

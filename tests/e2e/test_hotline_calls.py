@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from ivr.phone.asterisk.sandbox import Sandbox
+from ivr.app.asterisk_sandbox import Sandbox
 
 from .conftest import PROMPTS, ROOT, Dial
 from .sipp import Press

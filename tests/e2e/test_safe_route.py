@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ivr.phone.asterisk.sandbox import Sandbox
+from ivr.app.asterisk_sandbox import Sandbox
 
 from .conftest import Dial
 from .support import LogWatch

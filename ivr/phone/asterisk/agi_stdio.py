@@ -6,7 +6,8 @@ What Asterisk sends is read in bounded lines (``MAX_LINE_BYTES``, and the enviro
 ends in one line on stderr that says what and where (``stdin line 3: ...``,
 ``arguments ...: ...``), showing at most a short escaped excerpt of the input, and a
 non-zero exit status; never a traceback. A call already recorded as started is recorded as
-ended (``run_call`` closes it as ``abandoned`` at its node).
+ended (``run_call`` closes it as ``abandoned`` at its node). The settings and the parts
+the call uses are the composition root's (``ivr.app.asterisk_agi_script``).
 """
 
 from __future__ import annotations
@@ -15,12 +16,14 @@ import logging
 import signal
 import sys
 import traceback
-from collections.abc import Mapping
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
-from ivr.errors import IvrError
 from ivr.phone.asterisk.agi_protocol import MAX_LINE_BYTES, AgiPeerError, OverLimit, shown
+
+if TYPE_CHECKING:
+    from ivr.phone.channel import Parts
 
 logger = logging.getLogger("hotline.agi")
 
@@ -47,21 +50,17 @@ class StreamLines:
         return raw.decode("utf-8", "replace")
 
 
-def run_per_call(env: Mapping[str, str], hangups: list[int]) -> int:
-    """The script: settings from ``env``, the request from stdin; the exit status.
-    ``hangups``: SIGHUPs received before this was called."""
-    from ivr.app.config import Settings
-
-    try:
-        settings = Settings.from_env(env)
-    except IvrError as exc:
-        print(f"hotline.agi ERROR: settings: {exc}", file=sys.stderr)
-        return BAD_INPUT
+def log_to_stderr(level: str | int) -> None:
+    """Every log record as one line on stderr (``OneLineFormatter``), at ``level``."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(OneLineFormatter("hotline.agi %(levelname)s: %(message)s"))
-    logging.basicConfig(level=settings.log_level, handlers=[handler])
-    from ivr.app.bootstrap import bootstrap
-    from ivr.phone.asterisk.agi import AgiLine
+    logging.basicConfig(level=level, handlers=[handler])
+
+
+def run_on_stdio(parts_for: Callable[[], Parts], hangups: list[int]) -> int:
+    """The script once its settings are read: the request from stdin, the route it names
+    run with ``parts_for()``; the exit status. ``hangups``: SIGHUPs received before."""
+    from ivr.phone.asterisk.agi_line import AgiLine
     from ivr.phone.asterisk.routes import BadRequest, run_script
 
     lines = StreamLines(sys.stdin.buffer)
@@ -75,7 +74,7 @@ def run_per_call(env: Mapping[str, str], hangups: list[int]) -> int:
         line.flag_hangup()
     where = f"arguments {shown(','.join(line.env.args))}"
     try:
-        if not run_script(line, bootstrap(settings, role="agi"), "agi"):
+        if not run_script(line, parts_for(), "agi"):
             logger.error("%s: no script %s (%s)", where, shown(line.env.args[0]), _names())
             return BAD_INPUT
     except BadRequest as exc:
@@ -99,9 +98,9 @@ class OneLineFormatter(logging.Formatter):
 
 
 def _names() -> str:
-    from ivr.phone.asterisk.routes import SCRIPTS
+    from ivr.phone.asterisk.routes import ROUTES
 
-    return "one of " + ", ".join(sorted(SCRIPTS))
+    return "one of " + ", ".join(sorted(ROUTES))
 
 
 def describe(exc: BaseException) -> str:

@@ -6,7 +6,8 @@ per-call AGI script. A connection gets its thread only once its environment is i
 then it waits in the intake (``ivr.phone.asterisk.fastagi_intake``), one thread for all of them.
 Calls and waiting connections are capped (``FastAgiLimits``); beyond a cap, a connection
 is closed, and Asterisk takes the dialplan's safe route. Routing is on
-``agi_network_script`` (``agi://host:4573/hotline``, arguments after ``?`` allowed).
+``agi_network_script`` (``agi://host:4573/hotline``, arguments after ``?`` allowed),
+through the route table ``ivr.phone.asterisk.routes.ROUTES``.
 Stopping (SIGTERM, Ctrl-C) stops accepting new calls, closes the connections still sending
 their environment and waits for the calls in progress to finish. ``callflows.yaml`` is
 reloaded when it changes.
@@ -21,17 +22,23 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ivr.app.bootstrap import Hotline, load_hotline
-from ivr.app.dispatcher import Dispatcher
-from ivr.app.reloader import FlowReloader
-from ivr.phone.asterisk.agi import AgiLine
+from ivr.phone.asterisk.agi_line import AgiLine
 from ivr.phone.asterisk.agi_protocol import AgiEnvironment, shown
-from ivr.phone.asterisk.fastagi_intake import Intake, Peer, Refusals, peer_text
+from ivr.phone.asterisk.fastagi_intake import Intake
 from ivr.phone.asterisk.fastagi_limits import FastAgiLimits, fit_open_files
 from ivr.phone.asterisk.fastagi_lines import SocketLines
-from ivr.phone.asterisk.routes import SCRIPTS, BadRequest, run_script
+from ivr.phone.asterisk.fastagi_refusals import Peer, Refusals, peer_text
+from ivr.phone.asterisk.routes import ROUTES, BadRequest
+
+if TYPE_CHECKING:
+    from ivr.phone.channel import Parts
+
+# For ``serve()`` only, which moves into ``ivr.app.runner`` (then these go):
+from ivr.app.bootstrap import Hotline, load_hotline  # noqa: E402
+from ivr.app.dispatcher import Dispatcher  # noqa: E402
+from ivr.app.reloader import FlowReloader  # noqa: E402
 
 logger = logging.getLogger(__name__)
 
@@ -44,16 +51,18 @@ BACKLOG = 1024
 class FastAgiServer:
     """Listens on ``address``; ``serve_forever()`` runs the intake in the calling thread,
     ``shutdown()`` (from another) stops it, ``server_close()`` then closes the socket and
-    waits for the calls in progress. ``limits``: by default from the hotline's settings."""
+    waits for the calls in progress. ``parts``: what the calls use of the process.
+    ``limits``: by default from the parts' settings when they carry any, else from
+    ``IVR_FASTAGI_MAX_CALLS`` and ``IVR_FASTAGI_MAX_PENDING``."""
 
     def __init__(
         self,
         address: tuple[str, int],
-        hotline: Hotline,
+        parts: Parts,
         limits: FastAgiLimits | None = None,
     ) -> None:
-        self.hotline = hotline
-        self.limits = fit_open_files(limits or FastAgiLimits.from_settings(hotline.settings))
+        self.parts = parts
+        self.limits = fit_open_files(limits or _default_limits(parts))
         self.calls = 0
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -81,8 +90,8 @@ class FastAgiServer:
 
     def shutdown(self) -> None:
         """No new calls; callers on hold go to the dialplan's safe route within a hold
-        segment (``ivr.phone.asterisk.waiting``), calls with an agent or in the menus finish."""
-        self.hotline.stopping.set()
+        segment (``ivr.phone.holding``), calls with an agent or in the menus finish."""
+        self.parts.stopping.set()
         self._stop.set()
         self._idle.wait()
 
@@ -129,7 +138,7 @@ class FastAgiServer:
 
             line.quiet = quiet
             script = line.env.script
-            if script not in SCRIPTS or not run_script(line, self.hotline, "fastagi"):
+            if script not in ROUTES or not ROUTES.run(line, self.parts, "fastagi"):
                 # No IVR_OUTCOME is set: the dialplan sends the caller to its safe route.
                 logger.error("FastAGI request for unknown script %s from %s", shown(script), where)
         except BadRequest as exc:  # the dialplan's arguments: no outcome, the safe route
@@ -143,6 +152,13 @@ class FastAgiServer:
                     closing()
                 except OSError:
                     pass
+
+
+def _default_limits(parts: Parts) -> FastAgiLimits:
+    settings = getattr(parts, "settings", None)
+    if settings is not None:
+        return FastAgiLimits.from_settings(settings)
+    return FastAgiLimits.from_env()
 
 
 def serve(

@@ -13,7 +13,7 @@ socket back in blocking mode; what happens to it then is the server's business.
 Refusing is closing: Asterisk then takes the dialplan's safe route. A connection cut for
 a limit gets one log line (the peer, the limit, how much or how long; never its bytes).
 Connections refused for a cap (``max_pending`` here, busy call threads in the server) are
-logged through ``Refusals``: one line at most every ``interval`` seconds, with a count.
+logged through ``Refusals`` (``ivr.phone.asterisk.fastagi_refusals``).
 """
 
 from __future__ import annotations
@@ -29,40 +29,14 @@ from dataclasses import dataclass, field
 from ivr.phone.asterisk.agi_protocol import AgiEnvironment, AgiPeerError
 from ivr.phone.asterisk.fastagi_limits import FastAgiLimits
 from ivr.phone.asterisk.fastagi_lines import CHUNK, EnvironmentBuffer
+from ivr.phone.asterisk.fastagi_refusals import Peer, Refusals, peer_text
 
 logger = logging.getLogger(__name__)
 
-Peer = tuple[str, int]
 #: ``hand_over(connection, peer, environment, bytes that followed the blank line)``.
 HandOver = Callable[[socket.socket, Peer, AgiEnvironment, bytes], None]
 #: Connections accepted per turn of the loop at most (the rest wait in the backlog).
 ACCEPTS_PER_TURN = 256
-
-
-def peer_text(peer: Peer) -> str:
-    return f"{peer[0]}:{peer[1]}"
-
-
-class Refusals:
-    """One log line per ``interval`` seconds at most for refused connections."""
-
-    def __init__(self, interval: float = 10.0) -> None:
-        self.interval = interval
-        self._last = -float("inf")
-        self._quiet = 0
-        self._lock = threading.Lock()
-
-    def note(self, peer: Peer | None, why: str) -> None:
-        now = time.monotonic()
-        with self._lock:
-            if now - self._last < self.interval:
-                self._quiet += 1
-                return
-            quiet, self._quiet, self._last = self._quiet, 0, now
-        logger.warning(
-            "FastAGI: refused a connection from %s: %s (%d more refused unlogged before it)",
-            *(peer_text(peer) if peer else "?", why, quiet),
-        )
 
 
 @dataclass(eq=False)

@@ -6,7 +6,6 @@ from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 
-from ivr.app.bootstrap import load_hotline
 from ivr.audio.tone import hold_music, hold_segments
 from ivr.flow.model import Flow
 from ivr.phone.asterisk import config
@@ -68,14 +67,14 @@ def write_hold_music(folder: Path) -> Path:
 
 def write_hotline_config(
     out: Path,
-    flow_path: Path,
+    flow: Flow,
     agi: str,
     per_call_script: bool,
     sip_port: int,
     agents: Mapping[str, str],
 ) -> list[Path]:
-    """The four ``.conf`` files and ``moh/hold.wav`` under ``out``; the paths written."""
-    flow = load_hotline(flow_path)
+    """The four ``.conf`` files and ``moh/hold.wav`` under ``out`` for ``flow``; the paths
+    written."""
     moh = out / "moh"
     options = options_for(flow, agi, per_call_script, sip_port, agents, moh)
     written = write_files(out, config.hotline_files(options))

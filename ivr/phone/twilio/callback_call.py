@@ -17,7 +17,7 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from ivr.center import hold
 from ivr.phone import callback_record
-from ivr.phone.asterisk.waiting import callback_greeting
+from ivr.phone.hold_prompts import callback_greeting
 from ivr.phone.twilio import twiml
 from ivr.phone.twilio.held import HeldCall
 from ivr.phone.twilio.hold_memo import hold_to_dict, policy_to_dict

@@ -13,7 +13,7 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from ivr.center import callback_dialogue as talk
 from ivr.flow import actions as act
-from ivr.phone.asterisk.waiting import said
+from ivr.phone.hold_prompts import said
 from ivr.phone.twilio import twiml
 from ivr.phone.twilio.held import HeldCall
 from ivr.services.caller_numbers import callback_number

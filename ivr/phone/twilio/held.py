@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ivr.phone.asterisk.waiting import prompter
+from ivr.phone.hold_prompts import prompter
 from ivr.phone.twilio import twiml
 
 if TYPE_CHECKING:

@@ -23,7 +23,7 @@ from twilio.twiml.voice_response import VoiceResponse
 from ivr.center import hold
 from ivr.center import lifecycle as lc
 from ivr.flow import actions as act
-from ivr.phone.asterisk.waiting import RING_SECONDS
+from ivr.phone.holding import RING_SECONDS
 from ivr.phone.twilio import twiml
 from ivr.phone.twilio.dialogue import WebhookDialogue
 from ivr.phone.twilio.held import HeldCall

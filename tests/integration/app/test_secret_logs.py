@@ -15,7 +15,7 @@ import pytest
 from agi_fake import FakeAsterisk
 
 from integration.phone.asterisk.test_agi_driver import RESET, call, logged
-from integration.phone.asterisk.test_waiting import (
+from integration.phone.asterisk.test_holding_over_agi import (
     TO_THE_QUEUE,
     answered_callback_call,
     placed_callback,
@@ -23,7 +23,7 @@ from integration.phone.asterisk.test_waiting import (
 from integration.support import LI_WEI, Db, StoppedClock, ivr_call
 from integration.twilio_api import TwilioStandIn
 from ivr.app.bootstrap import Hotline
-from ivr.phone.asterisk.agi import AgiLine
+from ivr.phone.asterisk.agi_line import AgiLine
 from ivr.phone.asterisk.routes import run_script
 from ivr.phone.twilio.rest import TwilioAccount, TwilioRest
 from ivr.services.outbox import OutboxSender

@@ -17,7 +17,7 @@ from agi_fake import FakeAsterisk, Interference
 
 from integration.fastagi_calls import Caller, fastagi_env
 from integration.phone.asterisk.test_call_records_live import fastagi_thread
-from integration.phone.asterisk.test_waiting import placed_callback
+from integration.phone.asterisk.test_holding_over_agi import placed_callback
 from integration.support import Db, StoppedClock
 from ivr.app.bootstrap import Hotline
 from ivr.phone import callback_record

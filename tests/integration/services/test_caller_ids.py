@@ -29,7 +29,8 @@ from integration.support import (
     use_case,
 )
 from ivr.app.bootstrap import Hotline
-from ivr.phone.asterisk.agi import AgiLine, run_call
+from ivr.phone.asterisk.agi_call import run_call
+from ivr.phone.asterisk.agi_line import AgiLine
 from ivr.store import models as m
 from ivr.store import schema
 from ivr.store.db import connect

@@ -23,7 +23,9 @@ from asterisk.agi import AGIHangup
 
 from integration.support import LI_WEI, ROOT, Db, StoppedClock, clock_environment, sign_in_busy
 from ivr.app.bootstrap import Hotline
-from ivr.phone.asterisk.agi import AgiLine, HangupDetected, run_call
+from ivr.phone.asterisk.agi_call import run_call
+from ivr.phone.asterisk.agi_line import AgiLine
+from ivr.phone.line import CallerGone
 from ivr.phone.session import CallSession
 
 #: SQLite only: the use cases run on PostgreSQL in test_verification_flow.py.
@@ -372,7 +374,7 @@ def test_the_line_is_pyst2_without_its_signal_handler_or_stderr(
     assert signal.getsignal(signal.SIGHUP) is before
     assert capfd.readouterr().err == ""
     assert line.env.call_id == CALL_ID and line.env["agi_language"] == "en"
-    with pytest.raises(HangupDetected):
+    with pytest.raises(CallerGone):
         line.test_hangup()  # the line knows: nothing more is sent
 
 
@@ -382,7 +384,7 @@ def test_pyst2s_sighup_handler_flags_the_line() -> None:
     line._handle_sighup(signal.SIGHUP, None)
 
     assert line.hung_up
-    with pytest.raises(HangupDetected):
+    with pytest.raises(CallerGone):
         line.test_hangup()
 
 

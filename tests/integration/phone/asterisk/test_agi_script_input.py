@@ -17,7 +17,8 @@ from start_date import CLOCK_ENV, OPEN
 
 from integration.support import LI_WEI, ROOT, Db
 from ivr.app.bootstrap import Hotline
-from ivr.phone.asterisk.agi import AgiLine, run_call
+from ivr.phone.asterisk.agi_call import run_call
+from ivr.phone.asterisk.agi_line import AgiLine
 from ivr.phone.asterisk.agi_protocol import MAX_ENVIRONMENT_BYTES, MAX_LINE_BYTES
 
 SCRIPT = ROOT / "agi_scripts" / "hotline.agi"

@@ -24,10 +24,9 @@ from ivr.phone.asterisk.agi_protocol import (
     CommandUsage,
     Entered,
     Failed,
-    Hangup,
     InvalidCommand,
     KeyPressed,
-    LineHungUp,
+    LineGone,
     NoKey,
     Reply,
     UnsafeArgument,
@@ -76,7 +75,7 @@ def lines_of(lines: list[str]) -> Callable[[], str]:
     return lambda: next(queue, "")
 
 
-def reply_to(name: str, command: str) -> Reply | Hangup:
+def reply_to(name: str, command: str) -> Reply | LineGone:
     return proto.read_reply(lines_of(load(name).replies_to(command)))
 
 
@@ -246,7 +245,7 @@ def test_our_hangup_then_511_for_the_process() -> None:
     assert proto.completed(proto.read_reply(lines_of(transcript.replies_to("HANGUP")))) is None
     dead = proto.read_reply(lines_of(transcript.replies_to("WAIT FOR DIGIT 100", -1)))
     assert dead == Reply(511, text="Command Not Permitted on a dead channel or intercept routine")
-    assert proto.heard(dead) == LineHungUp("511 (dead channel)")
+    assert proto.heard(dead) == LineGone("511 (dead channel)")
 
 
 def test_our_hangup_then_a_hangup_line_for_fastagi() -> None:
@@ -254,7 +253,7 @@ def test_our_hangup_then_a_hangup_line_for_fastagi() -> None:
 
     assert proto.read_reply(read) == Reply(200, result="1")
     assert proto.read_reply(read) is HANGUP_LINE
-    assert proto.gone(HANGUP_LINE) == LineHungUp("HANGUP")
+    assert proto.gone(HANGUP_LINE) == LineGone("HANGUP")
 
 
 @pytest.mark.parametrize("name", ["process_caller_hangs_up.txt", "fastagi_caller_hangs_up.txt"])
@@ -266,7 +265,7 @@ def test_the_caller_hanging_up_during_a_wait(name: str) -> None:
     assert proto.heard(during) == Failed()  # -1 alone: hung up, or failed?
     after = lines_of(transcript.exchanges[3][1])  # CHANNEL STATUS settles it
     assert transcript.exchanges[3][0] == "CHANNEL STATUS\n"
-    assert isinstance(proto.channel_up(proto.read_reply(after)), LineHungUp)
+    assert isinstance(proto.channel_up(proto.read_reply(after)), LineGone)
 
 
 def test_a_missing_file_is_minus_one_on_a_live_channel() -> None:
@@ -283,9 +282,9 @@ def test_a_missing_file_is_minus_one_on_a_live_channel() -> None:
 
 def test_end_of_input_is_the_caller_gone() -> None:
     assert proto.read_reply(lines_of([])) is END_OF_INPUT
-    assert proto.heard(END_OF_INPUT) == LineHungUp("end of input")
-    assert proto.completed(END_OF_INPUT) == LineHungUp("end of input")
-    assert proto.channel_up(END_OF_INPUT) == LineHungUp("end of input")
+    assert proto.heard(END_OF_INPUT) == LineGone("end of input")
+    assert proto.completed(END_OF_INPUT) == LineGone("end of input")
+    assert proto.channel_up(END_OF_INPUT) == LineGone("end of input")
 
 
 # -- keys --------------------------------------------------------------------------------------
@@ -337,7 +336,7 @@ def test_a_key_reply_that_is_not_a_key() -> None:
 
 
 def test_hangup_data_is_the_caller_gone() -> None:
-    assert proto.heard(proto.parse_reply("200 result=-1 (hangup) endpos=0\n")) == LineHungUp(
+    assert proto.heard(proto.parse_reply("200 result=-1 (hangup) endpos=0\n")) == LineGone(
         "(hangup)"
     )
 

@@ -15,7 +15,9 @@ from ivr.audio.steps import PlayFile, Step
 from ivr.flow import actions as act
 from ivr.flow.engine import Engine
 from ivr.flow.events import Digits
-from ivr.phone.asterisk.agi import AgiLine, _Driver
+from ivr.phone.asterisk.agi_driver import AgiDriver
+from ivr.phone.asterisk.agi_line import AgiLine
+from ivr.phone.call_loop import play_flow
 from ivr.phone.session import CallSession
 
 KEYPAD = "0123456789*#"
@@ -25,9 +27,10 @@ def speak(prompt: act.Prompt) -> list[Step]:
     return [PlayFile(f"{prompt.language}/{prompt.id}")]
 
 
-def drive(fake: FakeAsterisk, session: CallSession) -> _Driver:
-    driver = _Driver(AgiLine(fake, fake), session.call.call_id)
-    driver.run(session, speak, session.start())
+def drive(fake: FakeAsterisk, session: CallSession) -> AgiDriver:
+    driver = AgiDriver(AgiLine(fake, fake), session.call.call_id)
+    driver.speak = speak
+    play_flow(driver, session, session.start())
     return driver
 
 
@@ -71,10 +74,10 @@ def test_a_key_typed_ahead_into_a_secure_gather_is_never_logged(
     notice = act.Play((act.Prompt("verify_retry", "en", "That did not match."),))
     ask = act.Gather("ask_pin", (act.Prompt("enter_pin", "en", "Your PIN?"),), 4, 4, 8.0,
                      secure=True)  # fmt: skip
-    driver = _Driver(AgiLine(fake, fake), "call-1")
+    driver = AgiDriver(AgiLine(fake, fake), "call-1")
     driver.speak = speak
 
-    answer = driver.guarded("ask_pin", driver._perform, [notice, ask])  # noqa: SLF001
+    answer = driver.perform([notice, ask], "ask_pin")
 
     assert answer == Digits("7531")
     assert fake.commands == [f"STREAM FILE en/verify_retry {KEYPAD}"] + ["WAIT FOR DIGIT 8000"] * 3

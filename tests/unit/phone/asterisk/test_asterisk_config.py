@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from ivr.app.asterisk_cli import register
 from ivr.app.config import Settings
 from ivr.audio.tone import hold_music
 from ivr.phone.asterisk import config, layout
-from ivr.phone.asterisk.cli import register
 from ivr.phone.asterisk.mirror import debian_mirror, system_sources
 from ivr.phone.asterisk.provision import (
     PACKAGES,

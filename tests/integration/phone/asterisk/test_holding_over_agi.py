@@ -1,4 +1,4 @@
-"""The wait for a person over AGI (``ivr.phone.asterisk.waiting``) with the scripted Asterisk of
+"""The wait for a person over AGI (``ivr.phone.holding``) with the scripted Asterisk of
 ``tests/agi_fake.py`` and the real contact center on SQLite; and the dispatcher writing
 callback call files into a spool folder."""
 
@@ -14,7 +14,7 @@ from integration.phone.asterisk.test_agi_driver import CALL_ID, call
 from integration.support import Db, sign_in_busy
 from ivr.app.bootstrap import Hotline
 from ivr.app.dispatcher import Dispatcher
-from ivr.phone.asterisk.agi import AgiLine
+from ivr.phone.asterisk.agi_line import AgiLine
 from ivr.phone.asterisk.call_files import CallbackSettings
 from ivr.phone.asterisk.routes import run_script
 from ivr.services.contact_ports import WaitingCall

@@ -1,26 +1,25 @@
-"""Holding a caller for a person over AGI: hold music in short segments, the place in
-line, the callback dialogue, and the agent's phone rung with ``Dial``.
+"""Holding a caller for a person on a blocking line (``ivr.phone.line.Line``): hold music
+in short segments, the place in line, the callback dialogue, and the agent's phone rung.
 
 The database queue (``ContactCenter``) is the source of truth, so the controller holds the
-caller in its own AGI session instead of handing them to ``app_queue``. ``Wait.run`` loops:
-``dispatch()`` (cheap), ``place(entry)``, then ``ivr.center.hold.tick`` says what to play
-or whether to ring the agent the entry was offered to. Dial runs on the caller's channel
-(``EXEC Dial PJSIP/<endpoint>,20,gU(hotline-answered^<entry>)``); the ``U()`` gosub runs
-the FastAGI script ``answered`` on the agent's channel when they pick up, which marks the
-entry connected (``ivr.phone.asterisk.routes``). After Dial: ``ANSWER`` -> ``finished``; any
-other ``DIALSTATUS`` -> ``not_answered`` (back to the head of the line) and the wait goes
-on. A caller who hangs up is ``abandoned`` (or ``finished`` once an agent had answered).
+caller in its own session instead of handing them to the phone system's queue.
+``HoldLoop.run`` loops: ``dispatch()`` (cheap), ``place(entry)``, then ``ivr.center.hold
+.tick`` says what to play or whether to ring the agent the entry was offered to
+(``Line.ring_agent``: on Asterisk ``Dial``, whose ``U()`` gosub marks the entry connected
+when the agent picks up). Answered -> ``finished``; anything else -> ``not_answered``
+(back to the head of the line) and the wait goes on. A caller who hangs up is
+``abandoned`` (or ``finished`` once an agent had answered).
 
 The queue's policy (``hold.tick``) may end the wait: nobody signed in who could take the
 call, or the maximum wait reached, start the callback dialogue at once or send the caller
-on to a node (``Wait.run`` returns DIVERT, the entry ends, and ``agi.run_call`` resumes
-the flow there); with nobody and no callback the caller hears ``queue_call_later`` and the
-call ends (``IVR_OUTCOME=no_agents``). The callback dialogue is ``ivr.center
-.callback_dialogue``, the same as on Twilio; each of its questions renews the entry's
-lease (``ContactCenter.renew``), as each tick's ``place`` does.
+on to a node (``run`` returns DIVERT, the entry ends, and the call loop resumes the flow
+there); with nobody and no callback the caller hears ``queue_call_later`` and the call
+ends (``OUTCOME=no_agents``). The callback dialogue is ``ivr.center.callback_dialogue``,
+the same as on Twilio; each of its questions renews the entry's lease
+(``ContactCenter.renew``), as each tick's ``place`` does.
 
 A database error mid-wait is apologised for (``system_error``) and the call goes back to
-the dialplan with ``IVR_OUTCOME=fallback``, whose safe route queues it: never dead air.
+the phone system with ``OUTCOME=fallback``, whose safe route queues it: never dead air.
 """
 
 from __future__ import annotations
@@ -29,62 +28,40 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Protocol
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ivr.center import callback_dialogue as talk
 from ivr.center import hold
 from ivr.center import lifecycle as lc
 from ivr.flow import actions as act
 from ivr.flow.events import Digits
-from ivr.flow.prompts import fill
-from ivr.phone.asterisk.agi import HangupDetected
-from ivr.phone.asterisk.agi_protocol import AgiError
+from ivr.phone.hold_prompts import said
+from ivr.phone.line import AGENT_ANSWERED, CallerGone, Line, LineError
 from ivr.services.caller_numbers import callback_number
 
 if TYPE_CHECKING:
-    from ivr.app.bootstrap import Hotline
-    from ivr.phone.asterisk.agi import _Driver
-    from ivr.phone.session import CallSession
     from ivr.services.contact_center import ContactCenter
 
 logger = logging.getLogger(__name__)
 
-#: IVR_OUTCOME values the wait leaves for the dialplan.
+#: OUTCOME values the hold leaves for the phone system (Asterisk: ``IVR_OUTCOME``).
 FALLBACK = "fallback"  # apologised already: the safe route queues the caller
 AGENT = "agent"  # talked to an agent
 CALLBACK = "callback"  # a callback was arranged
-#: Not an IVR_OUTCOME: the wait is over and the flow goes on at ``Wait.goto``.
+#: Not an OUTCOME: the wait is over and the flow goes on at ``HoldLoop.goto``.
 DIVERT = "divert"
-#: How long an agent's phone rings (seconds), and the gosub run when they answer.
+#: How long an agent's phone rings (seconds) unless the queue says otherwise.
 RING_SECONDS = 20
-ANSWERED_CONTEXT = "hotline-answered"
-#: Reasons with their own "it's about ..." prompt have callback_about_<reason>; the rest:
-GENERAL_REASON = "general"
-#: IVR_OUTCOME when nobody can take the call and no callback was arranged (hung up).
+#: OUTCOME when nobody can take the call and no callback was arranged (hung up).
 NO_AGENTS = "no_agents"
 
 
-class Line(Protocol):
-    """What the wait needs from a driver (``ivr.phone.asterisk.agi._Driver``)."""
-
-    call_id: str
-
-    def play(self, prompt: act.Prompt, escape: str = "") -> str: ...
-
-    def play_file(self, name: str, escape: str = "") -> str: ...
-
-    def gather(self, gather: act.Gather) -> object: ...
-
-    def set(self, name: str, value: str) -> None: ...
-
-    def hang_up(self) -> None: ...
-
-    def dial(self, target: str) -> str: ...
-
-
 @dataclass
-class Wait:
+class HoldLoop:
+    """Holds one queue entry's caller on a blocking ``Line`` until the entry leaves the
+    queue (``run``)."""
+
     line: Line
     center: ContactCenter
     prompt: Callable[..., act.Prompt]  # prompt(id, **values) in the caller's language
@@ -153,19 +130,18 @@ class Wait:
     # -- the agent ---------------------------------------------------------------------
 
     def ring(self, entry_id: int, endpoint: str) -> str | None:
-        """Dial the agent; an outcome when the call is over, None to wait on."""
+        """Ring the agent; an outcome when the call is over, None to wait on."""
         self.line.play(self.prompt("agent_connecting"))
-        target = f"PJSIP/{endpoint},{self.ring_seconds},gU({ANSWERED_CONTEXT}^{entry_id})"
-        status = self.line.dial(target)
+        status = self.line.ring_agent(endpoint, entry_id, self.ring_seconds)
         logger.info("call %s: agent %s: DIALSTATUS=%s", self.line.call_id, endpoint, status)
         try:
-            if status == "ANSWER":
+            if status == AGENT_ANSWERED:
                 self.finish(entry_id)
                 return AGENT
             self.center.not_answered(entry_id)
         except Exception:
             logger.exception("call %s: the queue failed after Dial", self.line.call_id)
-            return self.fail() if status != "ANSWER" else AGENT
+            return self.fail() if status != AGENT_ANSWERED else AGENT
         self.line.play(self.prompt("agent_no_answer"))
         return None
 
@@ -237,8 +213,8 @@ class Wait:
     def arrange(self, entry_id: int, number: str) -> talk.Event:
         try:
             _, code = self.center.request_callback(entry_id, number)
-        except (HangupDetected, AgiError):
-            raise  # the caller is gone: ``hold_caller`` records the hang-up
+        except (CallerGone, LineError):
+            raise  # the caller is gone: whoever runs the hold records the hang-up
         except Exception:
             logger.exception("call %s: the callback could not be arranged", self.line.call_id)
             return talk.NotArranged()
@@ -264,89 +240,3 @@ class Wait:
         )
         answer = self.line.gather(gather)
         return answer.digits if isinstance(answer, Digits) else ""
-
-
-def said(prompt: Callable[..., act.Prompt], say: talk.Say) -> act.Prompt:
-    """The prompt a dialogue's ``Say`` speaks (its secret values marked)."""
-    if say.secret:
-        return secret_prompt(prompt, say.prompt, **say.values)
-    return prompt(say.prompt, **say.values)
-
-
-def callback_greeting(
-    prompt: Callable[..., act.Prompt],
-    has_prompt: Callable[[str], bool],
-    reason: str | None,
-    code: str,
-) -> list[act.Prompt]:
-    """What a customer who answers their callback hears before the agent: who is calling,
-    about what (``callback_about_<reason>``, else the general one), and their reference
-    code twice, so they know the call is genuine."""
-    about = f"callback_about_{reason or GENERAL_REASON}"
-    if not has_prompt(about):
-        about = f"callback_about_{GENERAL_REASON}"
-    said = secret_prompt(prompt, "callback_code_said", code=code)
-    return [prompt("callback_greeting"), prompt(about), said, said, prompt("callback_connecting")]
-
-
-def secret_prompt(prompt: Callable[..., act.Prompt], prompt_id: str, **values: str) -> act.Prompt:
-    """``prompt(prompt_id, **values)`` with every value marked secret (a callback code):
-    spoken to the caller, never logged (``act.Prompt.secret``)."""
-    return replace(prompt(prompt_id, **values), secret=frozenset(values))
-
-
-def prompter(
-    catalog_text: Callable[[str, str], str | None], language: str
-) -> Callable[..., act.Prompt]:
-    """``prompt(id, **values)`` in ``language`` from the flow's catalog."""
-
-    def prompt(prompt_id: str, **values: str) -> act.Prompt:
-        template = catalog_text(prompt_id, language) or ""
-        if not template:
-            logger.warning("no prompt %s in %s", prompt_id, language)
-        return act.Prompt(prompt_id, language, fill(template, values), values)
-
-    return prompt
-
-
-def hold_caller(
-    driver: _Driver, hotline: Hotline, session: CallSession, how: act.Enqueue
-) -> str | None:
-    """The flow ended in ``Enqueue``: hold the caller until a person takes the call, a
-    callback is arranged or the caller hangs up (``ivr.phone.asterisk.waiting``). Returns the
-    node the queue's policy sends the caller on to (the driver resumes the flow there),
-    or None when the call is over or back with the dialplan."""
-    call = session.waiting_call(how)
-    offer_after = float(getattr(hotline.settings, "callback_offer_after", 120))
-    policy = hold.policy_for(how.callback, offer_after, how.policy)
-    prompt = prompter(session.engine.flow.catalog.text, how.language)
-    center = hotline.contact_center
-
-    def clock() -> float:
-        return hotline.clock.now().timestamp()
-
-    wait = Wait(driver, center, prompt, policy, session.call.ani, clock, hotline.stopping)
-    wait.ring_seconds = center.ring_timeout(call.queue)
-    entry_id: int | None = None
-    try:
-        try:
-            entry_id = center.enqueue(call).id
-        except Exception:
-            logger.exception("call %s: could not join the queue", driver.call_id)
-            outcome = wait.fail()
-        else:
-            outcome = wait.run(entry_id)
-        if outcome == DIVERT:
-            return wait.goto
-        driver.set("OUTCOME", outcome or FALLBACK)
-        if outcome in (AGENT, CALLBACK, NO_AGENTS):
-            driver.hang_up()
-    except HangupDetected as left:
-        logger.info("call %s: the caller hung up while held (%s)", driver.call_id, left.reason)
-        if entry_id is not None:
-            wait.left(entry_id)
-    except AgiError as exc:
-        logger.error("call %s while held: %s; back to the dialplan", driver.call_id, exc)
-        if entry_id is not None:
-            wait.left(entry_id)
-    return None

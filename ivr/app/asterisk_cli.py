@@ -48,6 +48,7 @@ def register(commands: Any) -> None:
 
 
 def _asterisk_config(args: argparse.Namespace, settings: Settings) -> int:
+    from ivr.app.bootstrap import load_hotline
     from ivr.phone.asterisk.writer import AGENT_ENDPOINTS, write_hotline_config
 
     if args.agi_script:
@@ -60,7 +61,8 @@ def _asterisk_config(args: argparse.Namespace, settings: Settings) -> int:
             raise IvrError(f"--fastagi '{agi}' is not HOST:PORT (like {DEFAULT_FASTAGI})")
     agents = {name: secrets.token_urlsafe(12) for name in AGENT_ENDPOINTS}
     out = Path(args.out)
-    written = write_hotline_config(out, settings.flow_path, agi, per_call, args.sip_port, agents)
+    flow = load_hotline(settings.flow_path)
+    written = write_hotline_config(out, flow, agi, per_call, args.sip_port, agents)
     for path in written:
         print(f"wrote {path}")
     print(f"agent phones: {', '.join(f'{n} (password {p})' for n, p in agents.items())}")
@@ -70,9 +72,9 @@ def _asterisk_config(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _sandbox(args: argparse.Namespace, settings: Settings) -> int:
-    from ivr.phone.asterisk.product import build_prompts
+    from ivr.app.asterisk_prompts import build_prompts
+    from ivr.app.asterisk_sandbox import Sandbox
     from ivr.phone.asterisk.provision import provision
-    from ivr.phone.asterisk.sandbox import Sandbox
 
     started = time.monotonic()
     installation = provision(progress=print)
