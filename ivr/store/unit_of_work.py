@@ -8,8 +8,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ivr.errors import IvrError
 from ivr.services import ports
-from ivr.store import contact_repositories as contact
 from ivr.store import repositories as repo
+from ivr.store.agents import SqlAgentNotes, SqlAgents
+from ivr.store.callbacks import SqlCallbacks, SqlCodeAttempts
+from ivr.store.queue_entries import SqlQueueEntries
 
 
 class WriterBusy(IvrError):
@@ -45,11 +47,11 @@ class SqlUnitOfWork(ports.UnitOfWork):
         self.audit = repo.SqlAuditLog(self.session)
         self.calls = repo.SqlCallRecords(self.session)
         self.outbox = repo.SqlSmsOutbox(self.session)
-        self.agents = contact.SqlAgents(self.session)
-        self.queue = contact.SqlQueueEntries(self.session)
-        self.callbacks = contact.SqlCallbacks(self.session)
-        self.notes = contact.SqlAgentNotes(self.session)
-        self.code_attempts = contact.SqlCodeAttempts(self.session)
+        self.agents = SqlAgents(self.session)
+        self.queue = SqlQueueEntries(self.session)
+        self.callbacks = SqlCallbacks(self.session)
+        self.notes = SqlAgentNotes(self.session)
+        self.code_attempts = SqlCodeAttempts(self.session)
         return self
 
     def __exit__(self, *exc: object) -> None:
