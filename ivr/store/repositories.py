@@ -9,9 +9,9 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from ivr.center.lifecycle import ACTIVE_ENTRY_STATES, CALL, CB_CONNECTED
 from ivr.services import outbox, ports
 from ivr.services.caller_numbers import e164
-from ivr.services.contact_ports import ACTIVE_ENTRY_STATES, CALL, CB_CONNECTED
 from ivr.store import models as m
 
 
