@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from ivr.audio.values import Renderer
     from ivr.services.call_record_reaper import RecordUpkeep
     from ivr.services.contact_center import ContactCenter
+    from ivr.services.contact_context import CenterSettings
     from ivr.services.sign_in_ports import SignInRecords
 
 
@@ -148,7 +149,7 @@ class Hotline:
         return ContactCenter(
             self.unit_of_work,
             self.clock,
-            self.settings,
+            center_settings(self.settings),
             ring_timeouts=RingTimeouts(self),
             holder=f"{self.role} {platform.node()}:{os.getpid()}",
         )
@@ -185,6 +186,17 @@ def bootstrap(
     ``clock``, else one running from ``settings.clock_start``, else the real time."""
     settings = settings or Settings.from_env()
     return Hotline(settings, clock or clock_from(settings.clock_start), role=role)
+
+
+def center_settings(settings: Settings) -> CenterSettings:
+    """The settings the contact center reads (the secret key is read on first need)."""
+    from ivr.services.contact_context import CenterSettings
+
+    return CenterSettings(
+        secret=settings.secret,
+        wrap_up_seconds=settings.wrap_up_seconds,
+        queue_lease_seconds=settings.queue_lease_seconds,
+    )
 
 
 class RingTimeouts(Mapping[str, int]):

@@ -1,7 +1,7 @@
 """What an agent (or a supervisor) does from the console: sign in, go available or
 offline (which always works: an offer ringing is withdrawn, a talk is ended), the screen
-pop of the call they were last offered, and the call's disposition. Part of
-``ContactCenter``; every move is looked up in ``ivr.center.lifecycle``."""
+pop of the call they were last offered, and the call's disposition. Functions over a
+``CenterContext``; every move is looked up in ``ivr.center.lifecycle``."""
 
 from __future__ import annotations
 
@@ -9,10 +9,12 @@ import logging
 
 from ivr.center import lifecycle as lc
 from ivr.center.lifecycle import Actor, Trigger
-from ivr.services import contact_ports as cp
 from ivr.services import ports
-from ivr.services.callback_desk import CallbackDesk
-from ivr.services.contact_ports import Agent, Desk, Note, Refused
+from ivr.services.contact_agents import DISPOSITIONS, Agent, Note
+from ivr.services.contact_context import CenterContext
+from ivr.services.contact_entries import Entry, Refused
+from ivr.services.contact_moves import agent_to, finish, withdraw
+from ivr.services.contact_snapshots import Desk
 
 logger = logging.getLogger(__name__)
 
@@ -20,140 +22,144 @@ logger = logging.getLogger(__name__)
 NO_CALL = "-"
 
 
-class AgentDesk(CallbackDesk):
-    def authenticate(self, username: str, password: str) -> Agent | None:
-        """The agent with this username and password, else None (the same work is done
-        for an unknown username)."""
-        from werkzeug.security import check_password_hash
+def authenticate(ctx: CenterContext, username: str, password: str) -> Agent | None:
+    """The agent with this username and password, else None (the same work is done
+    for an unknown username)."""
+    from werkzeug.security import check_password_hash
 
-        with self.unit_of_work() as uow:
-            found = uow.agents.by_username(username)
-        stored = found[1] if found else _decoy_hash()
-        ok = check_password_hash(stored, password)
-        return found[0] if found and ok else None
+    with ctx.unit_of_work() as uow:
+        found = uow.agents.by_username(username)
+    stored = found[1] if found else _decoy_hash()
+    ok = check_password_hash(stored, password)
+    return found[0] if found and ok else None
 
-    def agent(self, agent_id: int) -> Agent | None:
-        with self.unit_of_work() as uow:
-            return uow.agents.get(agent_id)
 
-    def set_availability(self, agent_id: int, available: bool) -> Agent | Refused:
-        """Available (from offline, missed or wrap-up: ends a wrap-up early; refused
-        while ringing or on a call) or offline (always: see ``force_offline``)."""
-        if not available:
-            return self.force_offline(agent_id, None)
-        now = self.clock.now()
-        with self.unit_of_work() as uow:
-            agent = uow.agents.lock(agent_id)
-            if agent is None:
-                return Refused("no such agent")
-            if agent.state != lc.AVAILABLE:
-                if not lc.allowed(lc.AGENT, agent.state, Trigger.AVAILABLE):
-                    return Refused(f"agent is {agent.state.replace('_', ' ')}")
-                self._agent_to(uow, agent_id, Trigger.AVAILABLE, Actor.AGENT, now)
-                uow.commit()
-            changed = uow.agents.get(agent_id)
-            assert changed is not None
-            return changed
+def agent(ctx: CenterContext, agent_id: int) -> Agent | None:
+    with ctx.unit_of_work() as uow:
+        return uow.agents.get(agent_id)
 
-    def force_offline(self, agent_id: int, by: Agent | None) -> Agent | Refused:
-        """The agent goes offline, whatever they are doing: an offer ringing is
-        withdrawn (the caller back at the head of the line), a talk is finished. ``by``:
-        the supervisor who did it (None: the agent themselves). Audited with who."""
-        now = self.clock.now()
-        actor = Actor.AGENT if by is None else Actor.SUPERVISOR
-        with self.unit_of_work() as uow:
-            agent = uow.agents.lock(agent_id)
-            if agent is None:
-                return Refused("no such agent")
-            if agent.state == lc.OFFLINE:
-                return agent
-            entry = uow.queue.lock(agent.entry_id) if agent.entry_id is not None else None
-            if entry is not None and entry.agent_id == agent_id:
-                if lc.allowed(lc.ENTRY, entry.state, Trigger.FINISH):
-                    self._finish(uow, entry, Trigger.FORCED_OFFLINE, actor, now)
-                elif entry.state == lc.OFFERED:
-                    self._withdraw(uow, entry, Trigger.FORCED_OFFLINE, actor, now)
-            fresh = uow.agents.get(agent_id)
-            assert fresh is not None
-            if fresh.state != lc.OFFLINE:  # not moved with an entry above
-                forced = lc.allowed(lc.AGENT, fresh.state, Trigger.FORCED_OFFLINE)
-                trigger = Trigger.FORCED_OFFLINE if forced else Trigger.OFFLINE
-                self._agent_to(uow, agent_id, trigger, actor, now)
-            who = f"agent:{(by or agent).username}"
-            detail: dict[str, object] = {"agent": agent.username, "was": agent.state, "by": who}
-            if entry is not None and entry.agent_id == agent_id:
-                detail["entry"] = entry.id
-            call_id = entry.call_id if entry is not None else NO_CALL
-            action = "agent_offline" if by is None else "agent_forced_offline"
-            uow.audit.record(now, call_id, None, action, detail, who)
+
+def set_availability(ctx: CenterContext, agent_id: int, available: bool) -> Agent | Refused:
+    """Available (from offline, missed or wrap-up: ends a wrap-up early; refused
+    while ringing or on a call) or offline (always: see ``force_offline``)."""
+    if not available:
+        return force_offline(ctx, agent_id, None)
+    now = ctx.clock.now()
+    with ctx.unit_of_work() as uow:
+        agent = uow.agents.lock(agent_id)
+        if agent is None:
+            return Refused("no such agent")
+        if agent.state != lc.AVAILABLE:
+            if not lc.allowed(lc.AGENT, agent.state, Trigger.AVAILABLE):
+                return Refused(f"agent is {agent.state.replace('_', ' ')}")
+            agent_to(uow, agent_id, Trigger.AVAILABLE, Actor.AGENT, now)
             uow.commit()
-            if agent.state in lc.BUSY_AGENT_STATES:
-                logger.warning(
-                    "agent %s forced offline from %s by %s", agent.username, agent.state, who
-                )
-            changed = uow.agents.get(agent_id)
-            assert changed is not None
-            return changed
+        changed = uow.agents.get(agent_id)
+        assert changed is not None
+        return changed
 
-    def desk(self, agent_id: int) -> Desk:
-        """The screen pop: the entry the agent was last offered while it is theirs (or
-        just finished and has not noted), its callback, and notes from earlier calls
-        about the same person."""
-        now = self.clock.now()
-        with self.unit_of_work() as uow:
-            agent = uow.agents.get(agent_id)
-            if agent is None:
-                raise LookupError(f"no agent {agent_id}")
-            entry = self._desk_entry(uow, agent)
-            if entry is None:
-                return Desk(agent, None, None, [])
-            callback = uow.callbacks.get(entry.callback_id) if entry.callback_id else None
-            notes = uow.notes.about(entry.account_number, entry.caller_id, 10)
-            actor = f"agent:{agent.username}"
-            if not uow.audit.recorded(entry.call_id, "desk_viewed", actor):
-                detail = {"entry": entry.id, "agent": agent.username}
-                uow.audit.record(
-                    now, entry.call_id, entry.account_number, "desk_viewed", detail, actor
-                )
-                uow.commit()
-            return Desk(agent, entry, callback, notes)
 
-    @staticmethod
-    def _desk_entry(uow: ports.UnitOfWork, agent: Agent) -> cp.Entry | None:
-        if agent.entry_id is None:
-            return None
-        entry = uow.queue.get(agent.entry_id)
-        if entry is None or entry.agent_id != agent.id:
-            return None  # the offer was withdrawn (and maybe made to someone else)
-        if entry.state in (lc.OFFERED, lc.CONNECTED):
-            return entry
-        if entry.state == lc.DONE and uow.notes.for_entry(entry.id) is None:
-            return entry
-        return None
-
-    def complete(self, agent_id: int, entry_id: int, disposition: str, text: str) -> Note | Refused:
-        """Note the call's disposition; ends the agent's wrap-up early. Completing a
-        call still connected ends it (its holder may be gone: the talk is the agent's)."""
-        if disposition not in cp.DISPOSITIONS:
-            return Refused(f"unknown disposition {disposition!r}")
-        now = self.clock.now()
-        with self.unit_of_work() as uow:
-            agent = uow.agents.lock(agent_id)
-            entry = uow.queue.lock(entry_id)
-            if agent is None or entry is None or entry.agent_id != agent_id:
-                return Refused("not this agent's call")
+def force_offline(ctx: CenterContext, agent_id: int, by: Agent | None) -> Agent | Refused:
+    """The agent goes offline, whatever they are doing: an offer ringing is
+    withdrawn (the caller back at the head of the line), a talk is finished. ``by``:
+    the supervisor who did it (None: the agent themselves). Audited with who."""
+    now = ctx.clock.now()
+    actor = Actor.AGENT if by is None else Actor.SUPERVISOR
+    with ctx.unit_of_work() as uow:
+        agent = uow.agents.lock(agent_id)
+        if agent is None:
+            return Refused("no such agent")
+        if agent.state == lc.OFFLINE:
+            return agent
+        entry = uow.queue.lock(agent.entry_id) if agent.entry_id is not None else None
+        if entry is not None and entry.agent_id == agent_id:
             if lc.allowed(lc.ENTRY, entry.state, Trigger.FINISH):
-                self._finish(uow, entry, Trigger.FINISH, Actor.AGENT, now)
-            elif entry.state != lc.DONE:
-                return Refused("the call was not connected")
-            if uow.notes.for_entry(entry_id) is not None:
-                return Refused("the call already has a disposition")
-            note = uow.notes.add(agent_id, entry, disposition, text.strip()[:4000], now)
-            self._agent_to(uow, agent_id, Trigger.NOTE_WRITTEN, Actor.AGENT, now)
-            detail = {"entry": entry_id, "agent": agent.username, "disposition": disposition}
-            uow.audit.record(now, entry.call_id, entry.account_number, "call_noted", detail)
+                finish(uow, entry, Trigger.FORCED_OFFLINE, actor, now, ctx.wrap_up())
+            elif entry.state == lc.OFFERED:
+                withdraw(uow, entry, Trigger.FORCED_OFFLINE, actor, now, ctx.lease())
+        fresh = uow.agents.get(agent_id)
+        assert fresh is not None
+        if fresh.state != lc.OFFLINE:  # not moved with an entry above
+            forced = lc.allowed(lc.AGENT, fresh.state, Trigger.FORCED_OFFLINE)
+            trigger = Trigger.FORCED_OFFLINE if forced else Trigger.OFFLINE
+            agent_to(uow, agent_id, trigger, actor, now)
+        who = f"agent:{(by or agent).username}"
+        detail: dict[str, object] = {"agent": agent.username, "was": agent.state, "by": who}
+        if entry is not None and entry.agent_id == agent_id:
+            detail["entry"] = entry.id
+        call_id = entry.call_id if entry is not None else NO_CALL
+        action = "agent_offline" if by is None else "agent_forced_offline"
+        uow.audit.record(now, call_id, None, action, detail, who)
+        uow.commit()
+        if agent.state in lc.BUSY_AGENT_STATES:
+            logger.warning(
+                "agent %s forced offline from %s by %s", agent.username, agent.state, who
+            )
+        changed = uow.agents.get(agent_id)
+        assert changed is not None
+        return changed
+
+
+def desk(ctx: CenterContext, agent_id: int) -> Desk:
+    """The screen pop: the entry the agent was last offered while it is theirs (or
+    just finished and has not noted), its callback, and notes from earlier calls
+    about the same person."""
+    now = ctx.clock.now()
+    with ctx.unit_of_work() as uow:
+        agent = uow.agents.get(agent_id)
+        if agent is None:
+            raise LookupError(f"no agent {agent_id}")
+        entry = _desk_entry(uow, agent)
+        if entry is None:
+            return Desk(agent, None, None, [])
+        callback = uow.callbacks.get(entry.callback_id) if entry.callback_id else None
+        notes = uow.notes.about(entry.account_number, entry.caller_id, 10)
+        actor = f"agent:{agent.username}"
+        if not uow.audit.recorded(entry.call_id, "desk_viewed", actor):
+            detail = {"entry": entry.id, "agent": agent.username}
+            uow.audit.record(now, entry.call_id, entry.account_number, "desk_viewed", detail, actor)
             uow.commit()
-            return note
+        return Desk(agent, entry, callback, notes)
+
+
+def _desk_entry(uow: ports.UnitOfWork, agent: Agent) -> Entry | None:
+    if agent.entry_id is None:
+        return None
+    entry = uow.queue.get(agent.entry_id)
+    if entry is None or entry.agent_id != agent.id:
+        return None  # the offer was withdrawn (and maybe made to someone else)
+    if entry.state in (lc.OFFERED, lc.CONNECTED):
+        return entry
+    if entry.state == lc.DONE and uow.notes.for_entry(entry.id) is None:
+        return entry
+    return None
+
+
+def complete(
+    ctx: CenterContext, agent_id: int, entry_id: int, disposition: str, text: str
+) -> Note | Refused:
+    """Note the call's disposition; ends the agent's wrap-up early. Completing a
+    call still connected ends it (its holder may be gone: the talk is the agent's)."""
+    if disposition not in DISPOSITIONS:
+        return Refused(f"unknown disposition {disposition!r}")
+    now = ctx.clock.now()
+    with ctx.unit_of_work() as uow:
+        agent = uow.agents.lock(agent_id)
+        entry = uow.queue.lock(entry_id)
+        if agent is None or entry is None or entry.agent_id != agent_id:
+            return Refused("not this agent's call")
+        if lc.allowed(lc.ENTRY, entry.state, Trigger.FINISH):
+            finish(uow, entry, Trigger.FINISH, Actor.AGENT, now, ctx.wrap_up())
+        elif entry.state != lc.DONE:
+            return Refused("the call was not connected")
+        if uow.notes.for_entry(entry_id) is not None:
+            return Refused("the call already has a disposition")
+        note = uow.notes.add(agent_id, entry, disposition, text.strip()[:4000], now)
+        agent_to(uow, agent_id, Trigger.NOTE_WRITTEN, Actor.AGENT, now)
+        detail = {"entry": entry_id, "agent": agent.username, "disposition": disposition}
+        uow.audit.record(now, entry.call_id, entry.account_number, "call_noted", detail)
+        uow.commit()
+        return note
 
 
 _DECOY: list[str] = []

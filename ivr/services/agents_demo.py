@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ivr.services.contact_ports import AGENT, SUPERVISOR
+from ivr.services.contact_agents import AGENT, SUPERVISOR
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,13 @@
-"""The contact center's use cases: the queue, live agents, callbacks with reference codes.
+"""The contact center: the queue, live agents, callbacks with reference codes.
 
-Each method is one unit of work. Refusals a person can cause (a callback already
-dialled, an agent on a call) come back as ``Refused``/``ResumeResult`` values; a method
-raises only for a caller's bug (an unknown entry id) or a broken store.
+``ContactCenter`` is the one object the drivers (phone), the web console and the
+dispatcher hold. It keeps no rules of its own: it holds the shared ``CenterContext``
+and hands each call to the desk whose use case it is (``queue_desk``, ``agent_desk``,
+``callback_desk``, ``callback_dialler``, ``contact_views``, ``reaper``; functions over
+the context). Each use case is one unit of work. Refusals a person can cause (a
+callback already dialled, an agent on a call) come back as ``Refused``/``ResumeResult``
+values; a use case raises only for a caller's bug (an unknown entry id) or a broken
+store.
 
 Theory of operation. An entry is claimed by exactly one agent because every claim is a
 compare-and-set inside one transaction, in one lock order: agent row, then entry row,
@@ -15,271 +20,170 @@ so ``dispatch`` offers them in the same order as live calls; ``due_callbacks`` t
 claims each offered callback ``waiting -> dialing`` once for the dialler.
 
 Every move is looked up in ``ivr.center.lifecycle`` (the one transition table) and made
-as a compare-and-set on the state it was read in. A live caller's entry carries a lease
-its holder renews (``place``, ``renew``), and so does a callback from the claim of an
-attempt to its end; the reaper (``ivr.services.reaper``) ends the entries whose holder
-stopped renewing (a lapsed dial attempt counts as failed) and takes back offers nobody
-answered.
+as a compare-and-set on the state it was read in (``contact_moves``). A live caller's
+entry carries a lease its holder renews (``place``, ``renew``), and so does a callback
+from the claim of an attempt to its end; the reaper (``ivr.services.reaper``) ends the
+entries whose holder stopped renewing (a lapsed dial attempt counts as failed) and takes
+back offers nobody answered.
 """
 
 from __future__ import annotations
 
-import logging
-from datetime import datetime, timedelta
+from collections.abc import Callable, Mapping
+from datetime import timedelta
 
-from ivr.center import lifecycle as lc
-from ivr.center.lifecycle import Actor, Trigger
-from ivr.services import contact_ports as cp
-from ivr.services import ports
-from ivr.services.agent_desk import AgentDesk
-from ivr.services.callback_desk import CallbackRefused
-from ivr.services.contact_ports import (
-    Agent,
-    Assignment,
-    Callback,
-    Desk,
-    Entry,
-    Note,
-    Place,
-    QueueStats,
-    Refused,
-    ResumeResult,
-    WaitingCall,
+from ivr.services import (
+    agent_desk,
+    callback_desk,
+    callback_dialler,
+    contact_views,
+    ports,
+    queue_desk,
+    reaper,
 )
-from ivr.services.contact_views import RING_MARGIN
-from ivr.services.reaper import Reaped, reap
+from ivr.services.callback_desk import CallbackRefused
+from ivr.services.contact_agents import DISPOSITIONS, Agent, Note
+from ivr.services.contact_callbacks import Callback, ResumeResult
+from ivr.services.contact_context import CenterContext, CenterSettings, default_holder
+from ivr.services.contact_entries import Entry, Refused, WaitingCall
+from ivr.services.contact_snapshots import Assignment, Desk, Place, QueueStats
+from ivr.services.reaper import Reaped
 
 __all__ = [
-    "DISPOSITIONS",
-    "Agent",
-    "Assignment",
-    "Callback",
-    "CallbackRefused",
-    "ContactCenter",
-    "Desk",
-    "Entry",
-    "Note",
-    "Place",
-    "QueueStats",
-    "Refused",
-    "ResumeResult",
-    "WaitingCall",
-]
-
-logger = logging.getLogger(__name__)
-
-DISPOSITIONS = cp.DISPOSITIONS
+    "DISPOSITIONS", "Agent", "Assignment", "Callback", "CallbackRefused", "CenterSettings",
+    "ContactCenter", "Desk", "Entry", "Note", "Place", "QueueStats", "Refused",
+    "ResumeResult", "WaitingCall",
+]  # fmt: skip
 
 
-class ContactCenter(AgentDesk):
-    """The phone side (drivers) and the agent side (web console, API) of the queue.
-    Callbacks live in ``CallbackDesk``, the agent's own actions in ``AgentDesk``, the
-    read-only views and shared steps in ``ContactViews``."""
+class ContactCenter:
+    """The phone side (drivers), the dispatcher's and the agent side (web console, API)
+    of the queue, over one ``CenterContext``. ``ring_timeouts``: seconds an offer rings,
+    per queue (others: 20); ``holder``: who holds the callers this process enqueues
+    (shown to supervisors; by default ``host:pid``)."""
 
-    # -- the phone side ------------------------------------------------------------------
+    def __init__(
+        self,
+        unit_of_work: Callable[[], ports.UnitOfWork],
+        clock: ports.Clock,
+        settings: CenterSettings,
+        ring_timeouts: Mapping[str, int] | None = None,
+        holder: str | None = None,
+    ) -> None:
+        timeouts: Mapping[str, int] = {} if ring_timeouts is None else ring_timeouts
+        self.context = CenterContext(
+            unit_of_work, clock, settings, timeouts, holder or default_holder()
+        )
+
+    @property
+    def holder(self) -> str:
+        return self.context.holder
+
+    def ring_timeout(self, queue: str) -> int:
+        """Seconds an agent's phone rings for an offer from ``queue``."""
+        return self.context.ring_timeout(queue)
+
+    def lease(self) -> timedelta:
+        """How long an entry lives after its holder last renewed it."""
+        return self.context.lease()
+
+    # -- the phone side and the dispatcher (queue_desk, reaper) ----------------------------
 
     def enqueue(self, call: WaitingCall) -> Entry:
-        """Put a live caller in the queue, held (leased) by this process. With
-        ``resume_entry`` (from ``resume``) the caller takes over that entry and its place;
-        otherwise a new entry at the tail."""
-        now = self.clock.now()
-        with self.unit_of_work() as uow:
-            entry = None
-            if call.resume_entry is not None:
-                entry = self._take_over(uow, call, now)
-            if entry is None:
-                entry = uow.queue.add(call, now, now + self.lease(), self.holder)
-            uow.audit.record(
-                now, call.call_id, call.account_number, "queue_entered", self._about(entry)
-            )
-            uow.commit()
-            return entry
-
-    def _take_over(self, uow: ports.UnitOfWork, call: WaitingCall, now: datetime) -> Entry | None:
-        assert call.resume_entry is not None
-        held = uow.queue.lock(call.resume_entry)
-        if held is None or held.call_id != call.call_id:
-            return None
-        if not lc.allowed(lc.ENTRY, held.state, Trigger.TAKE_OVER):
-            return None
-        self._entry_to(
-            uow, held, Trigger.TAKE_OVER, Actor.CALLER,
-            queue=call.queue, priority=call.priority, skill=call.skill,
-            language=call.language, account_number=call.account_number or held.account_number,
-            reason=call.reason or held.reason, path=list(call.path),
-            lease_until=now + self.lease(), held_by=self.holder,
-        )  # fmt: skip
-        return uow.queue.get(held.id)
+        return queue_desk.enqueue(self.context, call)
 
     def place(self, entry_id: int) -> Place:
-        """Where the entry stands: position, estimated wait, and the agent to dial once
-        it is offered. Reading its place renews the holder's lease (while the offer
-        rings, for the ring timeout and a margin): a live caller's, and a callback
-        entry's, whose lease starts when its attempt is claimed (``due_callbacks``) and
-        is taken over by the holder of the customer who answered (``callback_answered``).
-        A callback waiting in line has none: nobody holds it."""
-        now = self.clock.now()
-        with self.unit_of_work() as uow:
-            entry = self._entry(uow, entry_id)
-            if entry.state in lc.HELD and entry.lease_until is not None:
-                until = now + self.lease()
-                if entry.state == lc.OFFERED:  # the holder rings: past the ring timeout
-                    until += timedelta(seconds=self.ring_timeout(entry.queue) + RING_MARGIN)
-                if uow.queue.renew(entry.id, until):
-                    uow.commit()
-            held = entry.state in lc.HELD
-            position = uow.queue.ahead_of(entry, now) + 1 if entry.state == lc.WAITING else 1
-            estimate, staffed = self._estimate(uow, entry, position, now)
-            agent = None
-            if held and entry.state == lc.OFFERED and entry.agent_id is not None:
-                agent = uow.agents.get(entry.agent_id)
-            return Place(entry, position, estimate, agent, staffed)
+        return queue_desk.place(self.context, entry_id)
 
     def renew(self, entry_id: int) -> bool:
-        """Renew the holder's lease between ticks (one compare-and-set; it never
-        shortens a longer one): False if the entry is no longer held (ended, or reaped)."""
-        now = self.clock.now()
-        with self.unit_of_work() as uow:
-            renewed = uow.queue.renew(entry_id, now + self.lease())
-            uow.commit()
-            return renewed
+        return queue_desk.renew(self.context, entry_id)
 
     def dispatch(self) -> list[Assignment]:
-        """Offer waiting entries to free agents, longest-idle agent first, each the best
-        entry they can take; one transaction per claim. Expired callbacks are retired
-        first, so they are never offered."""
-        self._expire_callbacks()
-        done: list[Assignment] = []
-        tried: set[int] = set()
-        while True:
-            with self.unit_of_work() as uow:
-                now = self.clock.now()
-                agents = uow.agents.lock_free(now, frozenset(tried), 1)
-                if not agents:
-                    return done
-                assignment = self._claim(uow, agents[0], now, Actor.DISPATCHER)
-                if assignment is None:
-                    tried.add(agents[0].id)
-                else:
-                    done.append(assignment)
+        return queue_desk.dispatch(self.context)
 
     def claim_next(self, agent_id: int) -> Assignment | None:
-        """The agent's "next caller": the best entry they can take, if they are free."""
-        with self.unit_of_work() as uow:
-            now = self.clock.now()
-            agent = uow.agents.lock(agent_id)
-            if agent is None or not agent.free_at(now):
-                return None
-            return self._claim(uow, agent, now, Actor.AGENT)
-
-    def _claim(
-        self, uow: ports.UnitOfWork, agent: Agent, now: datetime, actor: str
-    ) -> Assignment | None:
-        """Offer the best entry ``agent`` can take (commits), or None (changes nothing)."""
-        entry = uow.queue.lock_best(agent.skills, agent.languages, now)
-        if entry is None or not uow.agents.take(agent.id, now, entry.id):
-            return None
-        if not self._entry_to(uow, entry, Trigger.OFFER, actor, agent_id=agent.id, offered_at=now):
-            uow.rollback()  # another process won the entry; the agent stays free
-            return None
-        offered, ringing = uow.queue.get(entry.id), uow.agents.get(agent.id)
-        assert offered is not None and ringing is not None
-        detail = {**self._about(offered), "agent": agent.username}
-        uow.audit.record(now, entry.call_id, entry.account_number, "queue_offered", detail)
-        uow.commit()
-        return Assignment(offered, ringing)
+        return queue_desk.claim_next(self.context, agent_id)
 
     def connected(self, entry_id: int) -> None:
-        """The agent answered: the entry is connected (no lease: the talk is the
-        agent's), the agent on the call."""
-        now = self.clock.now()
-        with self.unit_of_work() as uow:
-            entry = self._locked_with_agent(uow, entry_id)
-            if not lc.allowed(lc.ENTRY, entry.state, Trigger.ANSWER) or entry.agent_id is None:
-                logger.warning("entry %s connected in state %s", entry_id, entry.state)
-                return
-            wait = int((now - entry.enqueued_at).total_seconds())
-            self._entry_to(
-                uow, entry, Trigger.ANSWER, Actor.HOLDER, answered_at=now, wait_seconds=wait,
-                lease_until=None,
-            )  # fmt: skip
-            self._agent_to(uow, entry.agent_id, Trigger.ANSWER, Actor.HOLDER, now)
-            uow.commit()
+        queue_desk.connected(self.context, entry_id)
 
     def finished(self, entry_id: int) -> None:
-        """The talk is over: the entry is done (its callback too), the agent in wrap-up.
-        An entry that never connected counts as abandoned."""
-        now = self.clock.now()
-        with self.unit_of_work() as uow:
-            entry = self._locked_with_agent(uow, entry_id)
-            if lc.allowed(lc.ENTRY, entry.state, Trigger.HANG_UP):
-                self._abandon(uow, entry, now)
-                uow.commit()
-            elif lc.allowed(lc.ENTRY, entry.state, Trigger.FINISH):
-                self._finish(uow, entry, Trigger.FINISH, Actor.HOLDER, now)
-                uow.commit()
-            # else already ended: finishing twice changes nothing
+        queue_desk.finished(self.context, entry_id)
 
     def not_answered(self, entry_id: int) -> None:
-        """The agent did not answer: the entry goes back to the head of the line (it
-        keeps enqueued_at), the agent to ``missed`` (offered nothing until they say
-        they are available)."""
-        now = self.clock.now()
-        with self.unit_of_work() as uow:
-            entry = self._locked_with_agent(uow, entry_id)
-            if not lc.allowed(lc.ENTRY, entry.state, Trigger.NOT_ANSWERED):
-                return  # taken back already (ring timeout, forced offline)
-            self._withdraw(uow, entry, Trigger.NOT_ANSWERED, Actor.HOLDER, now)
-            uow.queue.renew(entry.id, now + self.lease())
-            detail = {"entry": entry.id, "agent_id": entry.agent_id}
-            uow.audit.record(now, entry.call_id, entry.account_number, "agent_no_answer", detail)
-            uow.commit()
+        queue_desk.not_answered(self.context, entry_id)
 
     def caller_left(self, entry_id: int) -> None:
-        """The caller (or the customer called back) hung up: abandoned while held,
-        finished once an agent had answered; an entry already over stays as it is."""
-        with self.unit_of_work() as uow:
-            entry = uow.queue.get(entry_id)
-        if entry is None:
-            raise LookupError(f"no queue entry {entry_id}")
-        if lc.allowed(lc.ENTRY, entry.state, Trigger.FINISH):
-            self.finished(entry_id)
-        else:
-            self.abandoned(entry_id)
+        queue_desk.caller_left(self.context, entry_id)
 
     def abandoned(self, entry_id: int) -> None:
-        """The caller hung up while waiting or offered."""
-        now = self.clock.now()
-        with self.unit_of_work() as uow:
-            entry = self._locked_with_agent(uow, entry_id)
-            if lc.allowed(lc.ENTRY, entry.state, Trigger.HANG_UP):
-                self._abandon(uow, entry, now)
-                uow.commit()
+        queue_desk.abandoned(self.context, entry_id)
 
     def left_line(self, entry_id: int, trigger: str) -> bool:
-        """The holder takes its waiting caller out of line elsewhere (``max_wait`` or
-        ``no_agents``, ``ivr.center.lifecycle``): abandoned, with the wait until now.
-        False if the entry was no longer waiting."""
-        now = self.clock.now()
-        with self.unit_of_work() as uow:
-            entry = self._locked_with_agent(uow, entry_id)
-            if not lc.allowed(lc.ENTRY, entry.state, trigger):
-                return False
-            if not self._abandon(uow, entry, now, trigger, Actor.HOLDER):
-                return False
-            detail = {**self._about(entry), "why": trigger}
-            uow.audit.record(now, entry.call_id, entry.account_number, "queue_left", detail)
-            uow.commit()
-            return True
+        return queue_desk.left_line(self.context, entry_id, trigger)
 
     def reap(self) -> Reaped:
-        """One round of the reaper (``ivr.services.reaper``): entries whose lease ran
-        out are abandoned, offers past their ring timeout taken back."""
-        return reap(self)
+        return reaper.reap(self.context)
 
-    def _expire_callbacks(self) -> None:
-        with self.unit_of_work() as uow:
-            expired = uow.queue.expire_callbacks(self.clock.now())
-            if expired:
-                uow.commit()
-                logger.info("callbacks expired: %s", expired)
+    # -- the agent's console (agent_desk) -----------------------------------------------
+
+    def authenticate(self, username: str, password: str) -> Agent | None:
+        return agent_desk.authenticate(self.context, username, password)
+
+    def agent(self, agent_id: int) -> Agent | None:
+        return agent_desk.agent(self.context, agent_id)
+
+    def set_availability(self, agent_id: int, available: bool) -> Agent | Refused:
+        return agent_desk.set_availability(self.context, agent_id, available)
+
+    def force_offline(self, agent_id: int, by: Agent | None) -> Agent | Refused:
+        return agent_desk.force_offline(self.context, agent_id, by)
+
+    def desk(self, agent_id: int) -> Desk:
+        return agent_desk.desk(self.context, agent_id)
+
+    def complete(self, agent_id: int, entry_id: int, disposition: str, text: str) -> Note | Refused:
+        return agent_desk.complete(self.context, agent_id, entry_id, disposition, text)
+
+    # -- callbacks (callback_desk, callback_dialler) --------------------------------------
+
+    def request_callback(self, entry_id: int, number: str) -> tuple[Callback, str]:
+        return callback_desk.request_callback(self.context, entry_id, number)
+
+    def resume(self, code: str, caller_id: str, call_id: str) -> ResumeResult:
+        return callback_desk.resume(self.context, code, caller_id, call_id)
+
+    def callback_code(self, callback_id: int) -> str:
+        return callback_desk.callback_code(self.context, callback_id)
+
+    def call_now(self, callback_id: int, agent_id: int) -> Assignment | Refused:
+        return callback_desk.call_now(self.context, callback_id, agent_id)
+
+    def due_callbacks(self, ring_seconds: int = callback_dialler.DIAL_SECONDS) -> list[Assignment]:
+        return callback_dialler.due_callbacks(self.context, ring_seconds)
+
+    def callback_answered(self, callback_id: int, call_id: str | None = None) -> bool:
+        return callback_dialler.callback_answered(self.context, callback_id, call_id)
+
+    def callback_failed(self, callback_id: int, why: str) -> Callback:
+        return callback_dialler.callback_failed(self.context, callback_id, why)
+
+    # -- read-only views (contact_views) -------------------------------------------------
+
+    def queue_view(self) -> list[Place]:
+        return contact_views.queue_view(self.context)
+
+    def agents_view(self) -> list[Agent]:
+        return contact_views.agents_view(self.context)
+
+    def entry(self, entry_id: int) -> Entry | None:
+        return contact_views.entry(self.context, entry_id)
+
+    def callback(self, callback_id: int) -> Callback | None:
+        return contact_views.callback(self.context, callback_id)
+
+    def callbacks_view(self) -> list[Callback]:
+        return contact_views.callbacks_view(self.context)
+
+    def stats(self) -> dict[str, QueueStats]:
+        return contact_views.stats(self.context)

@@ -1,23 +1,26 @@
-"""The contact center's words (queue entries, agents, callbacks, notes) as frozen
-dataclasses, and the ports the ``ContactCenter`` reaches storage through.
+"""The ports the contact center's use cases reach storage through: agents, queue
+entries, callbacks, agents' notes and callback codes typed. ``ivr.store`` implements them
+with SQLAlchemy; tests fake them by subclassing.
 
 The repositories do single, small things (read a row, lock a row, change a row); the
-rules (who gets which caller, when a callback is retried) live in
-``ivr.services.contact_center``. Every ``lock*`` method locks what it returns until the
-unit of work ends (PostgreSQL ``FOR UPDATE``; SQLite has one writer at a time anyway),
-and every change that races another process is a compare-and-set: it names the state
-it expects and says whether the row was still in it.
+rules (who gets which caller, when a callback is retried) live in the desks
+(``ivr.services.queue_desk``, ``agent_desk``, ``callback_desk``, ``callback_dialler``).
+Every ``lock*`` method locks what it returns until the unit of work ends (PostgreSQL
+``FOR UPDATE``; SQLite has one writer at a time anyway), and every change that races
+another process is a compare-and-set: it names the state it expects and says whether
+the row was still in it.
+
+The values live in ``contact_entries``, ``contact_agents``, ``contact_callbacks`` and
+``contact_snapshots``, the states in ``ivr.center.lifecycle``; both are re-exported here
+too, so that the drivers and the web import the contact center's words from one place.
 """
 
 from __future__ import annotations
 
 import abc
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-# The states (the strings the database holds) live with their transition table in
-# ``ivr.center.lifecycle``; they are re-exported here for the services and the store.
 from ivr.center.lifecycle import (
     ABANDONED,
     ACTIVE_CALLBACK_STATES,
@@ -46,183 +49,21 @@ from ivr.center.lifecycle import (
     WRAP_UP,
 )
 from ivr.center.lifecycle import KIND_CALLBACK as CALLBACK
-from ivr.services.caller_numbers import e164
+from ivr.services.contact_agents import AGENT, DISPOSITIONS, SUPERVISOR, Agent, Note
+from ivr.services.contact_callbacks import Callback, ResumeResult
+from ivr.services.contact_entries import Entry, Refused, WaitingCall
+from ivr.services.contact_snapshots import Assignment, Desk, Place, QueueStats
 
 __all__ = [
-    "ABANDONED", "ACTIVE_CALLBACK_STATES", "ACTIVE_ENTRY_STATES", "AVAILABLE", "CALL",
-    "CALLBACK", "CB_CANCELLED", "CB_CONNECTED", "CB_DIALING", "CB_DONE", "CB_EXPIRED",
-    "CB_FAILED", "CB_WAITING", "CONNECTED", "DONE", "ENDED_ENTRY_STATES", "EXPIRED",
-    "FAILED", "MISSED", "OFFERED", "OFFLINE", "ON_CALL", "RESUMED", "RINGING", "WAITING",
-    "WRAP_UP",
+    "ABANDONED", "ACTIVE_CALLBACK_STATES", "ACTIVE_ENTRY_STATES", "AGENT", "AVAILABLE",
+    "CALL", "CALLBACK", "CB_CANCELLED", "CB_CONNECTED", "CB_DIALING", "CB_DONE",
+    "CB_EXPIRED", "CB_FAILED", "CB_WAITING", "CONNECTED", "DISPOSITIONS", "DONE",
+    "ENDED_ENTRY_STATES", "EXPIRED", "FAILED", "MISSED", "OFFERED", "OFFLINE", "ON_CALL",
+    "RESUMED", "RINGING", "SUPERVISOR", "WAITING", "WRAP_UP",
+    "Agent", "AgentNotes", "Agents", "Assignment", "Callback", "Callbacks", "CodeAttempts",
+    "Desk", "Entry", "Note", "Place", "QueueEntries", "QueueStats", "Refused",
+    "ResumeResult", "WaitingCall",
 ]  # fmt: skip
-
-# Roles.
-AGENT, SUPERVISOR = "agent", "supervisor"
-
-DISPOSITIONS = ("resolved", "follow_up", "escalated", "wrong_number", "other")
-
-
-@dataclass(frozen=True)
-class WaitingCall:
-    """A live caller asking for a person (what a driver enqueues)."""
-
-    call_id: str
-    queue: str
-    priority: int
-    skill: str
-    language: str
-    caller_id: str
-    account_number: str | None  # verified only
-    reason: str | None
-    path: tuple[str, ...]
-    resume_entry: int | None = None  # from a resumed callback: take over that place
-
-
-@dataclass(frozen=True)
-class Entry:
-    id: int
-    kind: str  # call | callback
-    call_id: str
-    queue: str
-    priority: int
-    skill: str
-    language: str
-    caller_id: str
-    account_number: str | None
-    reason: str | None
-    path: tuple[str, ...]
-    enqueued_at: datetime
-    state: str
-    agent_id: int | None
-    callback_id: int | None
-    not_before: datetime | None
-    wait_seconds: int | None
-    talk_seconds: int | None
-    ended_at: datetime | None = None
-    answered_at: datetime | None = None
-    expires_at: datetime | None = None  # callbacks: never dialled after this
-    #: The holder's lease: past it, the reaper ends the entry as abandoned (None: no
-    #: holder to renew it: callbacks, talks). ``held_by`` says who holds it.
-    lease_until: datetime | None = None
-    held_by: str | None = None
-    offered_at: datetime | None = None  # when the current offer was made (ring timeout)
-
-    @property
-    def caller_number(self) -> str | None:
-        """The E.164 number in ``caller_id`` (what the network sent), if it has one."""
-        return e164(self.caller_id)
-
-    def sort_key(self) -> tuple[int, datetime, int]:
-        """The dispatch order: priority desc, enqueued_at asc, id asc."""
-        return (-self.priority, self.enqueued_at, self.id)
-
-
-@dataclass(frozen=True)
-class Agent:
-    id: int
-    username: str
-    name: str
-    role: str  # agent | supervisor
-    skills: frozenset[str]
-    languages: frozenset[str]
-    endpoint: str
-    state: str
-    state_since: datetime
-    wrap_up_until: datetime | None
-    #: The entry the agent was last offered: the desk follows it.
-    entry_id: int | None = None
-
-    def can_take(self, skill: str, language: str) -> bool:
-        return skill in self.skills and language in self.languages
-
-    def free_at(self, now: datetime) -> bool:
-        """Available, or in a wrap-up that has run out (which counts as available)."""
-        if self.state == AVAILABLE:
-            return True
-        return (
-            self.state == WRAP_UP and self.wrap_up_until is not None and self.wrap_up_until <= now
-        )
-
-
-@dataclass(frozen=True)
-class Place:
-    entry: Entry
-    position: int
-    estimate_seconds: int
-    agent: Agent | None  # set when the entry is offered (the agent to dial)
-    staffed: int = 1  # agents signed in with the entry's skill and language
-
-
-@dataclass(frozen=True)
-class Assignment:
-    entry: Entry
-    agent: Agent
-
-
-@dataclass(frozen=True)
-class Callback:
-    id: int
-    entry_id: int
-    number: str
-    reason: str | None
-    language: str
-    account_number: str | None
-    queue: str
-    created_at: datetime
-    expires_at: datetime
-    attempts: int
-    max_attempts: int
-    state: str
-    last_attempt_at: datetime | None
-    used_at: datetime | None = None
-    #: The call that reached the customer, once they answered (its record's call id).
-    call_id: str | None = None
-
-
-@dataclass(frozen=True)
-class Note:
-    at: datetime
-    agent_name: str
-    call_id: str
-    disposition: str
-    text: str
-    account_number: str | None = None
-
-
-@dataclass(frozen=True)
-class Desk:
-    """The screen pop: the agent, the entry they are on, and notes from earlier calls."""
-
-    agent: Agent
-    entry: Entry | None
-    callback: Callback | None
-    notes: list[Note]
-
-
-@dataclass(frozen=True)
-class Refused:
-    reason: str  # e.g. "callback already dialled"
-
-
-@dataclass(frozen=True)
-class ResumeResult:
-    outcome: str  # ok | wrong | used | expired | locked
-    callback: Callback | None
-    entry: Entry | None
-
-
-@dataclass(frozen=True)
-class QueueStats:
-    queue: str
-    waiting: int
-    longest_wait_seconds: int
-    aht_seconds: int
-    handled_today: int
-    abandoned_today: int
-    callbacks_pending: int
-
-
-# -- ports -------------------------------------------------------------------------------------
 
 
 class Agents(abc.ABC):

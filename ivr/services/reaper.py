@@ -2,7 +2,7 @@
 ``ivr serve`` and ``ivr fastagi`` process), at most every few seconds.
 
 - **Leases.** The process holding a caller (an AGI process, a FastAGI thread, a Twilio
-  wait loop) renews its entry's lease at every tick (``ContactCenter.place``/``renew``).
+  wait loop) renews its entry's lease at every tick (``queue_desk.place``/``renew``).
   An entry whose lease ran out has lost its holder (killed, cut off from the database):
   it is ``abandoned``, its wait counted until the lease ran out, and an agent it was
   offered to is free again.
@@ -29,15 +29,15 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 from ivr.center import lifecycle as lc
 from ivr.center.lifecycle import Actor, Trigger
-
-if TYPE_CHECKING:
-    from ivr.services import ports
-    from ivr.services.callback_desk import CallbackDesk
-    from ivr.services.contact_ports import Callback, Entry
+from ivr.services import ports
+from ivr.services.callback_dialler import attempt_over
+from ivr.services.contact_callbacks import Callback
+from ivr.services.contact_context import CenterContext
+from ivr.services.contact_entries import Entry
+from ivr.services.contact_moves import abandon, withdraw
 
 logger = logging.getLogger(__name__)
 
@@ -59,19 +59,19 @@ class Reaped:
     dials_lapsed: int = 0  # callback attempts nobody reported the end of: failed
 
 
-def reap(center: CallbackDesk) -> Reaped:
+def reap(ctx: CenterContext) -> Reaped:
     """One round over the unit of work: lapsed leases, then ring timeouts (one
     transaction; on PostgreSQL only one process at a time)."""
-    now = center.clock.now()
-    with center.unit_of_work() as uow:
+    now = ctx.clock.now()
+    with ctx.unit_of_work() as uow:
         if not uow.queue.reaper_lock():
             return Reaped(skipped=True)
         held = lc.sources(lc.ENTRY, Trigger.LEASE_EXPIRED)
-        ended = [_lapse(center, uow, e, now) for e in uow.queue.lock_lapsed(held, now, BATCH)]
-        shortest = min([*center.ring_timeouts.values(), center.ring_timeout("")])
+        ended = [_lapse(uow, e, now) for e in uow.queue.lock_lapsed(held, now, BATCH)]
+        shortest = min([*ctx.ring_timeouts.values(), ctx.ring_timeout("")])
         before = now - timedelta(seconds=shortest + GRACE)
         rung_out = sum(
-            _ring_out(center, uow, entry, now) for entry in uow.queue.lock_rung_out(before, BATCH)
+            _ring_out(ctx, uow, entry, now) for entry in uow.queue.lock_rung_out(before, BATCH)
         )
         uow.commit()
     return Reaped(ended.count(ABANDONED), rung_out, dials_lapsed=ended.count(REDIAL))
@@ -85,14 +85,14 @@ def _agent_free_to_change(uow: ports.UnitOfWork, entry: Entry) -> bool:
     return uow.agents.lock(entry.agent_id, skip_locked=True) is not None
 
 
-def _lapse(center: CallbackDesk, uow: ports.UnitOfWork, entry: Entry, now: datetime) -> str:
+def _lapse(uow: ports.UnitOfWork, entry: Entry, now: datetime) -> str:
     """End an entry whose lease ran out (see the module): ABANDONED, REDIAL (a callback
     attempt counted failed), or "" (nothing: it moved meanwhile, or was no one's)."""
     if not _agent_free_to_change(uow, entry):
         return ""
     callback = _callback(uow, entry)
     if callback is not None and lc.allowed(lc.CALLBACK, callback.state, Trigger.CALLBACK_LAPSED):
-        return REDIAL if _dial_lapsed(center, uow, entry, callback, now) else ""
+        return REDIAL if _dial_lapsed(uow, entry, callback, now) else ""
     if callback is not None and not lc.allowed(lc.CALLBACK, callback.state, Trigger.LEASE_EXPIRED):
         # A callback back in line after its attempt was settled: nobody holds it, so the
         # lease left over from the attempt is nobody's (no state changes).
@@ -103,7 +103,7 @@ def _lapse(center: CallbackDesk, uow: ports.UnitOfWork, entry: Entry, now: datet
             )
         return ""
     agent = uow.agents.get(entry.agent_id) if entry.agent_id is not None else None
-    if not center._abandon(uow, entry, now, Trigger.LEASE_EXPIRED, Actor.REAPER):
+    if not abandon(uow, entry, now, Trigger.LEASE_EXPIRED, Actor.REAPER):
         return ""  # another reaper (or the holder) was first
     detail = {
         "entry": entry.id, "queue": entry.queue, "was": entry.state, "held_by": entry.held_by,
@@ -126,14 +126,12 @@ def _callback(uow: ports.UnitOfWork, entry: Entry) -> Callback | None:
     return uow.callbacks.get(entry.callback_id)
 
 
-def _dial_lapsed(
-    center: CallbackDesk, uow: ports.UnitOfWork, entry: Entry, callback: Callback, now: datetime
-) -> bool:
+def _dial_lapsed(uow: ports.UnitOfWork, entry: Entry, callback: Callback, now: datetime) -> bool:
     """Nobody reported the end of the attempt being dialled: a failed attempt."""
     last = callback.attempts >= callback.max_attempts
     trigger = Trigger.CALLBACK_LAPSED_LAST if last else Trigger.CALLBACK_LAPSED
     agent = uow.agents.get(entry.agent_id) if entry.agent_id is not None else None
-    if not center._attempt_over(uow, entry, callback, trigger, Actor.REAPER, now):
+    if not attempt_over(uow, entry, callback, trigger, Actor.REAPER, now):
         return False
     now_state = lc.next_state(lc.CALLBACK, callback.state, trigger, Actor.REAPER)
     detail = {
@@ -152,13 +150,13 @@ def _dial_lapsed(
     return True
 
 
-def _ring_out(center: CallbackDesk, uow: ports.UnitOfWork, entry: Entry, now: datetime) -> bool:
+def _ring_out(ctx: CenterContext, uow: ports.UnitOfWork, entry: Entry, now: datetime) -> bool:
     assert entry.offered_at is not None
-    limit = timedelta(seconds=center.ring_timeout(entry.queue) + GRACE)
+    limit = timedelta(seconds=ctx.ring_timeout(entry.queue) + GRACE)
     if entry.offered_at + limit > now or not _agent_free_to_change(uow, entry):
         return False
     agent = uow.agents.get(entry.agent_id) if entry.agent_id is not None else None
-    if not center._withdraw(uow, entry, Trigger.RING_TIMEOUT, Actor.REAPER, now):
+    if not withdraw(uow, entry, Trigger.RING_TIMEOUT, Actor.REAPER, now, ctx.lease()):
         return False
     detail = {
         "entry": entry.id, "queue": entry.queue, "agent": agent.username if agent else None,

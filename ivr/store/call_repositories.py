@@ -9,9 +9,9 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from ivr.center.lifecycle import ACTIVE_ENTRY_STATES, CALL, CB_CONNECTED
 from ivr.services import ports
 from ivr.services.caller_numbers import e164
-from ivr.services.contact_ports import ACTIVE_ENTRY_STATES, CALL, CB_CONNECTED
 from ivr.store.call_tables import AuditRow, CallRecordRow
 from ivr.store.contact_tables import CallbackRow, QueueEntryRow
 

@@ -36,7 +36,7 @@ class AgentRow(Base):
 
 
 class QueueEntryRow(Base):
-    """One caller (or callback request) waiting for a person; see ivr.services.contact_ports."""
+    """One caller (or callback request) waiting for a person; see ivr.services.contact_entries."""
 
     __tablename__ = "queue_entries"
 

@@ -10,7 +10,7 @@ from functools import cache
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from ivr.services import contact_ports as cp
+from ivr.center import lifecycle as lc
 from ivr.services import pins
 from ivr.services.agents_demo import DEMO_AGENTS, DemoAgent
 from ivr.services.demo import DEMO_ACCOUNTS, DemoAccount
@@ -80,7 +80,7 @@ def _agent_columns(demo: DemoAgent) -> dict[str, object]:
         "skills": sorted(demo.skills),
         "languages": sorted(demo.languages),
         "endpoint": demo.endpoint,
-        "state": cp.OFFLINE,
+        "state": lc.OFFLINE,
     }
 
 

@@ -8,9 +8,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ivr.errors import IvrError
 from ivr.services import ports
-from ivr.store import contact_repositories as contact
 from ivr.store.account_repositories import SqlAccounts, SqlVerificationLog
+from ivr.store.agents import SqlAgentNotes, SqlAgents
 from ivr.store.call_repositories import SqlAuditLog, SqlCallRecords
+from ivr.store.callbacks import SqlCallbacks, SqlCodeAttempts
+from ivr.store.queue_entries import SqlQueueEntries
 from ivr.store.request_repositories import SqlRequests
 from ivr.store.sms_outbox import SqlSmsOutbox
 
@@ -48,11 +50,11 @@ class SqlUnitOfWork(ports.UnitOfWork):
         self.audit = SqlAuditLog(self.session)
         self.calls = SqlCallRecords(self.session)
         self.outbox = SqlSmsOutbox(self.session)
-        self.agents = contact.SqlAgents(self.session)
-        self.queue = contact.SqlQueueEntries(self.session)
-        self.callbacks = contact.SqlCallbacks(self.session)
-        self.notes = contact.SqlAgentNotes(self.session)
-        self.code_attempts = contact.SqlCodeAttempts(self.session)
+        self.agents = SqlAgents(self.session)
+        self.queue = SqlQueueEntries(self.session)
+        self.callbacks = SqlCallbacks(self.session)
+        self.notes = SqlAgentNotes(self.session)
+        self.code_attempts = SqlCodeAttempts(self.session)
         return self
 
     def __exit__(self, *exc: object) -> None:

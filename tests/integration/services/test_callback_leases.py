@@ -19,14 +19,15 @@ from integration.fastagi_calls import Caller, fastagi_env
 from integration.phone.asterisk.test_call_records_live import fastagi_thread
 from integration.phone.asterisk.test_holding_over_agi import placed_callback
 from integration.support import Db, StoppedClock
-from ivr.app.bootstrap import Hotline
+from ivr.app.bootstrap import Hotline, center_settings
 from ivr.phone import callback_record
 from ivr.services import contact_ports as cp
 from ivr.services.call_record_reaper import close_interrupted
 from ivr.services.call_records import CallRecorder
-from ivr.services.callback_desk import MAX_ATTEMPTS, RETRY_AFTER
+from ivr.services.callback_desk import MAX_ATTEMPTS
+from ivr.services.callback_dialler import RETRY_AFTER
 from ivr.services.contact_center import ContactCenter, Refused, WaitingCall
-from ivr.services.contact_views import RING_MARGIN
+from ivr.services.contact_context import RING_MARGIN
 from ivr.services.reaper import Reaped
 
 LEASE = 30
@@ -44,7 +45,11 @@ def center(hotline: Hotline, clock: StoppedClock) -> ContactCenter:
     )
     hotline.sessions  # noqa: B018 - the schema check
     return ContactCenter(
-        hotline.unit_of_work, clock, settings, ring_timeouts={"general": RING}, holder="dialler:1"
+        hotline.unit_of_work,
+        clock,
+        center_settings(settings),
+        ring_timeouts={"general": RING},
+        holder="dialler:1",
     )
 
 

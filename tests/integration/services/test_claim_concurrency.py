@@ -13,7 +13,7 @@ from typing import TypeVar
 import pytest
 
 from integration.support import StoppedClock
-from ivr.app.bootstrap import Hotline
+from ivr.app.bootstrap import Hotline, center_settings
 from ivr.services import contact_ports as cp
 from ivr.services.contact_center import Agent, Assignment, ContactCenter, Entry, WaitingCall
 
@@ -37,7 +37,7 @@ def center(hotline: Hotline, clock: StoppedClock) -> ContactCenter:
         hotline.settings, secret_key="concurrency", wrap_up_seconds=0, queue_lease_seconds=3600
     )
     hotline.sessions  # noqa: B018 - the schema check
-    return ContactCenter(hotline.unit_of_work, clock, settings)
+    return ContactCenter(hotline.unit_of_work, clock, center_settings(settings))
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ import pytest
 
 from integration.support import Db, StoppedClock
 from integration.web_client import Web
-from ivr.app.bootstrap import Hotline
+from ivr.app.bootstrap import Hotline, center_settings
 from ivr.app.dispatcher import Dispatcher
 from ivr.center.lifecycle import IllegalTransition, Trigger
 from ivr.phone.asterisk.call_files import CallbackSettings
@@ -34,7 +34,9 @@ def center(hotline: Hotline, clock: StoppedClock) -> ContactCenter:
         hotline.settings, secret_key="lease-tests", wrap_up_seconds=30, queue_lease_seconds=LEASE
     )
     hotline.sessions  # noqa: B018 - the schema check
-    return ContactCenter(hotline.unit_of_work, clock, settings, ring_timeouts={"general": RING})
+    return ContactCenter(
+        hotline.unit_of_work, clock, center_settings(settings), ring_timeouts={"general": RING}
+    )
 
 
 @pytest.fixture
@@ -329,7 +331,7 @@ def test_two_reapers_at_once_change_each_ghost_once(
         hotline = make_hotline(seeded_url, clock)  # type: ignore[operator]
         settings = replace(hotline.settings, secret_key="lease-tests", queue_lease_seconds=LEASE)
         hotline.sessions  # noqa: B018
-        centers.append(ContactCenter(hotline.unit_of_work, clock, settings))
+        centers.append(ContactCenter(hotline.unit_of_work, clock, center_settings(settings)))
     one = centers[0]
     agents = {a.username: a.id for a in one.agents_view()}
     ghosts = [one.enqueue(caller()) for _ in range(12)]

@@ -21,7 +21,8 @@ from integration.phone.twilio.test_twilio_voice import BASE, TOKEN, Phone, twili
 from integration.support import EMMA, FLOW_PATH, ROOT, Db, StoppedClock, sign_in_busy
 from ivr.app.bootstrap import Hotline, load_hotline
 from ivr.flow.prompts import Catalog
-from ivr.services.contact_ports import Place, WaitingCall
+from ivr.services.contact_entries import WaitingCall
+from ivr.services.contact_snapshots import Place
 
 #: Silence to the main menu's retry limit: the general queue (open hours).
 TO_THE_QUEUE = "t t  t t t"

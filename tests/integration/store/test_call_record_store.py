@@ -14,7 +14,7 @@ from integration.support import LI_WEI, Db, StoppedClock
 from ivr.app.bootstrap import Hotline
 from ivr.services import ports
 from ivr.services.call_record_reaper import close_interrupted
-from ivr.services.contact_ports import WaitingCall
+from ivr.services.contact_entries import WaitingCall
 
 LEASE = timedelta(seconds=60)
 

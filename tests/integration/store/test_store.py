@@ -768,6 +768,7 @@ def test_the_upgrade_to_0007_gives_ghosts_held_before_leases_a_lapsed_one(
 ) -> None:
     from alembic import command
 
+    from ivr.app.bootstrap import center_settings
     from ivr.services.contact_center import ContactCenter
 
     engine = connect(database_url)
@@ -789,7 +790,7 @@ def test_the_upgrade_to_0007_gives_ghosts_held_before_leases_a_lapsed_one(
     finally:
         engine.dispose()
     hotline = make_hotline(database_url, StoppedClock(OPEN_UTC + timedelta(hours=1)))
-    center = ContactCenter(hotline.unit_of_work, hotline.clock, hotline.settings)
+    center = ContactCenter(hotline.unit_of_work, hotline.clock, center_settings(hotline.settings))
     assert center.reap().lapsed == 2  # the first round after the upgrade
     ringing = center.agent(1)
     assert ringing is not None and (ringing.state, ringing.entry_id) == ("available", 1)

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from ivr.services.call_ids import MAX_CALL_ID, BadCallId, checked
 from ivr.services.caller_numbers import callback_number, e164
-from ivr.services.contact_ports import Entry
+from ivr.services.contact_entries import Entry
 from ivr.web import payloads
 
 E164_SHAPE = re.compile(r"^\+[1-9]\d{6,14}$")

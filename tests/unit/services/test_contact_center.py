@@ -10,6 +10,7 @@ import pytest
 from fakes import BackendDown, BrokenUnitOfWork, FakeStore, FixedClock
 from start_date import OPEN_UTC
 
+from ivr.app.bootstrap import center_settings
 from ivr.app.config import Settings
 from ivr.services.contact_center import DISPOSITIONS, ContactCenter, Refused
 
@@ -39,7 +40,9 @@ def broken(key_file: Path) -> ContactCenter:
     """A contact center whose store is down at every operation."""
     store = FakeStore()
     settings = Settings(Path("callflows.yaml"), "sqlite://", "WARNING", secret_key_file=key_file)
-    return ContactCenter(lambda: _broken_unit_of_work(store), FixedClock(NOW), settings)
+    return ContactCenter(
+        lambda: _broken_unit_of_work(store), FixedClock(NOW), center_settings(settings)
+    )
 
 
 def test_an_unknown_disposition_is_refused_before_touching_the_store(
