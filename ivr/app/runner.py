@@ -33,6 +33,7 @@ from waitress.server import TcpWSGIServer, create_server
 from ivr.app.bootstrap import Hotline, load_hotline
 from ivr.app.channels import dispatcher_for
 from ivr.app.config import WEB_THREADS
+from ivr.app.dispatcher import Dispatcher
 from ivr.app.reloader import FlowReloader
 from ivr.phone.channel import Channel, Server
 
@@ -89,14 +90,16 @@ def _run(
     reload_interval: float,
 ) -> None:
     hotline.use_cases  # noqa: B018 - connect and check the schema before anything listens
+    # Picks the dialer before anything listens: IVR_CALLBACKS_VIA may be refused.
+    rounds = dispatcher_for(hotline, channels) if dispatcher else None
     sockets: dict[int, Any] = {}
     http = _web_server(hotline, channels, web, sockets) if web is not None else None
     threads = _Threads(stop)
     try:
         servers = {channel.name: threads.serve(channel) for channel in channels}
         threads.reloader(hotline, reload_interval)
-        if dispatcher:
-            threads.dispatcher(hotline, channels)
+        if rounds is not None:
+            threads.dispatcher(rounds)
         running = Running(_address(http), servers)
         if running.web is not None:
             logger.info("web console on http://%s:%d/", *running.web)
@@ -175,8 +178,7 @@ class _Threads:
         reloader.start()
         self.closers.append(reloader.stop)
 
-    def dispatcher(self, hotline: Hotline, channels: Sequence[Channel]) -> None:
-        dispatcher = dispatcher_for(hotline, channels)
+    def dispatcher(self, dispatcher: Dispatcher) -> None:
         dispatcher.start()
         self.closers.append(dispatcher.stop)
 
