@@ -31,8 +31,9 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy.orm import sessionmaker  # noqa: E402
 
 from ivr.app.bootstrap import bootstrap  # noqa: E402
+from ivr.app.cli_serve import serve_fastagi  # noqa: E402
 from ivr.app.config import Settings  # noqa: E402
-from ivr.phone.asterisk.fastagi import FastAgiServer, serve  # noqa: E402
+from ivr.phone.asterisk.fastagi import FastAgiServer  # noqa: E402
 from ivr.store import schema  # noqa: E402
 from ivr.store.db import connect  # noqa: E402
 from ivr.store.seed import seed_demo  # noqa: E402
@@ -174,7 +175,7 @@ def main() -> None:
             holder.append(server)
             started.set()
 
-        thread = threading.Thread(target=serve, args=(hotline, "127.0.0.1", 0, ready))
+        thread = threading.Thread(target=serve_fastagi, args=(hotline, "127.0.0.1", 0, ready))
         thread.start()
         started.wait(30)
         port = holder[0].address[1]

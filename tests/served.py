@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-#: The banner's first and last lines (``ivr.app.cli``).
+#: The banner's first and last lines (``ivr.app.cli_serve``).
 CONSOLE_LINE = "agent console: "
 LAST_LINE = "Stop with Ctrl-C."
 

@@ -1,18 +1,27 @@
-"""``ivr serve``: the whole controller in one process. The web console and JSON API under
-waitress (a pure-Python production WSGI server, a thread pool behind one event loop), the
-FastAGI server for Asterisk, the flow reloader, and the dispatcher thread that hands
-waiting callers to free agents and dials due callbacks.
+"""The one process runner of ``ivr serve`` and ``ivr fastagi``: the phone systems' servers
+(Asterisk's FastAGI server), the web console and JSON API under waitress when asked (a
+pure-Python production WSGI server, a thread pool behind one event loop), the flow
+reloader, and the dispatcher thread that hands waiting callers to free agents and dials
+due callbacks.
 
-The main thread runs waitress's loop and checks a flag between turns, so SIGTERM or SIGINT
-only sets the flag. Stopping then takes no new calls or requests, lets the calls in
-progress finish (FastAGI) and the requests in progress end (up to ``REQUEST_GRACE``)."""
+The main thread runs waitress's loop (or, without web, just waits) and checks a flag
+between turns, so SIGTERM or SIGINT only sets the flag (from the start to the end of
+``run``: one while starting or stopping does not cut a call short); so does a server that
+stops serving (a test's ``shutdown()``, a crash). Stopping then, in this order:
+
+1. every phone server takes no new calls (FastAGI: callers on hold go to the dialplan's
+   safe route through ``Parts.stopping``; calls with an agent or in the menus go on);
+2. the web server takes no new requests; those in progress end (up to ``REQUEST_GRACE``);
+3. the dispatcher, then the reloader, stop (the reverse of their start);
+4. the phone servers close, waiting for the calls in progress to finish.
+"""
 
 from __future__ import annotations
 
 import logging
 import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import FrameType
 from typing import Any
@@ -21,12 +30,11 @@ from waitress import wasyncore
 from waitress.server import TcpWSGIServer, create_server
 
 from ivr.app.bootstrap import Hotline, load_hotline
+from ivr.app.channels import dispatcher_for
 from ivr.app.config import WEB_THREADS
+from ivr.app.dispatcher import Dispatcher
 from ivr.app.reloader import FlowReloader
-from ivr.phone.twilio.settings import TwilioSettings
-from ivr.phone.twilio.webhooks import make_blueprint
-from ivr.store.twilio_calls import TwilioCalls
-from ivr.web import create_app
+from ivr.phone.channel import Channel, Server
 
 logger = logging.getLogger(__name__)
 
@@ -35,106 +43,161 @@ logger = logging.getLogger(__name__)
 # pool counts them (ivr.app.bootstrap).
 REQUEST_GRACE = 10
 LOOP_TURN = 0.25  # seconds between looks at the stop flag
+SERVER_POLL = 0.2  # seconds between a server's looks at its own stop flag
 
 
 @dataclass(frozen=True)
 class Running:
-    """Where the servers listen (the ports asked for may have been 0)."""
+    """Where the process listens (the ports asked for may have been 0): the web server,
+    if any, and each channel's servers, by channel name."""
 
-    web: tuple[str, int]
-    fastagi: tuple[str, int] | None
+    web: tuple[str, int] | None
+    servers: Mapping[str, Sequence[Server]]
 
 
 class Stopped(threading.Event):
-    """Set by SIGTERM/SIGINT (or a test) to stop ``serve``."""
+    """Set by SIGTERM/SIGINT (or a test) to stop ``run``."""
 
 
-def serve(
+def run(
     hotline: Hotline,
-    web: tuple[str, int],
-    fastagi: tuple[str, int] | None,
+    channels: Sequence[Channel],
+    web: tuple[str, int] | None = None,
     dispatcher: bool = True,
     ready: Callable[[Running], None] | None = None,
     stop: Stopped | None = None,
+    reload_interval: float = 1.0,
 ) -> None:
-    """Serve until SIGTERM or SIGINT (or ``stop`` is set), then stop gracefully."""
-    hotline.use_cases  # noqa: B018 - connect and check the schema before anything listens
+    """Serve ``channels`` (and the web console on ``web``, when given) until SIGTERM or
+    SIGINT, ``stop`` or a server's end; then stop gracefully (the module's docstring)."""
     stop = stop or Stopped()
-    sockets: dict[int, Any] = {}
-    twilio = TwilioSettings.of(hotline.settings)
-    webhooks = make_blueprint(hotline, twilio, TwilioCalls(hotline.sessions))
-    app = create_app(hotline, blueprints=(webhooks,))
-    http = create_server(app, map=sockets, host=web[0], port=web[1], threads=WEB_THREADS)
-    assert isinstance(http, TcpWSGIServer)  # one host and port: one listening socket
-    stack = _Stack()
+    previous = _on_signals(stop)  # from the start: a signal while starting stops gracefully
     try:
-        agi_address = stack.fastagi(hotline, fastagi) if fastagi else None
-        stack.reloader(hotline)
-        if dispatcher:
-            stack.dispatcher(hotline)
-        previous = _on_signals(stop)
-        try:
-            host, port = http.getsockname()  # numeric, so a port asked as 0 is known
-            running = Running((host, int(port)), agi_address)
-            logger.info("web console on http://%s:%d/", *running.web)
-            if ready:
-                ready(running)
-            while not stop.is_set():
-                wasyncore.loop(timeout=LOOP_TURN, map=sockets, use_poll=True, count=1)
-            logger.warning("stopping: no new requests or calls")
-        finally:
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
+        _run(hotline, channels, web, dispatcher, ready, stop, reload_interval)
     finally:
-        http.task_dispatcher.shutdown(cancel_pending=False, timeout=REQUEST_GRACE)
-        wasyncore.close_all(sockets)
-        stack.close()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _run(
+    hotline: Hotline,
+    channels: Sequence[Channel],
+    web: tuple[str, int] | None,
+    dispatcher: bool,
+    ready: Callable[[Running], None] | None,
+    stop: Stopped,
+    reload_interval: float,
+) -> None:
+    hotline.use_cases  # noqa: B018 - connect and check the schema before anything listens
+    # Picks the dialer before anything listens: IVR_CALLBACKS_VIA may be refused.
+    rounds = dispatcher_for(hotline, channels) if dispatcher else None
+    sockets: dict[int, Any] = {}
+    http = _web_server(hotline, channels, web, sockets) if web is not None else None
+    threads = _Threads(stop)
+    try:
+        servers = {channel.name: threads.serve(channel) for channel in channels}
+        threads.reloader(hotline, reload_interval)
+        if rounds is not None:
+            threads.dispatcher(rounds)
+        running = Running(_address(http), servers)
+        if running.web is not None:
+            logger.info("web console on http://%s:%d/", *running.web)
+        if ready:
+            ready(running)
+        while not stop.is_set():
+            if http is None:
+                stop.wait(LOOP_TURN)
+            else:
+                wasyncore.loop(timeout=LOOP_TURN, map=sockets, use_poll=True, count=1)
+        logger.warning("stopping: no new requests or calls")
+    finally:
+        threads.no_new_calls()
+        if http is not None:
+            http.task_dispatcher.shutdown(cancel_pending=False, timeout=REQUEST_GRACE)
+            wasyncore.close_all(sockets)
+        threads.close()
         logger.warning("stopped")
 
 
-class _Stack:
+def _web_server(
+    hotline: Hotline,
+    channels: Sequence[Channel],
+    address: tuple[str, int],
+    sockets: dict[int, Any],
+) -> TcpWSGIServer:
+    """The web app, with each channel's routes, listening on ``address`` from now on."""
+    from ivr.web import create_app  # only a process with a web server needs Flask
+
+    blueprints = [bp for bp in (c.blueprint() for c in channels) if bp is not None]
+    app = create_app(hotline, blueprints=blueprints)
+    http = create_server(app, map=sockets, host=address[0], port=address[1], threads=WEB_THREADS)
+    assert isinstance(http, TcpWSGIServer)  # one host and port: one listening socket
+    return http
+
+
+def _address(http: TcpWSGIServer | None) -> tuple[str, int] | None:
+    if http is None:
+        return None
+    host, port = http.getsockname()  # numeric, so a port asked as 0 is known
+    return host, int(port)
+
+
+class _Threads:
     """The servers and threads started so far, stopped in reverse order."""
 
-    def __init__(self) -> None:
+    def __init__(self, stop: Stopped) -> None:
+        self.stop = stop
+        self.servers: list[tuple[Server, threading.Thread]] = []
         self.closers: list[Callable[[], None]] = []
 
-    def fastagi(self, hotline: Hotline, address: tuple[str, int]) -> tuple[str, int]:
-        from ivr.phone.asterisk.fastagi import FastAgiServer
+    def serve(self, channel: Channel) -> Sequence[Server]:
+        """Run each of the channel's servers in a thread of its own."""
+        servers = channel.servers()
+        for server in servers:
+            thread = threading.Thread(
+                target=self._serve, args=(server,), name=f"{channel.name}-server"
+            )
+            thread.start()
+            self.servers.append((server, thread))
+        return servers
 
-        server = FastAgiServer(address, hotline)
-        thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.2}, name="fastagi"
-        )
-        thread.start()
+    def _serve(self, server: Server) -> None:
+        try:
+            server.serve_forever(poll_interval=SERVER_POLL)
+        except Exception:
+            logger.exception("a server failed; stopping")
+        finally:
+            self.stop.set()  # a server that ends stops the process
 
-        def close() -> None:
-            logger.warning("FastAGI: no new calls; waiting for %d in progress", server.calls)
-            server.shutdown()
-            thread.join()
-            server.server_close()  # waits for the calls in progress
-
-        self.closers.append(close)
-        return server.address
-
-    def reloader(self, hotline: Hotline) -> None:
-        reloader = FlowReloader(hotline.flow, load_hotline, hotline.install_flow, 1.0)
+    def reloader(self, hotline: Hotline, interval: float) -> None:
+        reloader = FlowReloader(hotline.flow, load_hotline, hotline.install_flow, interval)
         reloader.start()
         self.closers.append(reloader.stop)
 
-    def dispatcher(self, hotline: Hotline) -> None:
-        from ivr.app.dispatcher import Dispatcher
-
-        dispatcher = Dispatcher.for_hotline(hotline)
+    def dispatcher(self, dispatcher: Dispatcher) -> None:
         dispatcher.start()
         self.closers.append(dispatcher.stop)
 
+    def no_new_calls(self) -> None:
+        """Each server takes no new work (from this thread; each returns quickly)."""
+        for server, _thread in reversed(self.servers):
+            _quietly(server.shutdown)
+
     def close(self) -> None:
+        """The threads in reverse order, then the servers: each waits for its work."""
         while self.closers:
-            closer = self.closers.pop()
-            try:
-                closer()
-            except Exception:
-                logger.exception("while stopping")
+            _quietly(self.closers.pop())
+        while self.servers:
+            server, thread = self.servers.pop()
+            thread.join()
+            _quietly(server.server_close)
+
+
+def _quietly(step: Callable[[], None]) -> None:
+    try:
+        step()
+    except Exception:
+        logger.exception("while stopping")
 
 
 def _on_signals(stop: Stopped) -> dict[signal.Signals, Any]:

@@ -85,9 +85,18 @@ class Server(Protocol):
 class Dialer(Protocol):
     """Rings a customer back for a callback offered to an agent."""
 
+    #: How a failed attempt's reason and the log name this dialer ("no call file").
+    failure: str
+    #: How the log line of a placed attempt says it ("calling back through Twilio").
+    calling: str
+
     def call_back(self, callback: Callback, ring_seconds: int) -> str:
         """Place the call; what names it (a call file's path, a call SID). Raises
         ``IvrError`` when it cannot be placed (a failed attempt)."""
+        ...
+
+    def shown(self, placed: str) -> str:
+        """What the log names of ``placed`` (a call file's name, the SID)."""
         ...
 
 

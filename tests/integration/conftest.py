@@ -30,7 +30,7 @@ from sqlalchemy.orm import sessionmaker
 from sqlalchemy.pool import NullPool
 
 from integration.support import FLOW_PATH, OPEN, OPEN_UTC, Db, StoppedClock
-from ivr.app import cli
+from ivr.app import cli_call, cli_db, cli_serve
 from ivr.app.bootstrap import Hotline, bootstrap
 from ivr.app.config import Settings
 from ivr.services import ports
@@ -261,14 +261,15 @@ def ivr_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Hotline]]:
     monkeypatch.setenv("IVR_CLOCK_START", OPEN)
     monkeypatch.delenv("IVR_DATABASE_URL", raising=False)
     built: list[Hotline] = []
-    real = cli.bootstrap
+    real = bootstrap
 
     def recording(*args: Any, **kwargs: Any) -> Hotline:
         hotline = real(*args, **kwargs)
         built.append(hotline)
         return hotline
 
-    monkeypatch.setattr(cli, "bootstrap", recording)
+    for command in (cli_call, cli_db, cli_serve):  # the commands that build one
+        monkeypatch.setattr(command, "bootstrap", recording)
     yield built
     for hotline in built:
         _close(hotline)

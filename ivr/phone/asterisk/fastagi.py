@@ -8,21 +8,18 @@ Calls and waiting connections are capped (``FastAgiLimits``); beyond a cap, a co
 is closed, and Asterisk takes the dialplan's safe route. Routing is on
 ``agi_network_script`` (``agi://host:4573/hotline``, arguments after ``?`` allowed),
 through the route table ``ivr.phone.asterisk.routes.ROUTES``.
-Stopping (SIGTERM, Ctrl-C) stops accepting new calls, closes the connections still sending
-their environment and waits for the calls in progress to finish. ``callflows.yaml`` is
-reloaded when it changes.
+Stopping (``shutdown()``, then ``server_close()``: the process runner, ``ivr.app.runner``,
+on SIGTERM or Ctrl-C) stops accepting new calls, closes the connections still sending
+their environment and waits for the calls in progress to finish.
 """
 
 from __future__ import annotations
 
 import logging
-import signal
 import socket
 import threading
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from types import FrameType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ivr.phone.asterisk.agi_line import AgiLine
 from ivr.phone.asterisk.agi_protocol import AgiEnvironment, shown
@@ -34,11 +31,6 @@ from ivr.phone.asterisk.routes import ROUTES, BadRequest
 
 if TYPE_CHECKING:
     from ivr.phone.channel import Parts
-
-# For ``serve()`` only, which moves into ``ivr.app.runner`` (then these go):
-from ivr.app.bootstrap import Hotline, load_hotline  # noqa: E402
-from ivr.app.dispatcher import Dispatcher  # noqa: E402
-from ivr.app.reloader import FlowReloader  # noqa: E402
 
 logger = logging.getLogger(__name__)
 
@@ -159,41 +151,3 @@ def _default_limits(parts: Parts) -> FastAgiLimits:
     if settings is not None:
         return FastAgiLimits.from_settings(settings)
     return FastAgiLimits.from_env()
-
-
-def serve(
-    hotline: Hotline,
-    host: str,
-    port: int,
-    ready: Callable[[FastAgiServer], None] | None = None,
-    reload_interval: float = 1.0,
-    limits: FastAgiLimits | None = None,
-) -> None:
-    """Serve until SIGTERM or SIGINT, then let calls in progress finish."""
-    hotline.use_cases  # noqa: B018 - connect and check the schema before the first call
-    server = FastAgiServer((host, port), hotline, limits)
-    reloader = FlowReloader(hotline.flow, load_hotline, hotline.install_flow, reload_interval)
-    reloader.start()
-    dispatcher = Dispatcher.for_hotline(hotline)
-    dispatcher.start()
-
-    def stop(signum: int, _frame: FrameType | None) -> None:
-        logger.warning("signal %d: no new calls; waiting for %d in progress", signum, server.calls)
-        threading.Thread(target=server.shutdown, name="fastagi-stop").start()
-
-    previous: dict[signal.Signals, Any] = {}
-    if threading.current_thread() is threading.main_thread():
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            previous[sig] = signal.signal(sig, stop)
-    logger.warning("FastAGI listening on %s:%d", *server.address)
-    if ready:
-        ready(server)
-    try:
-        server.serve_forever(poll_interval=0.2)
-    finally:
-        server.server_close()
-        dispatcher.stop()
-        reloader.stop()
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-        logger.warning("FastAGI stopped")

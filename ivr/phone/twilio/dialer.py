@@ -18,11 +18,17 @@ class TwilioDialer:
     """Rings a customer back with ``calls.create``; answered by ``/twilio/voice?callback``."""
 
     rest: TwilioRest
+    #: How the dispatcher's log lines and a failed attempt's reason name this dialer.
+    failure = "no Twilio call"
+    calling = "calling back through Twilio"
 
     def call_back(self, callback: Callback, ring_seconds: int) -> str:
         """The call's SID. Raises ``CallNotPlaced`` (Twilio refused or is unreachable) or
         ``TwilioNotConfigured`` (no ``IVR_PUBLIC_URL``), both ``IvrError``."""
         return self.rest.call_back(callback.id, callback.number, ring_seconds)
+
+    def shown(self, placed: str) -> str:
+        return placed
 
 
 def sms_sender(rest: TwilioRest) -> SmsSender:

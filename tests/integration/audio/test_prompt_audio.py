@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
+from ivr.app.cli_prompts import register
 from ivr.app.config import Settings
 from ivr.audio import manifest
 from ivr.audio.build import build
-from ivr.audio.cli import register
 from ivr.audio.plan import catalog_recordings
 from ivr.audio.problems import audio_problems, catalog_problems
 from ivr.audio.render import TOOLS, ensure_dynamic

@@ -19,6 +19,7 @@ from ivr.app.bootstrap import Hotline, center_settings
 from ivr.app.dispatcher import Dispatcher
 from ivr.center.lifecycle import IllegalTransition, Trigger
 from ivr.phone.asterisk.call_files import CallbackSettings
+from ivr.phone.asterisk.channel import CallFileDialer
 from ivr.services import contact_ports as cp
 from ivr.services.contact_center import ContactCenter, Entry, Note, Refused, WaitingCall
 from ivr.services.reaper import GRACE, Reaped
@@ -361,7 +362,9 @@ def test_two_reapers_at_once_change_each_ghost_once(
 def test_every_dispatcher_round_reaps_at_most_every_few_seconds(
     center: ContactCenter, clock: StoppedClock, db: Db, tmp_path: Path
 ) -> None:
-    dispatcher = Dispatcher(lambda: center, CallbackSettings(spool=tmp_path), reap_interval=3600)
+    dispatcher = Dispatcher(
+        lambda: center, CallFileDialer(CallbackSettings(spool=tmp_path)), reap_interval=3600
+    )
     first = center.enqueue(caller())
     clock.advance(seconds=LEASE + 1)
     dispatcher.run_once()  # reaps
@@ -370,4 +373,5 @@ def test_every_dispatcher_round_reaps_at_most_every_few_seconds(
     dispatcher.run_once()  # too soon to reap again: the round only dispatches
     assert db.one("queue_entries", id=first.id)["state"] == cp.ABANDONED
     assert db.one("queue_entries", id=second.id)["state"] == cp.WAITING
-    assert Dispatcher(lambda: center, CallbackSettings(spool=tmp_path)).reap(center) == Reaped(1)
+    dialer = CallFileDialer(CallbackSettings(spool=tmp_path))
+    assert Dispatcher(lambda: center, dialer).reap(center) == Reaped(1)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ivr.app.cli import host_port
+from ivr.app.cli_serve import host_port
 from ivr.errors import IvrError
 
 

@@ -17,8 +17,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ivr.audio import chinese, fragments, manifest, plan
-from ivr.audio.cli import ProgressBar
 from ivr.audio.problems import catalog_problems
+from ivr.audio.progress import ProgressBar
 from ivr.audio.speech import Segment, Slot, recordings, recover_template, speaker, split, steps
 from ivr.audio.steps import PlayFile, SayDigits, SayNumber, Step
 from ivr.audio.values import kind, say

@@ -36,6 +36,7 @@ from integration.support import LI_WEI, ROOT, Db, StoppedClock, sign_in_busy
 from ivr.app.bootstrap import Hotline
 from ivr.app.dispatcher import Dispatcher
 from ivr.phone.asterisk.call_files import CallbackSettings
+from ivr.phone.asterisk.channel import CallFileDialer
 from ivr.services import contact_ports as cp
 from ivr.services.call_record_reaper import RecordUpkeep
 
@@ -142,9 +143,9 @@ def kill_while(
 def dispatcher_round(hotline: Hotline) -> Dispatcher:
     """One dispatcher of the test's process: every round reaps and closes records."""
     upkeep = RecordUpkeep(hotline.recorder, hotline.clock, timedelta(seconds=RECORD_LEASE), every=0)
+    dialer = CallFileDialer(CallbackSettings.from_env({}))
     return Dispatcher(
-        lambda: hotline.contact_center, CallbackSettings.from_env({}), reap_interval=0,
-        records=upkeep,
+        lambda: hotline.contact_center, dialer, reap_interval=0, records=upkeep,
     )  # fmt: skip
 
 

@@ -27,6 +27,7 @@ from ivr.app.dispatcher import Dispatcher
 from ivr.flow.actions import RunAction
 from ivr.flow.model import VERIFY_ACTION
 from ivr.phone.asterisk.call_files import CallbackSettings
+from ivr.phone.asterisk.channel import CallFileDialer
 from ivr.phone.asterisk.fastagi import FastAgiServer
 from ivr.services import contact_ports as cp
 from ivr.services import ports
@@ -288,7 +289,10 @@ def test_the_dispatcher_outlives_a_pool_timeout_and_assigns_on_a_later_round(
     center.enqueue(
         WaitingCall("call-b", "general", 1, "general", "en", "+15550001", None, None, ("a",))
     )
-    dispatcher = Dispatcher(lambda: center, CallbackSettings.from_env(), interval=0.05)
+    callbacks = CallbackSettings.from_env()
+    dispatcher = Dispatcher(
+        lambda: center, CallFileDialer(callbacks), callbacks.ring_seconds, interval=0.05
+    )
     held = hotline.database.connect()  # the pool's one connection
     dispatcher.start()
     try:

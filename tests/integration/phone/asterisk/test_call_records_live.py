@@ -21,7 +21,8 @@ from start_date import clock_environment
 from integration.fastagi_calls import Caller, wait_for
 from integration.support import FLOW_PATH, OPEN_UTC, ROOT, Db, StoppedClock
 from ivr.app.bootstrap import Hotline
-from ivr.phone.asterisk.fastagi import FastAgiServer, serve
+from ivr.app.cli_serve import serve_fastagi
+from ivr.phone.asterisk.fastagi import FastAgiServer
 from ivr.services.call_record_reaper import close_interrupted
 
 MAIN_MENU = "STREAM FILE en/main_menu"
@@ -37,7 +38,7 @@ def fastagi_thread(hotline: Hotline) -> Iterator[FastAgiServer]:
         holder.append(server)
         ready.set()
 
-    thread = threading.Thread(target=serve, args=(hotline, "127.0.0.1", 0, on_ready))
+    thread = threading.Thread(target=serve_fastagi, args=(hotline, "127.0.0.1", 0, on_ready))
     thread.start()
     assert ready.wait(30)
     try:

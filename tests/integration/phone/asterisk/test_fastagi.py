@@ -19,8 +19,9 @@ from agi_fake import FakeAsterisk, environment
 
 from integration.support import ROOT, Db, StoppedClock, sign_in_busy
 from ivr.app.bootstrap import Hotline, bootstrap
+from ivr.app.cli_serve import serve_fastagi
 from ivr.app.config import Settings
-from ivr.phone.asterisk.fastagi import FastAgiServer, serve
+from ivr.phone.asterisk.fastagi import FastAgiServer
 
 pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 Start = Callable[..., tuple[FastAgiServer, threading.Thread]]
@@ -68,7 +69,7 @@ def running(
             ready.set()
 
         thread = threading.Thread(
-            target=serve,
+            target=serve_fastagi,
             args=(hotline or make_hotline(seeded_url), "127.0.0.1", 0, on_ready, interval),
         )
         thread.start()

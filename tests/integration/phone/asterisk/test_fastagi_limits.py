@@ -18,7 +18,8 @@ from agi_fake import FakeAsterisk
 from integration.phone.asterisk.test_fastagi import fastagi_env, talk
 from integration.support import Db
 from ivr.app.bootstrap import Hotline
-from ivr.phone.asterisk.fastagi import FastAgiServer, serve
+from ivr.app.cli_serve import serve_fastagi
+from ivr.phone.asterisk.fastagi import FastAgiServer
 from ivr.phone.asterisk.fastagi_limits import FastAgiLimits
 
 pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
@@ -43,7 +44,7 @@ def running(seeded_url: str, make_hotline: Callable[..., Hotline]) -> Iterator[S
         hotline = make_hotline(seeded_url)
         extra = {"limits": limits} if limits is not None else {}
         thread = threading.Thread(
-            target=serve, args=(hotline, "127.0.0.1", 0, on_ready), kwargs=extra
+            target=serve_fastagi, args=(hotline, "127.0.0.1", 0, on_ready), kwargs=extra
         )
         thread.start()
         assert ready.wait(30)

@@ -16,6 +16,7 @@ from ivr.app.bootstrap import Hotline
 from ivr.app.dispatcher import Dispatcher
 from ivr.phone.asterisk.agi_line import AgiLine
 from ivr.phone.asterisk.call_files import CallbackSettings
+from ivr.phone.asterisk.channel import CallFileDialer
 from ivr.phone.asterisk.routes import run_script
 from ivr.services.contact_ports import WaitingCall
 
@@ -107,7 +108,7 @@ def test_the_dispatcher_dials_a_due_callback_once(hotline: Hotline, db: Db, tmp_
     center.set_availability(alice.id, True)
     spool = tmp_path / "outgoing"
     spool.mkdir()
-    dispatcher = Dispatcher(lambda: center, CallbackSettings(spool=spool))
+    dispatcher = Dispatcher(lambda: center, CallFileDialer(CallbackSettings(spool=spool)))
 
     written = dispatcher.run_once()
 
@@ -130,7 +131,9 @@ def test_a_call_file_that_cannot_be_written_is_a_failed_attempt(
     callback, _code = center.request_callback(entry.id, "5551234")
     alice = next(a for a in center.agents_view() if a.username == "alice")
     center.set_availability(alice.id, True)
-    dispatcher = Dispatcher(lambda: center, CallbackSettings(spool=tmp_path / "missing"))
+    dispatcher = Dispatcher(
+        lambda: center, CallFileDialer(CallbackSettings(spool=tmp_path / "missing"))
+    )
 
     assert dispatcher.run_once() == []
 
@@ -174,7 +177,7 @@ def placed_callback(hotline: Hotline, tmp_path: Path, call_id: str) -> tuple[int
     center.set_availability(alice.id, True)
     spool = tmp_path / "outgoing"
     spool.mkdir()
-    Dispatcher(lambda: center, CallbackSettings(spool=spool)).run_once()
+    Dispatcher(lambda: center, CallFileDialer(CallbackSettings(spool=spool))).run_once()
     return entry.id, callback.id, code
 
 

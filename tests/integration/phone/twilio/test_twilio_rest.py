@@ -12,8 +12,10 @@ import pytest
 from integration.support import Db, StoppedClock
 from integration.twilio_api import TwilioStandIn
 from ivr.app.bootstrap import Hotline
+from ivr.app.channels import dispatcher_for
 from ivr.app.dispatcher import Dispatcher
-from ivr.phone.asterisk.call_files import CallbackSettings
+from ivr.phone.asterisk.channel import CallFileDialer
+from ivr.phone.twilio.channel import TwilioDialer
 from ivr.phone.twilio.rest import TwilioAccount, TwilioRest
 from ivr.services.contact_ports import WaitingCall
 from ivr.services.outbox import LIFETIME, REDACTED, OutboxSender
@@ -137,7 +139,7 @@ def test_without_twilio_the_dispatcher_still_expires_old_messages(
     queue_sms(hotline, ("+14155550102", "Your reset code is 161803"))
     clock.advance(seconds=LIFETIME.total_seconds())
 
-    Dispatcher.for_hotline(hotline).run_once()
+    dispatcher_for(hotline).run_once()
 
     row = db.one("sms_outbox")
     assert row["status"] == "expired" and "161803" not in db.dump()
@@ -182,7 +184,7 @@ def test_a_due_callback_is_a_twilio_call_answered_by_the_webhooks(
 ) -> None:
     callback_id = due_callback(hotline, "call-t1", "+14155550102")
     center = hotline.contact_center
-    dispatcher = Dispatcher(lambda: center, CallbackSettings(), twilio=rest(api))
+    dispatcher = Dispatcher(lambda: center, TwilioDialer(rest(api)))
 
     dialled = dispatcher.run_once()
 
@@ -209,7 +211,7 @@ def test_an_api_error_on_a_callback_call_is_a_failed_attempt(
     center = hotline.contact_center
     api.fail(400, "The number is unverified.", code=21219)
 
-    assert Dispatcher(lambda: center, CallbackSettings(), twilio=rest(api)).run_once() == []
+    assert Dispatcher(lambda: center, TwilioDialer(rest(api))).run_once() == []
 
     row = db.one("callbacks", id=callback_id)
     assert (row["state"], row["attempts"]) == ("waiting", 1)  # retried later
@@ -230,7 +232,7 @@ def test_the_hotline_dispatcher_sends_the_outbox_when_twilio_is_configured(
     queue_sms(hotline, ("+14155550102", "code 5"))
     callback_id = due_callback(hotline, "call-t3", "+14155550103")
 
-    Dispatcher.for_hotline(hotline).run_once()
+    dispatcher_for(hotline).run_once()
 
     assert [r.path for r in api.requests] == [CALLS, MESSAGES]
     assert db.one("sms_outbox")["status"] == "sent"
@@ -242,8 +244,8 @@ def test_without_twilio_settings_the_outbox_waits_and_callbacks_are_call_files(
 ) -> None:
     queue_sms(hotline, ("+14155550102", "code 6"))
 
-    dispatcher = Dispatcher.for_hotline(hotline)
+    dispatcher = dispatcher_for(hotline)
 
-    assert (dispatcher.twilio, dispatcher.send_sms) == (None, False)
+    assert (type(dispatcher.dialer), dispatcher.send_sms) == (CallFileDialer, False)
     dispatcher.run_once()
     assert db.one("sms_outbox")["status"] == "queued"

@@ -21,8 +21,8 @@ from integration.support import EMMA, LI_WEI, OMAR, Db, sign_in_busy
 from integration.twilio_api import TwilioStandIn
 from ivr.app.bootstrap import Hotline
 from ivr.app.dispatcher import Dispatcher
-from ivr.phone.asterisk.call_files import CallbackSettings
 from ivr.phone.twilio import webhooks as twilio_hooks
+from ivr.phone.twilio.channel import TwilioDialer
 from ivr.phone.twilio.rest import TwilioAccount, TwilioRest
 from ivr.phone.twilio.settings import TwilioSettings
 from ivr.services.outbox import OutboxSender
@@ -314,7 +314,7 @@ def place_callback(line: Hotline, api: TwilioStandIn) -> list[str]:
     bob = next(a for a in center.agents_view() if a.username == "bob")  # security, en
     center.set_availability(bob.id, True)
     account = TwilioAccount("AC" + "0" * 31 + "1", TOKEN, HOTLINE, BASE, api.url)
-    return Dispatcher(lambda: center, CallbackSettings(), twilio=TwilioRest(account)).run_once()
+    return Dispatcher(lambda: center, TwilioDialer(TwilioRest(account))).run_once()
 
 
 def test_a_callback_is_placed_greets_with_the_same_code_and_rings_the_agent(

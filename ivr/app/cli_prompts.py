@@ -1,21 +1,23 @@
-"""``ivr prompts build``: the command, its progress bar and its summary line."""
+"""``ivr prompts build``: the command and its summary line (its progress bar:
+``ivr.audio.progress``)."""
 
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
 from pathlib import Path
-from typing import TextIO
 
+from ivr.app.bootstrap import load_hotline
+from ivr.app.cli_flow import FLOW_HELP, Commands
 from ivr.app.config import Settings
+from ivr.audio.progress import ProgressBar
 
 
-def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(commands: Commands) -> None:
     """Add ``prompts`` to the ``ivr`` command's subcommands."""
     parser = commands.add_parser("prompts", help="render the prompt catalog to audio")
     parser.add_argument("action", choices=("build",), help="build: render what changed")
-    parser.add_argument("--flow", help="flow file (default: $IVR_FLOW or callflows.yaml)")
+    parser.add_argument("--flow", help=FLOW_HELP)
     parser.add_argument("--root", help="audio folder (default: prompts/ beside the flow file)")
     parser.add_argument("--lang", help="languages, comma-separated (default: the flow's)")
     parser.add_argument("--force", action="store_true", help="render every file again")
@@ -25,7 +27,6 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     """``ivr prompts build``: 0 when built, 2 for a bad ``--lang``; errors raise IvrError."""
-    from ivr.app.bootstrap import load_hotline
     from ivr.audio.build import build, prompts_root  # only this command needs them
 
     flow = load_hotline(settings.flow_path)
@@ -48,27 +49,3 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             bar.close()
     print(f"{root}: {report}")
     return 0
-
-
-class ProgressBar:
-    """``[#####.....] 12/84 en/main_menu`` on one terminal line, redrawn in place."""
-
-    def __init__(self, stream: TextIO, width: int = 20) -> None:
-        self.stream = stream
-        self.width = width
-        self._shown = 0
-
-    def __call__(self, done: int, total: int, label: str) -> None:
-        filled = self.width * done // total if total else self.width
-        line = f"[{'#' * filled}{'.' * (self.width - filled)}] {done}/{total} {label}"
-        line = line[: shutil.get_terminal_size().columns - 1]
-        self.stream.write("\r" + line.ljust(self._shown))
-        self.stream.flush()
-        self._shown = len(line)
-
-    def close(self) -> None:
-        """Wipe the bar so the summary line starts on a clean line."""
-        if self._shown:
-            self.stream.write("\r" + " " * self._shown + "\r")
-            self.stream.flush()
-            self._shown = 0
