@@ -63,8 +63,11 @@ def load_hotline(path: Path) -> Flow:
 
 
 @dataclass
-class Hotline:
-    """Everything one process needs, built lazily on first use."""
+class Components:
+    """The process's components (the dependency container of the composition root):
+    the flow, the engine, the database, the use cases, the contact center and the call
+    recorder, each built lazily on first use. Phone drivers see it as
+    ``ivr.phone.channel.Parts``, the web as ``ivr.web.parts.WebParts``."""
 
     settings: Settings
     #: The one clock of the process: services, use cases and call records read it.
@@ -79,6 +82,10 @@ class Hotline:
     @cached_property
     def flow(self) -> Flow:
         return load_hotline(self.settings.flow_path)
+
+    @property
+    def callback_offer_after(self) -> float:
+        return float(self.settings.callback_offer_after)
 
     @cached_property
     def engine(self) -> Engine:
@@ -181,11 +188,11 @@ class Hotline:
 
 def bootstrap(
     settings: Settings | None = None, clock: ports.Clock | None = None, role: str = "ivr"
-) -> Hotline:
+) -> Components:
     """The hotline for ``settings`` (from the environment when None). Its clock is
     ``clock``, else one running from ``settings.clock_start``, else the real time."""
     settings = settings or Settings.from_env()
-    return Hotline(settings, clock or clock_from(settings.clock_start), role=role)
+    return Components(settings, clock or clock_from(settings.clock_start), role=role)
 
 
 def center_settings(settings: Settings) -> CenterSettings:
@@ -203,7 +210,7 @@ class RingTimeouts(Mapping[str, int]):
     """Seconds an offer rings, per queue, from the flow being served (its ``queues:``
     section's ``ring_timeout``; a reloaded flow counts from then on)."""
 
-    def __init__(self, hotline: Hotline) -> None:
+    def __init__(self, hotline: Components) -> None:
         self.hotline = hotline
 
     def __getitem__(self, queue: str) -> int:

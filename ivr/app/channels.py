@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ivr.app.bootstrap import Hotline
+from ivr.app.bootstrap import Components
 from ivr.app.dispatcher import INTERVAL, Dispatcher
 from ivr.errors import IvrError
 from ivr.phone.asterisk.call_files import CallbackSettings
@@ -22,15 +22,16 @@ from ivr.store.twilio_calls import TwilioCalls
 
 
 def phone_channels(
-    hotline: Hotline,
+    hotline: Components,
     fastagi: tuple[str, int] | None = None,
     limits: FastAgiLimits | None = None,
 ) -> list[Channel]:
     """Every phone system, one line each. ``fastagi``: where Asterisk's FastAGI server
     listens (None: not in this process); ``limits``: its (default: from the settings)."""
     twilio = TwilioSettings.of(hotline.settings)
+    fastagi_caps = FastAgiLimits.from_settings(hotline.settings)
     return [
-        AsteriskChannel(hotline, fastagi, CallbackSettings.from_env(), limits),
+        AsteriskChannel(hotline, fastagi, CallbackSettings.from_env(), limits or fastagi_caps),
         TwilioChannel(hotline, twilio, TwilioCalls(hotline.sessions), twilio_for(twilio)),
     ]
 
@@ -53,7 +54,7 @@ def sms_sender(channels: Sequence[Channel]) -> SmsSender | None:
 
 
 def dispatcher_for(
-    hotline: Hotline, channels: Sequence[Channel] | None = None, interval: float = INTERVAL
+    hotline: Components, channels: Sequence[Channel] | None = None, interval: float = INTERVAL
 ) -> Dispatcher:
     """The dispatcher of this process: the callbacks' dialer and the SMS sender picked
     from ``channels`` (by default every phone system, none listening)."""

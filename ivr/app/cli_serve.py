@@ -7,7 +7,7 @@ import argparse
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from ivr.app.bootstrap import Hotline, bootstrap
+from ivr.app.bootstrap import Components, bootstrap
 from ivr.app.cli_flow import Commands
 from ivr.app.config import Settings
 from ivr.errors import IvrError
@@ -38,7 +38,7 @@ def register(commands: Commands) -> None:
 
 
 def serve_fastagi(
-    hotline: Hotline,
+    hotline: Components,
     host: str,
     port: int,
     ready: Callable[[FastAgiServer], None] | None = None,

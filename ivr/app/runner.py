@@ -29,7 +29,7 @@ from typing import Any
 from waitress import wasyncore
 from waitress.server import TcpWSGIServer, create_server
 
-from ivr.app.bootstrap import Hotline, load_hotline
+from ivr.app.bootstrap import Components, load_hotline
 from ivr.app.channels import dispatcher_for
 from ivr.app.config import WEB_THREADS
 from ivr.app.dispatcher import Dispatcher
@@ -60,7 +60,7 @@ class Stopped(threading.Event):
 
 
 def run(
-    hotline: Hotline,
+    hotline: Components,
     channels: Sequence[Channel],
     web: tuple[str, int] | None = None,
     dispatcher: bool = True,
@@ -80,7 +80,7 @@ def run(
 
 
 def _run(
-    hotline: Hotline,
+    hotline: Components,
     channels: Sequence[Channel],
     web: tuple[str, int] | None,
     dispatcher: bool,
@@ -120,7 +120,7 @@ def _run(
 
 
 def _web_server(
-    hotline: Hotline,
+    hotline: Components,
     channels: Sequence[Channel],
     address: tuple[str, int],
     sockets: dict[int, Any],
@@ -169,7 +169,7 @@ class _Threads:
         finally:
             self.stop.set()  # a server that ends stops the process
 
-    def reloader(self, hotline: Hotline, interval: float) -> None:
+    def reloader(self, hotline: Components, interval: float) -> None:
         reloader = FlowReloader(hotline.flow, load_hotline, hotline.install_flow, interval)
         reloader.start()
         self.closers.append(reloader.stop)

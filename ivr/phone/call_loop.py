@@ -88,19 +88,13 @@ def _close(session: CallSession) -> None:
         logger.warning("call %s: cannot record its end (%s)", session.call.call_id, exc)
 
 
-def offer_after(parts: Parts) -> float:
-    """The process's ``callback_offer_after`` (seconds), when its parts carry settings."""
-    settings = getattr(parts, "settings", None)
-    return float(getattr(settings, "callback_offer_after", OFFER_AFTER))
-
-
 def hold_caller(line: Line, parts: Parts, session: CallSession, how: act.Enqueue) -> str | None:
     """The flow ended in ``Enqueue``: hold the caller until a person takes the call, a
     callback is arranged or the caller hangs up (``ivr.phone.holding``). Returns the node
     the queue's policy sends the caller on to (the flow resumes there), or None when the
     call is over or back with the phone system."""
     call = session.waiting_call(how)
-    policy = hold.policy_for(how.callback, offer_after(parts), how.policy)
+    policy = hold.policy_for(how.callback, parts.callback_offer_after, how.policy)
     prompt = prompter(session.engine.flow.catalog.text, how.language)
     center = parts.contact_center
 

@@ -53,6 +53,12 @@ class Parts(Protocol):
     def contact_center(self) -> ContactCenter: ...
 
     @property
+    def callback_offer_after(self) -> float:
+        """Seconds of estimated wait from which a caller on hold is offered a callback
+        (``IVR_CALLBACK_OFFER_AFTER``; read as each caller joins the queue)."""
+        ...
+
+    @property
     def recorder(self) -> CallRecorder: ...
 
     def session(self, call: CallStart, channel: str, holds: bool = False) -> CallSession:

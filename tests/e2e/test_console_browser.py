@@ -22,7 +22,7 @@ from served import ivr_serve
 from sqlalchemy import text
 from start_date import OPEN_TIME, clock_environment
 
-from ivr.app.bootstrap import Hotline, bootstrap
+from ivr.app.bootstrap import Components, bootstrap
 from ivr.app.config import Settings
 from ivr.services.clock import RunningClock
 from ivr.services.contact_ports import WaitingCall
@@ -55,7 +55,7 @@ def unavailable(reason: str) -> NoReturn:
 @dataclass
 class Served:
     url: str
-    hotline: Hotline  # the phone side's view of the same database
+    hotline: Components  # the phone side's view of the same database
     process: subprocess.Popen[str]
 
 

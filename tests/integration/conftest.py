@@ -31,7 +31,7 @@ from sqlalchemy.pool import NullPool
 
 from integration.support import FLOW_PATH, OPEN, OPEN_UTC, Db, StoppedClock
 from ivr.app import cli_call, cli_db, cli_serve
-from ivr.app.bootstrap import Hotline, bootstrap
+from ivr.app.bootstrap import Components, bootstrap
 from ivr.app.config import Settings
 from ivr.services import ports
 from ivr.store import schema
@@ -222,13 +222,13 @@ def clock() -> StoppedClock:
 
 
 @pytest.fixture
-def make_hotline(clock: StoppedClock) -> Iterator[Callable[..., Hotline]]:
+def make_hotline(clock: StoppedClock) -> Iterator[Callable[..., Components]]:
     """``make_hotline(url, clock=None)``: the product's composition root on that database,
     on ``clock`` (None: the test's ``clock``); its connections are closed after the test."""
-    made: list[Hotline] = []
+    made: list[Components] = []
     tests_clock = clock
 
-    def build(url: str, clock: ports.Clock | None = None) -> Hotline:
+    def build(url: str, clock: ports.Clock | None = None) -> Components:
         hotline = bootstrap(hotline_settings(url), clock=clock or tests_clock)
         made.append(hotline)
         return hotline
@@ -239,19 +239,21 @@ def make_hotline(clock: StoppedClock) -> Iterator[Callable[..., Hotline]]:
 
 
 @pytest.fixture
-def hotline(make_hotline: Callable[..., Hotline], seeded_url: str, clock: StoppedClock) -> Hotline:
-    """A Hotline on this test's seeded database, with a stopped clock."""
+def hotline(
+    make_hotline: Callable[..., Components], seeded_url: str, clock: StoppedClock
+) -> Components:
+    """The hotline's components on this test's seeded database, with a stopped clock."""
     return make_hotline(seeded_url, clock)
 
 
-def _close(hotline: Hotline) -> None:
+def _close(hotline: Components) -> None:
     database = hotline.__dict__.get("database")
     if database is not None:
         database.dispose()
 
 
 @pytest.fixture
-def ivr_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Hotline]]:
+def ivr_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Components]]:
     """The environment ``ivr`` reads: the real flow whatever the working directory, and
     the clock starting at the suite's OPEN (``--at`` moves it). Yields the Hotlines the
     command builds (their connections are closed afterwards, so PostgreSQL is not left
@@ -260,10 +262,10 @@ def ivr_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Hotline]]:
     monkeypatch.setenv("IVR_LOG_LEVEL", "WARNING")
     monkeypatch.setenv("IVR_CLOCK_START", OPEN)
     monkeypatch.delenv("IVR_DATABASE_URL", raising=False)
-    built: list[Hotline] = []
+    built: list[Components] = []
     real = bootstrap
 
-    def recording(*args: Any, **kwargs: Any) -> Hotline:
+    def recording(*args: Any, **kwargs: Any) -> Components:
         hotline = real(*args, **kwargs)
         built.append(hotline)
         return hotline
@@ -276,7 +278,7 @@ def ivr_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Hotline]]:
 
 
 @pytest.fixture
-def seeded_env(ivr_env: list[Hotline], seeded_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+def seeded_env(ivr_env: list[Components], seeded_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
     """``IVR_DATABASE_URL`` points at this test's upgraded and seeded database."""
     monkeypatch.setenv("IVR_DATABASE_URL", seeded_url)
     return seeded_url

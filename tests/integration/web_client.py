@@ -13,7 +13,7 @@ from flask import Blueprint
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from ivr.app.bootstrap import Hotline
+from ivr.app.bootstrap import Components
 from ivr.services.contact_ports import WaitingCall
 from ivr.web import create_app
 
@@ -22,7 +22,7 @@ PASSWORDS = {"alice": "alice-demo", "bob": "bob-demo", "chen": "chen-demo", "sam
 TOKEN = re.compile(r'name="csrf-token" content="([^"]+)"')
 
 
-def with_test_secret(hotline: Hotline) -> Hotline:
+def with_test_secret(hotline: Components) -> Components:
     """Callback codes need a secret key: a fixed one, not a file in the working folder."""
     hotline.settings = replace(hotline.settings, secret_key="web-tests-secret")
     return hotline
@@ -31,7 +31,7 @@ def with_test_secret(hotline: Hotline) -> Hotline:
 class Web:
     """One browser's worth of cookies on the app."""
 
-    def __init__(self, hotline: Hotline, blueprints: Sequence[Blueprint] = ()) -> None:
+    def __init__(self, hotline: Components, blueprints: Sequence[Blueprint] = ()) -> None:
         """``blueprints``: a phone system's webhooks, mounted beside the console."""
         self.hotline = with_test_secret(hotline)
         self.app = create_app(hotline, {"TESTING": True}, blueprints)

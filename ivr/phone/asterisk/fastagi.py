@@ -44,8 +44,8 @@ class FastAgiServer:
     """Listens on ``address``; ``serve_forever()`` runs the intake in the calling thread,
     ``shutdown()`` (from another) stops it, ``server_close()`` then closes the socket and
     waits for the calls in progress. ``parts``: what the calls use of the process.
-    ``limits``: by default from the parts' settings when they carry any, else from
-    ``IVR_FASTAGI_MAX_CALLS`` and ``IVR_FASTAGI_MAX_PENDING``."""
+    ``limits``: by default from ``IVR_FASTAGI_MAX_CALLS`` and ``IVR_FASTAGI_MAX_PENDING``
+    (the composition root passes the process's)."""
 
     def __init__(
         self,
@@ -54,7 +54,7 @@ class FastAgiServer:
         limits: FastAgiLimits | None = None,
     ) -> None:
         self.parts = parts
-        self.limits = fit_open_files(limits or _default_limits(parts))
+        self.limits = fit_open_files(limits or FastAgiLimits.from_env())
         self.calls = 0
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -144,10 +144,3 @@ class FastAgiServer:
                     closing()
                 except OSError:
                     pass
-
-
-def _default_limits(parts: Parts) -> FastAgiLimits:
-    settings = getattr(parts, "settings", None)
-    if settings is not None:
-        return FastAgiLimits.from_settings(settings)
-    return FastAgiLimits.from_env()

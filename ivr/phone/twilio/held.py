@@ -15,9 +15,6 @@ if TYPE_CHECKING:
     from ivr.phone.channel import Parts
     from ivr.services.contact_center import ContactCenter
 
-#: ``IVR_CALLBACK_OFFER_AFTER`` when the process's settings do not say.
-DEFAULT_OFFER_AFTER = 120.0
-
 
 @dataclass(frozen=True)
 class HeldCall:
@@ -39,8 +36,5 @@ class HeldCall:
         return str(self.url("wait", step=int(memo["step"]) + 1, entry=memo["entry"], **query))
 
     def offer_after(self) -> float:
-        """``IVR_CALLBACK_OFFER_AFTER``, read when a caller joins the queue. ``Parts``
-        does not offer it (yet): read from the process's ``settings``, duck-typed, as
-        the Asterisk hold does."""
-        settings = getattr(self.parts, "settings", None)
-        return float(getattr(settings, "callback_offer_after", DEFAULT_OFFER_AFTER))
+        """``IVR_CALLBACK_OFFER_AFTER``, read when a caller joins the queue."""
+        return self.parts.callback_offer_after

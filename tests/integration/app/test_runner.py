@@ -15,7 +15,7 @@ import pytest
 from flask import Blueprint
 
 from integration.support import Db
-from ivr.app.bootstrap import Hotline
+from ivr.app.bootstrap import Components
 from ivr.app.channels import callback_dialer, dispatcher_for, sms_sender
 from ivr.app.runner import Running, Stopped, run
 from ivr.errors import IvrError
@@ -97,14 +97,14 @@ class FakeChannel:
 
 
 @pytest.fixture
-def fake_hotline(hotline: Hotline) -> Hotline:
+def fake_hotline(hotline: Components) -> Components:
     """The hotline dialling callbacks through the fake channel."""
     hotline.settings = replace(hotline.settings, callbacks_via="fake")
     return hotline
 
 
 @pytest.fixture
-def serving(fake_hotline: Hotline) -> Iterator[tuple[FakeChannel, Running, Stopped]]:
+def serving(fake_hotline: Components) -> Iterator[tuple[FakeChannel, Running, Stopped]]:
     """``run`` in a thread with the fake channel, no web; stopped after the test."""
     channel, stop, started = FakeChannel(), Stopped(), threading.Event()
     running: list[Running] = []
@@ -151,14 +151,14 @@ def test_a_server_that_ends_stops_the_process(
     assert stop.wait(10)
 
 
-def without_an_account(hotline: Hotline) -> TwilioChannel:
+def without_an_account(hotline: Components) -> TwilioChannel:
     """Twilio with its webhooks but no account (no callbacks or SMS through it)."""
     settings = TwilioSettings.of(hotline.settings)
     return TwilioChannel(hotline, settings, TwilioCalls(hotline.sessions), None)
 
 
 @sqlite
-def test_the_dialer_is_the_named_channels_and_sms_the_first_offered(hotline: Hotline) -> None:
+def test_the_dialer_is_the_named_channels_and_sms_the_first_offered(hotline: Components) -> None:
     fake = FakeChannel()
     channels: list[Channel] = [without_an_account(hotline), fake]
     assert callback_dialer("fake", channels) is fake.dialer_
@@ -170,7 +170,7 @@ def test_the_dialer_is_the_named_channels_and_sms_the_first_offered(hotline: Hot
 
 @sqlite
 def test_the_dispatcher_dials_through_the_channel_named(
-    fake_hotline: Hotline, db: Db, caplog: pytest.LogCaptureFixture
+    fake_hotline: Components, db: Db, caplog: pytest.LogCaptureFixture
 ) -> None:
     center = fake_hotline.contact_center
     entry = center.enqueue(
@@ -193,7 +193,7 @@ def test_the_dispatcher_dials_through_the_channel_named(
 
 @sqlite
 def test_twilio_without_an_account_is_refused_before_anything_listens(
-    hotline: Hotline,
+    hotline: Components,
 ) -> None:
     hotline.settings = replace(hotline.settings, callbacks_via="twilio")
     fake = FakeChannel()
@@ -203,7 +203,7 @@ def test_twilio_without_an_account_is_refused_before_anything_listens(
 
 
 @sqlite
-def test_the_web_server_mounts_each_channels_routes(fake_hotline: Hotline) -> None:
+def test_the_web_server_mounts_each_channels_routes(fake_hotline: Components) -> None:
     fake, stop, started = FakeChannel(), Stopped(), threading.Event()
     running: list[Running] = []
 

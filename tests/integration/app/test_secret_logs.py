@@ -22,7 +22,7 @@ from integration.phone.asterisk.test_holding_over_agi import (
 )
 from integration.support import LI_WEI, Db, StoppedClock, ivr_call
 from integration.twilio_api import TwilioStandIn
-from ivr.app.bootstrap import Hotline
+from ivr.app.bootstrap import Components
 from ivr.phone.asterisk.agi_line import AgiLine
 from ivr.phone.asterisk.routes import run_script
 from ivr.phone.twilio.rest import TwilioAccount, TwilioRest
@@ -48,7 +48,7 @@ def reset_code(db: Db) -> str:
     return found.group()
 
 
-def send_outbox(hotline: Hotline) -> dict[int, str]:
+def send_outbox(hotline: Components) -> dict[int, str]:
     """The dispatcher's SMS round, through the real twilio Client to a local stand-in."""
     with TwilioStandIn() as api:
         rest = TwilioRest(TwilioAccount(SID, "test-auth-token", "+14155550100", None, api.url))
@@ -59,7 +59,7 @@ def send_outbox(hotline: Hotline) -> dict[int, str]:
 
 @sqlite
 def test_an_agi_call_that_hears_a_callback_code_logs_only_a_mask(
-    hotline: Hotline,
+    hotline: Components,
     db: Db,
     caplog: pytest.LogCaptureFixture,
     monkeypatch: pytest.MonkeyPatch,
@@ -78,7 +78,7 @@ def test_an_agi_call_that_hears_a_callback_code_logs_only_a_mask(
 
 @sqlite
 def test_the_callback_greeting_over_agi_logs_no_code(
-    hotline: Hotline,
+    hotline: Components,
     db: Db,
     tmp_path: Path,
     caplog: pytest.LogCaptureFixture,
@@ -97,7 +97,7 @@ def test_the_callback_greeting_over_agi_logs_no_code(
 
 @sqlite
 def test_a_password_reset_over_agi_logs_neither_pin_nor_code(
-    hotline: Hotline,
+    hotline: Components,
     db: Db,
     caplog: pytest.LogCaptureFixture,
     monkeypatch: pytest.MonkeyPatch,
@@ -117,7 +117,7 @@ def test_a_password_reset_over_agi_logs_neither_pin_nor_code(
 def test_a_password_reset_on_the_terminal_phone_logs_neither_pin_nor_code(
     seeded_env: str,
     db: Db,
-    make_hotline: Callable[..., Hotline],
+    make_hotline: Callable[..., Components],
     clock: StoppedClock,
     capsys: pytest.CaptureFixture[str],
     caplog: pytest.LogCaptureFixture,
@@ -138,7 +138,7 @@ def test_a_password_reset_on_the_terminal_phone_logs_neither_pin_nor_code(
 def test_once_the_outbox_is_sent_no_row_holds_the_reset_code(
     seeded_env: str,
     db: Db,
-    make_hotline: Callable[..., Hotline],
+    make_hotline: Callable[..., Components],
     clock: StoppedClock,
     capsys: pytest.CaptureFixture[str],
 ) -> None:

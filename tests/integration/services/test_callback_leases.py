@@ -19,7 +19,7 @@ from integration.fastagi_calls import Caller, fastagi_env
 from integration.phone.asterisk.test_call_records_live import fastagi_thread
 from integration.phone.asterisk.test_holding_over_agi import placed_callback
 from integration.support import Db, StoppedClock
-from ivr.app.bootstrap import Hotline, center_settings
+from ivr.app.bootstrap import Components, center_settings
 from ivr.phone import callback_record
 from ivr.services import contact_ports as cp
 from ivr.services.call_record_reaper import close_interrupted
@@ -39,7 +39,7 @@ _serial = itertools.count(1)
 
 
 @pytest.fixture
-def center(hotline: Hotline, clock: StoppedClock) -> ContactCenter:
+def center(hotline: Components, clock: StoppedClock) -> ContactCenter:
     settings = replace(
         hotline.settings, secret_key="callback-lease-tests", queue_lease_seconds=LEASE
     )
@@ -210,7 +210,7 @@ def test_a_late_answer_after_the_lapse_takes_the_attempt_up_again(
 
 
 def test_a_callback_calls_record_stays_open_while_held_and_closes_interrupted_after(
-    center: ContactCenter, hotline: Hotline, clock: StoppedClock, alice: int, db: Db
+    center: ContactCenter, hotline: Components, clock: StoppedClock, alice: int, db: Db
 ) -> None:
     made = callback(center)
     claimed(center, clock, alice)
@@ -233,7 +233,7 @@ def test_a_callback_calls_record_stays_open_while_held_and_closes_interrupted_af
 
 
 def test_a_callback_call_over_fastagi_leaves_one_closed_record(
-    make_hotline: Callable[..., Hotline], seeded_url: str, db: Db, tmp_path: Path
+    make_hotline: Callable[..., Components], seeded_url: str, db: Db, tmp_path: Path
 ) -> None:
     hotline = make_hotline(seeded_url)
     entry_id, callback_id, _code = placed_callback(hotline, tmp_path, "call-cb-record")

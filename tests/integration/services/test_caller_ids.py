@@ -28,7 +28,7 @@ from integration.support import (
     sign_in_busy,
     use_case,
 )
-from ivr.app.bootstrap import Hotline
+from ivr.app.bootstrap import Components
 from ivr.phone.asterisk.agi_call import run_call
 from ivr.phone.asterisk.agi_line import AgiLine
 from ivr.store import models as m
@@ -73,7 +73,7 @@ def test_the_lockout_per_caller_number_sees_one_number_in_every_form(
 
 
 def test_wrong_callback_codes_count_per_number_whatever_its_form(
-    hotline: Hotline, clock: StoppedClock
+    hotline: Components, clock: StoppedClock
 ) -> None:
     """The lockout on wrong callback codes: one number in any form is one caller; caller
     ids without a number are told apart as sent."""
@@ -91,7 +91,7 @@ def test_wrong_callback_codes_count_per_number_whatever_its_form(
 
 
 def test_a_queued_agi_call_keeps_a_sip_caller_id_and_a_long_uniqueid(
-    hotline: Hotline, db: Db
+    hotline: Components, db: Db
 ) -> None:
     unique_id = "1795423433." + "9" * 140  # Asterisk allows 150 characters
     env = environment(agi_callerid=SIP, agi_uniqueid=unique_id)
@@ -105,7 +105,9 @@ def test_a_queued_agi_call_keeps_a_sip_caller_id_and_a_long_uniqueid(
     assert (record["caller_id"], record["caller_e164"], record["outcome"]) == (SIP, PHONE, "queued")
 
 
-def test_an_agi_uniqueid_too_long_to_store_gets_an_id_of_our_own(hotline: Hotline, db: Db) -> None:
+def test_an_agi_uniqueid_too_long_to_store_gets_an_id_of_our_own(
+    hotline: Components, db: Db
+) -> None:
     fake = FakeAsterisk("t t  t t t", env=environment(agi_uniqueid="9" * 400))
 
     session = run_call(AgiLine(fake, fake), hotline, "agi")
@@ -118,7 +120,7 @@ def test_an_agi_uniqueid_too_long_to_store_gets_an_id_of_our_own(hotline: Hotlin
 
 
 @pytest.fixture
-def client(hotline: Hotline) -> FlaskClient:
+def client(hotline: Components) -> FlaskClient:
     """The web app, taking webhooks signed with ``TOKEN`` for ``BASE``."""
     hotline.settings = replace(
         hotline.settings, twilio_auth_token=TOKEN, public_url=BASE, secret_key="k" * 32

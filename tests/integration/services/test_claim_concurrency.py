@@ -13,7 +13,7 @@ from typing import TypeVar
 import pytest
 
 from integration.support import StoppedClock
-from ivr.app.bootstrap import Hotline, center_settings
+from ivr.app.bootstrap import Components, center_settings
 from ivr.services import contact_ports as cp
 from ivr.services.contact_center import Agent, Assignment, ContactCenter, Entry, WaitingCall
 
@@ -31,7 +31,7 @@ T = TypeVar("T")
 
 
 @pytest.fixture
-def center(hotline: Hotline, clock: StoppedClock) -> ContactCenter:
+def center(hotline: Components, clock: StoppedClock) -> ContactCenter:
     # The callers' holders are not simulated: their leases must outlast the set-up.
     settings = replace(
         hotline.settings, secret_key="concurrency", wrap_up_seconds=0, queue_lease_seconds=3600
@@ -41,7 +41,7 @@ def center(hotline: Hotline, clock: StoppedClock) -> ContactCenter:
 
 
 @pytest.fixture
-def crowd(hotline: Hotline, center: ContactCenter, clock: StoppedClock) -> list[Agent]:
+def crowd(hotline: Components, center: ContactCenter, clock: StoppedClock) -> list[Agent]:
     """20 available agents (skills and languages mixed) and 200 waiting callers."""
     rng = random.Random(5)
     with hotline.unit_of_work() as uow:

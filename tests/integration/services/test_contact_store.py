@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from integration.support import EMMA, LI_WEI, Db, StoppedClock
-from ivr.app.bootstrap import Hotline, center_settings
+from ivr.app.bootstrap import Components, center_settings
 from ivr.app.config import Settings
 from ivr.services import contact_ports as cp
 from ivr.services import tokens
@@ -31,7 +31,7 @@ _serial = itertools.count(1)
 
 
 @pytest.fixture
-def center(hotline: Hotline, clock: StoppedClock) -> ContactCenter:
+def center(hotline: Components, clock: StoppedClock) -> ContactCenter:
     settings = replace(hotline.settings, secret_key=SECRET, wrap_up_seconds=30)
     hotline.sessions  # noqa: B018 - the schema check
     return ContactCenter(hotline.unit_of_work, clock, center_settings(settings))

@@ -15,7 +15,7 @@ import pytest
 
 from integration.support import Db, StoppedClock
 from integration.web_client import Web
-from ivr.app.bootstrap import Hotline, center_settings
+from ivr.app.bootstrap import Components, center_settings
 from ivr.app.dispatcher import Dispatcher
 from ivr.center.lifecycle import IllegalTransition, Trigger
 from ivr.phone.asterisk.call_files import CallbackSettings
@@ -30,7 +30,7 @@ _serial = itertools.count(1)
 
 
 @pytest.fixture
-def center(hotline: Hotline, clock: StoppedClock) -> ContactCenter:
+def center(hotline: Components, clock: StoppedClock) -> ContactCenter:
     settings = replace(
         hotline.settings, secret_key="lease-tests", wrap_up_seconds=30, queue_lease_seconds=LEASE
     )
@@ -237,7 +237,7 @@ def ringing_alice(center: ContactCenter, web: Web) -> tuple[int, Entry]:
 
 
 def test_a_supervisor_sets_a_ringing_agent_offline_through_the_api(
-    hotline: Hotline, clock: StoppedClock, db: Db
+    hotline: Components, clock: StoppedClock, db: Db
 ) -> None:
     sam = Web(hotline)
     center = sam.center
@@ -256,7 +256,7 @@ def test_a_supervisor_sets_a_ringing_agent_offline_through_the_api(
 
 
 def test_a_supervisor_sets_an_agent_on_a_call_offline_from_the_page(
-    hotline: Hotline, clock: StoppedClock, db: Db
+    hotline: Components, clock: StoppedClock, db: Db
 ) -> None:
     web = Web(hotline)
     center = web.center
@@ -277,7 +277,7 @@ def test_a_supervisor_sets_an_agent_on_a_call_offline_from_the_page(
 
 
 def test_the_console_shows_missed_in_words_with_a_way_back_to_available(
-    hotline: Hotline, clock: StoppedClock
+    hotline: Components, clock: StoppedClock
 ) -> None:
     web = Web(hotline)
     center = web.center

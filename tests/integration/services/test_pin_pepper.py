@@ -10,7 +10,7 @@ import os
 from collections.abc import Callable
 
 from integration.support import EMMA, Db, StoppedClock
-from ivr.app.bootstrap import Hotline
+from ivr.app.bootstrap import Components
 from ivr.flow.actions import RunAction
 from ivr.flow.model import VERIFY_ACTION
 from ivr.services import pins
@@ -26,7 +26,7 @@ def legacy_hash(pin: str) -> str:
     return f"scrypt${LEGACY_N}$8$1${b64(salt).decode()}${b64(digest).decode()}"
 
 
-def verify(hotline: Hotline, number: str, pin: str, ani: str) -> str:
+def verify(hotline: Components, number: str, pin: str, ani: str) -> str:
     args = {"account_number": number, "pin": pin, "ani": ani, "call_id": "call-pepper"}
     action = RunAction("check_identity", VERIFY_ACTION, args, frozenset({"pin"}))
     return hotline.use_cases.run(action).outcome
@@ -42,7 +42,7 @@ def test_a_hash_made_with_one_pepper_needs_that_pepper() -> None:
 
 
 def test_a_legacy_hash_verifies_and_is_peppered_after_a_successful_check(
-    db: Db, make_hotline: Callable[..., Hotline], clock: StoppedClock
+    db: Db, make_hotline: Callable[..., Components], clock: StoppedClock
 ) -> None:
     number, pin, phone = EMMA
     legacy = legacy_hash(pin)
@@ -59,7 +59,7 @@ def test_a_legacy_hash_verifies_and_is_peppered_after_a_successful_check(
 
 
 def test_a_legacy_hash_is_left_alone_after_a_failed_check(
-    db: Db, make_hotline: Callable[..., Hotline], clock: StoppedClock
+    db: Db, make_hotline: Callable[..., Components], clock: StoppedClock
 ) -> None:
     number, pin, phone = EMMA
     legacy = legacy_hash(pin)
@@ -72,7 +72,7 @@ def test_a_legacy_hash_is_left_alone_after_a_failed_check(
 
 
 def test_a_peppered_hash_does_not_verify_under_another_pepper(
-    db: Db, make_hotline: Callable[..., Hotline], clock: StoppedClock
+    db: Db, make_hotline: Callable[..., Components], clock: StoppedClock
 ) -> None:
     number, pin, phone = EMMA
     hotline = make_hotline(db.url, clock)

@@ -19,7 +19,7 @@ from flask.testing import FlaskClient
 from integration.phone.asterisk.test_agi_driver import CALL_ID, call
 from integration.phone.twilio.test_twilio_voice import BASE, TOKEN, Phone, twilio_client, walk
 from integration.support import EMMA, FLOW_PATH, ROOT, Db, StoppedClock, sign_in_busy
-from ivr.app.bootstrap import Hotline, load_hotline
+from ivr.app.bootstrap import Components, load_hotline
 from ivr.flow.prompts import Catalog
 from ivr.services.contact_entries import WaitingCall
 from ivr.services.contact_snapshots import Place
@@ -46,13 +46,13 @@ def policy_flow(tmp_path: Path, general: str) -> Path:
     return flow
 
 
-def with_flow(hotline: Hotline, flow: Path) -> Hotline:
+def with_flow(hotline: Components, flow: Path) -> Components:
     assert "flow" not in hotline.__dict__, "the flow must not be loaded yet"
     hotline.settings = replace(hotline.settings, flow_path=flow)
     return hotline
 
 
-def moving_clock(hotline: Hotline, clock: StoppedClock, minutes: float) -> None:
+def moving_clock(hotline: Components, clock: StoppedClock, minutes: float) -> None:
     """Each hold tick (``place``) moves the clock on by ``minutes``."""
     center = hotline.contact_center
     place = center.place
@@ -64,7 +64,7 @@ def moving_clock(hotline: Hotline, clock: StoppedClock, minutes: float) -> None:
     center.place = later  # type: ignore[method-assign]
 
 
-def one_tick(hotline: Hotline) -> None:
+def one_tick(hotline: Components) -> None:
     """The queue fails at the second tick: the wait ends there (with the apology)."""
     center = hotline.contact_center
     place = center.place
@@ -83,7 +83,7 @@ def one_tick(hotline: Hotline) -> None:
 
 
 def test_agi_nobody_signed_in_hears_so_and_the_callback_offer_at_once(
-    hotline: Hotline, db: Db
+    hotline: Components, db: Db
 ) -> None:
     fake = FakeAsterisk(f"{TO_THE_QUEUE} 1")  # 1: the caller's own number
 
@@ -100,7 +100,7 @@ def test_agi_nobody_signed_in_hears_so_and_the_callback_offer_at_once(
 
 
 def test_agi_nobody_signed_in_and_no_callback_ends_the_call_politely(
-    hotline: Hotline, db: Db
+    hotline: Components, db: Db
 ) -> None:
     fake = FakeAsterisk(f"{TO_THE_QUEUE} t t")  # silence at both tries of the offer
 
@@ -117,7 +117,9 @@ def test_agi_nobody_signed_in_and_no_callback_ends_the_call_politely(
     assert db.count("callbacks") == 0
 
 
-def test_agi_an_agent_without_the_callers_language_does_not_count(hotline: Hotline, db: Db) -> None:
+def test_agi_an_agent_without_the_callers_language_does_not_count(
+    hotline: Components, db: Db
+) -> None:
     sign_in_busy(db, "bob")  # general, but English only
     fake = FakeAsterisk(TO_THE_QUEUE_ZH)  # then hangs up at the first question
 
@@ -128,7 +130,7 @@ def test_agi_an_agent_without_the_callers_language_does_not_count(hotline: Hotli
 
 
 def test_agi_max_wait_reached_offers_the_callback(
-    hotline: Hotline, db: Db, clock: StoppedClock
+    hotline: Components, db: Db, clock: StoppedClock
 ) -> None:
     sign_in_busy(db)
     moving_clock(hotline, clock, minutes=6)  # the general queue's max_wait is 15m
@@ -145,7 +147,7 @@ def test_agi_max_wait_reached_offers_the_callback(
 
 
 def test_agi_max_wait_sends_the_caller_to_the_named_node(
-    hotline: Hotline, db: Db, clock: StoppedClock, tmp_path: Path
+    hotline: Components, db: Db, clock: StoppedClock, tmp_path: Path
 ) -> None:
     with_flow(hotline, policy_flow(tmp_path, "on_max_wait: goodbye_unsolved"))
     sign_in_busy(db)
@@ -164,7 +166,7 @@ def test_agi_max_wait_sends_the_caller_to_the_named_node(
 
 
 def test_agi_nobody_signed_in_sends_the_caller_to_the_named_node(
-    hotline: Hotline, db: Db, tmp_path: Path
+    hotline: Components, db: Db, tmp_path: Path
 ) -> None:
     with_flow(hotline, policy_flow(tmp_path, "when_no_agents: goodbye_unsolved"))
     fake = FakeAsterisk(TO_THE_QUEUE)
@@ -184,7 +186,7 @@ def test_agi_nobody_signed_in_sends_the_caller_to_the_named_node(
 
 
 def test_the_estimate_counts_the_agents_staffed_with_the_skill_and_language(
-    hotline: Hotline, db: Db
+    hotline: Components, db: Db
 ) -> None:
     center = hotline.contact_center
     entry = center.enqueue(
@@ -204,7 +206,7 @@ def test_the_estimate_counts_the_agents_staffed_with_the_skill_and_language(
 
 @pytest.mark.parametrize(("staffed", "minutes"), [(["sam"], "3"), (["sam", "chen"], "2")])
 def test_agi_the_caller_hears_the_estimate_of_the_agents_staffed(
-    hotline: Hotline, db: Db, staffed: list[str], minutes: str
+    hotline: Components, db: Db, staffed: list[str], minutes: str
 ) -> None:
     for name in staffed:
         sign_in_busy(db, name)
@@ -221,14 +223,14 @@ def test_agi_the_caller_hears_the_estimate_of_the_agents_staffed(
 
 
 @pytest.fixture
-def twilio(hotline: Hotline) -> Hotline:
+def twilio(hotline: Components) -> Components:
     hotline.settings = replace(
         hotline.settings, twilio_auth_token=TOKEN, public_url=BASE, secret_key="k" * 32
     )
     return hotline
 
 
-def client_for(hotline: Hotline) -> FlaskClient:
+def client_for(hotline: Components) -> FlaskClient:
     return twilio_client(hotline)
 
 
@@ -262,7 +264,7 @@ def to_the_security_queue(client: FlaskClient, sid: str) -> tuple[Phone, ET.Elem
 
 
 def test_twilio_nobody_signed_in_hears_so_and_the_callback_offer_at_once(
-    twilio: Hotline, db: Db
+    twilio: Components, db: Db
 ) -> None:
     phone, reply = to_the_security_queue(client_for(twilio), "CA-nobody-here")
 
@@ -275,7 +277,7 @@ def test_twilio_nobody_signed_in_hears_so_and_the_callback_offer_at_once(
     assert db.one("callbacks")["number"] == EMMA[2]
 
 
-def test_twilio_nobody_signed_in_and_no_callback_ends_the_call(twilio: Hotline, db: Db) -> None:
+def test_twilio_nobody_signed_in_and_no_callback_ends_the_call(twilio: Components, db: Db) -> None:
     phone, reply = to_the_security_queue(client_for(twilio), "CA-nobody-ends")
     for _ in range(2):  # silence at both tries
         gather = reply.find("Gather")
@@ -288,7 +290,7 @@ def test_twilio_nobody_signed_in_and_no_callback_ends_the_call(twilio: Hotline, 
 
 
 def test_twilio_max_wait_reached_offers_the_callback(
-    twilio: Hotline, db: Db, clock: StoppedClock
+    twilio: Components, db: Db, clock: StoppedClock
 ) -> None:
     sign_in_busy(db)
     phone, reply = to_the_security_queue(client_for(twilio), "CA-max-wait")
@@ -304,7 +306,7 @@ def test_twilio_max_wait_reached_offers_the_callback(
 
 
 def test_twilio_nobody_signed_in_goes_on_in_the_flow_at_the_named_node(
-    twilio: Hotline, db: Db, tmp_path: Path
+    twilio: Components, db: Db, tmp_path: Path
 ) -> None:
     with_flow(twilio, policy_flow(tmp_path, "when_no_agents: goodbye_unsolved"))
     phone = Phone(client_for(twilio), "CA-nobody-node", EMMA[2])

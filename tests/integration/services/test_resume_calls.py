@@ -10,7 +10,7 @@ from dataclasses import replace
 import pytest
 
 from integration.support import LI_WEI, Db, enqueued, ivr_call, outcomes, said
-from ivr.app.bootstrap import Hotline
+from ivr.app.bootstrap import Components
 from ivr.services.contact_center import ContactCenter, WaitingCall
 
 pytestmark = pytest.mark.usefixtures("seeded_env")
@@ -20,7 +20,7 @@ NUMBER, _, PHONE = LI_WEI
 
 
 @pytest.fixture
-def center(hotline: Hotline, monkeypatch: pytest.MonkeyPatch) -> ContactCenter:
+def center(hotline: Components, monkeypatch: pytest.MonkeyPatch) -> ContactCenter:
     """The contact center the first call used; ``ivr call`` shares its secret key."""
     monkeypatch.setenv("IVR_SECRET_KEY", SECRET)
     hotline.settings = replace(hotline.settings, secret_key=SECRET)

@@ -24,7 +24,7 @@ from agi_fake import FakeAsterisk, environment
 from start_date import CLOCK_ENV, OPEN_UTC
 
 from integration.support import ROOT, Db
-from ivr.app.bootstrap import Hotline
+from ivr.app.bootstrap import Components
 from ivr.services import contact_ports as cp
 
 pytestmark = pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
@@ -135,7 +135,7 @@ def wait_for(condition: object, what: str, within: float = 60) -> None:
 
 
 def test_kill_9_of_one_controller_leaves_the_other_serving_every_caller(
-    controllers: list[tuple[subprocess.Popen[str], int]], hotline: Hotline, db: Db
+    controllers: list[tuple[subprocess.Popen[str], int]], hotline: Components, db: Db
 ) -> None:
     (doomed, doomed_port), (survivor, survivor_port) = controllers
     center = hotline.contact_center

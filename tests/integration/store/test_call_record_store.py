@@ -11,7 +11,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from integration.support import LI_WEI, Db, StoppedClock
-from ivr.app.bootstrap import Hotline
+from ivr.app.bootstrap import Components
 from ivr.services import ports
 from ivr.services.call_record_reaper import close_interrupted
 from ivr.services.contact_entries import WaitingCall
@@ -39,13 +39,13 @@ def closed(record: ports.CallRecord, outcome: str, seconds: float) -> ports.Call
     return replace(record, outcome=outcome, ended_at=end, seen_at=end)
 
 
-def save(hotline: Hotline, *versions: ports.CallRecord) -> None:
+def save(hotline: Components, *versions: ports.CallRecord) -> None:
     for version in versions:
         assert hotline.use_cases.record_call(version)
 
 
 def test_an_open_record_follows_the_call_and_an_older_version_changes_nothing(
-    hotline: Hotline, clock: StoppedClock, db: Db
+    hotline: Components, clock: StoppedClock, db: Db
 ) -> None:
     first = opened(clock, "c-1")
     later = moved(first, "main_menu", 3)
@@ -57,7 +57,7 @@ def test_an_open_record_follows_the_call_and_an_older_version_changes_nothing(
 
 
 def test_a_closed_record_is_final_and_a_late_open_version_never_reopens_it(
-    hotline: Hotline, clock: StoppedClock, db: Db
+    hotline: Components, clock: StoppedClock, db: Db
 ) -> None:
     first = opened(clock, "c-2")
     end = closed(moved(first, "goodbye", 2), "solved", 1)
@@ -68,7 +68,7 @@ def test_a_closed_record_is_final_and_a_late_open_version_never_reopens_it(
 
 
 def test_the_reaper_closes_a_dead_call_at_its_last_node_but_not_a_caller_on_hold(
-    hotline: Hotline, clock: StoppedClock, db: Db
+    hotline: Components, clock: StoppedClock, db: Db
 ) -> None:
     dead = moved(opened(clock, "dead"), "main_menu", 2)
     held = moved(opened(clock, "held"), "agent", 2)
@@ -96,7 +96,7 @@ def test_the_reaper_closes_a_dead_call_at_its_last_node_but_not_a_caller_on_hold
 
 
 def test_a_call_alive_after_all_closes_over_interrupted(
-    hotline: Hotline, clock: StoppedClock, db: Db
+    hotline: Components, clock: StoppedClock, db: Db
 ) -> None:
     record = opened(clock, "slow")
     save(hotline, record)
@@ -110,8 +110,8 @@ def test_a_call_alive_after_all_closes_over_interrupted(
 
 
 def test_two_reapers_at_once_close_each_record_once(
-    hotline: Hotline,
-    make_hotline: Callable[..., Hotline],
+    hotline: Components,
+    make_hotline: Callable[..., Components],
     seeded_url: str,
     clock: StoppedClock,
     db: Db,
@@ -122,7 +122,7 @@ def test_two_reapers_at_once_close_each_record_once(
     results: list[list[str]] = []
     start = threading.Barrier(2)
 
-    def reap(which: Hotline) -> None:
+    def reap(which: Components) -> None:
         start.wait(10)
         found: list[str] = []
         while batch := close_interrupted(which.unit_of_work, clock.now(), LEASE):

@@ -16,7 +16,7 @@ from outage import Outage
 from integration.fastagi_calls import Caller, wait_for
 from integration.phone.asterisk.test_call_records_live import fastagi_thread
 from integration.support import FLOW_PATH, Db, StoppedClock, sign_in_busy
-from ivr.app.bootstrap import Hotline, bootstrap
+from ivr.app.bootstrap import Components, bootstrap
 from ivr.app.config import Settings
 
 APOLOGY = 'STREAM FILE en/system_error ""'
@@ -24,7 +24,7 @@ FALLBACK = 'SET VARIABLE IVR_OUTCOME "fallback"'
 
 
 @pytest.fixture
-def product(outage: Outage, tmp_path: Path) -> Hotline:
+def product(outage: Outage, tmp_path: Path) -> Components:
     """The hotline on the database behind the switch; a writer gives up after 1 s."""
     settings = Settings(
         flow_path=FLOW_PATH,
@@ -44,7 +44,7 @@ def direct(outage: Outage) -> Iterator[Db]:
     window.close()
 
 
-def spooled(hotline: Hotline) -> list[str]:
+def spooled(hotline: Components) -> list[str]:
     """The calls with a record in the spool (one file each, kept or being replayed)."""
     folder = hotline.settings.record_spool()
     names = os.listdir(folder) if folder.exists() else []
@@ -52,7 +52,7 @@ def spooled(hotline: Hotline) -> list[str]:
 
 
 def test_calls_during_an_outage_hear_the_safe_route_and_their_records_arrive_after(
-    product: Hotline, outage: Outage, direct: Db, caplog: pytest.LogCaptureFixture
+    product: Components, outage: Outage, direct: Db, caplog: pytest.LogCaptureFixture
 ) -> None:
     with fastagi_thread(product) as server:
         outage.cut()
@@ -85,7 +85,7 @@ def test_calls_during_an_outage_hear_the_safe_route_and_their_records_arrive_aft
 
 
 def test_database_stopped_and_started_during_a_hold(
-    product: Hotline, outage: Outage, direct: Db
+    product: Components, outage: Outage, direct: Db
 ) -> None:
     """The hold's next tick fails (on PostgreSQL nothing answers; on SQLite the tick's
     lease renewal cannot write), so the caller hears the apology and goes to the

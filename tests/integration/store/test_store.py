@@ -29,7 +29,7 @@ from integration.support import (
     utc_offset_zero,
 )
 from ivr.app import cli
-from ivr.app.bootstrap import Hotline
+from ivr.app.bootstrap import Components
 from ivr.flow.actions import RunAction
 from ivr.flow.model import ERROR_OUTCOME, VERIFY_ACTION
 from ivr.services import pins, ports, wording
@@ -82,7 +82,7 @@ def test_the_migrated_schema_matches_the_models(upgraded_url: str) -> None:
 
 
 def test_an_empty_database_is_refused_naming_ivr_db_upgrade(
-    database_url: str, make_hotline: Callable[..., Hotline]
+    database_url: str, make_hotline: Callable[..., Components]
 ) -> None:
     engine = connect(database_url)
     try:
@@ -136,7 +136,7 @@ def test_an_older_schema_is_refused_until_ivr_db_upgrade(
     upgraded_url: str,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
-    ivr_env: list[Hotline],
+    ivr_env: list[Components],
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """The code moves on to a revision ``NEXT``; a database still at the old head is refused
@@ -182,7 +182,7 @@ def test_a_newer_schema_asks_for_a_newer_program(upgraded_url: str) -> None:
 
 def test_ivr_db_status_and_upgrade(
     database_url: str,
-    ivr_env: list[Hotline],
+    ivr_env: list[Components],
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
@@ -206,7 +206,7 @@ def test_ivr_db_status_and_upgrade(
 
 def test_seed_is_idempotent(
     upgraded_url: str,
-    ivr_env: list[Hotline],
+    ivr_env: list[Components],
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
@@ -239,7 +239,7 @@ def test_seed_is_idempotent(
 
 def test_seed_needs_an_upgraded_database(
     database_url: str,
-    ivr_env: list[Hotline],
+    ivr_env: list[Components],
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
@@ -253,7 +253,7 @@ def test_seed_needs_an_upgraded_database(
 def test_seed_reset_restores_a_frozen_demo_account(
     seeded_env: str,
     db: Db,
-    make_hotline: Callable[..., Hotline],
+    make_hotline: Callable[..., Components],
     clock: StoppedClock,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
@@ -308,7 +308,7 @@ def test_pin_hashes_are_peppered_scrypt_never_the_pin(db: Db) -> None:
 # -- repositories ----------------------------------------------------------------------------
 
 
-def test_accounts_round_trip(hotline: Hotline) -> None:
+def test_accounts_round_trip(hotline: Components) -> None:
     with hotline.unit_of_work() as uow:
         for demo in DEMO_ACCOUNTS:
             assert uow.accounts.get(demo.number) == ports.Account(
@@ -329,7 +329,9 @@ def test_accounts_round_trip(hotline: Hotline) -> None:
         assert account is not None and account.status == ports.FROZEN
 
 
-def _add_transaction(hotline: Hotline, number: str, at: datetime, status: str, **kw: Any) -> None:
+def _add_transaction(
+    hotline: Components, number: str, at: datetime, status: str, **kw: Any
+) -> None:
     with hotline.sessions.begin() as session:
         session.add(
             m.TransactionRow(
@@ -344,7 +346,7 @@ def _add_transaction(hotline: Hotline, number: str, at: datetime, status: str, *
         )
 
 
-def test_latest_failed_payment_is_the_newest_failed_one(hotline: Hotline) -> None:
+def test_latest_failed_payment_is_the_newest_failed_one(hotline: Components) -> None:
     number = ZHANG_MIN[0]
     with hotline.unit_of_work() as uow:
         seeded = uow.accounts.latest_failed_payment(LI_WEI[0])
@@ -368,7 +370,7 @@ def test_latest_failed_payment_is_the_newest_failed_one(hotline: Hotline) -> Non
     )
 
 
-def test_verification_attempts_round_trip(hotline: Hotline, clock: StoppedClock, db: Db) -> None:
+def test_verification_attempts_round_trip(hotline: Components, clock: StoppedClock, db: Db) -> None:
     now = clock.now()
     ani, other_ani = "+15551230000", "+15559870000"
     attempts = [
@@ -411,7 +413,7 @@ def test_verification_attempts_round_trip(hotline: Hotline, clock: StoppedClock,
     assert first["ani_e164"] == first["ani"] == ani
 
 
-def test_closure_confirmations_round_trip(hotline: Hotline, clock: StoppedClock, db: Db) -> None:
+def test_closure_confirmations_round_trip(hotline: Components, clock: StoppedClock, db: Db) -> None:
     number, now = ZHANG_MIN[0], clock.now()
     with hotline.unit_of_work() as uow:
         assert uow.requests.closure_confirmations(number, "call-1") == 0
@@ -438,7 +440,7 @@ def test_closure_confirmations_round_trip(hotline: Hotline, clock: StoppedClock,
 
 
 def test_incidents_sms_resets_and_audit_round_trip(
-    hotline: Hotline, clock: StoppedClock, db: Db
+    hotline: Components, clock: StoppedClock, db: Db
 ) -> None:
     number, now = EMMA[0], clock.now()
     body = "您的钱包密码重置验证码是123456。"
@@ -475,7 +477,7 @@ def test_incidents_sms_resets_and_audit_round_trip(
     ]  # fmt: skip
 
 
-def test_call_records_round_trip(hotline: Hotline, clock: StoppedClock, db: Db) -> None:
+def test_call_records_round_trip(hotline: Components, clock: StoppedClock, db: Db) -> None:
     started = clock.now()
     record = ports.CallRecord(
         call_id="console-abc",
@@ -520,7 +522,7 @@ def _aware(value: datetime) -> datetime:
 
 
 def test_lockout_needs_five_failures_within_15_minutes_and_lasts_30(
-    hotline: Hotline, clock: StoppedClock, db: Db
+    hotline: Components, clock: StoppedClock, db: Db
 ) -> None:
     number, pin, phone = LI_WEI
     use_cases = hotline.use_cases
@@ -552,7 +554,7 @@ def test_lockout_needs_five_failures_within_15_minutes_and_lasts_30(
 
 
 def test_throttling_counts_accounts_per_caller_number_for_an_hour(
-    hotline: Hotline, clock: StoppedClock, db: Db
+    hotline: Components, clock: StoppedClock, db: Db
 ) -> None:
     use_cases = hotline.use_cases
     ani = "+15550001111"
@@ -571,7 +573,7 @@ def test_throttling_counts_accounts_per_caller_number_for_an_hour(
 
 
 def test_the_unit_of_work_rolls_back_what_was_not_committed(
-    hotline: Hotline, clock: StoppedClock, db: Db
+    hotline: Components, clock: StoppedClock, db: Db
 ) -> None:
     number, now = LI_WEI[0], clock.now()
     before = db.dump()
@@ -644,7 +646,7 @@ def _wallet_action(name: str, number: str) -> RunAction:
     ],
 )
 def test_a_change_and_its_audit_row_commit_together_or_not_at_all(
-    hotline: Hotline,
+    hotline: Components,
     clock: StoppedClock,
     db: Db,
     failing: type[SqlUnitOfWork],
@@ -676,7 +678,7 @@ def test_a_change_and_its_audit_row_commit_together_or_not_at_all(
 
 
 def test_a_failing_commit_had_written_the_audit_row_first(
-    hotline: Hotline, clock: StoppedClock, db: Db
+    hotline: Components, clock: StoppedClock, db: Db
 ) -> None:
     """The rollback test above is not vacuous: the rows were in the transaction."""
     SEEN_BEFORE_COMMIT.clear()
@@ -693,7 +695,7 @@ def test_a_failing_commit_had_written_the_audit_row_first(
 # -- time zones ------------------------------------------------------------------------------
 
 
-def test_times_come_back_as_utc(hotline: Hotline, clock: StoppedClock) -> None:
+def test_times_come_back_as_utc(hotline: Components, clock: StoppedClock) -> None:
     now = clock.now()
     with hotline.unit_of_work() as uow:
         uow.verifications.record(LI_WEI[0], LI_WEI[2], "call-1", now, False)
@@ -706,7 +708,7 @@ def test_times_come_back_as_utc(hotline: Hotline, clock: StoppedClock) -> None:
     assert payment.at == datetime(2026, 11, 21, 18, 2, tzinfo=UTC)
 
 
-def test_a_non_utc_time_keeps_its_instant(hotline: Hotline, backend: Any) -> None:
+def test_a_non_utc_time_keeps_its_instant(hotline: Components, backend: Any) -> None:
     beijing = OPEN_UTC.astimezone(SHANGHAI)
     with hotline.unit_of_work() as uow:
         uow.verifications.record(LI_WEI[0], LI_WEI[2], "call-1", beijing, False)
@@ -720,7 +722,7 @@ def test_a_non_utc_time_keeps_its_instant(hotline: Hotline, backend: Any) -> Non
 @pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
 def test_a_non_utc_postgres_session_still_gives_utc(
     seeded_url: str,
-    make_hotline: Callable[..., Hotline],
+    make_hotline: Callable[..., Components],
     clock: StoppedClock,
 ) -> None:
     url = make_url(seeded_url).update_query_dict({"options": "-c timezone=Asia/Shanghai"})
@@ -764,7 +766,7 @@ def test_the_upgrade_to_0006_redacts_the_bodies_of_messages_already_sent(
 
 
 def test_the_upgrade_to_0007_gives_ghosts_held_before_leases_a_lapsed_one(
-    database_url: str, make_hotline: Callable[..., Hotline]
+    database_url: str, make_hotline: Callable[..., Components]
 ) -> None:
     from alembic import command
 

@@ -7,11 +7,11 @@ import pytest
 
 from integration.support import Db, StoppedClock
 from integration.web_client import Web, basic, caller
-from ivr.app.bootstrap import Hotline
+from ivr.app.bootstrap import Components
 
 
 @pytest.fixture
-def web(hotline: Hotline) -> Web:
+def web(hotline: Components) -> Web:
     return Web(hotline)
 
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 import pytest
 
 from integration.web_client import Web
-from ivr.app.bootstrap import Hotline
+from ivr.app.bootstrap import Components
 
 
 @pytest.fixture
-def web(hotline: Hotline) -> Web:
+def web(hotline: Components) -> Web:
     return Web(hotline)
 
 

@@ -9,11 +9,11 @@ import pytest
 
 from integration.support import Db, StoppedClock
 from integration.web_client import Web, caller
-from ivr.app.bootstrap import Hotline
+from ivr.app.bootstrap import Components
 
 
 @pytest.fixture
-def web(hotline: Hotline) -> Web:
+def web(hotline: Components) -> Web:
     web = Web(hotline)
     assert web.sign_in("alice").status_code == 302
     return web

@@ -14,7 +14,7 @@ from twilio.request_validator import RequestValidator
 from integration.phone.twilio.test_twilio_voice import twilio_webhooks
 from integration.support import Db
 from integration.web_client import Web
-from ivr.app.bootstrap import Hotline
+from ivr.app.bootstrap import Components
 
 TOKEN = "hostile-twilio-token"
 BASE = "https://ivr.example.com"
@@ -38,12 +38,12 @@ PLAUSIBLE_JSON = b'{"disposition": "resolved", "notes": "n", "state": "available
 
 
 @pytest.fixture
-def line(hotline: Hotline) -> Hotline:
+def line(hotline: Components) -> Components:
     hotline.settings = replace(hotline.settings, twilio_auth_token=TOKEN, public_url=BASE)
     return hotline
 
 
-def web_of(line: Hotline) -> Web:
+def web_of(line: Components) -> Web:
     """The web app as ``ivr serve`` mounts it: with the Twilio webhooks."""
     return Web(line, (twilio_webhooks(line),))
 
@@ -79,13 +79,13 @@ def _sweep(web: Web, client: FlaskClient, headers: dict[str, str]) -> list[str]:
     return failures
 
 
-def test_no_route_answers_500_to_an_anonymous_client(line: Hotline) -> None:
+def test_no_route_answers_500_to_an_anonymous_client(line: Components) -> None:
     web = web_of(line)
     web.fetch_token()
     assert _sweep(web, web.client, {}) == []
 
 
-def test_no_route_answers_500_to_a_signed_in_supervisor(line: Hotline) -> None:
+def test_no_route_answers_500_to_a_signed_in_supervisor(line: Components) -> None:
     web = web_of(line)
     web.sign_in("sam")
     assert _sweep(web, web.client, {}) == []
@@ -99,7 +99,7 @@ def test_no_route_answers_500_to_a_signed_in_supervisor(line: Hotline) -> None:
         "/api/callbacks/99999999999999999999999/call",
     ],
 )
-def test_an_id_out_of_range_is_not_found(line: Hotline, path: str) -> None:
+def test_an_id_out_of_range_is_not_found(line: Components, path: str) -> None:
     web = web_of(line)
     web.sign_in("alice")
     response = web.api("POST", path, {"disposition": "resolved"})
@@ -109,7 +109,7 @@ def test_an_id_out_of_range_is_not_found(line: Hotline, path: str) -> None:
     assert console.status_code == 404
 
 
-def test_malformed_json_gets_a_clear_400(line: Hotline) -> None:
+def test_malformed_json_gets_a_clear_400(line: Components) -> None:
     web = web_of(line)
     web.sign_in("alice")
     response = web.client.post(
@@ -122,7 +122,7 @@ def test_malformed_json_gets_a_clear_400(line: Hotline) -> None:
     assert response.get_json()["where"] == "body"
 
 
-def test_an_oversized_body_is_refused(line: Hotline) -> None:
+def test_an_oversized_body_is_refused(line: Components) -> None:
     web = web_of(line)
     web.sign_in("alice")
     big = b'{"state": "' + b"a" * (2 * 1024 * 1024) + b'"}'
@@ -140,7 +140,7 @@ def test_an_oversized_body_is_refused(line: Hotline) -> None:
 
 @pytest.mark.parametrize("hook", ["/twilio/voice", "/twilio/gather?step=1", "/twilio/status"])
 def test_a_signed_twilio_request_without_a_call_sid_is_refused(
-    line: Hotline, db: Db, hook: str
+    line: Components, db: Db, hook: str
 ) -> None:
     client = web_of(line).client
     params = {"From": "+14155550102", "To": "+8610000000", "CallStatus": "completed"}

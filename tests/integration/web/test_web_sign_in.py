@@ -13,12 +13,12 @@ import pytest
 
 from integration.support import Db, StoppedClock
 from integration.web_client import Web, basic
-from ivr.app.bootstrap import Hotline
+from ivr.app.bootstrap import Components
 from ivr.web import create_app, guard
 
 
 @pytest.fixture
-def web(hotline: Hotline) -> Web:
+def web(hotline: Components) -> Web:
     return Web(hotline)
 
 
@@ -127,7 +127,7 @@ def test_a_success_resets_the_count_of_failures(web: Web) -> None:
 
 
 def test_failures_are_kept_in_the_database_for_every_process(
-    hotline: Hotline, db: Db, make_hotline, seeded_url: str, clock: StoppedClock  # type: ignore[no-untyped-def]
+    hotline: Components, db: Db, make_hotline, seeded_url: str, clock: StoppedClock  # type: ignore[no-untyped-def]
 ) -> None:
     first = Web(hotline)
     for _ in range(5):
@@ -227,7 +227,7 @@ def test_every_response_carries_the_security_headers(web: Web, path: str) -> Non
     assert response.headers["Referrer-Policy"] in ("same-origin", "no-referrer")
 
 
-def test_the_session_cookie_is_secure_behind_an_https_public_url(hotline: Hotline) -> None:
+def test_the_session_cookie_is_secure_behind_an_https_public_url(hotline: Components) -> None:
     hotline.settings = replace(hotline.settings, public_url="https://ivr.example.com")
     web = Web(hotline)
     cookie = web.sign_in("alice").headers["Set-Cookie"]
@@ -237,7 +237,7 @@ def test_the_session_cookie_is_secure_behind_an_https_public_url(hotline: Hotlin
     assert "Secure" not in plain
 
 
-def test_the_session_cookie_can_be_forced_secure(hotline: Hotline) -> None:
+def test_the_session_cookie_can_be_forced_secure(hotline: Components) -> None:
     hotline.settings = replace(hotline.settings, secure_cookies=True)  # type: ignore[call-arg]
     cookie = Web(hotline).sign_in("alice").headers["Set-Cookie"]
     assert "Secure" in cookie
@@ -246,7 +246,7 @@ def test_the_session_cookie_can_be_forced_secure(hotline: Hotline) -> None:
     assert "Secure" not in cookie  # http://localhost: not by default
 
 
-def test_no_template_has_inline_script_or_style(hotline: Hotline) -> None:
+def test_no_template_has_inline_script_or_style(hotline: Components) -> None:
     app = create_app(hotline, {"TESTING": True})
     assert app.template_folder is not None
     folder = Path(app.root_path) / app.template_folder

@@ -22,7 +22,7 @@ from agi_fake import DEAD, HANGUP_STYLES, USAGE, FakeAsterisk, Interference, env
 from asterisk.agi import AGIHangup
 
 from integration.support import LI_WEI, ROOT, Db, StoppedClock, clock_environment, sign_in_busy
-from ivr.app.bootstrap import Hotline
+from ivr.app.bootstrap import Components
 from ivr.phone.asterisk.agi_call import run_call
 from ivr.phone.asterisk.agi_line import AgiLine
 from ivr.phone.line import CallerGone
@@ -41,7 +41,7 @@ RESET = f"1 ~1 ~{NUMBER}# {PIN} ~~~9"
 PIN_KEY_REPLIES = [f"result={ord(k)}" for k in set(PIN) - set(NUMBER) - set("19")]
 
 
-def call(hotline: Hotline, fake: FakeAsterisk) -> tuple[AgiLine, CallSession]:
+def call(hotline: Components, fake: FakeAsterisk) -> tuple[AgiLine, CallSession]:
     line = AgiLine(fake, fake)
     if fake.hangup == "process":
         fake.on_sighup = line.flag_hangup  # what hotline.agi's SIGHUP handler does
@@ -73,7 +73,7 @@ def after_hangup(fake: FakeAsterisk) -> list[str]:
 
 @sqlite
 def test_password_reset_over_agi(
-    hotline: Hotline, db: Db, caplog: pytest.LogCaptureFixture
+    hotline: Components, db: Db, caplog: pytest.LogCaptureFixture
 ) -> None:
     debug_everything(caplog)
     fake = FakeAsterisk(RESET)
@@ -114,7 +114,7 @@ def test_password_reset_over_agi(
 
 
 @sqlite
-def test_timeouts_to_the_retry_limit_queue_the_caller(hotline: Hotline, db: Db) -> None:
+def test_timeouts_to_the_retry_limit_queue_the_caller(hotline: Components, db: Db) -> None:
     sign_in_busy(db)  # someone who could take the call is signed in (busy)
     fake = FakeAsterisk("t t  t t t")  # language: 2 timeouts; main menu: 3
 
@@ -151,7 +151,7 @@ def test_timeouts_to_the_retry_limit_queue_the_caller(hotline: Hotline, db: Db) 
 
 
 @sqlite
-def test_the_finish_key_ends_a_gather_early(hotline: Hotline, db: Db) -> None:
+def test_the_finish_key_ends_a_gather_early(hotline: Components, db: Db) -> None:
     fake = FakeAsterisk("1 ~1 ~1234# h")
 
     call(hotline, fake)
@@ -168,7 +168,7 @@ def test_the_finish_key_ends_a_gather_early(hotline: Hotline, db: Db) -> None:
 
 
 @sqlite
-def test_a_full_entry_waits_briefly_for_its_finish_key(hotline: Hotline, db: Db) -> None:
+def test_a_full_entry_waits_briefly_for_its_finish_key(hotline: Components, db: Db) -> None:
     """8 digits and no #: after a short wait the entry counts, and the PIN is not cut."""
     fake = FakeAsterisk(f"1 ~1 ~{NUMBER} t {PIN} 9")
 
@@ -185,7 +185,7 @@ def test_a_full_entry_waits_briefly_for_its_finish_key(hotline: Hotline, db: Db)
 
 
 @sqlite
-def test_a_key_past_a_full_entry_is_not_its_finish_key(hotline: Hotline, db: Db) -> None:
+def test_a_key_past_a_full_entry_is_not_its_finish_key(hotline: Components, db: Db) -> None:
     fake = FakeAsterisk(f"1 1 {NUMBER}7 h")
 
     call(hotline, fake)
@@ -196,7 +196,7 @@ def test_a_key_past_a_full_entry_is_not_its_finish_key(hotline: Hotline, db: Db)
 
 @sqlite
 def test_a_key_pressed_during_the_welcome_chooses_from_the_main_menu(
-    hotline: Hotline, db: Db
+    hotline: Components, db: Db
 ) -> None:
     fake = FakeAsterisk("1 1 ~ h")  # English; 1 during the welcome; listens, hangs up
 
@@ -216,7 +216,7 @@ def test_a_key_pressed_during_the_welcome_chooses_from_the_main_menu(
 
 @sqlite
 def test_a_missing_prompt_file_is_not_a_hang_up(
-    hotline: Hotline, db: Db, caplog: pytest.LogCaptureFixture
+    hotline: Components, db: Db, caplog: pytest.LogCaptureFixture
 ) -> None:
     fake = FakeAsterisk("1 0", missing={"en/welcome"})
 
@@ -235,7 +235,7 @@ def test_a_missing_prompt_file_is_not_a_hang_up(
 @sqlite
 @pytest.mark.parametrize("style", HANGUP_STYLES)
 def test_hanging_up_during_pin_entry_is_abandoned_at_ask_pin(
-    hotline: Hotline, db: Db, caplog: pytest.LogCaptureFixture, style: str
+    hotline: Components, db: Db, caplog: pytest.LogCaptureFixture, style: str
 ) -> None:
     debug_everything(caplog)
     fake = FakeAsterisk(f"1 1 {NUMBER}# 2468h", hangup=style)
@@ -256,7 +256,7 @@ def test_hanging_up_during_pin_entry_is_abandoned_at_ask_pin(
 
 
 @sqlite
-def test_hanging_up_while_a_use_case_runs_keeps_what_it_did(hotline: Hotline, db: Db) -> None:
+def test_hanging_up_while_a_use_case_runs_keeps_what_it_did(hotline: Components, db: Db) -> None:
     fake = FakeAsterisk(f"1 1 {NUMBER}# {PIN} h", hangup="between")  # gone after the PIN
 
     call(hotline, fake)
@@ -268,7 +268,7 @@ def test_hanging_up_while_a_use_case_runs_keeps_what_it_did(hotline: Hotline, db
 
 
 @sqlite
-def test_hanging_up_before_the_first_prompt(hotline: Hotline, db: Db) -> None:
+def test_hanging_up_before_the_first_prompt(hotline: Components, db: Db) -> None:
     fake = FakeAsterisk("1", interfere=[Interference("ANSWER", ["HANGUP", DEAD])])
 
     call(hotline, fake)
@@ -287,7 +287,7 @@ class _BrokenPipe:
 
 
 @sqlite
-def test_a_broken_pipe_is_a_hang_up(hotline: Hotline, db: Db) -> None:
+def test_a_broken_pipe_is_a_hang_up(hotline: Components, db: Db) -> None:
     fake = FakeAsterisk("1")
     line = AgiLine(fake, _BrokenPipe())
 
@@ -311,7 +311,7 @@ def test_a_broken_pipe_is_a_hang_up(hotline: Hotline, db: Db) -> None:
 )
 @sqlite
 def test_a_protocol_error_is_logged_and_the_call_returns_to_the_dialplan(
-    hotline: Hotline,
+    hotline: Components,
     db: Db,
     caplog: pytest.LogCaptureFixture,
     where: str,
@@ -333,7 +333,7 @@ def test_a_protocol_error_is_logged_and_the_call_returns_to_the_dialplan(
 @sqlite
 @pytest.mark.parametrize("garbage", ["200 result=2468", "2468 10", "200 result=50 (6"])
 def test_garbage_during_pin_entry_is_logged_without_the_line(
-    hotline: Hotline, db: Db, caplog: pytest.LogCaptureFixture, garbage: str
+    hotline: Components, db: Db, caplog: pytest.LogCaptureFixture, garbage: str
 ) -> None:
     debug_everything(caplog)
     third_pin_key = Interference("WAIT FOR DIGIT", [garbage], skip=7 + 2)

@@ -33,7 +33,7 @@ from agi_fake import FakeAsterisk, environment
 from start_date import clock_environment
 
 from integration.support import LI_WEI, ROOT, Db, StoppedClock, sign_in_busy
-from ivr.app.bootstrap import Hotline
+from ivr.app.bootstrap import Components
 from ivr.app.dispatcher import Dispatcher
 from ivr.phone.asterisk.call_files import CallbackSettings
 from ivr.phone.asterisk.channel import CallFileDialer
@@ -140,7 +140,7 @@ def kill_while(
         return process.pid
 
 
-def dispatcher_round(hotline: Hotline) -> Dispatcher:
+def dispatcher_round(hotline: Components) -> Dispatcher:
     """One dispatcher of the test's process: every round reaps and closes records."""
     upkeep = RecordUpkeep(hotline.recorder, hotline.clock, timedelta(seconds=RECORD_LEASE), every=0)
     dialer = CallFileDialer(CallbackSettings.from_env({}))
@@ -150,7 +150,7 @@ def dispatcher_round(hotline: Hotline) -> Dispatcher:
 
 
 def test_a_caller_held_by_a_killed_agi_script_is_no_ghost_in_the_queue(
-    hotline: Hotline, seeded_url: str, db: Db, clock: StoppedClock, tmp_path: Path
+    hotline: Components, seeded_url: str, db: Db, clock: StoppedClock, tmp_path: Path
 ) -> None:
     sign_in_busy(db)  # someone signed in, busy: the caller is held, not offered a callback
     ghost = KillingAsterisk(
@@ -225,7 +225,7 @@ def test_a_caller_held_by_a_killed_agi_script_is_no_ghost_in_the_queue(
     ids=["main_menu", "ask_pin"],
 )
 def test_a_caller_in_the_menus_of_a_killed_agi_script_is_recorded_interrupted(
-    hotline: Hotline,
+    hotline: Components,
     seeded_url: str,
     db: Db,
     clock: StoppedClock,

@@ -16,7 +16,7 @@ from agi_fake import FakeAsterisk, environment
 from start_date import CLOCK_ENV, OPEN
 
 from integration.support import LI_WEI, ROOT, Db
-from ivr.app.bootstrap import Hotline
+from ivr.app.bootstrap import Components
 from ivr.phone.asterisk.agi_call import run_call
 from ivr.phone.asterisk.agi_line import AgiLine
 from ivr.phone.asterisk.agi_protocol import MAX_ENVIRONMENT_BYTES, MAX_LINE_BYTES
@@ -176,7 +176,7 @@ class BrokenWriter:
 
 @sqlite
 def test_a_call_that_fails_mid_way_for_an_unforeseen_reason_is_still_recorded(
-    hotline: Hotline, db: Db
+    hotline: Components, db: Db
 ) -> None:
     fake = FakeAsterisk("1 1", env=environment(agi_uniqueid="broken.1"))
     line = AgiLine(fake, BrokenWriter(fake, fail_at=4))

@@ -21,7 +21,7 @@ from sqlalchemy import Connection
 from integration.conftest import hotline_settings
 from integration.phone.asterisk.test_call_records_live import fastagi_thread
 from integration.support import EMMA, LI_WEI, OMAR, ZHANG_MIN, Db, StoppedClock
-from ivr.app.bootstrap import Hotline, bootstrap
+from ivr.app.bootstrap import Components, bootstrap
 from ivr.app.config import Settings
 from ivr.app.dispatcher import Dispatcher
 from ivr.flow.actions import RunAction
@@ -50,7 +50,7 @@ class Watched(ports.PinChecker):
     """The hotline's PIN checker, noting what was held while it hashed; ``gate`` (a
     barrier) holds every check until all have read what they need."""
 
-    def __init__(self, hotline: Hotline, gate: threading.Barrier | None = None) -> None:
+    def __init__(self, hotline: Components, gate: threading.Barrier | None = None) -> None:
         self.hotline = hotline
         self.real = hotline.pins
         self.gate = gate
@@ -68,11 +68,11 @@ class Watched(ports.PinChecker):
         return self.real.upgraded(pin, stored)
 
 
-def use_cases(hotline: Hotline, pins: ports.PinChecker) -> UseCases:
+def use_cases(hotline: Components, pins: ports.PinChecker) -> UseCases:
     return UseCases(hotline.unit_of_work, hotline.clock, hotline.settings.secret, pins)
 
 
-def test_the_pin_is_hashed_with_no_connection_and_no_lock_held(hotline: Hotline) -> None:
+def test_the_pin_is_hashed_with_no_connection_and_no_lock_held(hotline: Components) -> None:
     watched = Watched(hotline)
     checks = use_cases(hotline, watched)
     number, pin, phone = LI_WEI
@@ -85,7 +85,7 @@ def test_the_pin_is_hashed_with_no_connection_and_no_lock_held(hotline: Hotline)
 
 
 def test_wrong_pins_checked_at_once_all_count_and_lock_the_account_once(
-    hotline: Hotline, db: Db
+    hotline: Components, db: Db
 ) -> None:
     number, _, phone = LI_WEI
     together = 6
@@ -162,12 +162,12 @@ def verifying_caller(n: int, who: tuple[str, str, str], then: str = "9") -> Call
 
 
 @pytest.fixture
-def small_pool(seeded_url: str, clock: StoppedClock) -> Iterator[Callable[..., Hotline]]:
+def small_pool(seeded_url: str, clock: StoppedClock) -> Iterator[Callable[..., Components]]:
     """``small_pool(size, timeout)``: a hotline whose pool (and SQLite writer lock) is
     that small, from the environment as a deployment sets it."""
-    made: list[Hotline] = []
+    made: list[Components] = []
 
-    def build(size: int, timeout: int) -> Hotline:
+    def build(size: int, timeout: int) -> Components:
         env = {"IVR_DB_POOL_SIZE": str(size), "IVR_DB_POOL_TIMEOUT": str(timeout)}
         sized = Settings.from_env(env)
         settings = replace(
@@ -185,14 +185,14 @@ def small_pool(seeded_url: str, clock: StoppedClock) -> Iterator[Callable[..., H
 
 
 @pytest.fixture
-def serving() -> Iterator[Callable[[Hotline], FastAgiServer]]:
+def serving() -> Iterator[Callable[[Components], FastAgiServer]]:
     """Start ``ivr fastagi``'s server for a hotline in a thread; stopped after the test."""
     with ExitStack() as servers:
         yield lambda hotline: servers.enter_context(fastagi_thread(hotline))
 
 
 def test_forty_callers_verifying_at_once_through_a_small_pool_are_all_verified_and_recorded(
-    small_pool: Callable[..., Hotline], serving: Callable[[Hotline], FastAgiServer], db: Db
+    small_pool: Callable[..., Components], serving: Callable[[Components], FastAgiServer], db: Db
 ) -> None:
     hotline = small_pool(3, 10)
     assert hotline.database.pool.size() == 3  # type: ignore[attr-defined]
@@ -218,7 +218,7 @@ def test_forty_callers_verifying_at_once_through_a_small_pool_are_all_verified_a
 
 
 def test_a_caller_who_gets_no_connection_in_time_takes_the_safe_route_and_is_recorded(
-    small_pool: Callable[..., Hotline], serving: Callable[[Hotline], FastAgiServer], db: Db
+    small_pool: Callable[..., Components], serving: Callable[[Components], FastAgiServer], db: Db
 ) -> None:
     hotline = small_pool(1, 1)
     taken: list[Connection] = []
@@ -260,7 +260,7 @@ def test_a_caller_who_gets_no_connection_in_time_takes_the_safe_route_and_is_rec
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 def test_a_unit_of_work_waits_for_the_sqlite_writer_lock_no_longer_than_the_pool_would(
-    small_pool: Callable[..., Hotline],
+    small_pool: Callable[..., Components],
 ) -> None:
     hotline = small_pool(2, 1)
     lock = hotline._writer_lock
@@ -275,7 +275,7 @@ def test_a_unit_of_work_waits_for_the_sqlite_writer_lock_no_longer_than_the_pool
 
 
 def test_the_dispatcher_outlives_a_pool_timeout_and_assigns_on_a_later_round(
-    small_pool: Callable[..., Hotline], clock: StoppedClock, caplog: pytest.LogCaptureFixture
+    small_pool: Callable[..., Components], clock: StoppedClock, caplog: pytest.LogCaptureFixture
 ) -> None:
     hotline = small_pool(1, 1)
     center = hotline.contact_center

@@ -20,7 +20,7 @@ from start_date import clock_environment
 
 from integration.fastagi_calls import Caller, wait_for
 from integration.support import FLOW_PATH, OPEN_UTC, ROOT, Db, StoppedClock
-from ivr.app.bootstrap import Hotline
+from ivr.app.bootstrap import Components
 from ivr.app.cli_serve import serve_fastagi
 from ivr.phone.asterisk.fastagi import FastAgiServer
 from ivr.services.call_record_reaper import close_interrupted
@@ -30,7 +30,7 @@ LANGUAGE_MENU = "STREAM FILE en/choose_language"
 
 
 @contextmanager
-def fastagi_thread(hotline: Hotline) -> Iterator[FastAgiServer]:
+def fastagi_thread(hotline: Components) -> Iterator[FastAgiServer]:
     ready = threading.Event()
     holder: list[FastAgiServer] = []
 
@@ -91,7 +91,7 @@ def fastagi_process(
 
 
 def test_a_call_in_the_menus_has_an_open_record(
-    make_hotline: Callable[..., Hotline], seeded_url: str, db: Db, clock: StoppedClock
+    make_hotline: Callable[..., Components], seeded_url: str, db: Db, clock: StoppedClock
 ) -> None:
     with fastagi_thread(make_hotline(seeded_url)) as server:
         # 1 for English, then "~": listens to the welcome (no type-ahead) to the main menu.
@@ -143,7 +143,7 @@ def test_a_call_whose_process_is_killed_is_closed_interrupted_by_the_next_proces
 
 
 def test_twenty_calls_cut_by_a_crash_leave_twenty_records(
-    make_hotline: Callable[..., Hotline], seeded_url: str, db: Db, tmp_path: Path
+    make_hotline: Callable[..., Components], seeded_url: str, db: Db, tmp_path: Path
 ) -> None:
     with fastagi_process(seeded_url, tmp_path) as (port, process):
         callers = [

@@ -18,7 +18,7 @@ import pytest
 from agi_fake import FakeAsterisk, environment
 
 from integration.support import ROOT, Db, StoppedClock, sign_in_busy
-from ivr.app.bootstrap import Hotline, bootstrap
+from ivr.app.bootstrap import Components, bootstrap
 from ivr.app.cli_serve import serve_fastagi
 from ivr.app.config import Settings
 from ivr.phone.asterisk.fastagi import FastAgiServer
@@ -54,12 +54,12 @@ def talk(port: int, fake: FakeAsterisk, pause: threading.Event | None = None) ->
 
 @pytest.fixture
 def running(
-    seeded_url: str, make_hotline: Callable[..., Hotline]
+    seeded_url: str, make_hotline: Callable[..., Components]
 ) -> Iterator[Callable[..., tuple[FastAgiServer, threading.Thread]]]:
     started: list[tuple[FastAgiServer, threading.Thread]] = []
 
     def start(
-        hotline: Hotline | None = None, interval: float = 1.0
+        hotline: Components | None = None, interval: float = 1.0
     ) -> tuple[FastAgiServer, threading.Thread]:
         ready = threading.Event()
         holder: list[FastAgiServer] = []
@@ -153,7 +153,7 @@ def test_stopping_lets_the_call_in_progress_finish_and_takes_no_new_one(
 def test_a_changed_flow_serves_new_calls_while_the_call_in_progress_keeps_its_own(
     tmp_path: Path,
     seeded_url: str,
-    make_hotline: Callable[..., Hotline],
+    make_hotline: Callable[..., Components],
     running: Start,
     clock: StoppedClock,
 ) -> None:
@@ -250,7 +250,7 @@ def test_sigterm_stops_the_command_after_the_call_in_progress(
 
 
 def test_stopping_hands_callers_on_hold_to_the_safe_route(
-    running: Start, db: Db, seeded_url: str, make_hotline: Callable[..., Hotline]
+    running: Start, db: Db, seeded_url: str, make_hotline: Callable[..., Components]
 ) -> None:
     sign_in_busy(db)
     server, thread = running(make_hotline(seeded_url, StoppedClock()))  # open hours

@@ -17,7 +17,7 @@ from agi_fake import FakeAsterisk
 
 from integration.phone.asterisk.test_fastagi import fastagi_env, talk
 from integration.support import Db
-from ivr.app.bootstrap import Hotline
+from ivr.app.bootstrap import Components
 from ivr.app.cli_serve import serve_fastagi
 from ivr.phone.asterisk.fastagi import FastAgiServer
 from ivr.phone.asterisk.fastagi_limits import FastAgiLimits
@@ -30,7 +30,7 @@ MB = 1024 * 1024
 
 
 @pytest.fixture
-def running(seeded_url: str, make_hotline: Callable[..., Hotline]) -> Iterator[Start]:
+def running(seeded_url: str, make_hotline: Callable[..., Components]) -> Iterator[Start]:
     started: list[tuple[FastAgiServer, threading.Thread]] = []
 
     def start(limits: FastAgiLimits | None = None) -> FastAgiServer:

@@ -12,7 +12,7 @@ from agi_fake import FakeAsterisk, Interference, environment
 
 from integration.phone.asterisk.test_agi_driver import CALL_ID, call
 from integration.support import Db, sign_in_busy
-from ivr.app.bootstrap import Hotline
+from ivr.app.bootstrap import Components
 from ivr.app.dispatcher import Dispatcher
 from ivr.phone.asterisk.agi_line import AgiLine
 from ivr.phone.asterisk.call_files import CallbackSettings
@@ -26,7 +26,9 @@ TO_THE_QUEUE = "t t  t t t"
 
 
 @sqlite
-def test_1_on_hold_arranges_a_callback_and_reads_the_code_twice(hotline: Hotline, db: Db) -> None:
+def test_1_on_hold_arranges_a_callback_and_reads_the_code_twice(
+    hotline: Components, db: Db
+) -> None:
     sign_in_busy(db)  # someone is signed in: the caller is held in line
     fake = FakeAsterisk(f"{TO_THE_QUEUE} 1 1")  # 1 at the offer, 1: the caller's own number
 
@@ -49,7 +51,7 @@ def test_1_on_hold_arranges_a_callback_and_reads_the_code_twice(hotline: Hotline
 
 
 @sqlite
-def test_no_number_typed_is_no_callback_and_the_wait_goes_on(hotline: Hotline, db: Db) -> None:
+def test_no_number_typed_is_no_callback_and_the_wait_goes_on(hotline: Components, db: Db) -> None:
     sign_in_busy(db)  # someone is signed in: the caller is held in line
     # 1 at the offer, 2 (another number), then silence at both tries to type one.
     fake = FakeAsterisk(f"{TO_THE_QUEUE} 1 2 t t")
@@ -66,7 +68,7 @@ def test_no_number_typed_is_no_callback_and_the_wait_goes_on(hotline: Hotline, d
 @sqlite
 @pytest.mark.parametrize("style", ["fastagi", "process", "eof"])
 def test_a_hang_up_in_the_callback_dialogue_is_an_abandoned_wait(
-    hotline: Hotline, db: Db, style: str, caplog: pytest.LogCaptureFixture
+    hotline: Components, db: Db, style: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     sign_in_busy(db)
     fake = FakeAsterisk(f"{TO_THE_QUEUE} 1 h", hangup=style)  # gone at the number choice
@@ -81,7 +83,7 @@ def test_a_hang_up_in_the_callback_dialogue_is_an_abandoned_wait(
 
 @sqlite
 def test_a_database_error_mid_wait_apologises_and_hands_back_to_the_dialplan(
-    hotline: Hotline, db: Db, monkeypatch: pytest.MonkeyPatch
+    hotline: Components, db: Db, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def broken(entry_id: int) -> None:
         raise ConnectionError("the database went away")
@@ -98,7 +100,9 @@ def test_a_database_error_mid_wait_apologises_and_hands_back_to_the_dialplan(
 
 
 @sqlite
-def test_the_dispatcher_dials_a_due_callback_once(hotline: Hotline, db: Db, tmp_path: Path) -> None:
+def test_the_dispatcher_dials_a_due_callback_once(
+    hotline: Components, db: Db, tmp_path: Path
+) -> None:
     center = hotline.contact_center
     entry = center.enqueue(
         WaitingCall("call-1", "general", 1, "general", "en", "5551234", None, "security", ())
@@ -122,7 +126,7 @@ def test_the_dispatcher_dials_a_due_callback_once(hotline: Hotline, db: Db, tmp_
 
 @sqlite
 def test_a_call_file_that_cannot_be_written_is_a_failed_attempt(
-    hotline: Hotline, db: Db, tmp_path: Path
+    hotline: Components, db: Db, tmp_path: Path
 ) -> None:
     center = hotline.contact_center
     entry = center.enqueue(
@@ -143,7 +147,7 @@ def test_a_call_file_that_cannot_be_written_is_a_failed_attempt(
 
 @sqlite
 def test_the_callback_script_greets_with_the_code_and_connects_the_agent(
-    hotline: Hotline, db: Db, tmp_path: Path
+    hotline: Components, db: Db, tmp_path: Path
 ) -> None:
     entry_id, callback_id, code = placed_callback(hotline, tmp_path, "call-3")
     fake = answered_callback_call(callback_id)
@@ -165,7 +169,7 @@ def test_the_callback_script_greets_with_the_code_and_connects_the_agent(
     assert db.one("queue_entries", id=entry_id)["state"] == "done"
 
 
-def placed_callback(hotline: Hotline, tmp_path: Path, call_id: str) -> tuple[int, int, str]:
+def placed_callback(hotline: Components, tmp_path: Path, call_id: str) -> tuple[int, int, str]:
     """A security caller who took a callback, alice available, and the dispatcher's call
     file written: (queue entry id, callback id, the code the customer heard)."""
     center = hotline.contact_center

@@ -11,7 +11,7 @@ import pytest
 
 from integration.support import Db, StoppedClock
 from integration.twilio_api import TwilioStandIn
-from ivr.app.bootstrap import Hotline
+from ivr.app.bootstrap import Components
 from ivr.app.channels import dispatcher_for
 from ivr.app.dispatcher import Dispatcher
 from ivr.phone.asterisk.channel import CallFileDialer
@@ -38,7 +38,7 @@ def rest(api: TwilioStandIn) -> TwilioRest:
     return TwilioRest(TwilioAccount(SID, TOKEN, HOTLINE_NUMBER, PUBLIC, api.url))
 
 
-def sender(hotline: Hotline, api: TwilioStandIn) -> OutboxSender:
+def sender(hotline: Components, api: TwilioStandIn) -> OutboxSender:
     return OutboxSender(hotline.unit_of_work, hotline.clock, rest(api).send_sms, sleep=no_sleep)
 
 
@@ -46,7 +46,7 @@ def no_sleep(seconds: float) -> None:
     pass
 
 
-def queue_sms(hotline: Hotline, *messages: tuple[str, str]) -> None:
+def queue_sms(hotline: Components, *messages: tuple[str, str]) -> None:
     with hotline.unit_of_work() as uow:
         for to, body in messages:
             uow.requests.send_sms(to, body, hotline.clock.now())
@@ -54,7 +54,7 @@ def queue_sms(hotline: Hotline, *messages: tuple[str, str]) -> None:
 
 
 def test_a_queued_sms_is_sent_once_and_marked_sent(
-    hotline: Hotline, db: Db, api: TwilioStandIn
+    hotline: Components, db: Db, api: TwilioStandIn
 ) -> None:
     queue_sms(hotline, ("+14155550102", "Your reset code is 123456"))
 
@@ -78,7 +78,7 @@ def test_a_queued_sms_is_sent_once_and_marked_sent(
 
 
 def test_a_server_error_is_retried_then_the_sms_fails(
-    hotline: Hotline, db: Db, api: TwilioStandIn
+    hotline: Components, db: Db, api: TwilioStandIn
 ) -> None:
     queue_sms(hotline, ("+14155550102", "code 1"))
     api.fail(500, "Internal Server Error", times=3)
@@ -92,7 +92,7 @@ def test_a_server_error_is_retried_then_the_sms_fails(
 
 
 def test_a_transient_error_then_success_sends_it(
-    hotline: Hotline, db: Db, api: TwilioStandIn
+    hotline: Components, db: Db, api: TwilioStandIn
 ) -> None:
     queue_sms(hotline, ("+14155550102", "code 2"))
     api.fail(503, "Service Unavailable")
@@ -103,7 +103,7 @@ def test_a_transient_error_then_success_sends_it(
     assert db.one("sms_outbox")["status"] == "sent"
 
 
-def test_a_refused_number_fails_at_once(hotline: Hotline, db: Db, api: TwilioStandIn) -> None:
+def test_a_refused_number_fails_at_once(hotline: Components, db: Db, api: TwilioStandIn) -> None:
     queue_sms(hotline, ("12", "code 3"), ("+14155550102", "code 4"))
     api.fail(400, "The 'To' number 12 is not a valid phone number.", code=21211)
 
@@ -114,7 +114,7 @@ def test_a_refused_number_fails_at_once(hotline: Hotline, db: Db, api: TwilioSta
 
 
 def test_an_unsent_sms_past_its_codes_lifetime_is_expired_redacted_and_never_sent(
-    hotline: Hotline, db: Db, api: TwilioStandIn, clock: StoppedClock
+    hotline: Components, db: Db, api: TwilioStandIn, clock: StoppedClock
 ) -> None:
     queue_sms(hotline, ("+14155550102", "Your reset code is 314159"))
     clock.advance(seconds=LIFETIME.total_seconds() - 1)
@@ -134,7 +134,7 @@ def test_an_unsent_sms_past_its_codes_lifetime_is_expired_redacted_and_never_sen
 
 
 def test_without_twilio_the_dispatcher_still_expires_old_messages(
-    hotline: Hotline, db: Db, clock: StoppedClock
+    hotline: Components, db: Db, clock: StoppedClock
 ) -> None:
     queue_sms(hotline, ("+14155550102", "Your reset code is 161803"))
     clock.advance(seconds=LIFETIME.total_seconds())
@@ -145,7 +145,7 @@ def test_without_twilio_the_dispatcher_still_expires_old_messages(
     assert row["status"] == "expired" and "161803" not in db.dump()
 
 
-def test_two_senders_at_once_send_each_row_once(hotline: Hotline, db: Db) -> None:
+def test_two_senders_at_once_send_each_row_once(hotline: Components, db: Db) -> None:
     queue_sms(hotline, *((f"+1415555{n:04d}", f"code {n}") for n in range(12)))
     start = threading.Barrier(2)
 
@@ -168,7 +168,7 @@ def test_two_senders_at_once_send_each_row_once(hotline: Hotline, db: Db) -> Non
     assert {r["status"] for r in db.rows("sms_outbox")} == {"sent"}
 
 
-def due_callback(hotline: Hotline, call_id: str, number: str) -> int:
+def due_callback(hotline: Components, call_id: str, number: str) -> int:
     center = hotline.contact_center
     entry = center.enqueue(
         WaitingCall(call_id, "general", 1, "general", "en", number, None, "security", ())
@@ -180,7 +180,7 @@ def due_callback(hotline: Hotline, call_id: str, number: str) -> int:
 
 
 def test_a_due_callback_is_a_twilio_call_answered_by_the_webhooks(
-    hotline: Hotline, db: Db, api: TwilioStandIn
+    hotline: Components, db: Db, api: TwilioStandIn
 ) -> None:
     callback_id = due_callback(hotline, "call-t1", "+14155550102")
     center = hotline.contact_center
@@ -205,7 +205,7 @@ def test_a_due_callback_is_a_twilio_call_answered_by_the_webhooks(
 
 
 def test_an_api_error_on_a_callback_call_is_a_failed_attempt(
-    hotline: Hotline, db: Db, api: TwilioStandIn
+    hotline: Components, db: Db, api: TwilioStandIn
 ) -> None:
     callback_id = due_callback(hotline, "call-t2", "+14155550102")
     center = hotline.contact_center
@@ -218,7 +218,7 @@ def test_an_api_error_on_a_callback_call_is_a_failed_attempt(
 
 
 def test_the_hotline_dispatcher_sends_the_outbox_when_twilio_is_configured(
-    hotline: Hotline, db: Db, api: TwilioStandIn
+    hotline: Components, db: Db, api: TwilioStandIn
 ) -> None:
     hotline.settings = replace(
         hotline.settings,
@@ -240,7 +240,7 @@ def test_the_hotline_dispatcher_sends_the_outbox_when_twilio_is_configured(
 
 
 def test_without_twilio_settings_the_outbox_waits_and_callbacks_are_call_files(
-    hotline: Hotline, db: Db
+    hotline: Components, db: Db
 ) -> None:
     queue_sms(hotline, ("+14155550102", "code 6"))
 

@@ -19,7 +19,7 @@ from integration.app.test_secret_logs import debug_everything
 from integration.phone.asterisk.test_agi_driver import logged
 from integration.support import EMMA, LI_WEI, OMAR, Db, sign_in_busy
 from integration.twilio_api import TwilioStandIn
-from ivr.app.bootstrap import Hotline
+from ivr.app.bootstrap import Components
 from ivr.app.dispatcher import Dispatcher
 from ivr.phone.twilio import webhooks as twilio_hooks
 from ivr.phone.twilio.channel import TwilioDialer
@@ -34,13 +34,13 @@ BASE = "https://ivr.example.com"
 HOTLINE = "+14155550100"
 
 
-def twilio_webhooks(hotline: Hotline) -> Blueprint:
+def twilio_webhooks(hotline: Components) -> Blueprint:
     """The Twilio webhooks, as the composition root builds them for ``hotline``."""
     settings = TwilioSettings.of(hotline.settings)
     return twilio_hooks.make_blueprint(hotline, settings, TwilioCalls(hotline.sessions))
 
 
-def twilio_client(hotline: Hotline) -> FlaskClient:
+def twilio_client(hotline: Components) -> FlaskClient:
     """A test client of the web app with the Twilio webhooks, mounted as ``ivr serve``
     mounts them."""
     app = create_app(
@@ -86,7 +86,7 @@ class Phone:
 
 
 @pytest.fixture
-def line(hotline: Hotline) -> Hotline:
+def line(hotline: Components) -> Components:
     hotline.settings = replace(
         hotline.settings, twilio_auth_token=TOKEN, public_url=BASE, secret_key="k" * 32
     )
@@ -101,7 +101,7 @@ def someone_signed_in(db: Db) -> None:
 
 
 @pytest.fixture
-def client(line: Hotline) -> FlaskClient:
+def client(line: Components) -> FlaskClient:
     return twilio_client(line)
 
 
@@ -214,7 +214,7 @@ def test_forged_and_unsigned_requests_are_refused_and_change_nothing(
     assert db.dump() == before
 
 
-def test_no_token_configured_refuses_everything(line: Hotline, db: Db) -> None:
+def test_no_token_configured_refuses_everything(line: Components, db: Db) -> None:
     line.settings = replace(line.settings, twilio_auth_token=None)
     client = twilio_client(line)
     before = db.dump()
@@ -234,7 +234,7 @@ def queued(client: FlaskClient, sid: str) -> tuple[Phone, ET.Element]:
 
 
 def test_a_waiting_caller_is_dialled_to_an_agent(
-    line: Hotline, client: FlaskClient, db: Db
+    line: Components, client: FlaskClient, db: Db
 ) -> None:
     phone, reply = queued(client, "CA-agent")
     assert "/twilio/wait" in (reply.find("Redirect").text or "")  # type: ignore[union-attr]
@@ -257,7 +257,7 @@ def test_a_waiting_caller_is_dialled_to_an_agent(
 
 
 def test_a_callback_is_arranged_and_its_code_said_only(
-    line: Hotline, client: FlaskClient, db: Db
+    line: Components, client: FlaskClient, db: Db
 ) -> None:
     line.settings = replace(line.settings, callback_offer_after=0)
     phone, reply = queued(client, "CA-callback")
@@ -296,7 +296,7 @@ def test_a_caller_hanging_up_in_the_queue_is_abandoned(client: FlaskClient, db: 
     assert entry["state"] == "abandoned" and entry["wait_seconds"] is not None
 
 
-def arranged_callback(line: Hotline, client: FlaskClient, db: Db, sid: str) -> int:
+def arranged_callback(line: Components, client: FlaskClient, db: Db, sid: str) -> int:
     """EMMA waits in the security queue over Twilio and takes a callback at her number."""
     line.settings = replace(line.settings, callback_offer_after=0)
     phone, reply = queued(client, sid)
@@ -307,7 +307,7 @@ def arranged_callback(line: Hotline, client: FlaskClient, db: Db, sid: str) -> i
     return int(db.one("callbacks")["id"])
 
 
-def place_callback(line: Hotline, api: TwilioStandIn) -> list[str]:
+def place_callback(line: Components, api: TwilioStandIn) -> list[str]:
     """An agent goes available and the dispatcher places the due callback through the
     REST API (the real twilio Client, against the local stand-in)."""
     center = line.contact_center
@@ -318,7 +318,7 @@ def place_callback(line: Hotline, api: TwilioStandIn) -> list[str]:
 
 
 def test_a_callback_is_placed_greets_with_the_same_code_and_rings_the_agent(
-    line: Hotline, client: FlaskClient, db: Db
+    line: Components, client: FlaskClient, db: Db
 ) -> None:
     callback_id = arranged_callback(line, client, db, "CA-asked")
     code = line.contact_center.callback_code(callback_id)
@@ -363,7 +363,7 @@ def test_a_callback_is_placed_greets_with_the_same_code_and_rings_the_agent(
 
 
 def test_a_customer_hanging_up_on_our_callback_leaves_an_abandoned_record(
-    line: Hotline, client: FlaskClient, db: Db
+    line: Components, client: FlaskClient, db: Db
 ) -> None:
     callback_id = arranged_callback(line, client, db, "CA-asked-4")
     with TwilioStandIn() as api:
@@ -384,7 +384,7 @@ def test_a_customer_hanging_up_on_our_callback_leaves_an_abandoned_record(
 
 
 def test_a_callback_nobody_answers_is_retried_later_in_the_same_place(
-    line: Hotline, client: FlaskClient, db: Db
+    line: Components, client: FlaskClient, db: Db
 ) -> None:
     callback_id = arranged_callback(line, client, db, "CA-asked-2")
     with TwilioStandIn() as api:
@@ -443,7 +443,7 @@ def test_rendered_prompts_are_played_and_served(
 
 
 def test_a_callback_call_that_never_reached_the_webhook_is_a_failed_attempt(
-    line: Hotline, client: FlaskClient, db: Db
+    line: Components, client: FlaskClient, db: Db
 ) -> None:
     callback_id = arranged_callback(line, client, db, "CA-asked-3")
     with TwilioStandIn() as api:
@@ -463,7 +463,7 @@ def test_a_callback_call_that_never_reached_the_webhook_is_a_failed_attempt(
 
 
 def test_an_agent_with_a_phone_number_is_dialled_at_that_number(
-    line: Hotline, client: FlaskClient, db: Db
+    line: Components, client: FlaskClient, db: Db
 ) -> None:
     db.execute("UPDATE agents SET endpoint = :phone WHERE username = 'bob'", phone="+14155550123")
     phone, reply = queued(client, "CA-number")
@@ -480,7 +480,7 @@ def test_an_agent_with_a_phone_number_is_dialled_at_that_number(
 
 
 def test_a_customer_who_hangs_up_on_the_callback_greeting_ends_it(
-    line: Hotline, client: FlaskClient, db: Db
+    line: Components, client: FlaskClient, db: Db
 ) -> None:
     callback_id = arranged_callback(line, client, db, "CA-asked-4")
     with TwilioStandIn() as api:
@@ -498,7 +498,7 @@ def test_a_customer_who_hangs_up_on_the_callback_greeting_ends_it(
 
 
 def test_no_pin_callback_code_or_reset_code_reaches_a_log(
-    line: Hotline,
+    line: Components,
     client: FlaskClient,
     db: Db,
     caplog: pytest.LogCaptureFixture,
