@@ -4,7 +4,7 @@
 of property-test calls stay fast), failed payments, verification attempts, reset codes,
 the SMS outbox, closure requests, incidents, audit rows and call records.
 
-``FakeUnitOfWork`` is one transaction over it, like ``ivr.store.SqlUnitOfWork``: its
+``FakeUnitOfWork`` is one transaction over it, like ``ivr.store.unit_of_work.SqlUnitOfWork``: its
 repositories read and write a private copy of the store's tables, so a unit of work sees
 its own writes; ``commit()`` puts the copy in the store, ``rollback()`` throws it away.
 The store keeps, per commit, the names of the writes it carried (``store.committed``)

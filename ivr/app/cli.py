@@ -1,7 +1,7 @@
 """The ``ivr`` command: its parser, and each command's errors turned into messages and exit
 statuses. The commands live by concept: ``cli_flow`` (init, validate, graph), ``cli_db``
 (db, seed), ``cli_prompts`` (prompts), ``cli_serve`` (fastagi, serve), ``cli_call``
-(call); Asterisk's own (asterisk-config, sandbox) in ``ivr.phone.asterisk.cli``."""
+(call); Asterisk's own (asterisk-config, sandbox) in ``ivr.app.asterisk_cli``."""
 
 from __future__ import annotations
 

@@ -114,6 +114,10 @@ class Hangup:
 
 
 Action = Play | Gather | SetData | RunAction | Enqueue | Transfer | Hangup
+#: The actions a phone line carries out (``RunAction`` is the call session's own). Each
+#: driver has one table from these types to what it does (``tests/unit/phone/
+#: test_action_tables.py`` holds every table to all of them).
+LINE_ACTIONS: frozenset[type] = frozenset({Play, Gather, SetData, Enqueue, Transfer, Hangup})
 
 
 def typed_ahead_into(actions: Sequence[Action]) -> Gather | None:

@@ -29,8 +29,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-#: When the queue's settings say nothing: offer a callback once the wait reaches this.
-OFFER_AFTER = 120.0
 
 
 def run_call(

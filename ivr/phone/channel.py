@@ -115,7 +115,7 @@ class SmsSender(Protocol):
 class Channel(Protocol):
     """One phone system, as the composition root and the process runner see it."""
 
-    #: The channel's name: ``CallRecord.channel`` of its calls, ``IVR_CALLBACKS_VIA``.
+    #: The phone system's name: what ``IVR_CALLBACKS_VIA`` says to dial callbacks on it.
     name: str
 
     def servers(self) -> Sequence[Server]: ...

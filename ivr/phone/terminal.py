@@ -86,10 +86,15 @@ def _hangup(hangup: act.Hangup, write: Writer) -> None:
     write(f"END  hung up ({hangup.outcome})")
 
 
-#: What the terminal shows of each line action (``SetData`` is not shown).
+def _not_shown(_action: object, _write: Writer) -> None:
+    """Call data the caller does not hear (``SetData``)."""
+
+
+#: What the terminal shows of each line action.
 SHOWN: dict[type[act.Action], Callable[[Any, Writer], None]] = {
     act.Play: _play,
     act.Gather: _gather,
+    act.SetData: _not_shown,
     act.Enqueue: _enqueue,
     act.Transfer: _transfer,
     act.Hangup: _hangup,
