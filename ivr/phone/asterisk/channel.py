@@ -82,7 +82,7 @@ class FastAgiListener:
 class AsteriskChannel:
     """Asterisk: ``fastagi`` is where the FastAGI server listens (None: no server in this
     process, e.g. ``ivr serve --no-fastagi``); ``callbacks``: the call files' settings;
-    ``limits``: the FastAGI server's (by default from the hotline's settings)."""
+    ``limits``: the FastAGI server's caps."""
 
     name = "asterisk"
 
@@ -91,7 +91,7 @@ class AsteriskChannel:
         parts: Parts,
         fastagi: tuple[str, int] | None,
         callbacks: CallbackSettings,
-        limits: FastAgiLimits | None = None,
+        limits: FastAgiLimits,
     ) -> None:
         self.parts = parts
         self.fastagi = fastagi

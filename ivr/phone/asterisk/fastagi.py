@@ -44,17 +44,16 @@ class FastAgiServer:
     """Listens on ``address``; ``serve_forever()`` runs the intake in the calling thread,
     ``shutdown()`` (from another) stops it, ``server_close()`` then closes the socket and
     waits for the calls in progress. ``parts``: what the calls use of the process.
-    ``limits``: by default from ``IVR_FASTAGI_MAX_CALLS`` and ``IVR_FASTAGI_MAX_PENDING``
-    (the composition root passes the process's)."""
+    ``limits``: its caps (the composition root's, from the process's settings)."""
 
     def __init__(
         self,
         address: tuple[str, int],
         parts: Parts,
-        limits: FastAgiLimits | None = None,
+        limits: FastAgiLimits,
     ) -> None:
         self.parts = parts
-        self.limits = fit_open_files(limits or FastAgiLimits.from_env())
+        self.limits = fit_open_files(limits)
         self.calls = 0
         self._lock = threading.Lock()
         self._stop = threading.Event()

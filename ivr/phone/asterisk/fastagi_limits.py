@@ -10,13 +10,10 @@ connections lowered, so that every socket the caps allow can be opened.
 from __future__ import annotations
 
 import logging
-import os
 import resource
-from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Protocol
 
-from ivr.errors import IvrError
 from ivr.phone.asterisk.agi_protocol import (
     MAX_ENVIRONMENT_BYTES,
     MAX_ENVIRONMENT_LINES,
@@ -44,9 +41,8 @@ class CapSettings(Protocol):
 
 @dataclass(frozen=True)
 class FastAgiLimits:
-    """Bytes, lines, seconds and connections; ``from_env`` takes the two caps from
-    ``IVR_FASTAGI_MAX_CALLS`` and ``IVR_FASTAGI_MAX_PENDING``, ``from_settings`` from
-    settings that read them."""
+    """Bytes, lines, seconds and connections; ``from_settings`` takes the two caps from
+    settings that read ``IVR_FASTAGI_MAX_CALLS`` and ``IVR_FASTAGI_MAX_PENDING``."""
 
     #: One line from the peer (an environment line or a reply), newline included.
     max_line: int = MAX_LINE_BYTES
@@ -67,27 +63,6 @@ class FastAgiLimits:
     @classmethod
     def from_settings(cls, settings: CapSettings) -> FastAgiLimits:
         return cls(max_calls=settings.fastagi_max_calls, max_pending=settings.fastagi_max_pending)
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> FastAgiLimits:
-        env = os.environ if env is None else env
-        return cls(
-            max_calls=_cap(env, "IVR_FASTAGI_MAX_CALLS", DEFAULT_MAX_CALLS),
-            max_pending=_cap(env, "IVR_FASTAGI_MAX_PENDING", DEFAULT_MAX_PENDING),
-        )
-
-
-def _cap(env: Mapping[str, str], name: str, default: int) -> int:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise IvrError(f"{name} must be a whole number, not {raw!r}") from None
-    if value < 1:
-        raise IvrError(f"{name} must be at least 1: {value}")
-    return value
 
 
 def fit_open_files(limits: FastAgiLimits) -> FastAgiLimits:

@@ -71,14 +71,6 @@ def test_the_caps_come_from_the_settings() -> None:
     assert FastAgiLimits.from_settings(Settings.from_env({})).max_calls == 256
 
 
-def test_the_caps_come_from_the_environment_as_the_settings_read_them() -> None:
-    env = {"IVR_FASTAGI_MAX_CALLS": "8", "IVR_FASTAGI_MAX_PENDING": "90"}
-    assert FastAgiLimits.from_env(env) == FastAgiLimits.from_settings(Settings.from_env(env))
-    assert FastAgiLimits.from_env({}) == FastAgiLimits.from_settings(Settings.from_env({}))
-    with pytest.raises(IvrError, match="IVR_FASTAGI_MAX_CALLS must be at least 1"):
-        FastAgiLimits.from_env({"IVR_FASTAGI_MAX_CALLS": "0"})
-
-
 @pytest.mark.parametrize("value", ["0", "-3", "many"])
 def test_a_cap_that_is_not_a_positive_whole_number_is_refused(value: str) -> None:
     with pytest.raises(IvrError, match="IVR_FASTAGI_MAX_PENDING must be"):
