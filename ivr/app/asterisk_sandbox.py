@@ -2,13 +2,13 @@
 end-to-end tests.
 
 ``Sandbox`` provisions Debian's Asterisk (``provision``), writes a whole configuration tree
-under a run folder (``layout`` for Asterisk's own files, ``config`` for the hotline's),
-prepares the database, and starts two children: Asterisk in the foreground (``-f -n``) and
-the FastAGI server (``ivr fastagi``). It is ready when Asterisk answers ``core waitfullybooted``
-and ``core show version`` and the FastAGI port listens. The FastAGI server is supervised
-(``supervisor``): if it dies, it is started again and Asterisk keeps running; calls in
-the middle take the dialplan's safe route. ``stop()`` stops both: Asterisk with ``core stop
-now``, the FastAGI server with SIGTERM (it lets calls in progress finish).
+under a run folder and prepares the database (``asterisk_sandbox_setup``), and starts
+two children: Asterisk in the foreground (``-f -n``) and the FastAGI server (``ivr
+fastagi``). It is ready when Asterisk answers ``core waitfullybooted`` and ``core show
+version`` and the FastAGI port listens. The FastAGI server is supervised (``supervisor``):
+if it dies, it is started again and Asterisk keeps running; calls in the middle take the
+dialplan's safe route. ``stop()`` stops both: Asterisk with ``core stop now``, the FastAGI
+server with SIGTERM (it lets calls in progress finish).
 """
 
 from __future__ import annotations
@@ -23,20 +23,18 @@ from functools import cached_property
 from pathlib import Path
 from types import TracebackType
 
-from ivr.app.bootstrap import bootstrap, load_hotline
+from ivr.app import asterisk_sandbox_setup as setup
+from ivr.app.asterisk_sandbox_setup import HOST
+from ivr.app.bootstrap import load_hotline
 from ivr.app.config import Settings
 from ivr.errors import IvrError
 from ivr.flow.model import Flow
-from ivr.phone.asterisk import children, config, layout, writer
+from ivr.phone.asterisk import children, config, dialplan, layout, writer
 from ivr.phone.asterisk.provision import Installation, provision
 from ivr.phone.asterisk.supervisor import Backoff, Supervisor
 from ivr.services.clock import clock_from
 from ivr.services.ports import Clock
-from ivr.store import schema
-from ivr.store.db import connect
-from ivr.store.seed import seed_demo
 
-HOST = "127.0.0.1"
 AGENTS = writer.AGENT_ENDPOINTS
 
 
@@ -120,47 +118,29 @@ class Sandbox:
         self.stop()
 
     def write_config(self, installation: Installation, flow: Flow) -> None:
-        run = self.run
-        run.create()
         self.agents = self.agents or {name: secrets.token_hex(6) for name in AGENTS}
         agi = f"{HOST}:{self.fastagi_port}"
         contacts = {name: f"sip:{name}@{HOST}:{port}" for name, port in self.phones.items()}
         options = writer.options_for(
-            flow, agi, False, self.sip_port, self.agents, run / "moh", contacts
+            flow, agi, False, self.sip_port, self.agents, self.run / "moh", contacts
         )
-        self._options = options = self._routed(options)
-        system = {
-            "asterisk.conf": layout.asterisk_conf(run, installation.module_dir),
-            "modules.conf": layout.modules_conf(),
-            "logger.conf": layout.logger_conf(),
-            "rtp.conf": layout.rtp_conf(*self.rtp_ports),
-        }
-        writer.write_files(run.etc, config.hotline_files(options) | system)
-        writer.write_hold_music(run / "moh")
-        layout.link_sounds(run, installation.data_dir, prompts_folder(flow), flow.languages)
-        layout.link_hold_music(run, run / "moh")
-        for stale in (run.log_file, run.control_socket, run / "run" / "asterisk.pid"):
-            stale.unlink(missing_ok=True)
+        self._options = options = setup.routed(options, self.agi_script, self.fastagi_port)
+        setup.write_tree(self.run, installation, flow, options, self.rtp_ports)
 
     def route_calls(self, agi_script: Path | None) -> None:
         """Send the next calls to ``agi_script`` (run per call) or, with None, to FastAGI."""
         if self._options is None:
             raise SandboxError("the sandbox has not been started")
         self.agi_script = agi_script
-        self._options = self._routed(self._options)
-        writer.write_files(self.run.etc, {"extensions.conf": config.extensions_conf(self._options)})
+        self._options = setup.routed(self._options, agi_script, self.fastagi_port)
+        writer.write_files(
+            self.run.etc, {"extensions.conf": dialplan.extensions_conf(self._options)}
+        )
         self.rx("dialplan reload")
-
-    def _routed(self, options: config.Options) -> config.Options:
-        if self.agi_script is None:
-            return replace(options, agi=f"{HOST}:{self.fastagi_port}", per_call_script=False)
-        return replace(options, agi=str(self.agi_script.resolve()), per_call_script=True)
 
     def prepare_database(self) -> None:
         """The schema and the demo accounts (both idempotent)."""
-        schema.upgrade(connect(self.settings.database_url))
-        hotline = bootstrap(self.settings, self.clock)
-        seed_demo(hotline.sessions, self.clock.now(), pepper=hotline.pepper)
+        setup.prepare_database(self.settings, self.clock)
 
     def rx(self, command: str, timeout: float = 10) -> str:
         """What Asterisk's console answers to ``command`` (``asterisk -rx``)."""
@@ -238,23 +218,7 @@ class Sandbox:
         return self.run / "spool" / "outgoing"
 
     def _ivr_environment(self) -> dict[str, str]:
-        env = {
-            "IVR_FLOW": str(self.settings.flow_path.resolve()),
-            "IVR_DATABASE_URL": self.settings.database_url,
-            "IVR_LOG_LEVEL": self.settings.log_level,
-            "IVR_ASTERISK_SPOOL": str(self.spool),
-            "IVR_CALLBACK_OFFER_AFTER": str(self.settings.callback_offer_after),
-            "IVR_WRAP_UP_SECONDS": str(self.settings.wrap_up_seconds),
-        }
-        if self.settings.secret_key:
-            env["IVR_SECRET_KEY"] = self.settings.secret_key
-        if self.settings.clock_start is not None:
-            env["IVR_CLOCK_START"] = self.clock.now().isoformat()
-        if self.settings.pepper_key:  # the PINs were seeded with it (else the file beside
-            env["IVR_PEPPER"] = self.settings.pepper_key  # the flow, which IVR_FLOW finds)
-        elif self.settings.pepper_file:
-            env["IVR_PEPPER_FILE"] = str(self.settings.pepper_file.resolve())
-        return env | self.environment
+        return setup.child_environment(self.settings, self.clock, self.spool, self.environment)
 
     def _check_free(self) -> None:
         if self.run.control_socket.exists():
@@ -275,11 +239,6 @@ class Sandbox:
             return "Asterisk" in self.rx("core show version", timeout=5)
         except (SandboxError, subprocess.TimeoutExpired):
             return False
-
-
-def prompts_folder(flow: Flow) -> Path:
-    """Where the prompt catalog and the rendered audio (``<lang>/<id>.wav``) are."""
-    return Path(flow.catalog_source).parent if flow.catalog_source else Path("prompts")
 
 
 def for_tests(

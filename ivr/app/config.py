@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import os
-import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from ivr.errors import IvrError
+from ivr.app.env_values import callbacks_via, count, flag, instant, seconds, whole
+from ivr.app.secret_keys import load_or_create_key
 
 DEFAULT_WRAP_UP_SECONDS = 30
 DEFAULT_CALLBACK_OFFER_AFTER = 120
@@ -25,10 +25,6 @@ DEFAULT_DB_POOL_SIZE = 40
 DEFAULT_DB_POOL_TIMEOUT = 5
 #: Threads of ``ivr serve``'s web server (waitress).
 WEB_THREADS = 16
-
-
-class SecretKeyError(IvrError):
-    """The secret key file could not be read or created."""
 
 
 @dataclass(frozen=True)
@@ -141,11 +137,11 @@ class Settings:
             secret_key_file=Path(env["IVR_SECRET_KEY_FILE"])
             if env.get("IVR_SECRET_KEY_FILE")
             else None,
-            wrap_up_seconds=_seconds(env, "IVR_WRAP_UP_SECONDS", DEFAULT_WRAP_UP_SECONDS),
-            callback_offer_after=_seconds(
+            wrap_up_seconds=seconds(env, "IVR_WRAP_UP_SECONDS", DEFAULT_WRAP_UP_SECONDS),
+            callback_offer_after=seconds(
                 env, "IVR_CALLBACK_OFFER_AFTER", DEFAULT_CALLBACK_OFFER_AFTER
             ),
-            queue_lease_seconds=_whole(
+            queue_lease_seconds=whole(
                 env,
                 "IVR_QUEUE_LEASE_SECONDS",
                 DEFAULT_QUEUE_LEASE_SECONDS,
@@ -157,21 +153,21 @@ class Settings:
             twilio_account_sid=env.get("IVR_TWILIO_ACCOUNT_SID") or None,
             twilio_from=env.get("IVR_TWILIO_FROM") or None,
             twilio_api_base=(env.get("IVR_TWILIO_API_BASE") or "").rstrip("/") or None,
-            callbacks_via=_callbacks_via(env),
-            fastagi_max_calls=_count(env, "IVR_FASTAGI_MAX_CALLS", DEFAULT_FASTAGI_MAX_CALLS),
-            fastagi_max_pending=_count(env, "IVR_FASTAGI_MAX_PENDING", DEFAULT_FASTAGI_MAX_PENDING),
-            db_pool_size=_count(env, "IVR_DB_POOL_SIZE", DEFAULT_DB_POOL_SIZE),
-            db_pool_timeout=_whole(
+            callbacks_via=callbacks_via(env),
+            fastagi_max_calls=count(env, "IVR_FASTAGI_MAX_CALLS", DEFAULT_FASTAGI_MAX_CALLS),
+            fastagi_max_pending=count(env, "IVR_FASTAGI_MAX_PENDING", DEFAULT_FASTAGI_MAX_PENDING),
+            db_pool_size=count(env, "IVR_DB_POOL_SIZE", DEFAULT_DB_POOL_SIZE),
+            db_pool_timeout=whole(
                 env, "IVR_DB_POOL_TIMEOUT", DEFAULT_DB_POOL_TIMEOUT, 1, "a whole number of seconds"
             ),
             ratelimit_storage_uri=env.get("IVR_RATELIMIT_STORAGE_URI") or "memory://",
-            secure_cookies=_flag(env, "IVR_SECURE_COOKIES"),
-            clock_start=_instant(env, "IVR_CLOCK_START"),
+            secure_cookies=flag(env, "IVR_SECURE_COOKIES"),
+            clock_start=instant(env, "IVR_CLOCK_START"),
             pepper_key=env.get("IVR_PEPPER") or None,
             pepper_file=Path(env["IVR_PEPPER_FILE"]) if env.get("IVR_PEPPER_FILE") else None,
-            record_lease=_count(env, "IVR_RECORD_LEASE", DEFAULT_RECORD_LEASE),
+            record_lease=count(env, "IVR_RECORD_LEASE", DEFAULT_RECORD_LEASE),
             spool_dir=Path(env["IVR_SPOOL_DIR"]) if env.get("IVR_SPOOL_DIR") else None,
-            db_busy_timeout=_seconds(env, "IVR_DB_BUSY_TIMEOUT", DEFAULT_DB_BUSY_TIMEOUT),
+            db_busy_timeout=seconds(env, "IVR_DB_BUSY_TIMEOUT", DEFAULT_DB_BUSY_TIMEOUT),
         )
 
     def secret(self) -> bytes:
@@ -189,89 +185,3 @@ class Settings:
             return self.pepper_key.encode()
         path = self.pepper_file or self.flow_path.resolve().parent / "var" / "pepper.key"
         return load_or_create_key(path, "pepper")
-
-
-def load_or_create_key(path: Path, what: str = "secret key") -> bytes:
-    """The key in ``path``; if there is none, a new random one written there (0600).
-    Two processes creating it at once agree: the file appears whole, once (link)."""
-    try:
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            scratch = path.with_name(f".{path.name}.{secrets.token_hex(6)}")
-            fd = os.open(scratch, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w") as out:
-                out.write(secrets.token_hex(32) + "\n")
-            try:
-                os.link(scratch, path)
-            except FileExistsError:
-                pass  # another process won; use its key
-            finally:
-                scratch.unlink()
-        key = path.read_text().strip()
-    except OSError as exc:
-        raise SecretKeyError(f"cannot read or create the {what} {path}: {exc}") from exc
-    if not key:
-        raise SecretKeyError(f"the {what} file {path} is empty")
-    return key.encode()
-
-
-def _seconds(env: Mapping[str, str], name: str, default: int) -> int:
-    return _whole(env, name, default, 0, "a whole number of seconds")
-
-
-def _count(env: Mapping[str, str], name: str, default: int) -> int:
-    return _whole(env, name, default, 1, "a whole number")
-
-
-def _whole(env: Mapping[str, str], name: str, default: int, least: int, kind: str) -> int:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise IvrError(f"{name} must be {kind}, not {raw!r}") from None
-    if value < least:
-        raise IvrError(
-            f"{name} must not be negative: {value}"
-            if least == 0
-            else f"{name} must be at least {least}: {value}"
-        )
-    return value
-
-
-CALLBACK_CHANNELS = ("asterisk", "twilio")
-
-
-def _callbacks_via(env: Mapping[str, str]) -> str:
-    value = env.get("IVR_CALLBACKS_VIA", "").strip().lower() or "asterisk"
-    if value not in CALLBACK_CHANNELS:
-        raise IvrError(f"IVR_CALLBACKS_VIA must be asterisk or twilio, not {value!r}")
-    return value
-
-
-def _flag(env: Mapping[str, str], name: str) -> bool | None:
-    raw = env.get(name, "").strip().lower()
-    if not raw:
-        return None
-    if raw in ("1", "true", "yes", "on"):
-        return True
-    if raw in ("0", "false", "no", "off"):
-        return False
-    raise IvrError(f"{name} must be 1 or 0, not {raw!r}")
-
-
-def _instant(env: Mapping[str, str], name: str) -> datetime | None:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return None
-    try:
-        value = datetime.fromisoformat(raw)
-    except ValueError:
-        value = None
-    if value is None or value.tzinfo is None:
-        raise IvrError(
-            f"{name} must be an ISO 8601 time with a UTC offset, like "
-            f"2026-11-23T10:00+08:00, not {raw!r}"
-        )
-    return value

@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from ivr.phone.channel import Dialer
     from ivr.services.call_record_reaper import RecordUpkeep
     from ivr.services.contact_center import ContactCenter
-    from ivr.services.contact_ports import Assignment
+    from ivr.services.contact_snapshots import Assignment
     from ivr.services.outbox import OutboxSender
     from ivr.services.reaper import Reaped
 

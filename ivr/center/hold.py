@@ -36,44 +36,36 @@ The queue's policy (``ivr.flow.model.QueuePolicy``), tick by tick:
 - *Announcements*: the first tick; then when ``estimates.should_announce`` sees a
   meaningful change, or ``announce_every`` seconds after the last one.
 
-The same table serves AGI (``ivr.phone.holding``) and Twilio webhooks
+The steps are in ``hold_steps``, the policy (``Policy``, ``policy_for``) in
+``hold_policy``. The same table serves AGI (``ivr.phone.holding``) and Twilio webhooks
 (``ivr.phone.twilio.hold``, one tick per ``<Play>`` of a hold segment).
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, replace
 
 from ivr.center import lifecycle as lc
 from ivr.center.estimates import minutes, should_announce
-from ivr.flow.model import QueuePolicy
+from ivr.center.hold_policy import NEVER, OFFER, ONLY, Policy
+from ivr.center.hold_steps import (
+    CALLBACK_KEY,
+    MAX_WAIT,
+    NO_AGENTS,
+    Announce,
+    DialAgent,
+    GiveUp,
+    GoTo,
+    Leave,
+    OfferCallback,
+    PlayHold,
+    StartCallback,
+    Step,
+    Tell,
+)
 
-OFFER, ONLY, NEVER = "offer", "only", "never"
 #: Entry states during which the caller is still held (``ivr.center.lifecycle``).
 HELD = lc.HELD
-#: The key that asks for a callback while on hold.
-CALLBACK_KEY = "1"
-#: Hold music segments (``STREAM FILE moh/hold-1`` ...), about 3 seconds each.
-SEGMENTS = ("moh/hold-1", "moh/hold-2")
-#: What a caller hears when the policy changes the wait.
-NO_AGENTS, MAX_WAIT, CALL_LATER = "queue_no_agents", "queue_max_wait", "queue_call_later"
-
-
-@dataclass(frozen=True)
-class Policy:
-    """How a queue node holds its callers."""
-
-    callback: str = OFFER  # offer | only | never
-    offer_after: float = 120.0  # offer a callback once the estimate reaches this (seconds)
-    segments: tuple[str, ...] = SEGMENTS
-    max_wait: float = math.inf  # seconds on hold before the max-wait rule (QueuePolicy)
-    on_max_wait: str | None = None  # the node then, else the callback offer
-    no_agents_node: str | None = None  # the node when nobody is signed in, else a callback
-    announce_every: float = 0.0  # say the position again this often (0: on change only)
-    #: Apply the "nobody signed in" rule. Off for a callback call the customer answered:
-    #: its callback would be lost (the lifecycle's retry rules are the place for that).
-    nobody_rule: bool = True
 
 
 @dataclass(frozen=True)
@@ -110,68 +102,6 @@ class HoldState:
     def escape(self) -> str:
         """The keys a hold segment listens for."""
         return CALLBACK_KEY if self.offer_made else ""
-
-
-@dataclass(frozen=True)
-class DialAgent:
-    endpoint: str
-
-
-@dataclass(frozen=True)
-class Announce:
-    position: int
-    minutes: int  # 0: under a minute
-    escape: str = ""
-
-
-@dataclass(frozen=True)
-class OfferCallback:
-    escape: str = CALLBACK_KEY
-
-
-@dataclass(frozen=True)
-class StartCallback:
-    """Begin the callback dialogue; ``stays``: the caller waits on if no callback comes
-    of it (not so when nobody who could take the call is signed in)."""
-
-    stays: bool = True
-
-
-@dataclass(frozen=True)
-class PlayHold:
-    segment: str
-    escape: str
-
-
-@dataclass(frozen=True)
-class Tell:
-    prompt: str
-
-
-@dataclass(frozen=True)
-class GoTo:
-    """Leave the queue for a node of the flow; ``why`` is the lifecycle's trigger."""
-
-    node: str
-    why: str = lc.Trigger.NO_AGENTS
-
-
-@dataclass(frozen=True)
-class GiveUp:
-    """Nobody can take the call and no callback came of it: say so and end the call."""
-
-    prompt: str = CALL_LATER
-    why: str = lc.Trigger.NO_AGENTS
-
-
-@dataclass(frozen=True)
-class Leave:
-    state: str
-
-
-Step = (
-    DialAgent | Announce | OfferCallback | StartCallback | PlayHold | Tell | GoTo | GiveUp | Leave
-)
 
 
 def callback_on_offer(policy: Policy, standing: Standing) -> bool:
@@ -241,21 +171,6 @@ def _announce(policy: Policy, before: Said, now_said: Said, now: float) -> bool:
 def after_agent_missed(state: HoldState) -> HoldState:
     """The agent did not answer: the caller is back at the head of the line; say it anew."""
     return replace(state, said=None)
-
-
-def policy_for(callback: str, offer_after: float, queue: QueuePolicy | None) -> Policy:
-    """The hold policy of a queue node's ``Enqueue`` (None: a callback call's hold, which
-    has no maximum wait, no node to go to and no "nobody signed in" rule)."""
-    if queue is None:
-        return Policy(callback, offer_after, nobody_rule=False)
-    return Policy(
-        callback,
-        offer_after,
-        max_wait=queue.max_wait,
-        on_max_wait=queue.on_max_wait,
-        no_agents_node=queue.no_agents_node,
-        announce_every=queue.announce_every,
-    )
 
 
 def _said_minutes(estimate_seconds: int) -> int:

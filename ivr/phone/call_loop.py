@@ -14,7 +14,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from ivr.audio.speech import speaker
-from ivr.center import hold
+from ivr.center import hold_policy
 from ivr.flow import actions as act
 from ivr.flow.events import HungUp
 from ivr.phone.hold_prompts import prompter
@@ -92,7 +92,7 @@ def hold_caller(line: Line, parts: Parts, session: CallSession, how: act.Enqueue
     the queue's policy sends the caller on to (the flow resumes there), or None when the
     call is over or back with the phone system."""
     call = session.waiting_call(how)
-    policy = hold.policy_for(how.callback, parts.callback_offer_after, how.policy)
+    policy = hold_policy.policy_for(how.callback, parts.callback_offer_after, how.policy)
     prompt = prompter(session.engine.flow.catalog.text, how.language)
     center = parts.contact_center
 

@@ -12,14 +12,14 @@ import logging
 from typing import TYPE_CHECKING
 
 from ivr.audio.speech import speaker
-from ivr.center import hold
+from ivr.center import hold_policy
 from ivr.phone import callback_record, holding
 from ivr.phone.hold_prompts import callback_greeting, prompter
 from ivr.phone.line import CallerGone, Line, LineError
 
 if TYPE_CHECKING:
     from ivr.phone.channel import Parts
-    from ivr.services.contact_ports import Callback
+    from ivr.services.contact_callbacks import Callback
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +34,8 @@ def serve_callback(line: Line, parts: Parts, found: Callback, call_id: str, chan
     flow = parts.flow
     line.speak = speaker(flow.catalog, parts.text_renderer(flow))
     prompt = prompter(flow.catalog.text, found.language)
-    policy = hold.policy_for(hold.NEVER, 0.0, None)  # a callback call: no queue policy
+    # a callback call: no queue policy
+    policy = hold_policy.policy_for(hold_policy.NEVER, 0.0, None)
     wait = holding.HoldLoop(line, center, prompt, policy, found.number, stopping=parts.stopping)
     ended = callback_record.FALLBACK
     try:

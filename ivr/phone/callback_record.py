@@ -17,7 +17,7 @@ from datetime import datetime
 
 from ivr.center import lifecycle as lc
 from ivr.services import ports
-from ivr.services.contact_ports import Callback
+from ivr.services.contact_callbacks import Callback
 
 #: The record's only node (a callback call runs no flow).
 NODE = "callback"

@@ -29,8 +29,8 @@ if TYPE_CHECKING:
     from ivr.phone.session import CallSession
     from ivr.services import ports
     from ivr.services.call_records import CallRecorder
+    from ivr.services.contact_callbacks import Callback
     from ivr.services.contact_center import ContactCenter
-    from ivr.services.contact_ports import Callback
 
 
 class Parts(Protocol):

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ivr.center import callback_dialogue as talk
-from ivr.center import hold
+from ivr.center import hold, hold_policy, hold_steps
 from ivr.center import lifecycle as lc
 from ivr.flow import actions as act
 from ivr.flow.events import Digits
@@ -65,7 +65,7 @@ class HoldLoop:
     line: Line
     center: ContactCenter
     prompt: Callable[..., act.Prompt]  # prompt(id, **values) in the caller's language
-    policy: hold.Policy
+    policy: hold_policy.Policy
     caller_id: str = ""
     clock: Callable[[], float] = time.monotonic
     stopping: threading.Event | None = None  # the controller is shutting down
@@ -94,36 +94,36 @@ class HoldLoop:
                 outcome = self._do(step, entry_id)
                 if outcome is not None:
                     return outcome
-                if isinstance(step, hold.DialAgent):
+                if isinstance(step, hold_steps.DialAgent):
                     state = hold.after_agent_missed(state)
                     break
 
-    def _do(self, step: hold.Step, entry_id: int) -> str | None:
+    def _do(self, step: hold_steps.Step, entry_id: int) -> str | None:
         """One step; an outcome when the wait is over."""
         key = ""
-        if isinstance(step, hold.Leave):
+        if isinstance(step, hold_steps.Leave):
             logger.info("call %s: entry %d is %s", self.line.call_id, entry_id, step.state)
             return ""
-        if isinstance(step, hold.DialAgent):
+        if isinstance(step, hold_steps.DialAgent):
             return self.ring(entry_id, step.endpoint)
-        if isinstance(step, hold.GoTo | hold.GiveUp):
+        if isinstance(step, hold_steps.GoTo | hold_steps.GiveUp):
             return self.leave_queue(entry_id, step)
-        if isinstance(step, hold.Tell):
+        if isinstance(step, hold_steps.Tell):
             self.line.play(self.prompt(step.prompt))
-        elif isinstance(step, hold.Announce):
+        elif isinstance(step, hold_steps.Announce):
             where = self.prompt("queue_position", position=str(step.position))
             if step.minutes:
                 wait = self.prompt("queue_estimate", minutes=str(step.minutes))
             else:
                 wait = self.prompt("queue_estimate_short")
             key = self.line.play(where, step.escape) or self.line.play(wait, step.escape)
-        elif isinstance(step, hold.OfferCallback):
+        elif isinstance(step, hold_steps.OfferCallback):
             key = self.line.play(self.prompt("queue_callback_offer"), step.escape)
-        elif isinstance(step, hold.PlayHold):
+        elif isinstance(step, hold_steps.PlayHold):
             key = self.line.play_file(step.segment, step.escape)
-        if isinstance(step, hold.StartCallback):
+        if isinstance(step, hold_steps.StartCallback):
             return self.callback(entry_id, step.stays)
-        if key == hold.CALLBACK_KEY:
+        if key == hold_steps.CALLBACK_KEY:
             return self.callback(entry_id)
         return None
 
@@ -158,7 +158,7 @@ class HoldLoop:
         except Exception:
             logger.exception("call %s: could not record the hang-up", self.line.call_id)
 
-    def leave_queue(self, entry_id: int, step: hold.GoTo | hold.GiveUp) -> str:
+    def leave_queue(self, entry_id: int, step: hold_steps.GoTo | hold_steps.GiveUp) -> str:
         """The policy ends the wait: the entry leaves the line (``max_wait`` or
         ``no_agents``), then the flow goes on at a node or the call ends."""
         logger.info("call %s: entry %d leaves the queue: %s", self.line.call_id, entry_id, step)
@@ -167,7 +167,7 @@ class HoldLoop:
         except Exception:
             logger.exception("call %s: could not take entry %d off", self.line.call_id, entry_id)
             return self.fail()
-        if isinstance(step, hold.GoTo):
+        if isinstance(step, hold_steps.GoTo):
             self.goto = step.node
             return DIVERT
         self.line.play(self.prompt(step.prompt))

@@ -25,7 +25,7 @@ from ivr.flow.events import Event
 from ivr.flow.state import QUEUED, CallStart, CallState
 from ivr.phone.transcript import Transcript
 from ivr.services import ports
-from ivr.services.contact_ports import WaitingCall
+from ivr.services.contact_entries import WaitingCall
 from ivr.services.usecases import UseCases
 
 #: A call's record is rewritten when its node changes, and at least this often while

@@ -10,9 +10,9 @@ Every ``lock*`` method locks what it returns until the unit of work ends (Postgr
 another process is a compare-and-set: it names the state it expects and says whether
 the row was still in it.
 
-The values live in ``contact_entries``, ``contact_agents``, ``contact_callbacks`` and
-``contact_snapshots``, the states in ``ivr.center.lifecycle``; both are re-exported here
-too, so that the drivers and the web import the contact center's words from one place.
+The values these ports trade in live in ``contact_entries``, ``contact_agents``,
+``contact_callbacks`` and ``contact_snapshots``, the states in ``ivr.center.lifecycle``;
+import each from there.
 """
 
 from __future__ import annotations
@@ -21,49 +21,11 @@ import abc
 from datetime import datetime
 from typing import Any
 
-from ivr.center.lifecycle import (
-    ABANDONED,
-    ACTIVE_CALLBACK_STATES,
-    ACTIVE_ENTRY_STATES,
-    AVAILABLE,
-    CALL,
-    CB_CANCELLED,
-    CB_CONNECTED,
-    CB_DIALING,
-    CB_DONE,
-    CB_EXPIRED,
-    CB_FAILED,
-    CB_WAITING,
-    CONNECTED,
-    DONE,
-    ENDED_ENTRY_STATES,
-    EXPIRED,
-    FAILED,
-    MISSED,
-    OFFERED,
-    OFFLINE,
-    ON_CALL,
-    RESUMED,
-    RINGING,
-    WAITING,
-    WRAP_UP,
-)
-from ivr.center.lifecycle import KIND_CALLBACK as CALLBACK
-from ivr.services.contact_agents import AGENT, DISPOSITIONS, SUPERVISOR, Agent, Note
-from ivr.services.contact_callbacks import Callback, ResumeResult
-from ivr.services.contact_entries import Entry, Refused, WaitingCall
-from ivr.services.contact_snapshots import Assignment, Desk, Place, QueueStats
+from ivr.services.contact_agents import Agent, Note
+from ivr.services.contact_callbacks import Callback
+from ivr.services.contact_entries import Entry, WaitingCall
 
-__all__ = [
-    "ABANDONED", "ACTIVE_CALLBACK_STATES", "ACTIVE_ENTRY_STATES", "AGENT", "AVAILABLE",
-    "CALL", "CALLBACK", "CB_CANCELLED", "CB_CONNECTED", "CB_DIALING", "CB_DONE",
-    "CB_EXPIRED", "CB_FAILED", "CB_WAITING", "CONNECTED", "DISPOSITIONS", "DONE",
-    "ENDED_ENTRY_STATES", "EXPIRED", "FAILED", "MISSED", "OFFERED", "OFFLINE", "ON_CALL",
-    "RESUMED", "RINGING", "SUPERVISOR", "WAITING", "WRAP_UP",
-    "Agent", "AgentNotes", "Agents", "Assignment", "Callback", "Callbacks", "CodeAttempts",
-    "Desk", "Entry", "Note", "Place", "QueueEntries", "QueueStats", "Refused",
-    "ResumeResult", "WaitingCall",
-]  # fmt: skip
+__all__ = ["AgentNotes", "Agents", "Callbacks", "CodeAttempts", "QueueEntries"]
 
 
 class Agents(abc.ABC):

@@ -25,7 +25,7 @@ from datetime import timedelta
 
 from ivr.errors import IvrError
 from ivr.services import ports
-from ivr.services.usecases import RESET_CODE_TTL
+from ivr.services.wallet_actions import RESET_CODE_TTL
 
 logger = logging.getLogger(__name__)
 

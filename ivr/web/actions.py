@@ -3,7 +3,9 @@ here (400 with the field), and the contact centre's refusals become 404 or 409."
 
 from __future__ import annotations
 
-from ivr.services.contact_ports import DISPOSITIONS, Agent, Assignment, Note, Refused
+from ivr.services.contact_agents import DISPOSITIONS, Agent, Note
+from ivr.services.contact_entries import Refused
+from ivr.services.contact_snapshots import Assignment
 from ivr.web.context import center, now
 from ivr.web.errors import WebError, bad_input
 

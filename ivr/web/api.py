@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Blueprint, Response, g, jsonify, request
 
-from ivr.services.contact_ports import Agent
+from ivr.services.contact_agents import Agent
 from ivr.web import actions, csrf, payloads, sessions
 from ivr.web.auth import SUPERVISOR
 from ivr.web.context import center, now

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
-from ivr.services.contact_ports import DISPOSITIONS, Agent
+from ivr.services.contact_agents import DISPOSITIONS, Agent
 from ivr.web import actions, payloads
 from ivr.web.auth import login_required
 from ivr.web.context import center, now, signed_in

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 from flask import current_app, g
 
 if TYPE_CHECKING:
+    from ivr.services.contact_agents import Agent
     from ivr.services.contact_center import ContactCenter
-    from ivr.services.contact_ports import Agent
     from ivr.web.parts import WebParts
 
 HOTLINE = "ivr.hotline"

@@ -25,7 +25,7 @@ from flask import current_app, request
 from flask_limiter import Limiter
 from limits import RateLimitItem, parse
 
-from ivr.services.contact_ports import Agent
+from ivr.services.contact_agents import Agent
 from ivr.services.lockout import Lockout
 from ivr.web.context import center, hotline
 from ivr.web.errors import WebError

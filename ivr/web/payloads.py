@@ -12,7 +12,10 @@ from typing import TYPE_CHECKING, Any
 from ivr.center import lifecycle as lc
 
 if TYPE_CHECKING:
-    from ivr.services.contact_ports import Agent, Assignment, Callback, Desk, Entry, Place
+    from ivr.services.contact_agents import Agent
+    from ivr.services.contact_callbacks import Callback
+    from ivr.services.contact_entries import Entry
+    from ivr.services.contact_snapshots import Assignment, Desk, Place
 
 Json = dict[str, Any]
 ACTIVE_ENTRY = frozenset(lc.ACTIVE_ENTRY_STATES)

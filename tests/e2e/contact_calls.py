@@ -25,7 +25,7 @@ import pytest
 
 from ivr.app.asterisk_sandbox import Sandbox
 from ivr.app.bootstrap import load_hotline
-from ivr.services.contact_ports import Refused
+from ivr.services.contact_entries import Refused
 
 from . import sipp
 from .conftest import FLOW_PATH, PROMPTS, unavailable

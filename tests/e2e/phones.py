@@ -16,8 +16,8 @@ import yaml
 
 from ivr.app.asterisk_sandbox import Sandbox
 from ivr.app.bootstrap import bootstrap
+from ivr.services.contact_agents import Agent
 from ivr.services.contact_center import ContactCenter
-from ivr.services.contact_ports import Agent
 
 from . import sipp
 from .conftest import FLOW_PATH, PROMPTS

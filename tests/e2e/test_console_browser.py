@@ -25,7 +25,7 @@ from start_date import OPEN_TIME, clock_environment
 from ivr.app.bootstrap import Components, bootstrap
 from ivr.app.config import Settings
 from ivr.services.clock import RunningClock
-from ivr.services.contact_ports import WaitingCall
+from ivr.services.contact_entries import WaitingCall
 
 pytestmark = pytest.mark.browser
 

@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from ivr.app.bootstrap import Components
-from ivr.services.contact_ports import WaitingCall
+from ivr.services.contact_entries import WaitingCall
 from ivr.web import create_app
 
 #: The demo agents (``ivr seed --demo``): username -> password.

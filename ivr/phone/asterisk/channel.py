@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from ivr.phone.asterisk.fastagi import FastAgiServer
     from ivr.phone.asterisk.fastagi_limits import FastAgiLimits
     from ivr.phone.channel import Parts, Server, SmsSender
-    from ivr.services.contact_ports import Callback
+    from ivr.services.contact_callbacks import Callback
 
 logger = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ivr.audio.tone import hold_music, hold_segments
 from ivr.flow.model import Flow
-from ivr.phone.asterisk import config
+from ivr.phone.asterisk import config, dialplan, pjsip_queues
 
 HOLD_MUSIC = "hold.wav"
 CALLBACKS = "hotline-callbacks"
@@ -44,6 +44,16 @@ def options_for(
     return replace(options, callback_contact=callbacks) if callbacks else options
 
 
+def hotline_files(options: config.Options) -> dict[str, str]:
+    """File name -> contents, everything ``ivr asterisk-config`` writes."""
+    return {
+        "extensions.conf": dialplan.extensions_conf(options),
+        "pjsip.conf": pjsip_queues.pjsip_conf(options),
+        "queues.conf": pjsip_queues.queues_conf(options),
+        "musiconhold.conf": pjsip_queues.musiconhold_conf(options),
+    }
+
+
 def write_files(out: Path, files: Mapping[str, str]) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     written = []
@@ -77,5 +87,5 @@ def write_hotline_config(
     written."""
     moh = out / "moh"
     options = options_for(flow, agi, per_call_script, sip_port, agents, moh)
-    written = write_files(out, config.hotline_files(options))
+    written = write_files(out, hotline_files(options))
     return [*written, write_hold_music(moh)]

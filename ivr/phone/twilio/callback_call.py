@@ -15,7 +15,7 @@ from typing import Any
 
 from twilio.twiml.voice_response import VoiceResponse
 
-from ivr.center import hold
+from ivr.center import hold, hold_policy
 from ivr.phone import callback_record
 from ivr.phone.hold_prompts import callback_greeting
 from ivr.phone.twilio import twiml
@@ -51,7 +51,7 @@ class CallbackCall:
             **memo,
             "language": found.language,
             "entry": found.entry_id,
-            "policy": policy_to_dict(hold.policy_for(hold.NEVER, 0.0, None)),
+            "policy": policy_to_dict(hold_policy.policy_for(hold_policy.NEVER, 0.0, None)),
             "hold": hold_to_dict(hold.HoldState()),
             "told": f"{GREETED}:{found.id}",
         }

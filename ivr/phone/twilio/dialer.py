@@ -10,7 +10,7 @@ from ivr.phone.twilio.rest import TwilioRest
 
 if TYPE_CHECKING:
     from ivr.phone.channel import SmsSender
-    from ivr.services.contact_ports import Callback
+    from ivr.services.contact_callbacks import Callback
 
 
 @dataclass(frozen=True)

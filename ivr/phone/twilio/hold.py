@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from twilio.twiml.voice_response import VoiceResponse
 
-from ivr.center import hold
+from ivr.center import hold, hold_policy, hold_steps
 from ivr.center import lifecycle as lc
 from ivr.flow import actions as act
 from ivr.phone.holding import RING_SECONDS
@@ -36,7 +36,7 @@ from ivr.phone.twilio.hold_memo import (
 
 if TYPE_CHECKING:
     from ivr.phone.session import CallSession
-    from ivr.services.contact_ports import Agent
+    from ivr.services.contact_agents import Agent
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +56,7 @@ class WebhookHold:
     def join(self, session: CallSession, how: act.Enqueue, memo: Memo) -> Memo:
         """The flow ended in the queue: add the entry (the reply already redirects)."""
         entry = self.call.center.enqueue(session.waiting_call(how))
-        policy = hold.policy_for(how.callback, self.call.offer_after(), how.policy)
+        policy = hold_policy.policy_for(how.callback, self.call.offer_after(), how.policy)
         return {
             **memo,
             "entry": entry.id,
@@ -76,7 +76,7 @@ class WebhookHold:
         if memo.get("done"):
             return memo, twiml.apology(call.language)
         entry_id = int(memo["entry"])
-        if digits == hold.CALLBACK_KEY and memo["hold"]["offer_made"]:
+        if digits == hold_steps.CALLBACK_KEY and memo["hold"]["offer_made"]:
             return self.dialogue.start(memo, VoiceResponse())
         center.dispatch()
         place = center.place(entry_id)
@@ -90,29 +90,29 @@ class WebhookHold:
         memo = {**memo, "hold": hold_to_dict(state)}
         response = VoiceResponse()
         for step in steps:
-            if isinstance(step, hold.Leave):
+            if isinstance(step, hold_steps.Leave):
                 memo["done"] = True
                 response.hangup()
                 return memo, response
-            if isinstance(step, hold.DialAgent):
+            if isinstance(step, hold_steps.DialAgent):
                 ring = center.ring_timeout(place.entry.queue)
                 return memo, self._dial(memo, step.endpoint, ring)
-            if isinstance(step, hold.StartCallback):
+            if isinstance(step, hold_steps.StartCallback):
                 return self.dialogue.start(memo, response, step.stays)
-            if isinstance(step, hold.GoTo | hold.GiveUp):
+            if isinstance(step, hold_steps.GoTo | hold_steps.GiveUp):
                 return self._leave_queue(memo, response, step)
-            if isinstance(step, hold.Tell):
+            if isinstance(step, hold_steps.Tell):
                 twiml.speak(response, [call.prompt(step.prompt)], call.speech)
-            elif isinstance(step, hold.Announce):
+            elif isinstance(step, hold_steps.Announce):
                 prompts = [call.prompt("queue_position", position=str(step.position))]
                 if step.minutes:
                     prompts.append(call.prompt("queue_estimate", minutes=str(step.minutes)))
                 else:
                     prompts.append(call.prompt("queue_estimate_short"))
                 twiml.speak(response, prompts, call.speech)
-            elif isinstance(step, hold.OfferCallback):
+            elif isinstance(step, hold_steps.OfferCallback):
                 twiml.speak(response, [call.prompt("queue_callback_offer")], call.speech)
-            elif isinstance(step, hold.PlayHold):
+            elif isinstance(step, hold_steps.PlayHold):
                 music = call.speech.audio_url(step.segment)
                 if step.escape:
                     listen = response.gather(
@@ -125,14 +125,14 @@ class WebhookHold:
         return memo, response
 
     def _leave_queue(
-        self, memo: Memo, response: VoiceResponse, step: hold.GoTo | hold.GiveUp
+        self, memo: Memo, response: VoiceResponse, step: hold_steps.GoTo | hold_steps.GiveUp
     ) -> Reply:
         """The policy ends the wait: the entry leaves the line (``max_wait`` or
         ``no_agents``); the flow goes on at a node (``goto``) or the call ends."""
         logger.info("entry %s leaves the queue: %s", memo["entry"], step)
         self.call.center.left_line(int(memo["entry"]), step.why)
         memo = {**memo, "done": True}
-        if isinstance(step, hold.GoTo):
+        if isinstance(step, hold_steps.GoTo):
             return {**memo, "goto": step.node}, response
         twiml.speak(response, [self.call.prompt(step.prompt)], self.call.speech)
         response.hangup()

@@ -6,7 +6,7 @@ import math
 from dataclasses import asdict
 from typing import Any
 
-from ivr.center import hold
+from ivr.center import hold, hold_policy
 
 
 def hold_to_dict(state: hold.HoldState) -> dict[str, Any]:
@@ -27,7 +27,7 @@ def hold_from_dict(raw: dict[str, Any]) -> hold.HoldState:
     )
 
 
-def policy_to_dict(policy: hold.Policy) -> dict[str, Any]:
+def policy_to_dict(policy: hold_policy.Policy) -> dict[str, Any]:
     """JSON-ready (no infinity: PostgreSQL's JSON refuses it)."""
     raw = asdict(policy)
     raw.pop("segments")
@@ -35,9 +35,9 @@ def policy_to_dict(policy: hold.Policy) -> dict[str, Any]:
     return raw
 
 
-def policy_from_dict(raw: dict[str, Any]) -> hold.Policy:
+def policy_from_dict(raw: dict[str, Any]) -> hold_policy.Policy:
     max_wait = raw.get("max_wait")
-    return hold.Policy(
+    return hold_policy.Policy(
         callback=str(raw["callback"]),
         offer_after=float(raw["offer_after"]),
         max_wait=math.inf if max_wait is None else float(max_wait),

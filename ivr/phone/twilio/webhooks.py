@@ -18,7 +18,7 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from ivr.audio.build import prompts_root
 from ivr.audio.tone import hold_segments
-from ivr.center import hold
+from ivr.center import hold_policy
 from ivr.phone.channel import Parts
 from ivr.phone.twilio import signature as twilio_signature
 from ivr.phone.twilio import twiml
@@ -46,7 +46,7 @@ def make_blueprint(parts: Parts, settings: TwilioSettings, calls: CallStates) ->
         return prompts_root(parts.flow)
 
     def audio_url(name: str) -> str | None:
-        if name in hold.SEGMENTS or (prompts() / f"{name}.wav").is_file():
+        if name in hold_policy.SEGMENTS or (prompts() / f"{name}.wav").is_file():
             return f"{base()}/twilio/audio/{quote(name)}.wav"
         return None
 
@@ -102,7 +102,7 @@ def make_blueprint(parts: Parts, settings: TwilioSettings, calls: CallStates) ->
     def audio(name: str) -> Response:
         if not name.endswith(".wav"):
             abort(404)
-        if name.removesuffix(".wav") in hold.SEGMENTS:  # moh/hold-N: generated, not rendered
+        if name.removesuffix(".wav") in hold_policy.SEGMENTS:  # moh/hold-N: generated, not rendered
             music = hold_music().get(name.removeprefix("moh/"))
             if music is None:
                 abort(404)

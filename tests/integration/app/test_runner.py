@@ -23,7 +23,8 @@ from ivr.phone.channel import Channel, Server, SmsSender
 from ivr.phone.twilio.channel import TwilioChannel
 from ivr.phone.twilio.rest import TwilioNotConfigured
 from ivr.phone.twilio.settings import TwilioSettings
-from ivr.services.contact_ports import Callback, WaitingCall
+from ivr.services.contact_callbacks import Callback
+from ivr.services.contact_entries import WaitingCall
 from ivr.store.twilio_calls import TwilioCalls
 
 sqlite = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)

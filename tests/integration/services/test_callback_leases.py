@@ -20,14 +20,17 @@ from integration.phone.asterisk.test_call_records_live import fastagi_thread
 from integration.phone.asterisk.test_holding_over_agi import placed_callback
 from integration.support import Db, StoppedClock
 from ivr.app.bootstrap import Components, center_settings
+from ivr.center import lifecycle as lc
 from ivr.phone import callback_record
-from ivr.services import contact_ports as cp
 from ivr.services.call_record_reaper import close_interrupted
 from ivr.services.call_records import CallRecorder
 from ivr.services.callback_desk import MAX_ATTEMPTS
 from ivr.services.callback_dialler import RETRY_AFTER
+from ivr.services.contact_callbacks import Callback
 from ivr.services.contact_center import ContactCenter, Refused, WaitingCall
 from ivr.services.contact_context import RING_MARGIN
+from ivr.services.contact_entries import Entry
+from ivr.services.contact_snapshots import Assignment
 from ivr.services.reaper import Reaped
 
 LEASE = 30
@@ -58,7 +61,7 @@ def alice(center: ContactCenter) -> int:
     return next(a.id for a in center.agents_view() if a.username == "alice")
 
 
-def callback(center: ContactCenter) -> cp.Callback:
+def callback(center: ContactCenter) -> Callback:
     """A waiting caller who asked to be called back."""
     n = next(_serial)
     entry = center.enqueue(
@@ -71,7 +74,7 @@ def callback(center: ContactCenter) -> cp.Callback:
     return made
 
 
-def claimed(center: ContactCenter, clock: StoppedClock, agent_id: int) -> cp.Assignment:
+def claimed(center: ContactCenter, clock: StoppedClock, agent_id: int) -> Assignment:
     """``agent_id`` goes available and the dialler claims the callback offered to them."""
     assert not isinstance(center.set_availability(agent_id, True), Refused)
     center.dispatch()
@@ -85,7 +88,7 @@ def agent_state(center: ContactCenter, agent_id: int) -> str:
     return agent.state
 
 
-def entry_of(center: ContactCenter, made: cp.Callback) -> cp.Entry:
+def entry_of(center: ContactCenter, made: Callback) -> Entry:
     entry = center.entry(made.entry_id)
     assert entry is not None
     return entry
@@ -101,7 +104,7 @@ def test_an_attempt_nobody_reports_is_a_failed_one_and_the_last_fails_the_callba
         dialled = entry_of(center, made)
         assert dialled.lease_until == clock.now() + timedelta(seconds=ATTEMPT)
         assert dialled.held_by == "dialler:1"
-        assert agent_state(center, alice) == cp.RINGING
+        assert agent_state(center, alice) == lc.RINGING
 
         clock.advance(seconds=ATTEMPT - 1)  # the dialler died; the lease still runs
         assert center.reap() == Reaped()
@@ -110,16 +113,20 @@ def test_an_attempt_nobody_reports_is_a_failed_one_and_the_last_fails_the_callba
 
         row = db.one("callbacks", id=made.id)
         assert row["attempts"] == attempt
-        assert agent_state(center, alice) == cp.AVAILABLE  # not missed: no phone of theirs
+        assert agent_state(center, alice) == lc.AVAILABLE  # not missed: no phone of theirs
         entry = entry_of(center, made)
         assert (entry.lease_until, entry.held_by) == (None, None)
         if attempt < MAX_ATTEMPTS:
-            assert (row["state"], entry.state, entry.agent_id) == (cp.CB_WAITING, cp.WAITING, None)
+            assert (row["state"], entry.state, entry.agent_id) == (
+                lc.CB_WAITING,
+                lc.WAITING,
+                None,
+            )
             assert entry.not_before == clock.now() + RETRY_AFTER  # its retry, in its place
             assert center.dispatch() == []  # not before the retry delay
             clock.advance(seconds=RETRY_AFTER.total_seconds())
         else:
-            assert (row["state"], entry.state) == (cp.CB_FAILED, cp.FAILED)
+            assert (row["state"], entry.state) == (lc.CB_FAILED, lc.FAILED)
     assert center.reap() == Reaped()  # each attempt lapses once
     assert center.dispatch() == [] and center.due_callbacks(DIAL) == []
     lapsed = db.rows("audit_log", action="callback_lapsed")
@@ -138,7 +145,7 @@ def test_a_failure_report_after_the_lapse_changes_nothing(
 
     late = center.callback_failed(made.id, "call file: NOANSWER")  # Asterisk, late
 
-    assert (late.state, late.attempts) == (cp.CB_WAITING, 1)
+    assert (late.state, late.attempts) == (lc.CB_WAITING, 1)
     assert db.count("audit_log", action="callback_failed") == 0
 
 
@@ -149,15 +156,15 @@ def test_a_callback_back_in_line_is_not_reaped_for_the_lease_left_from_its_attem
     claimed(center, clock, alice)
     assert not isinstance(center.force_offline(alice, None), Refused)  # while dialling
     withdrawn = entry_of(center, made)
-    assert (withdrawn.state, withdrawn.lease_until is not None) == (cp.WAITING, True)
-    assert db.one("callbacks", id=made.id)["state"] == cp.CB_WAITING
+    assert (withdrawn.state, withdrawn.lease_until is not None) == (lc.WAITING, True)
+    assert db.one("callbacks", id=made.id)["state"] == lc.CB_WAITING
 
     clock.advance(seconds=ATTEMPT + 1)
     assert center.reap() == Reaped()  # nobody holds a waiting callback: nothing to end
 
     entry = entry_of(center, made)
-    assert (entry.state, entry.lease_until, entry.held_by) == (cp.WAITING, None, None)
-    assert db.one("callbacks", id=made.id)["state"] == cp.CB_WAITING
+    assert (entry.state, entry.lease_until, entry.held_by) == (lc.WAITING, None, None)
+    assert db.one("callbacks", id=made.id)["state"] == lc.CB_WAITING
 
 
 def test_a_customer_held_on_our_callback_whose_holder_dies_is_abandoned(
@@ -170,7 +177,7 @@ def test_a_customer_held_on_our_callback_whose_holder_dies_is_abandoned(
     answered = entry_of(center, made)
     assert answered.lease_until == clock.now() + timedelta(seconds=LEASE + RING_MARGIN)
     row = db.one("callbacks", id=made.id)
-    assert (row["state"], row["call_id"]) == (cp.CB_CONNECTED, "cb-leg-1")
+    assert (row["state"], row["call_id"]) == (lc.CB_CONNECTED, "cb-leg-1")
     for _ in range(3):  # each tick's place renews it, as for a live caller
         clock.advance(seconds=LEASE - 5)
         place = center.place(made.entry_id)
@@ -183,9 +190,9 @@ def test_a_customer_held_on_our_callback_whose_holder_dies_is_abandoned(
     assert center.reap() == Reaped(lapsed=1)
 
     entry = entry_of(center, made)
-    assert (entry.state, entry.lease_until) == (cp.ABANDONED, None)
-    assert db.one("callbacks", id=made.id)["state"] == cp.CB_DONE
-    assert agent_state(center, alice) == cp.AVAILABLE
+    assert (entry.state, entry.lease_until) == (lc.ABANDONED, None)
+    assert db.one("callbacks", id=made.id)["state"] == lc.CB_DONE
+    assert agent_state(center, alice) == lc.AVAILABLE
     [audit] = db.rows("audit_log", action="queue_lease_expired")
     assert audit["detail"]["callback"] == made.id and audit["detail"]["agent"] == "alice"
 
@@ -201,9 +208,9 @@ def test_a_late_answer_after_the_lapse_takes_the_attempt_up_again(
     assert center.callback_answered(made.id, "cb-leg-late")  # the customer is on the line
 
     entry = entry_of(center, made)
-    assert (entry.state, entry.not_before) == (cp.WAITING, None)  # no retry delay now
+    assert (entry.state, entry.not_before) == (lc.WAITING, None)  # no retry delay now
     assert entry.lease_until == clock.now() + timedelta(seconds=LEASE + RING_MARGIN)
-    assert db.one("callbacks", id=made.id)["state"] == cp.CB_CONNECTED
+    assert db.one("callbacks", id=made.id)["state"] == lc.CB_CONNECTED
     [offer] = center.dispatch()  # alice is offered the held customer, not dialled again
     assert offer.entry.id == made.entry_id and center.due_callbacks(DIAL) == []
     assert db.one("callbacks", id=made.id)["attempts"] == 1

@@ -14,7 +14,8 @@ import pytest
 
 from integration.support import StoppedClock
 from ivr.app.bootstrap import Components, center_settings
-from ivr.services import contact_ports as cp
+from ivr.center import lifecycle as lc
+from ivr.services.contact_agents import AGENT
 from ivr.services.contact_center import Agent, Assignment, ContactCenter, Entry, WaitingCall
 
 AGENTS, ENTRIES = 20, 200
@@ -48,10 +49,10 @@ def crowd(hotline: Components, center: ContactCenter, clock: StoppedClock) -> li
         for n in range(AGENTS):
             skills, languages = SKILL_SETS[n % len(SKILL_SETS)]
             agent = uow.agents.add(
-                f"agent{n:02d}", f"Agent {n}", "-", cp.AGENT, frozenset(skills),
+                f"agent{n:02d}", f"Agent {n}", "-", AGENT, frozenset(skills),
                 frozenset(languages), f"agent-{n:02d}", clock.now(),
             )  # fmt: skip
-            uow.agents.set_state(agent.id, cp.AVAILABLE, clock.now() - timedelta(seconds=n))
+            uow.agents.set_state(agent.id, lc.AVAILABLE, clock.now() - timedelta(seconds=n))
         uow.commit()
     for n in range(ENTRIES):
         queue = rng.choice(list(PRIORITY))
@@ -88,7 +89,7 @@ def together(work: list[Callable[[], T]]) -> list[T]:
 
 
 def waiting(center: ContactCenter) -> list[Entry]:
-    return [p.entry for p in center.queue_view() if p.entry.state == cp.WAITING]
+    return [p.entry for p in center.queue_view() if p.entry.state == lc.WAITING]
 
 
 def test_one_claim_each_at_once_gives_each_agent_the_best_it_can_take(
@@ -147,5 +148,5 @@ def test_concurrent_dispatchers_assign_each_agent_and_entry_once(
     assert len(assignments) == AGENTS
     assert len({a.agent.id for a in assignments}) == AGENTS
     assert len({a.entry.id for a in assignments}) == AGENTS
-    offered = [p.entry for p in center.queue_view() if p.entry.state == cp.OFFERED]
+    offered = [p.entry for p in center.queue_view() if p.entry.state == lc.OFFERED]
     assert {e.id for e in offered} == {a.entry.id for a in assignments}

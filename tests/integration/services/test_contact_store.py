@@ -13,7 +13,7 @@ import pytest
 from integration.support import EMMA, LI_WEI, Db, StoppedClock
 from ivr.app.bootstrap import Components, center_settings
 from ivr.app.config import Settings
-from ivr.services import contact_ports as cp
+from ivr.center import lifecycle as lc
 from ivr.services import tokens
 from ivr.services.agents_demo import DEMO_AGENTS
 from ivr.services.contact_center import (
@@ -85,12 +85,12 @@ def test_dispatch_offers_by_priority_then_wait_to_the_longest_idle_agent_who_can
     # bob (general, closure, security; en) cannot take zh security nor payments: general.
     # alice (general, payments; en, zh) has no security: payments.
     assert made == {"bob": general.id, "alice": payments.id}
-    assert center.agent(ids["bob"]).state == cp.RINGING  # type: ignore[union-attr]
-    assert [p.entry.id for p in center.queue_view() if p.entry.state == cp.WAITING] == [
+    assert center.agent(ids["bob"]).state == lc.RINGING  # type: ignore[union-attr]
+    assert [p.entry.id for p in center.queue_view() if p.entry.state == lc.WAITING] == [
         zh_security.id
     ]
     offered = center.place(payments.id)
-    assert offered.entry.state == cp.OFFERED and offered.agent is not None
+    assert offered.entry.state == lc.OFFERED and offered.agent is not None
     assert offered.agent.endpoint == "agent-alice"
     assert center.dispatch() == []  # nobody free
     audit = db.rows("audit_log", action="queue_offered")
@@ -120,7 +120,7 @@ def test_connected_finished_wrap_up_and_disposition(
     available(center, clock, ids["alice"])
     [assignment] = center.dispatch()
     center.connected(entry.id)
-    assert center.agent(ids["alice"]).state == cp.ON_CALL  # type: ignore[union-attr]
+    assert center.agent(ids["alice"]).state == lc.ON_CALL  # type: ignore[union-attr]
     assert isinstance(center.set_availability(ids["alice"], True), Refused)  # on a call
     clock.advance(seconds=100)
     center.finished(entry.id)
@@ -128,7 +128,7 @@ def test_connected_finished_wrap_up_and_disposition(
     row = db.one("queue_entries", id=entry.id)
     assert (row["state"], row["wait_seconds"], row["talk_seconds"]) == ("done", 21, 100)
     alice = center.agent(ids["alice"])
-    assert alice is not None and alice.state == cp.WRAP_UP
+    assert alice is not None and alice.state == lc.WRAP_UP
     assert alice.wrap_up_until == clock.now() + timedelta(seconds=30)
 
     desk = center.desk(ids["alice"])
@@ -140,7 +140,7 @@ def test_connected_finished_wrap_up_and_disposition(
     assert isinstance(center.complete(ids["bob"], entry.id, "resolved", ""), Refused)
     note = center.complete(ids["alice"], entry.id, "resolved", " refunded the fee ")
     assert isinstance(note, Note) and note.text == "refunded the fee"
-    assert center.agent(ids["alice"]).state == cp.AVAILABLE  # type: ignore[union-attr]
+    assert center.agent(ids["alice"]).state == lc.AVAILABLE  # type: ignore[union-attr]
     assert isinstance(center.complete(ids["alice"], entry.id, "other", ""), Refused)
     assert center.desk(ids["alice"]).entry is None  # noted: nothing left on the desk
     assert db.one("agent_notes", entry_id=entry.id)["account_number"] == LI_WEI[0]
@@ -185,10 +185,10 @@ def test_agent_no_answer_puts_the_caller_back_at_the_head_and_the_agent_missed(
     [offer] = center.dispatch()
     assert offer.entry.id == first.id
     center.not_answered(first.id)
-    assert center.agent(ids["bob"]).state == cp.MISSED  # type: ignore[union-attr]
+    assert center.agent(ids["bob"]).state == lc.MISSED  # type: ignore[union-attr]
     assert center.dispatch() == []  # bob is offered nothing until he says available
     back = center.place(first.id)
-    assert back.entry.state == cp.WAITING and back.entry.enqueued_at == first.enqueued_at
+    assert back.entry.state == lc.WAITING and back.entry.enqueued_at == first.enqueued_at
     assert back.position == 1 and center.place(later.id).position == 2
     available(center, clock, ids["alice"])
     assert center.claim_next(ids["alice"]).entry.id == first.id  # type: ignore[union-attr]
@@ -206,7 +206,7 @@ def test_abandoned_records_the_wait_and_frees_a_ringing_agent(
     available(center, clock, ids["bob"])
     center.dispatch()
     center.abandoned(offered.id)
-    assert center.agent(ids["bob"]).state == cp.AVAILABLE  # type: ignore[union-attr]
+    assert center.agent(ids["bob"]).state == lc.AVAILABLE  # type: ignore[union-attr]
     assert center.stats()["general"].abandoned_today == 2
 
 
@@ -270,16 +270,16 @@ def test_a_failed_callback_is_retried_in_five_minutes_three_times_then_fails(
         [due] = center.due_callbacks()
         after = center.callback_failed(callback.id, "NOANSWER")
         assert after.attempts == attempt
-        assert center.agent(ids["bob"]).state == cp.AVAILABLE  # type: ignore[union-attr]
+        assert center.agent(ids["bob"]).state == lc.AVAILABLE  # type: ignore[union-attr]
         if attempt < 3:
-            assert after.state == cp.CB_WAITING
+            assert after.state == lc.CB_WAITING
             assert center.dispatch() == []  # not before five minutes
             clock.advance(minutes=5)
-    assert after.state == cp.CB_FAILED
+    assert after.state == lc.CB_FAILED
     assert db.one("queue_entries", id=entry.id)["state"] == "failed"
     clock.advance(minutes=5)
     assert center.dispatch() == [] and center.due_callbacks() == []
-    assert center.callback_failed(callback.id, "again").state == cp.CB_FAILED  # idempotent
+    assert center.callback_failed(callback.id, "again").state == lc.CB_FAILED  # idempotent
 
 
 def test_call_now_offers_a_waiting_callback_once(
@@ -323,9 +323,9 @@ def test_resume_by_code_takes_over_the_place_and_the_code_is_used(
     center.enqueue(caller("payments"))  # a later caller
     result = center.resume(code, LI_WEI[2], "call-back-in")
     assert result.outcome == "ok" and result.entry is not None and result.callback is not None
-    assert result.callback.state == cp.CB_CANCELLED
+    assert result.callback.state == lc.CB_CANCELLED
     assert (result.entry.reason, result.entry.account_number) == ("payment_failure", LI_WEI[0])
-    assert result.entry.state == cp.RESUMED and result.entry.kind == cp.CALL
+    assert result.entry.state == lc.RESUMED and result.entry.kind == lc.CALL
     resumed = center.enqueue(
         caller("payments", "zh", call_id="call-back-in", resume_entry=result.entry.id)
     )

@@ -17,10 +17,11 @@ from integration.support import Db, StoppedClock
 from integration.web_client import Web
 from ivr.app.bootstrap import Components, center_settings
 from ivr.app.dispatcher import Dispatcher
+from ivr.center import lifecycle as lc
 from ivr.center.lifecycle import IllegalTransition, Trigger
 from ivr.phone.asterisk.call_files import CallbackSettings
 from ivr.phone.asterisk.channel import CallFileDialer
-from ivr.services import contact_ports as cp
+from ivr.services.contact_agents import Agent
 from ivr.services.contact_center import ContactCenter, Entry, Note, Refused, WaitingCall
 from ivr.services.reaper import GRACE, Reaped
 
@@ -81,15 +82,15 @@ def test_an_entry_whose_holder_stops_renewing_is_abandoned_and_its_agent_freed(
     assert offer.entry.id == ghost.id
     for _ in range(4):  # the live holder keeps renewing; the ghost's holder is gone
         clock.advance(seconds=10)
-        assert center.place(alive.id).entry.state == cp.WAITING
+        assert center.place(alive.id).entry.state == lc.WAITING
         center.reap()
 
     row = db.one("queue_entries", id=ghost.id)
-    assert row["state"] == cp.ABANDONED
+    assert row["state"] == lc.ABANDONED
     assert row["wait_seconds"] == LEASE  # until the lease ran out, not until it was noticed
     assert row["lease_until"] is None
-    assert state(center, ids["alice"]) in (cp.AVAILABLE, cp.RINGING)
-    assert center.place(alive.id).entry.state in (cp.WAITING, cp.OFFERED)
+    assert state(center, ids["alice"]) in (lc.AVAILABLE, lc.RINGING)
+    assert center.place(alive.id).entry.state in (lc.WAITING, lc.OFFERED)
     [reaped] = db.rows("audit_log", action="queue_lease_expired")
     assert reaped["detail"]["entry"] == ghost.id and reaped["detail"]["agent"] == "alice"
     assert center.reap().lapsed == 0  # each ghost is reaped once
@@ -104,12 +105,12 @@ def test_a_connected_call_carries_no_lease_and_completing_it_ends_it(
     center.connected(entry.id)
     clock.advance(minutes=10)  # the holder died mid-talk: nothing reaps a talk
     assert center.reap().lapsed == 0
-    assert db.one("queue_entries", id=entry.id)["state"] == cp.CONNECTED
+    assert db.one("queue_entries", id=entry.id)["state"] == lc.CONNECTED
     note = center.complete(ids["alice"], entry.id, "resolved", "line went quiet")
     assert isinstance(note, Note)
     row = db.one("queue_entries", id=entry.id)
-    assert (row["state"], row["talk_seconds"]) == (cp.DONE, 600)
-    assert state(center, ids["alice"]) == cp.AVAILABLE
+    assert (row["state"], row["talk_seconds"]) == (lc.DONE, 600)
+    assert state(center, ids["alice"]) == lc.AVAILABLE
 
 
 def test_renew_keeps_an_entry_alive_between_ticks_and_says_when_it_is_gone(
@@ -130,7 +131,7 @@ def test_renew_keeps_an_entry_alive_between_ticks_and_says_when_it_is_gone(
     long = db.one("queue_entries", id=ringing.id)["lease_until"]
     assert center.renew(ringing.id)  # a dialogue step's renewal does not shorten it
     assert db.one("queue_entries", id=ringing.id)["lease_until"] == long
-    assert center.place(entry.id).entry.state == cp.ABANDONED  # the holder sees it: Leave
+    assert center.place(entry.id).entry.state == lc.ABANDONED  # the holder sees it: Leave
 
 
 def test_a_holder_taking_its_caller_out_of_line_ends_the_entry_by_the_table(
@@ -141,7 +142,7 @@ def test_a_holder_taking_its_caller_out_of_line_ends_the_entry_by_the_table(
     assert center.left_line(entry.id, Trigger.MAX_WAIT)
     assert not center.left_line(entry.id, Trigger.NO_AGENTS)  # once only
     row = db.one("queue_entries", id=entry.id)
-    assert (row["state"], row["wait_seconds"]) == (cp.ABANDONED, 90)
+    assert (row["state"], row["wait_seconds"]) == (lc.ABANDONED, 90)
     assert db.rows("audit_log", action="queue_left")[0]["detail"]["why"] == "max_wait"
     with pytest.raises(IllegalTransition):
         center.left_line(center.enqueue(caller()).id, Trigger.LEASE_EXPIRED)  # the reaper's
@@ -167,10 +168,10 @@ def test_an_offer_nobody_answers_times_out_to_the_head_of_the_line_and_the_agent
     assert center.reap() == Reaped(lapsed=0, rung_out=1)
 
     back = center.place(first.id)
-    assert back.entry.state == cp.WAITING and back.position == 1
+    assert back.entry.state == lc.WAITING and back.position == 1
     assert back.entry.enqueued_at == first.enqueued_at and back.entry.agent_id is None
     assert center.place(second.id).position == 2
-    assert state(center, ids["alice"]) == cp.MISSED
+    assert state(center, ids["alice"]) == lc.MISSED
     assert center.dispatch() == []  # not offered again...
     assert center.claim_next(ids["alice"]) is None
     available(center, clock, ids["alice"])  # ...until she says available
@@ -187,7 +188,7 @@ def test_the_holders_no_answer_makes_the_agent_missed_too(
     available(center, clock, ids["alice"])
     center.dispatch()
     center.not_answered(entry.id)
-    assert state(center, ids["alice"]) == cp.MISSED
+    assert state(center, ids["alice"]) == lc.MISSED
     clock.advance(seconds=RING + GRACE + 1)
     center.place(entry.id)
     assert center.reap() == Reaped(0, 0)  # nothing left to take back
@@ -204,9 +205,9 @@ def test_an_agent_ringing_can_go_offline_and_the_caller_goes_back_to_the_head(
     available(center, clock, ids["alice"])
     center.dispatch()
     went = center.set_availability(ids["alice"], False)
-    assert isinstance(went, cp.Agent) and went.state == cp.OFFLINE
+    assert isinstance(went, Agent) and went.state == lc.OFFLINE
     back = center.place(first.id)
-    assert back.entry.state == cp.WAITING and back.position == 1 and back.entry.agent_id is None
+    assert back.entry.state == lc.WAITING and back.position == 1 and back.entry.agent_id is None
     assert db.rows("audit_log", action="agent_offline")[0]["actor"] == "agent:alice"
 
 
@@ -218,13 +219,13 @@ def test_an_agent_on_a_call_going_offline_finishes_it(
     center.dispatch()
     center.connected(entry.id)
     clock.advance(seconds=40)
-    assert state(center, ids["alice"]) == cp.ON_CALL
+    assert state(center, ids["alice"]) == lc.ON_CALL
     assert not isinstance(center.set_availability(ids["alice"], False), Refused)
     row = db.one("queue_entries", id=entry.id)
-    assert (row["state"], row["talk_seconds"]) == (cp.DONE, 40)
-    assert state(center, ids["alice"]) == cp.OFFLINE
+    assert (row["state"], row["talk_seconds"]) == (lc.DONE, 40)
+    assert state(center, ids["alice"]) == lc.OFFLINE
     assert isinstance(center.complete(ids["alice"], entry.id, "other", "cut short"), Note)
-    assert state(center, ids["alice"]) == cp.OFFLINE  # the note does not put her back on
+    assert state(center, ids["alice"]) == lc.OFFLINE  # the note does not put her back on
 
 
 def ringing_alice(center: ContactCenter, web: Web) -> tuple[int, Entry]:
@@ -242,16 +243,16 @@ def test_a_supervisor_sets_a_ringing_agent_offline_through_the_api(
     sam = Web(hotline)
     center = sam.center
     alice_id, entry = ringing_alice(center, sam)
-    assert sam.agent_state("alice") == cp.RINGING
+    assert sam.agent_state("alice") == lc.RINGING
     assert sam.sign_in("sam").status_code == 302
 
     assert sam.client.post(f"/api/agents/{alice_id}/offline").status_code == 403  # no token
     response = sam.api("POST", f"/api/agents/{alice_id}/offline")
     assert response.status_code == 200, response.json
-    assert response.json is not None and response.json["agent"]["state"] == cp.OFFLINE
-    assert center.place(entry.id).entry.state == cp.WAITING
+    assert response.json is not None and response.json["agent"]["state"] == lc.OFFLINE
+    assert center.place(entry.id).entry.state == lc.WAITING
     [forced] = db.rows("audit_log", action="agent_forced_offline")
-    assert forced["actor"] == "agent:sam" and forced["detail"]["was"] == cp.RINGING
+    assert forced["actor"] == "agent:sam" and forced["detail"]["was"] == lc.RINGING
     assert sam.api("POST", "/api/agents/999/offline").status_code == 404
 
 
@@ -271,8 +272,8 @@ def test_a_supervisor_sets_an_agent_on_a_call_offline_from_the_page(
     assert web.client.post(f"/supervisor/agents/{alice_id}/offline").status_code == 403
     response = web.form(f"/supervisor/agents/{alice_id}/offline")
     assert response.status_code == 302
-    assert web.agent_state("alice") == cp.OFFLINE
-    assert db.one("queue_entries", id=entry.id)["state"] == cp.DONE
+    assert web.agent_state("alice") == lc.OFFLINE
+    assert db.one("queue_entries", id=entry.id)["state"] == lc.DONE
     assert db.rows("audit_log", action="agent_forced_offline")[0]["actor"] == "agent:sam"
 
 
@@ -288,7 +289,7 @@ def test_the_console_shows_missed_in_words_with_a_way_back_to_available(
     assert "Missed a call" in page and "no calls are offered to you" in page
     assert 'value="available">Go available' in page
     web.form("/availability", state="available")
-    assert web.agent_state("alice") == cp.AVAILABLE
+    assert web.agent_state("alice") == lc.AVAILABLE
     assert web.sign_in("sam").status_code == 302
     center.dispatch()
     center.not_answered(entry.id)
@@ -355,8 +356,8 @@ def test_two_reapers_at_once_change_each_ghost_once(
         thread.join(60)
     assert sum(counts) == len(ghosts)
     assert db.count("audit_log", action="queue_lease_expired") == len(ghosts)
-    assert {db.one("queue_entries", id=g.id)["state"] for g in ghosts} == {cp.ABANDONED}
-    assert {one.agent(agents[a]).state for a in ("alice", "bob", "chen")} == {cp.AVAILABLE}  # type: ignore[union-attr]
+    assert {db.one("queue_entries", id=g.id)["state"] for g in ghosts} == {lc.ABANDONED}
+    assert {one.agent(agents[a]).state for a in ("alice", "bob", "chen")} == {lc.AVAILABLE}  # type: ignore[union-attr]
 
 
 def test_every_dispatcher_round_reaps_at_most_every_few_seconds(
@@ -371,7 +372,7 @@ def test_every_dispatcher_round_reaps_at_most_every_few_seconds(
     second = center.enqueue(caller())
     clock.advance(seconds=LEASE + 1)
     dispatcher.run_once()  # too soon to reap again: the round only dispatches
-    assert db.one("queue_entries", id=first.id)["state"] == cp.ABANDONED
-    assert db.one("queue_entries", id=second.id)["state"] == cp.WAITING
+    assert db.one("queue_entries", id=first.id)["state"] == lc.ABANDONED
+    assert db.one("queue_entries", id=second.id)["state"] == lc.WAITING
     dialer = CallFileDialer(CallbackSettings(spool=tmp_path))
     assert Dispatcher(lambda: center, dialer).reap(center) == Reaped(1)

@@ -25,7 +25,8 @@ from start_date import CLOCK_ENV, OPEN_UTC
 
 from integration.support import ROOT, Db
 from ivr.app.bootstrap import Components
-from ivr.services import contact_ports as cp
+from ivr.center import lifecycle as lc
+from ivr.services.contact_agents import Agent
 
 pytestmark = pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
 
@@ -141,7 +142,7 @@ def test_kill_9_of_one_controller_leaves_the_other_serving_every_caller(
     center = hotline.contact_center
     agents = {a.username: a.id for a in center.agents_view()}
     for name in ("alice", "bob", "chen"):  # general, English
-        assert isinstance(center.set_availability(agents[name], True), cp.Agent)
+        assert isinstance(center.set_availability(agents[name], True), Agent)
 
     def entries() -> list[dict[str, object]]:
         return [dict(r) for r in db.rows("queue_entries")]
@@ -159,7 +160,7 @@ def test_kill_9_of_one_controller_leaves_the_other_serving_every_caller(
     # The survivor's first three callers take all three agents (talks of TALK seconds)...
     for n in range(3):
         start("survivor", survivor_port, n)
-    wait_for(lambda: sum(e["state"] == cp.OFFERED for e in entries()) == 3, "3 offers")
+    wait_for(lambda: sum(e["state"] == lc.OFFERED for e in entries()) == 3, "3 offers")
     # ...then callers hold on both: the doomed one's first (ahead in line).
     for n in range(3, 7):
         start("doomed", doomed_port, n)
@@ -180,8 +181,8 @@ def test_kill_9_of_one_controller_leaves_the_other_serving_every_caller(
         rows = entries()
         theirs = [e for e in rows if e["call_id"] in doomed_ids]
         ours = [e for e in rows if e["call_id"] not in doomed_ids]
-        return all(e["state"] == cp.ABANDONED for e in theirs) and all(
-            e["state"] == cp.DONE for e in ours
+        return all(e["state"] == lc.ABANDONED for e in theirs) and all(
+            e["state"] == lc.DONE for e in ours
         )
 
     wait_for(settled, "every survivor caller served, every ghost abandoned", within=90)
@@ -194,7 +195,7 @@ def test_kill_9_of_one_controller_leaves_the_other_serving_every_caller(
     assert all(e["wait_seconds"] is not None and e["lease_until"] is None for e in ghosts)
     assert db.count("audit_log", action="queue_lease_expired") == 4  # each reaped once
     wait_for(
-        lambda: not {a.state for a in center.agents_view()} & {cp.RINGING, cp.ON_CALL},
+        lambda: not {a.state for a in center.agents_view()} & {lc.RINGING, lc.ON_CALL},
         "no agent ringing or on a call",
     )
     for thread in threads:

@@ -30,13 +30,9 @@ from ivr.flow.actions import RunAction
 from ivr.flow.events import Result
 from ivr.flow.model import VERIFY_ACTION
 from ivr.services import ports
-from ivr.services.usecases import (
-    LOCK_DURATION,
-    RESET_CODE_TTL,
-    THROTTLE_WINDOW,
-    UseCases,
-    reset_code_hash,
-)
+from ivr.services.usecases import UseCases
+from ivr.services.verification import LOCK_DURATION, THROTTLE_WINDOW
+from ivr.services.wallet_actions import RESET_CODE_TTL, reset_code_hash
 
 PIN = "246810"  # the PIN of 10000001 (Li Wei, zh, balance 1250.00 CNY)
 PINS = {"10000001": PIN, "10000002": "135790", "10000003": "112233", "10000005": "778899"}

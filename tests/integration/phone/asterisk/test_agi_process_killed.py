@@ -35,9 +35,9 @@ from start_date import clock_environment
 from integration.support import LI_WEI, ROOT, Db, StoppedClock, sign_in_busy
 from ivr.app.bootstrap import Components
 from ivr.app.dispatcher import Dispatcher
+from ivr.center import lifecycle as lc
 from ivr.phone.asterisk.call_files import CallbackSettings
 from ivr.phone.asterisk.channel import CallFileDialer
-from ivr.services import contact_ports as cp
 from ivr.services.call_record_reaper import RecordUpkeep
 
 SCRIPT = ROOT / "agi_scripts" / "hotline.agi"
@@ -162,7 +162,7 @@ def test_a_caller_held_by_a_killed_agi_script_is_no_ghost_in_the_queue(
     assert 'SET VARIABLE IVR_OUTCOME "queued"' in ghost.commands
     assert len(ghost.sent(HOLD)) == 3 and "HANGUP" not in ghost.commands
     entry = db.one("queue_entries", call_id="ghost.1")
-    assert (entry["state"], entry["queue"]) == (cp.WAITING, "general")  # nobody ended it
+    assert (entry["state"], entry["queue"]) == (lc.WAITING, "general")  # nobody ended it
     assert entry["held_by"].endswith(f":{pid}")  # the script's own lease
     record = db.one("call_records", call_id="ghost.1")
     assert (record["outcome"], record["last_node"]) == (None, "agent")  # open on hold
@@ -172,14 +172,14 @@ def test_a_caller_held_by_a_killed_agi_script_is_no_ghost_in_the_queue(
     clock.current = lease_until - timedelta(seconds=1)  # the lease still holds ...
     assert last_seen < clock.current - timedelta(seconds=RECORD_LEASE)
     rounds.run_once()  # ... so the record, though not written for a while, stays open
-    assert db.one("queue_entries", id=entry["id"])["state"] == cp.WAITING
+    assert db.one("queue_entries", id=entry["id"])["state"] == lc.WAITING
     assert db.one("call_records", call_id="ghost.1")["outcome"] is None
 
     clock.advance(seconds=2)  # past the lease
     rounds.run_once()
 
     entry = db.one("queue_entries", id=entry["id"])
-    assert entry["state"] == cp.ABANDONED
+    assert entry["state"] == lc.ABANDONED
     assert utc(entry["ended_at"]) == lease_until  # when its lease ran out, not when noticed
     waited = int((lease_until - utc(entry["enqueued_at"])).total_seconds())
     assert entry["wait_seconds"] == waited and entry["lease_until"] is None
@@ -187,7 +187,7 @@ def test_a_caller_held_by_a_killed_agi_script_is_no_ghost_in_the_queue(
     assert reaped["detail"]["entry"] == entry["id"] and reaped["detail"]["held_by"].endswith(
         f":{pid}"
     )
-    assert not db.rows("agents", state=cp.RINGING)  # nobody's phone rings for the ghost
+    assert not db.rows("agents", state=lc.RINGING)  # nobody's phone rings for the ghost
     assert db.one("agents", username="sam")["state"] == "on_call"
     record = db.one("call_records", call_id="ghost.1")
     assert (record["outcome"], record["last_node"], record["queue"]) == (
@@ -208,7 +208,7 @@ def test_a_caller_held_by_a_killed_agi_script_is_no_ghost_in_the_queue(
         'SAY NUMBER 1 ""',
     ]
     second = db.one("queue_entries", call_id="after.1")
-    assert second["state"] == cp.ABANDONED  # by its own hang-up, not the reaper
+    assert second["state"] == lc.ABANDONED  # by its own hang-up, not the reaper
     assert db.count("audit_log", action="queue_lease_expired") == 1
     closed = db.one("call_records", call_id="after.1")  # closed by its own process
     assert (closed["outcome"], closed["last_node"]) == ("queued", "agent")

@@ -24,13 +24,14 @@ from integration.support import EMMA, LI_WEI, OMAR, ZHANG_MIN, Db, StoppedClock
 from ivr.app.bootstrap import Components, bootstrap
 from ivr.app.config import Settings
 from ivr.app.dispatcher import Dispatcher
+from ivr.center import lifecycle as lc
 from ivr.flow.actions import RunAction
 from ivr.flow.model import VERIFY_ACTION
 from ivr.phone.asterisk.call_files import CallbackSettings
 from ivr.phone.asterisk.channel import CallFileDialer
 from ivr.phone.asterisk.fastagi import FastAgiServer
-from ivr.services import contact_ports as cp
 from ivr.services import ports
+from ivr.services.contact_agents import AGENT
 from ivr.services.contact_center import WaitingCall
 from ivr.services.usecases import UseCases
 from ivr.store.unit_of_work import SqlUnitOfWork, WriterBusy
@@ -281,10 +282,10 @@ def test_the_dispatcher_outlives_a_pool_timeout_and_assigns_on_a_later_round(
     center = hotline.contact_center
     with hotline.unit_of_work() as uow:
         agent = uow.agents.add(
-            "burst", "Burst Agent", "-", cp.AGENT, frozenset({"general"}),
+            "burst", "Burst Agent", "-", AGENT, frozenset({"general"}),
             frozenset({"en"}), "agent-burst", clock.now(),
         )  # fmt: skip
-        uow.agents.set_state(agent.id, cp.AVAILABLE, clock.now() - timedelta(seconds=5))
+        uow.agents.set_state(agent.id, lc.AVAILABLE, clock.now() - timedelta(seconds=5))
         uow.commit()
     center.enqueue(
         WaitingCall("call-b", "general", 1, "general", "en", "+15550001", None, None, ("a",))
@@ -301,7 +302,7 @@ def test_the_dispatcher_outlives_a_pool_timeout_and_assigns_on_a_later_round(
             assert time.monotonic() < deadline, "no round ever failed"
             time.sleep(0.05)
         held.close()
-        while (center.agent(agent.id) or agent).state != cp.RINGING:
+        while (center.agent(agent.id) or agent).state != lc.RINGING:
             assert time.monotonic() < deadline, "the dispatcher never recovered"
             time.sleep(0.05)
         assert dispatcher._thread is not None and dispatcher._thread.is_alive()

@@ -18,7 +18,7 @@ from ivr.phone.asterisk.agi_line import AgiLine
 from ivr.phone.asterisk.call_files import CallbackSettings
 from ivr.phone.asterisk.channel import CallFileDialer
 from ivr.phone.asterisk.routes import run_script
-from ivr.services.contact_ports import WaitingCall
+from ivr.services.contact_entries import WaitingCall
 
 sqlite = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 #: Silence to the main menu's retry limit: the general queue (open hours), then the keys.

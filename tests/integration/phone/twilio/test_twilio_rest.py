@@ -17,7 +17,7 @@ from ivr.app.dispatcher import Dispatcher
 from ivr.phone.asterisk.channel import CallFileDialer
 from ivr.phone.twilio.channel import TwilioDialer
 from ivr.phone.twilio.rest import TwilioAccount, TwilioRest
-from ivr.services.contact_ports import WaitingCall
+from ivr.services.contact_entries import WaitingCall
 from ivr.services.outbox import LIFETIME, REDACTED, OutboxSender
 
 SID = "AC" + "0" * 31 + "1"

@@ -7,7 +7,7 @@ import wave
 from pathlib import Path
 
 from ivr.audio.tone import hold_segments
-from ivr.phone.asterisk import config, writer
+from ivr.phone.asterisk import config, dialplan, pjsip_queues, writer
 
 FASTAGI = config.Options(
     agents=[
@@ -25,13 +25,13 @@ def context(text: str, name: str) -> list[str]:
 
 
 def test_the_answered_gosub_tells_the_controller_then_returns() -> None:
-    lines = context(config.extensions_conf(FASTAGI), "hotline-answered")
+    lines = context(dialplan.extensions_conf(FASTAGI), "hotline-answered")
     assert lines[1] == " same => n,AGI(agi://127.0.0.1:4573/answered?entry=${ARG1})"
     assert lines[-1] == " same => n,Return()"
 
 
 def test_callback_call_files_run_the_callback_script_or_its_failure() -> None:
-    lines = context(config.extensions_conf(FASTAGI), "hotline-callback")
+    lines = context(dialplan.extensions_conf(FASTAGI), "hotline-callback")
     assert " same => n,AGI(agi://127.0.0.1:4573/callback?id=${IVR_CALLBACK})" in lines
     assert " same => n,Playback(en/system_error)" in lines  # controller down: not silence
     assert lines[-2] == (
@@ -41,14 +41,14 @@ def test_callback_call_files_run_the_callback_script_or_its_failure() -> None:
 
 
 def test_the_per_call_script_takes_the_script_name_as_its_first_argument() -> None:
-    text = config.extensions_conf(PER_CALL)
+    text = dialplan.extensions_conf(PER_CALL)
     assert " same => n,AGI(/opt/ivr/agi_scripts/hotline.agi)" in text
     assert " same => n,AGI(/opt/ivr/agi_scripts/hotline.agi,answered,entry=${ARG1})" in text
     assert " same => n,AGI(/opt/ivr/agi_scripts/hotline.agi,callback,id=${IVR_CALLBACK})" in text
 
 
 def test_fallback_joins_the_safe_route_after_its_apology() -> None:
-    lines = config.extensions_conf(FASTAGI).splitlines()
+    lines = dialplan.extensions_conf(FASTAGI).splitlines()
     assert ' same => n,GotoIf($["${IVR_OUTCOME}" = "fallback"]?fallback)' in lines
     fallback = next(i for i, line in enumerate(lines) if "n(fallback)" in line)
     apology = next(i for i, line in enumerate(lines) if "Playback(${IVR_APOLOGY})" in line)
@@ -57,7 +57,7 @@ def test_fallback_joins_the_safe_route_after_its_apology() -> None:
 
 
 def test_agent_phones_and_the_callback_trunk() -> None:
-    text = config.pjsip_conf(FASTAGI)
+    text = pjsip_queues.pjsip_conf(FASTAGI)
     sections = text.split("\n[")
     bob = [s for s in sections if s.startswith("agent-bob]\ntype = aor")]
     assert bob and "max_contacts = 1" in bob[0]  # registers

@@ -16,16 +16,10 @@ import pytest
 from ivr.app.asterisk_cli import register
 from ivr.app.config import Settings
 from ivr.audio.tone import hold_music
-from ivr.phone.asterisk import config, layout
+from ivr.phone.asterisk import config, dialplan, layout, pjsip_queues
+from ivr.phone.asterisk.debian_packages import PACKAGES, Apt, ProvisionError
 from ivr.phone.asterisk.mirror import debian_mirror, system_sources
-from ivr.phone.asterisk.provision import (
-    PACKAGES,
-    Installation,
-    ProvisionError,
-    _Apt,
-    _from_stamp,
-    default_cache,
-)
+from ivr.phone.asterisk.provision import Installation, _from_stamp, default_cache
 
 ROOT = Path(__file__).resolve().parents[4]
 QUEUES = [config.HotlineQueue(name, p) for name, p in [("security", 10), ("general", 1)]]
@@ -47,7 +41,7 @@ def priorities(dialplan: str) -> list[str]:
 
 
 def test_the_hotline_answers_then_runs_fastagi() -> None:
-    steps = priorities(config.extensions_conf(OPTIONS))
+    steps = priorities(dialplan.extensions_conf(OPTIONS))
     assert steps[0].startswith("exten => 100,1,")
     assert " same => n,Answer()" in steps
     assert " same => n,AGI(agi://127.0.0.1:4573/hotline)" in steps
@@ -55,11 +49,11 @@ def test_the_hotline_answers_then_runs_fastagi() -> None:
 
 def test_a_per_call_script_is_run_by_path() -> None:
     options = config.Options(agi="/opt/ivr/agi_scripts/hotline.agi", per_call_script=True)
-    assert " same => n,AGI(/opt/ivr/agi_scripts/hotline.agi)" in config.extensions_conf(options)
+    assert " same => n,AGI(/opt/ivr/agi_scripts/hotline.agi)" in dialplan.extensions_conf(options)
 
 
 def test_every_way_out_of_the_agi_is_handled() -> None:
-    text = config.extensions_conf(OPTIONS)
+    text = dialplan.extensions_conf(OPTIONS)
     assert '$["${AGISTATUS}" != "SUCCESS"]?safe' in text  # FAILURE, NOTFOUND: controller down
     assert '$["${IVR_OUTCOME}" = ""]?safe' in text  # the script returned without a decision
     assert '$["${IVR_OUTCOME}" = "queued"]?queued' in text
@@ -68,13 +62,13 @@ def test_every_way_out_of_the_agi_is_handled() -> None:
 
 
 def test_only_the_flows_queues_are_joined_under_their_asterisk_names() -> None:
-    text = config.extensions_conf(OPTIONS)
+    text = dialplan.extensions_conf(OPTIONS)
     assert 'REGEX("^(security|general)$" ${IVR_QUEUE})' in text
     assert " same => n,Queue(hotline-${IVR_QUEUE})" in text
 
 
 def test_the_safe_route_apologises_in_the_callers_language_then_queues() -> None:
-    steps = priorities(config.extensions_conf(OPTIONS))
+    steps = priorities(dialplan.extensions_conf(OPTIONS))
     safe = next(i for i, step in enumerate(steps) if "n(safe)," in step)
     route = "\n".join(steps[safe:])
     assert "Set(IVR_APOLOGY=en/system_error)" in route
@@ -86,7 +80,7 @@ def test_the_safe_route_apologises_in_the_callers_language_then_queues() -> None
 
 
 def test_priority_labels_are_defined_once_and_every_goto_has_its_label() -> None:
-    text = config.extensions_conf(OPTIONS)
+    text = dialplan.extensions_conf(OPTIONS)
     labels = re.findall(r"same => n\((\w+)\)", text)
     assert len(labels) == len(set(labels))
     targets = set(re.findall(r"\?(\w+)\)", text)) | set(re.findall(r"Goto\((\w+)\)", text))
@@ -97,7 +91,7 @@ def test_priority_labels_are_defined_once_and_every_goto_has_its_label() -> None
 
 
 def test_sip_listens_on_loopback_only_and_callers_from_it_reach_the_hotline() -> None:
-    text = config.pjsip_conf(OPTIONS)
+    text = pjsip_queues.pjsip_conf(OPTIONS)
     assert "bind = 127.0.0.1:5099" in text
     assert "[caller]\ntype = endpoint\ncontext = hotline\n" in text
     assert "type = identify\nendpoint = caller\nmatch = 127.0.0.1\n" in text
@@ -107,7 +101,7 @@ def test_sip_listens_on_loopback_only_and_callers_from_it_reach_the_hotline() ->
 
 
 def test_queues_are_prefixed_because_general_is_reserved() -> None:
-    text = config.queues_conf(OPTIONS)
+    text = pjsip_queues.queues_conf(OPTIONS)
     sections = re.findall(r"^\[([\w-]+)\]", text, re.MULTILINE)
     assert sections == ["hotline-security", "hotline-general"]  # [general]: Asterisk's own
     assert "weight = 10" in text
@@ -116,7 +110,7 @@ def test_queues_are_prefixed_because_general_is_reserved() -> None:
 
 
 def test_hold_music_plays_files_from_the_folder() -> None:
-    text = config.musiconhold_conf(OPTIONS)
+    text = pjsip_queues.musiconhold_conf(OPTIONS)
     assert "[hotline]\nmode = files\ndirectory = /srv/moh\n" in text
 
 
@@ -252,7 +246,7 @@ def test_a_failing_apt_update_says_what_failed(
     )
     fake.chmod(0o755)
     monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
-    apt = _Apt(tmp_path / "apt", "http://m/debian")
+    apt = Apt(tmp_path / "apt", "http://m/debian")
 
     with pytest.raises(ProvisionError, match=r"apt-get update of Debian sid from http://m/debian"):
         apt.update()
