@@ -29,6 +29,11 @@ def answering(callback_id: int, call_id: str) -> str:
     return wire.line(wire.CALLBACK, callback_id, call_id)
 
 
+def missed(callback_id: int, reason: str = "no answer") -> str:
+    """The first line of a report that a callback did not reach the customer."""
+    return wire.line(wire.MISSED, callback_id, reason)
+
+
 class Dropped(Exception):
     """The script says the connection drops here."""
 

@@ -4,6 +4,7 @@ A call is one connection. The phone opens it with one line saying what it is::
 
     CALL <call_id> <caller_id|-> <dialled|->     a caller dials the hotline
     CALLBACK <callback_id> <call_id>             a customer answers a callback we placed
+    MISSED <callback_id> <reason>                that callback did not reach the customer
 
 Then the controller sends commands, one line each, and the phone answers each with one
 line (``HANGUP`` is not answered: the controller closes the connection)::
@@ -28,7 +29,7 @@ from urllib.parse import quote, unquote
 from ivr.errors import IvrError
 
 NONE = "-"  # an empty field
-CALL, CALLBACK = "CALL", "CALLBACK"
+CALL, CALLBACK, MISSED = "CALL", "CALLBACK", "MISSED"
 ANSWER, PLAY, FILE, WAIT, SET, RING, HANGUP = (
     "ANSWER", "PLAY", "FILE", "WAIT", "SET", "RING", "HANGUP",
 )  # fmt: skip
@@ -43,11 +44,12 @@ class BadLine(IvrError):
 class Start:
     """The connection's first line."""
 
-    kind: str  # CALL or CALLBACK
-    call_id: str
+    kind: str  # CALL, CALLBACK or MISSED
+    call_id: str = ""
     caller_id: str = ""
     dialled: str = ""
     callback_id: int | None = None
+    reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -88,10 +90,13 @@ def parse(text: str) -> Message:
 
 
 def start(text: str) -> Start:
-    """The first line: ``CALL`` or ``CALLBACK``."""
+    """The first line: ``CALL``, ``CALLBACK`` or ``MISSED``."""
     message = parse(text)
     if message.verb == CALL and message.field(0):
         return Start(CALL, message.field(0), message.field(1), message.field(2))
     if message.verb == CALLBACK and message.field(0).isdigit() and message.field(1):
         return Start(CALLBACK, message.field(1), callback_id=int(message.field(0)))
-    raise BadLine(f"a call starts with CALL or CALLBACK, not {message.verb[:20]!r}")
+    if message.verb == MISSED and message.field(0).isdigit():
+        reason = message.field(1) or "no answer"
+        return Start(MISSED, callback_id=int(message.field(0)), reason=reason)
+    raise BadLine(f"a call starts with CALL, CALLBACK or MISSED, not {message.verb[:20]!r}")

@@ -1,10 +1,12 @@
 """``LoopbackServer``: the loopback phone's listener, one call per connection, a thread each.
 
 The first line says what the call is (``tests.loopback.protocol``): a caller to the
-hotline (``ivr.phone.call_loop.run_call``) or a customer answering a callback
-(``ivr.phone.callback_call.serve_callback``). ``shutdown()`` takes no new calls and sets
-``Parts.stopping``, so callers on hold are handed back at once (``ivr.phone.holding``);
-``server_close()`` waits for the calls in progress.
+hotline (``ivr.phone.call_loop.run_call``), a customer answering a callback
+(``ivr.phone.callback_call.serve_callback``), or the phone reporting that a callback did
+not reach the customer (``ContactCenter.callback_failed``: retried later, or given up).
+``shutdown()`` takes no new calls and sets ``Parts.stopping``, so callers on hold are
+handed back at once (``ivr.phone.holding``); ``server_close()`` waits for the calls in
+progress.
 """
 
 from __future__ import annotations
@@ -93,14 +95,19 @@ class LoopbackServer:
 
     def _serve(self, first: str, line: LoopbackLine) -> None:
         start = wire.start(first)
-        line.call_id = start.call_id
+        line.call_id = start.call_id or f"missed-{start.callback_id}"
         line.answered = self.parts.contact_center.connected
         if start.callback_id is None:
             now = self.parts.clock.now().timestamp()
             call = CallStart(start.call_id, start.caller_id, start.dialled, started_at=now)
             run_call(line, self.parts, call, self.channel)
             return
-        found = self.parts.contact_center.callback(start.callback_id)
+        center = self.parts.contact_center
+        if start.kind == wire.MISSED:
+            kept = center.callback_failed(start.callback_id, f"loopback: {start.reason}")
+            logger.warning("callback %d: not answered; now %s", start.callback_id, kept.state)
+            return
+        found = center.callback(start.callback_id)
         if found is None:
             logger.error("loopback: no callback %d", start.callback_id)
             line.hang_up()

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from loopback.channel import LoopbackChannel
-from loopback.phone import LoopbackCaller, answering, dialling
+from loopback.phone import LoopbackCaller, answering, dialling, missed
 from loopback.settings import LoopbackSettings
 
 from integration.support import LI_WEI, ROOT, Db, sign_in_busy
@@ -21,6 +21,7 @@ from ivr.app.bootstrap import Components
 from ivr.app.channels import phone_channels
 from ivr.app.runner import Running, Stopped, run
 from ivr.phone.channel import Channel
+from ivr.services.contact_ports import Callback
 
 #: Silence at the language menu and the main menu: the general queue (open hours).
 TO_THE_QUEUE = "t t t t t"
@@ -161,10 +162,7 @@ def test_a_callback_asked_for_on_hold_is_dialled_and_answered_on_the_loopback_ph
     assert len(code) == 6 and code.isdigit()  # the reference code (the prompt says it twice)
     assert db.one("callbacks")["state"] == "waiting"
 
-    center = hotline.contact_center
-    alice = next(a for a in center.agents_view() if a.username == "alice")
-    center.set_availability(alice.id, True)
-    [callback] = served.loopback.callbacks.wait(1)  # the dispatcher dialled it here
+    callback = dialled(served, hotline)
 
     assert callback.number == LI_WEI[2]
     assert db.one("callbacks", id=callback.id)["state"] == "dialing"
@@ -178,6 +176,31 @@ def test_a_callback_asked_for_on_hold_is_dialled_and_answered_on_the_loopback_ph
     assert db.one("callbacks", id=callback.id)["state"] == "done"
     record = db.one("call_records", call_id="loop-c2")
     assert (record["channel"], record["outcome"]) == ("loopback", "agent")
+
+
+def test_a_callback_the_customer_misses_is_a_failed_attempt_retried_later(
+    serve: Callable[[Components], Served], hotline: Components, db: Db
+) -> None:
+    hotline.settings = replace(hotline.settings, callbacks_via="loopback")
+    sign_in_busy(db)
+    served = serve(hotline)
+    served.call("loop-m1", f"{TO_THE_QUEUE} 1", press={"queue_callback_offer": "1"}).join()
+    callback = dialled(served, hotline)
+
+    LoopbackCaller(served.address, missed(callback.id)).start().join()
+
+    row = db.one("callbacks", id=callback.id)
+    assert (row["state"], row["attempts"]) == ("waiting", 1)  # dialled again later
+
+
+def dialled(served: Served, hotline: Components) -> Callback:
+    """Alice becomes available: the dispatcher offers her the callback and dials it
+    through the loopback phone's dialer; the callback dialled."""
+    center = hotline.contact_center
+    alice = next(a for a in center.agents_view() if a.username == "alice")
+    center.set_availability(alice.id, True)
+    [callback] = served.loopback.callbacks.wait(1)
+    return callback
 
 
 @pytest.mark.parametrize(
