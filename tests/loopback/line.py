@@ -186,9 +186,8 @@ class LoopbackLine:
         if answer.verb == wire.HANGUP:
             self._gone = True
             raise CallerGone("HANGUP")
-        if answer.verb not in expected:  # its verb only: the line may hold PIN digits
-            wanted = "|".join(expected)
-            raise LoopbackError(f"{command} answered {answer.verb[:12]!r}, not {wanted}")
+        if answer.verb not in expected:  # not what it said: the line may hold PIN digits
+            raise LoopbackError(f"{command} answered with none of {'|'.join(expected)}")
         return answer
 
     @staticmethod
