@@ -5,6 +5,7 @@ variable; an unset or empty variable gives the default.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import datetime
 
@@ -36,13 +37,17 @@ def whole(env: Mapping[str, str], name: str, default: int, least: int, kind: str
     return value
 
 
-CALLBACK_CHANNELS = ("asterisk", "twilio")
+#: A phone system's name (``Channel.name``): the composition root refuses a name that
+#: none of its channels has (``ivr.app.channels.callback_dialer``), before anything listens.
+CHANNEL_NAME = re.compile(r"[a-z][a-z0-9_-]{0,31}")
 
 
 def callbacks_via(env: Mapping[str, str]) -> str:
     value = env.get("IVR_CALLBACKS_VIA", "").strip().lower() or "asterisk"
-    if value not in CALLBACK_CHANNELS:
-        raise IvrError(f"IVR_CALLBACKS_VIA must be asterisk or twilio, not {value!r}")
+    if not CHANNEL_NAME.fullmatch(value):
+        raise IvrError(
+            f"IVR_CALLBACKS_VIA must name a phone system (asterisk, twilio), not {value!r}"
+        )
     return value
 
 

@@ -111,6 +111,7 @@ def _run(
                 wasyncore.loop(timeout=LOOP_TURN, map=sockets, use_poll=True, count=1)
         logger.warning("stopping: no new requests or calls")
     finally:
+        hotline.stopping.set()  # callers on hold go to their safe route, on every channel
         threads.no_new_calls()
         if http is not None:
             http.task_dispatcher.shutdown(cancel_pending=False, timeout=REQUEST_GRACE)

@@ -80,7 +80,9 @@ class Server(Protocol):
     def serve_forever(self, poll_interval: float = 0.2) -> None: ...
 
     def shutdown(self) -> None:
-        """Stop taking new work (from another thread); ``serve_forever`` then returns."""
+        """Stop taking new work (from another thread); ``serve_forever`` then returns.
+        The runner has set ``Parts.stopping`` already: callers on hold are being handed
+        back to their safe route."""
         ...
 
     def server_close(self) -> None:
@@ -89,7 +91,10 @@ class Server(Protocol):
 
 
 class Dialer(Protocol):
-    """Rings a customer back for a callback offered to an agent."""
+    """Rings a customer back for a callback offered to an agent. The phone system then
+    reports how the attempt ended: ``ContactCenter.callback_answered`` when the customer
+    picks up, ``callback_failed`` when the call does not reach them; an attempt nobody
+    reports lapses with its lease, and the reaper counts it failed."""
 
     #: How a failed attempt's reason and the log name this dialer ("no call file").
     failure: str

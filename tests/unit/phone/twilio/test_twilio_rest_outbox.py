@@ -173,7 +173,7 @@ def test_twilio_settings_from_the_environment() -> None:
     assert settings.callbacks_via == "twilio"
     assert Settings.from_env({}).callbacks_via == "asterisk"
     with pytest.raises(IvrError, match="IVR_CALLBACKS_VIA"):
-        Settings.from_env({"IVR_CALLBACKS_VIA": "carrier-pigeon"})
+        Settings.from_env({"IVR_CALLBACKS_VIA": "carrier pigeon"})
 
 
 def test_the_secrets_in_the_settings_stay_out_of_their_repr() -> None:
