@@ -22,17 +22,17 @@ from ivr.store.twilio_calls import TwilioCalls
 
 
 def phone_channels(
-    hotline: Components,
+    components: Components,
     fastagi: tuple[str, int] | None = None,
     limits: FastAgiLimits | None = None,
 ) -> list[Channel]:
     """Every phone system, one line each. ``fastagi``: where Asterisk's FastAGI server
     listens (None: not in this process); ``limits``: its (default: from the settings)."""
-    twilio = TwilioSettings.of(hotline.settings)
-    fastagi_caps = FastAgiLimits.from_settings(hotline.settings)
+    twilio = TwilioSettings.of(components.settings)
+    fastagi_caps = FastAgiLimits.from_settings(components.settings)
     return [
-        AsteriskChannel(hotline, fastagi, CallbackSettings.from_env(), limits or fastagi_caps),
-        TwilioChannel(hotline, twilio, TwilioCalls(hotline.sessions), twilio_for(twilio)),
+        AsteriskChannel(components, fastagi, CallbackSettings.from_env(), limits or fastagi_caps),
+        TwilioChannel(components, twilio, TwilioCalls(components.sessions), twilio_for(twilio)),
     ]
 
 
@@ -54,19 +54,19 @@ def sms_sender(channels: Sequence[Channel]) -> SmsSender | None:
 
 
 def dispatcher_for(
-    hotline: Components, channels: Sequence[Channel] | None = None, interval: float = INTERVAL
+    components: Components, channels: Sequence[Channel] | None = None, interval: float = INTERVAL
 ) -> Dispatcher:
     """The dispatcher of this process: the callbacks' dialer and the SMS sender picked
     from ``channels`` (by default every phone system, none listening)."""
-    channels = phone_channels(hotline) if channels is None else channels
-    dialer = callback_dialer(hotline.settings.callbacks_via, channels)
+    channels = phone_channels(components) if channels is None else channels
+    dialer = callback_dialer(components.settings.callbacks_via, channels)
     sms = sms_sender(channels)
     return Dispatcher(
-        lambda: hotline.contact_center,
+        lambda: components.contact_center,
         dialer,
         CallbackSettings.from_env().ring_seconds,
         interval,
-        outbox=OutboxSender(hotline.unit_of_work, hotline.clock, sms or not_configured),
+        outbox=OutboxSender(components.unit_of_work, components.clock, sms or not_configured),
         send_sms=sms is not None,
-        records=hotline.record_upkeep(),
+        records=components.record_upkeep(),
     )

@@ -9,8 +9,9 @@ between turns, so SIGTERM or SIGINT only sets the flag (from the start to the en
 ``run``: one while starting or stopping does not cut a call short); so does a server that
 stops serving (a test's ``shutdown()``, a crash). Stopping then, in this order:
 
-1. every phone server takes no new calls (FastAGI: callers on hold go to the dialplan's
-   safe route through ``Parts.stopping``; calls with an agent or in the menus go on);
+1. ``Parts.stopping`` is set (callers on hold, on every phone system, go to their safe
+   route: the dialplan's on Asterisk), and every phone server takes no new calls; calls
+   with an agent or in the menus go on;
 2. the web server takes no new requests; those in progress end (up to ``REQUEST_GRACE``);
 3. the dispatcher, then the reloader, stop (the reverse of their start);
 4. the phone servers close, waiting for the calls in progress to finish.
