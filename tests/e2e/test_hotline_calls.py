@@ -30,9 +30,11 @@ def per_call_sandbox(fastagi_sandbox: Sandbox) -> Iterator[Sandbox]:
 def english_then_agent(sandbox: Sandbox, dial: Dial, channel: str) -> LogWatch:
     known = len(call_records(sandbox, channel))
     log = LogWatch(sandbox)
-    # 1 during the language prompt; 0 once the (not interruptible) welcome has played.
+    # 1 during the language prompt (it plays for about 8 s; a key sent before the AGI's
+    # first command is lost, and a per-call script on a loaded machine takes up to ~2 s
+    # to start, so the key comes at 4 s); 0 once the (not interruptible) welcome has played.
     after_welcome = seconds(PROMPTS / "en" / "welcome.wav") + 1.5
-    caller = dial([Press(2.0, "1"), Press(after_welcome, "0")], 100)
+    caller = dial([Press(4.0, "1"), Press(after_welcome, "0")], 100)
 
     # The controller holds the caller (after hours, it first offers a callback: the caller
     # id is not a number and none is typed, so that takes two tries).
