@@ -56,11 +56,11 @@ from ivr.center.hold_steps import (
     DialAgent,
     GiveUp,
     GoTo,
+    HoldStep,
     Leave,
     OfferCallback,
     PlayHold,
     StartCallback,
-    Step,
     Tell,
 )
 
@@ -112,7 +112,7 @@ def callback_on_offer(policy: Policy, standing: Standing) -> bool:
 
 def tick(
     policy: Policy, state: HoldState, standing: Standing, now: float
-) -> tuple[HoldState, list[Step]]:
+) -> tuple[HoldState, list[HoldStep]]:
     """What to do now; the state to keep for the next tick."""
     if standing.state not in HELD:
         return state, [Leave(standing.state)]
@@ -131,7 +131,7 @@ def tick(
         if policy.callback != NEVER:
             return replace(done, offer_made=True), [Tell(MAX_WAIT), StartCallback()]
         state = done
-    steps: list[Step] = []
+    steps: list[HoldStep] = []
     said = Said(standing.position, standing.estimate_seconds, now)
     if state.said is None or _announce(policy, state.said, said, now):
         minutes_said = _said_minutes(said.estimate_seconds)
@@ -147,14 +147,14 @@ def tick(
     return replace(state, segment=state.segment + 1), steps
 
 
-def _nobody(policy: Policy, state: HoldState) -> tuple[HoldState, list[Step]]:
+def _nobody(policy: Policy, state: HoldState) -> tuple[HoldState, list[HoldStep]]:
     """No agent who could take the call is signed in (see the module's docstring)."""
     if policy.no_agents_node:
         return replace(state, nobody_told=True), [Tell(NO_AGENTS), GoTo(policy.no_agents_node)]
     if state.nobody_told or policy.callback == NEVER:
-        told: list[Step] = [] if state.nobody_told else [Tell(NO_AGENTS)]
+        told: list[HoldStep] = [] if state.nobody_told else [Tell(NO_AGENTS)]
         return replace(state, nobody_told=True), [*told, GiveUp()]
-    first: list[Step] = (
+    first: list[HoldStep] = (
         [] if policy.callback == ONLY and not state.callback_started else [Tell(NO_AGENTS)]
     )
     state = replace(state, nobody_told=True, callback_started=True, offer_made=True)

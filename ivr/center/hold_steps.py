@@ -71,6 +71,6 @@ class Leave:
     state: str
 
 
-Step = (
+HoldStep = (
     DialAgent | Announce | OfferCallback | StartCallback | PlayHold | Tell | GoTo | GiveUp | Leave
 )

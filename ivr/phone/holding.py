@@ -98,7 +98,7 @@ class HoldLoop:
                     state = hold.after_agent_missed(state)
                     break
 
-    def _do(self, step: hold_steps.Step, entry_id: int) -> str | None:
+    def _do(self, step: hold_steps.HoldStep, entry_id: int) -> str | None:
         """One step; an outcome when the wait is over."""
         key = ""
         if isinstance(step, hold_steps.Leave):
