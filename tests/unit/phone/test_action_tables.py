@@ -7,6 +7,7 @@ from __future__ import annotations
 import typing
 
 import pytest
+from loopback import line as loopback_line
 
 from ivr.flow import actions as act
 from ivr.phone import terminal, transcript
@@ -18,6 +19,7 @@ TABLES = {
     "twilio (TwiML)": twiml.RENDERERS,
     "transcript": transcript.ENTRIES,
     "terminal phone": terminal.SHOWN,
+    "loopback phone (tests/loopback)": loopback_line.PERFORMERS,
 }
 
 
