@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, TextIO, TypeVar
 
 from ivr.flow import actions as act
 from ivr.flow.events import Digits, Event, HungUp, Timeout
 from ivr.flow.state import QUEUED, TRANSFERRED
 from ivr.phone.line import CallerGone, LineError, Speaker
+from ivr.phone.step import Performer, Turn, perform_step
 from loopback import protocol as wire
 from loopback.protocol import BadLine
 
@@ -39,15 +39,6 @@ class LoopbackError(LineError):
 
 def _unused(prompt: act.Prompt) -> list[Any]:
     return []  # prompts go out by id: the phone speaks them
-
-
-@dataclass
-class _Turn:
-    """One ``perform``: the gather taking type-ahead, the key typed ahead, the ``Enqueue``."""
-
-    ahead: act.Gather | None
-    typed: str = ""
-    enqueued: act.Enqueue | None = None
 
 
 class LoopbackLine:
@@ -97,15 +88,7 @@ class LoopbackLine:
         self._ask(wire.line(wire.ANSWER), wire.OK)
 
     def _perform(self, actions: list[act.Action]) -> Event | act.Enqueue | None:
-        turn = _Turn(act.typed_ahead_into(actions))
-        for action in actions:
-            performer = PERFORMERS.get(type(action))
-            if performer is None:  # RunAction: the session runs use cases itself
-                raise TypeError(f"a driver cannot perform {action!r}")
-            answer = performer(self, action, turn)
-            if answer is not None:
-                return answer
-        return turn.enqueued
+        return perform_step(self, actions, PERFORMERS)
 
     # -- what the hold and the callback call ask: may raise CallerGone, LineError -----
 
@@ -199,7 +182,7 @@ class LoopbackLine:
 # -- one performer per line action ----------------------------------------------------------
 
 
-def _play(line: LoopbackLine, play: act.Play, turn: _Turn) -> None:
+def _play(line: LoopbackLine, play: act.Play, turn: Turn) -> None:
     escape = KEYPAD if turn.ahead is not None else ""
     for prompt in play.prompts:
         if turn.typed:
@@ -207,32 +190,32 @@ def _play(line: LoopbackLine, play: act.Play, turn: _Turn) -> None:
         turn.typed = line.play(prompt, escape)
 
 
-def _gather(line: LoopbackLine, gather: act.Gather, turn: _Turn) -> Event:
+def _gather(line: LoopbackLine, gather: act.Gather, turn: Turn) -> Event:
     return line.gather(gather, turn.typed)
 
 
-def _set_data(line: LoopbackLine, data: act.SetData, turn: _Turn) -> None:
+def _set_data(line: LoopbackLine, data: act.SetData, turn: Turn) -> None:
     pass  # the loopback phone keeps no call variables (they may be personal data)
 
 
-def _enqueue(line: LoopbackLine, enqueue: act.Enqueue, turn: _Turn) -> None:
+def _enqueue(line: LoopbackLine, enqueue: act.Enqueue, turn: Turn) -> None:
     line.set("QUEUE", enqueue.queue)
     line.set("OUTCOME", QUEUED)
     turn.enqueued = enqueue
 
 
-def _transfer(line: LoopbackLine, transfer: act.Transfer, turn: _Turn) -> None:
+def _transfer(line: LoopbackLine, transfer: act.Transfer, turn: Turn) -> None:
     line.set("TRANSFER", transfer.to)
     line.set("OUTCOME", TRANSFERRED)
 
 
-def _hangup(line: LoopbackLine, hangup: act.Hangup, turn: _Turn) -> None:
+def _hangup(line: LoopbackLine, hangup: act.Hangup, turn: Turn) -> None:
     line.set("OUTCOME", hangup.outcome)
     line.hang_up()
 
 
 #: What the line does for each line action (the engine's ``RunAction`` is not one).
-PERFORMERS: dict[type[act.Action], Callable[[LoopbackLine, Any, _Turn], Event | None]] = {
+PERFORMERS: dict[type[act.Action], Performer[LoopbackLine]] = {
     act.Play: _play,
     act.Gather: _gather,
     act.SetData: _set_data,

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from ivr.flow import actions as act
@@ -30,6 +29,7 @@ from ivr.phone.asterisk import agi_protocol as proto
 from ivr.phone.asterisk.agi_player import AgiPlayer
 from ivr.phone.asterisk.agi_protocol import AgiError
 from ivr.phone.line import CallerGone
+from ivr.phone.step import Performer, Turn, perform_step
 
 logger = logging.getLogger(__name__)
 
@@ -38,16 +38,6 @@ T = TypeVar("T")
 #: Call data mirrored into channel variables (IVR_<NAME>) for the dialplan; account
 #: numbers and names stay out of Asterisk's logs.
 MIRRORED = frozenset({"language", "reason", "verified"})
-
-
-@dataclass
-class _Turn:
-    """One ``perform``: the gather ahead that takes type-ahead, the key typed ahead, the
-    ``Enqueue`` performed."""
-
-    ahead: act.Gather | None
-    typed: str = ""
-    enqueued: act.Enqueue | None = None
 
 
 class AgiDriver(AgiPlayer):
@@ -86,35 +76,27 @@ class AgiDriver(AgiPlayer):
             self.line.secure = False
 
     def _perform(self, actions: list[act.Action]) -> Event | act.Enqueue | None:
-        turn = _Turn(act.typed_ahead_into(actions))
-        for action in actions:
-            performer = PERFORMERS.get(type(action))
-            if performer is None:  # RunAction: the session runs use cases itself
-                raise TypeError(f"a driver cannot perform {action!r}")
-            answer = performer(self, action, turn)
-            if answer is not None:
-                return answer
-        return turn.enqueued
+        return perform_step(self, actions, PERFORMERS)
 
 
 # -- one performer per line action ----------------------------------------------------------
 
 
-def _play(driver: AgiDriver, play: act.Play, turn: _Turn) -> None:
+def _play(driver: AgiDriver, play: act.Play, turn: Turn) -> None:
     if not turn.typed:
         turn.typed = driver._announce(play, turn.ahead)
 
 
-def _gather(driver: AgiDriver, gather: act.Gather, turn: _Turn) -> Event:
+def _gather(driver: AgiDriver, gather: act.Gather, turn: Turn) -> Event:
     return driver._gather(gather, turn.typed)
 
 
-def _set_data(driver: AgiDriver, data: act.SetData, turn: _Turn) -> None:
+def _set_data(driver: AgiDriver, data: act.SetData, turn: Turn) -> None:
     if data.name in MIRRORED:  # no personal data in channel variables
         driver.set(proto.variable_name(data.name), data.value)
 
 
-def _enqueue(driver: AgiDriver, enqueue: act.Enqueue, turn: _Turn) -> None:
+def _enqueue(driver: AgiDriver, enqueue: act.Enqueue, turn: Turn) -> None:
     driver.set("QUEUE", enqueue.queue)
     driver.set("PRIORITY", str(enqueue.priority))
     driver.set("SKILL", enqueue.skill)
@@ -124,18 +106,18 @@ def _enqueue(driver: AgiDriver, enqueue: act.Enqueue, turn: _Turn) -> None:
     turn.enqueued = enqueue
 
 
-def _transfer(driver: AgiDriver, transfer: act.Transfer, turn: _Turn) -> None:
+def _transfer(driver: AgiDriver, transfer: act.Transfer, turn: Turn) -> None:
     driver.set("TRANSFER", transfer.to)
     driver.set("OUTCOME", TRANSFERRED)
 
 
-def _hangup(driver: AgiDriver, hangup: act.Hangup, turn: _Turn) -> None:
+def _hangup(driver: AgiDriver, hangup: act.Hangup, turn: Turn) -> None:
     driver.set("OUTCOME", hangup.outcome)
     driver.hang_up()
 
 
 #: What the driver does for each line action (the engine's ``RunAction`` is not one).
-PERFORMERS: dict[type[act.Action], Callable[[AgiDriver, Any, _Turn], Event | None]] = {
+PERFORMERS: dict[type[act.Action], Performer[AgiDriver]] = {
     act.Play: _play,
     act.Gather: _gather,
     act.SetData: _set_data,
