@@ -113,11 +113,26 @@ class Hangup:
     outcome: str
 
 
-Action = Play | Gather | SetData | RunAction | Enqueue | Transfer | Hangup
+@dataclass(frozen=True)
+class Record:
+    """Speak the prompts, then record the caller's voice for at most ``max_seconds``
+    (``#`` or a few seconds of silence end it); answer with ``Recorded``. ``name`` is a
+    file-safe stem unique to the call and the node's visit (``call id-node-visit``):
+    the driver keeps the recording under it (or under its phone system's own id)."""
+
+    node: str
+    prompts: tuple[Prompt, ...]
+    max_seconds: int
+    name: str
+
+
+Action = Play | Gather | SetData | RunAction | Enqueue | Transfer | Hangup | Record
 #: The actions a phone line carries out (``RunAction`` is the call session's own). Each
 #: driver has one table from these types to what it does (``tests/unit/phone/
 #: test_action_tables.py`` holds every table to all of them).
-LINE_ACTIONS: frozenset[type] = frozenset({Play, Gather, SetData, Enqueue, Transfer, Hangup})
+LINE_ACTIONS: frozenset[type] = frozenset(
+    {Play, Gather, SetData, Enqueue, Transfer, Hangup, Record}
+)
 
 
 def typed_ahead_into(actions: Sequence[Action]) -> Gather | None:

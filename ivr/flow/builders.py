@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import date
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from ivr.flow import model, nodes
+from ivr.flow import model, nodes, survey_parts
 from ivr.flow.compiler import ASKING, Common, NodeCompiler, text_of
 from ivr.flow.hours import parse_days, parse_span
 from ivr.flow.located import Fields
@@ -180,6 +180,62 @@ def _hangup(c: NodeCompiler, nid: str, f: Fields, common: Common) -> model.Node:
     return nodes.Hangup(**common, outcome=outcome, prompts=c.prompts(nid, f))
 
 
+#: The longest recording a ``record`` node may ask for, in seconds.
+MAX_RECORD_SECONDS = 300
+
+
+def _seconds(c: NodeCompiler, f: Fields, default: int) -> int:
+    seconds = f.integer("max_seconds", default, minimum=1)
+    if seconds > MAX_RECORD_SECONDS:
+        c.reader.error(
+            f.position("max_seconds"),
+            f"{f.what}: max_seconds must be from 1 to {MAX_RECORD_SECONDS}",
+        )
+    return min(seconds, MAX_RECORD_SECONDS)
+
+
+def _record(c: NodeCompiler, nid: str, f: Fields, common: Common) -> model.Node:
+    return nodes.Record(
+        **common,
+        prompts=c.prompts(nid, f),
+        max_seconds=_seconds(c, f, 60),
+        save_as=f.text("save_as"),
+        next=c.target(nid, f, "next"),
+        on_failure=c.target(nid, f, "on_failure"),
+    )
+
+
+def _survey(c: NodeCompiler, nid: str, f: Fields, common: Common) -> model.Node:
+    sample = f.fraction("sample", 1.0)
+    comment = c.prompt(nid, f, "comment_prompt", None)
+    recording = c.prompt(nid, f, "record_prompt", None)
+    if comment and not recording:
+        c.reader.error(f.pos, f"{f.what}: a comment_prompt needs a record_prompt")
+    asking = c.asking(nid, f)
+    after = survey_parts.part(nid, "comment" if comment else "save")
+    following = c.target(nid, f, "next")
+    thanks = c.prompts(nid, f, "thanks_prompt")
+    for node in survey_parts.parts_of(
+        nid,
+        f.pos,
+        comment,
+        recording,
+        thanks[0] if thanks else "",
+        _seconds(c, f, 60),
+        following,
+        asking["timeout"],
+    ):
+        c.add_part(node, f)
+    return nodes.Survey(
+        **common,
+        **asking,
+        sample=sample,
+        skip_reasons=frozenset(f.texts("skip_reasons")),
+        after=after,
+        next=following,
+    )
+
+
 Builder = Callable[[NodeCompiler, str, Fields, Common], model.Node]
 BUILDERS: dict[str, tuple[tuple[str, ...], tuple[str, ...], Builder]] = {
     "menu": (ASKING, ("prompt", "choices", "on_failure"), _menu),
@@ -201,4 +257,10 @@ BUILDERS: dict[str, tuple[tuple[str, ...], tuple[str, ...], Builder]] = {
     "queue": (("priority", "skill", "callback", "prompt", *NODE_KEYS), ("queue",), _queue),
     "transfer": (("prompt",), ("to",), _transfer),
     "hangup": (("prompt", "outcome"), (), _hangup),
+    "record": (("max_seconds",), ("prompt", "save_as", "next", "on_failure"), _record),
+    "survey": (
+        (*ASKING, "sample", "skip_reasons", "comment_prompt", "record_prompt", "max_seconds"),
+        ("prompt", "thanks_prompt", "next"),
+        _survey,
+    ),
 }

@@ -74,8 +74,19 @@ class NodeCompiler:
     defaults: Defaults
     queues: Mapping[str, model.QueueSpec]
     index: SourceIndex
+    #: Nodes a node stands for besides itself (a survey's parts), added to the flow
+    #: after it (``add_part``).
+    parts: dict[str, model.Node] = field(default_factory=dict)
 
     # -- pieces shared by node kinds ---------------------------------------------------
+
+    def add_part(self, node: model.Node, f: Fields) -> None:
+        """A node the compiler adds for the node written at ``f`` (a survey's parts)."""
+        if node.id in self.index.nodes:
+            self.reader.error(f.pos, f"{f.what} adds node '{node.id}', which is written already")
+            return
+        self.index.nodes[node.id] = node.position
+        self.parts[node.id] = node
 
     def common(self, node_id: str, f: Fields) -> Common:
         values = {k: text_of(v, self.reader, k) for k, (_, v) in f.table("set").items()}

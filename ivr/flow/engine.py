@@ -6,13 +6,16 @@ A call is a ``CallState`` (where it is, what it knows, how many tries it has use
 ``Engine.start`` enters the flow's start node; ``Engine.step`` takes one event from the
 driver. Either way the engine walks through nodes that need nothing from outside (say,
 branch, hours, and language/verify nodes it can skip) until it reaches one that must wait
-(menu, gather, language, verify, action) or one that ends the flow (queue, transfer,
-hangup). It returns the new state and the actions for the driver, in order: prompts to
-play, data that changed, and last the thing to wait for (``Gather`` -> answer with
-``Digits`` or ``Timeout``; ``RunAction`` -> answer with ``Result``) or the end
+(menu, gather, language, survey, verify, action, record) or one that ends the flow
+(queue, transfer, hangup). It returns the new state and the actions for the driver, in
+order: prompts to play, data that changed, and last the thing to wait for (``Gather`` ->
+answer with ``Digits`` or ``Timeout``; ``RunAction`` -> answer with ``Result``;
+``Record`` -> answer with ``Recorded``) or the end
 (``Enqueue``, ``Transfer``, ``Hangup``). ``HungUp`` is accepted at any time.
 ``Engine.divert`` takes a queued call back in at a node its queue's policy names (max
-wait, nobody signed in): the walk goes on from there as after any event.
+wait, nobody signed in): the walk goes on from there as after any event;
+``Engine.after_agent`` takes it back in at the queue's ``after_agent`` node (the survey)
+once the talk with the agent is over and the caller is still on the line.
 
 Termination: the loader refuses a flow with a loop that does not pass through a node with
 ``max_visits`` (or a verify node's bounded ``retry``), and every input node has a bounded
@@ -22,18 +25,20 @@ handed to the next node's use case in the same step and never stored in the stat
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import replace
 
 from ivr.errors import EngineError
 from ivr.flow import actions as act
-from ivr.flow import hours, model, nodes
-from ivr.flow.events import Digits, Event, HungUp, Result, Timeout
+from ivr.flow import hours, model, nodes, survey_parts
+from ivr.flow.events import Digits, Event, HungUp, Recorded, Result, Timeout
 from ivr.flow.node_actions import end_actions, ended, gather_for, prompts_for
 from ivr.flow.state import ABANDONED, QUEUED, CallStart, CallState, with_data
 
 Steps = tuple[CallState, list[act.Action]]
 _DIGITS = frozenset("0123456789")
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
 
 
 class Engine:
@@ -74,6 +79,8 @@ class Engine:
             return self._answer(node, state, event)
         if isinstance(node, nodes.Verify | nodes.Action) and isinstance(event, Result):
             return self._result(node, state, event)
+        if isinstance(node, nodes.Record) and isinstance(event, Recorded):
+            return self._recorded(node, state, event)
         kind = type(node).__name__.lower()  # the event's keys may be a PIN: name its type only
         raise EngineError(f"node {node.id!r} ({kind}) cannot take a {type(event).__name__} event")
 
@@ -87,6 +94,18 @@ class Engine:
         if node_id not in {t for _, t in queue.policy.targets()}:
             raise EngineError(f"queue node {queue.id!r} does not lead to {node_id!r}")
         return self._go(replace(state, outcome=None), node_id, [])
+
+    def after_agent(self, state: CallState) -> Steps | None:
+        """A queued call whose talk with an agent is over, the caller still on the line:
+        the flow goes on at the queue's ``after_agent`` node (the survey); None when the
+        queue names none (the call ends with the talk)."""
+        queue = self.flow.nodes.get(state.node)
+        if state.outcome != QUEUED or not isinstance(queue, nodes.Queue):
+            raise EngineError(f"call at {state.node!r} is not in a queue: no after_agent")
+        target = queue.policy.after_agent
+        if target is None:
+            return None
+        return self._go(replace(state, outcome=None), target, [])
 
     # -- input nodes -------------------------------------------------------------------
 
@@ -103,6 +122,11 @@ class Engine:
                 return self._go(state, node.next, [], secure={node.save_as: keys})
             state = with_data(state, {node.save_as: keys})
             return self._go(state, node.next, [])
+        if isinstance(node, nodes.Survey):
+            if keys not in survey_parts.SCORES:
+                return self._retry(node, state, node.invalid_prompt)
+            state = with_data(state, {survey_parts.SCORE: keys})
+            return self._go(state, node.after, [])
         if isinstance(node, nodes.Language):
             language = node.choices.get(keys)
             if language is None:
@@ -121,6 +145,8 @@ class Engine:
         if tries > node.retries:
             if isinstance(node, nodes.Language):
                 return self._choose_language(node, state, node.default)
+            if isinstance(node, nodes.Survey):
+                return self._go(state, node.next, [])  # no score: the survey is over
             assert isinstance(node, nodes.Menu | nodes.Gather)
             return self._go(state, node.on_failure, [])
         state = replace(state, tries=tries)
@@ -158,6 +184,12 @@ class Engine:
         if node.retry_prompt:
             actions.append(act.Play(self._prompts(state, (node.retry_prompt,))))
         return self._go(state, node.retry, actions)
+
+    def _recorded(self, node: nodes.Record, state: CallState, event: Recorded) -> Steps:
+        if not event.recording_id:
+            return self._go(state, node.on_failure, [])
+        state = with_data(state, {node.save_as: event.recording_id})
+        return self._go(state, node.next, [])
 
     # -- walking -----------------------------------------------------------------------
 
@@ -203,6 +235,12 @@ class Engine:
             return hours.route(node, state.started_at)
         if isinstance(node, nodes.Language) and state.language_known:
             return node.next
+        if isinstance(node, nodes.Survey) and survey_parts.skipped(node, state.data):
+            return node.next
+        if isinstance(node, nodes.Record):
+            prompts = self._prompts(state, node.prompts)
+            actions.append(act.Record(node.id, prompts, node.max_seconds, recording_name(state)))
+            return None
         if isinstance(node, nodes.Input):
             actions.append(self._gather(node, state, node.prompts))
         elif isinstance(node, nodes.Verify):
@@ -231,3 +269,10 @@ class Engine:
 
     def _prompts(self, state: CallState, ids: tuple[str, ...]) -> tuple[act.Prompt, ...]:
         return prompts_for(self.flow, state, ids)
+
+
+def recording_name(state: CallState) -> str:
+    """A file-safe name for a recording made at the call's current node, unique in the
+    call (the call id, the node and how far the call has come)."""
+    raw = f"{state.data.get('call_id', 'call')}-{state.node}-{len(state.path)}"
+    return _UNSAFE.sub("_", raw)[-120:]

@@ -1,5 +1,5 @@
-"""What drivers tell the engine: the caller pressed keys, said nothing, hung up, or a
-use case finished."""
+"""What drivers tell the engine: the caller pressed keys, said nothing, hung up, a use
+case finished, or a recording ended."""
 
 from __future__ import annotations
 
@@ -32,4 +32,14 @@ class Result:
     data: Mapping[str, str] = field(default_factory=dict)
 
 
-Event = Digits | Timeout | HungUp | Result
+@dataclass(frozen=True)
+class Recorded:
+    """A ``Record`` ended: ``recording_id`` names what was kept (a file stem beside the
+    database, or the phone system's recording id), None when nothing was (silence, no
+    speech, the recording could not be stored). ``location``: the file name or URL."""
+
+    recording_id: str | None
+    location: str = ""
+
+
+Event = Digits | Timeout | HungUp | Result | Recorded

@@ -148,6 +148,8 @@ def _compile(
         if node is not None:
             nodes[node_id] = node
             _check_languages(reader, node, languages)
+        nodes.update(compiler.parts)  # a survey's parts, after it
+        compiler.parts.clear()
     start = top.text("start")
     checker = GraphChecker(reader, index, nodes)
     if start and start not in index.nodes:

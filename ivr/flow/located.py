@@ -150,6 +150,20 @@ class Fields:
 
         return self._typed(name, default, "a whole number", convert)
 
+    def fraction(self, name: str, default: float) -> float:
+        """A number from 0 to 1 (a share: ``0.25``)."""
+
+        def convert(raw: str) -> float:
+            try:
+                number = float(raw)
+            except ValueError:
+                raise ValueError(f"expected a number from 0 to 1, got '{raw}'") from None
+            if not 0.0 <= number <= 1.0:
+                raise ValueError(f"must be from 0 to 1, got {raw}")
+            return number
+
+        return self._typed(name, default, "a number from 0 to 1", convert)
+
     def duration(self, name: str, default: float) -> float:
         return self._typed(name, default, "a duration like 5s", parse_duration)
 

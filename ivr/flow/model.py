@@ -53,7 +53,9 @@ class QueuePolicy:
       ``callback`` (say so, offer the callback at once) or a node (e.g. after hours);
     - ``announce_every``: say the position again at this interval (0: only when it
       changed meaningfully, ``estimates.should_announce``);
-    - ``ring_timeout``: how long an offered agent's phone rings.
+    - ``ring_timeout``: how long an offered agent's phone rings;
+    - ``after_agent``: the node a caller still on the line goes to once the agent has hung
+      up (the post-call survey); None: the call ends with the talk.
     """
 
     max_wait: float = 900.0
@@ -61,6 +63,7 @@ class QueuePolicy:
     when_no_agents: str = CALLBACK_AT_ONCE
     announce_every: float = 180.0
     ring_timeout: float = 20.0
+    after_agent: str | None = None
 
     @property
     def no_agents_node(self) -> str | None:
@@ -72,6 +75,8 @@ class QueuePolicy:
         out = [("on_max_wait", self.on_max_wait)] if self.on_max_wait else []
         if self.no_agents_node:
             out.append(("when_no_agents", self.no_agents_node))
+        if self.after_agent:
+            out.append(("after_agent", self.after_agent))
         return out
 
 

@@ -42,6 +42,8 @@ def gather_for(node: nodes.Input, prompts: tuple[act.Prompt, ...]) -> act.Gather
             secure=node.secure,
             type_ahead=node.type_ahead,
         )
+    if isinstance(node, nodes.Survey):
+        return act.Gather(node.id, prompts, 1, 1, node.timeout, type_ahead=node.type_ahead)
     assert isinstance(node, nodes.Menu | nodes.Language)
     width = max(len(k) for k in node.choices)
     return act.Gather(node.id, prompts, 1, width, node.timeout, type_ahead=node.type_ahead)

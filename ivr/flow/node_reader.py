@@ -26,6 +26,7 @@ NOT_TARGETS = frozenset(
     {"type", "prompt", "invalid_prompt", "timeout_prompt", "retry_prompt", "queue", "action"}
     | {"var", "save_as", "account", "pin", "timezone", "to", "outcome", "skill", "set"}
     | {"max_wait", "announce_every", "ring_timeout"}
+    | {"comment_prompt", "record_prompt", "thanks_prompt", "skip_reasons"}
 )
 
 

@@ -185,3 +185,40 @@ class Hangup(Node):
     @property
     def ends(self) -> bool:
         return True
+
+
+@dataclass(frozen=True, kw_only=True)
+class Record(Node):
+    """Record the caller's voice after the prompts, for at most ``max_seconds``; the
+    recording's id goes into ``save_as`` and the call goes on to ``next``. Nothing kept
+    (silence, a hang-up mid-record, the recording could not be stored): ``on_failure``."""
+
+    prompts: tuple[str, ...]
+    max_seconds: int
+    save_as: str
+    next: str
+    on_failure: str
+
+    def _edges(self) -> list[tuple[str, str]]:
+        return [("next", self.next), ("on_failure", self.on_failure)]
+
+    @property
+    def waits(self) -> bool:
+        return True
+
+
+@dataclass(frozen=True, kw_only=True)
+class Survey(Input):
+    """The post-call survey's question: a score from 1 to 5 (saved as ``SCORE``), then
+    ``after`` (the comment offer, or the use case that stores the answer; the compiler
+    adds those nodes, ``survey_parts.py``). A call the sample leaves out, one whose
+    ``reason`` is in ``skip_reasons``, or one that answered a survey already goes straight
+    to ``next``; so does a caller who gives no valid score."""
+
+    sample: float
+    skip_reasons: frozenset[str]
+    after: str
+    next: str
+
+    def _edges(self) -> list[tuple[str, str]]:
+        return [("score", self.after), ("next", self.next)]

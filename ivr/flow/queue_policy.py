@@ -1,5 +1,5 @@
 """Reading a queue's policy (``max_wait``, ``on_max_wait``, ``when_no_agents``,
-``announce_every``, ``ring_timeout``) from a ``queues:`` entry or a ``queue`` node.
+``announce_every``, ``ring_timeout``, ``after_agent``) from a ``queues:`` entry or a ``queue`` node.
 
 Values are checked here (durations, limits); the node ids they name are checked once every
 node is known: a ``queues:`` entry's by ``check_queue_targets``, a node's own like any
@@ -16,9 +16,12 @@ from ivr.flow import model
 from ivr.flow.located import Fields, Reader, suggestion
 
 #: Keys a ``queues:`` entry may have besides priority and skill.
-QUEUE_KEYS = ("max_wait", "on_max_wait", "when_no_agents", "announce_every", "ring_timeout")
+QUEUE_KEYS = (
+    *("max_wait", "on_max_wait", "when_no_agents", "announce_every", "ring_timeout"),
+    "after_agent",
+)
 #: Keys a ``queue`` node may override (the ring time belongs to the queue's agents).
-NODE_KEYS = ("max_wait", "on_max_wait", "when_no_agents", "announce_every")
+NODE_KEYS = ("max_wait", "on_max_wait", "when_no_agents", "announce_every", "after_agent")
 #: Bounds that keep a policy sensible (seconds).
 MIN_MAX_WAIT = 10.0
 MIN_ANNOUNCE_EVERY = 20.0
@@ -35,6 +38,8 @@ def read_policy(f: Fields, base: model.QueuePolicy) -> model.QueuePolicy:
             policy = replace(policy, max_wait=seconds)
     if f.has("on_max_wait"):
         policy = replace(policy, on_max_wait=f.text("on_max_wait") or None)
+    if f.has("after_agent"):
+        policy = replace(policy, after_agent=f.text("after_agent") or None)
     if f.has("when_no_agents"):
         policy = replace(policy, when_no_agents=f.text("when_no_agents") or base.when_no_agents)
     if f.has("announce_every"):
@@ -67,6 +72,8 @@ def target_positions(f: Fields) -> dict[str, SourcePosition]:
     out = {}
     if f.has("on_max_wait"):
         out["on_max_wait"] = f.position("on_max_wait")
+    if f.has("after_agent"):
+        out["after_agent"] = f.position("after_agent")
     if f.has("when_no_agents") and f.text("when_no_agents") != model.CALLBACK_AT_ONCE:
         out["when_no_agents"] = f.position("when_no_agents")
     return out
