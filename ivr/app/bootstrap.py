@@ -15,7 +15,7 @@ import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
-from functools import cached_property
+from functools import cached_property, partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -27,12 +27,15 @@ from ivr.flow.engine import Engine
 from ivr.flow.loader import load_flow
 from ivr.flow.model import Flow
 from ivr.flow.state import CallStart
+from ivr.flow.survey_parts import RECORD_SURVEY
 from ivr.phone.session import CallSession
 from ivr.services import ports
 from ivr.services.call_records import CallRecorder
 from ivr.services.clock import clock_from
 from ivr.services.pins import PepperedPins
 from ivr.services.registry import HOTLINE_ACTIONS
+from ivr.services.survey_ports import SurveyAnswers
+from ivr.services.surveys import keep_recording, record_survey
 from ivr.services.usecases import UseCases
 from ivr.store.db import PoolSize, connect
 from ivr.store.schema import require_current
@@ -43,6 +46,7 @@ if TYPE_CHECKING:
     from ivr.services.call_record_reaper import RecordUpkeep
     from ivr.services.contact_center import ContactCenter
     from ivr.services.contact_context import CenterSettings
+    from ivr.services.recording_upkeep import RecordingUpkeep
     from ivr.services.sign_in_ports import SignInRecords
 
 
@@ -131,7 +135,30 @@ class Components:
         use_cases.provide(
             "resume_callback", lambda args: resume_use_case(self.contact_center)(args)
         )
+        use_cases.provide(RECORD_SURVEY, partial(record_survey, self.survey_answers, self.clock))
+        use_cases.recordings = partial(keep_recording, self.survey_answers, self.clock)
         return use_cases
+
+    @cached_property
+    def survey_answers(self) -> SurveyAnswers:
+        """Survey answers and recordings, in the database."""
+        from ivr.store.survey_answers import SqlSurveyAnswers
+
+        return SqlSurveyAnswers(self.sessions)
+
+    @property
+    def recordings_dir(self) -> Path:
+        """Where drivers keep callers' recordings (``Settings.recordings``)."""
+        return self.settings.recordings()
+
+    def recording_upkeep(self) -> RecordingUpkeep:
+        """The recordings' retention, run by the dispatcher's rounds."""
+        from ivr.services.recording_upkeep import RecordingUpkeep
+        from ivr.store.recording_files import RecordingFolder
+
+        days = timedelta(days=self.settings.recording_retention_days)
+        folder = RecordingFolder(self.recordings_dir)
+        return RecordingUpkeep(self.survey_answers, folder, self.clock, days)
 
     @cached_property
     def recorder(self) -> CallRecorder:

@@ -57,9 +57,10 @@ def _call(args: argparse.Namespace, settings: Settings) -> int:
     )
     session = hotline.session(call, "console")
     if events is None:
-        console.run_interactive(session, _read_keys, print)
+        console.run_interactive(session, _read_keys, print, hotline.recordings_dir)
     else:
-        console.run_scripted(session, events, None if args.json else print)
+        write = None if args.json else print
+        console.run_scripted(session, events, write, hotline.recordings_dir)
     if args.json:
         print(json.dumps(session.summary(), ensure_ascii=False, indent=2))
     return 0

@@ -18,6 +18,7 @@ DEFAULT_QUEUE_LEASE_SECONDS = 30
 DEFAULT_FASTAGI_MAX_CALLS = 256
 DEFAULT_FASTAGI_MAX_PENDING = 4000
 DEFAULT_RECORD_LEASE = 60
+DEFAULT_RECORDING_RETENTION_DAYS = 90
 DEFAULT_DB_BUSY_TIMEOUT = 30
 #: At most this many database connections per process: PostgreSQL allows 100 by default
 #: (``max_connections``), which leaves room for two processes and the tools.
@@ -95,12 +96,27 @@ class Settings:
     spool_dir: Path | None = None
     #: ``IVR_DB_BUSY_TIMEOUT``: seconds an SQLite writer waits for another's lock.
     db_busy_timeout: int = DEFAULT_DB_BUSY_TIMEOUT
+    #: ``IVR_RECORDINGS_DIR``: where callers' recordings are kept (None: ``recordings/``
+    #: beside the SQLite file, else beside the flow file's ``var``).
+    recordings_dir: Path | None = None
+    #: ``IVR_RECORDING_RETENTION_DAYS``: recordings older than this are deleted.
+    recording_retention_days: int = DEFAULT_RECORDING_RETENTION_DAYS
 
     def record_spool(self) -> Path:
         """This database's call-record spool folder (``ivr.store.record_spool``)."""
         base = self.spool_dir or self.flow_path.resolve().parent / "var" / "spool"
         database = hashlib.sha256(self.database_url.encode("utf-8")).hexdigest()[:12]
         return base / f"call-records-{database}"
+
+    def recordings(self) -> Path:
+        """The recordings folder: ``IVR_RECORDINGS_DIR``, else ``recordings/`` beside the
+        SQLite database file, else ``var/recordings`` beside the flow file."""
+        if self.recordings_dir is not None:
+            return self.recordings_dir
+        prefix = "sqlite:///"
+        if self.database_url.startswith(prefix) and ":memory:" not in self.database_url:
+            return Path(self.database_url[len(prefix) :].split("?")[0]).parent / "recordings"
+        return self.flow_path.resolve().parent / "var" / "recordings"
 
     @property
     def cookies_secure(self) -> bool:
@@ -126,7 +142,8 @@ class Settings:
         ``IVR_CLOCK_START`` (unset: the real time), ``IVR_PEPPER`` (else a key kept in
         ``IVR_PEPPER_FILE``, by default var/pepper.key beside the flow file),
         ``IVR_RECORD_LEASE`` (60), ``IVR_SPOOL_DIR`` (var/spool beside the flow file),
-        ``IVR_DB_BUSY_TIMEOUT`` (30 seconds, SQLite)."""
+        ``IVR_DB_BUSY_TIMEOUT`` (30 seconds, SQLite), ``IVR_RECORDINGS_DIR`` (recordings/
+        beside the SQLite file), ``IVR_RECORDING_RETENTION_DAYS`` (90)."""
         env = os.environ if env is None else env
         default_db = f"sqlite:///{Path.cwd() / 'var' / 'ivr.sqlite3'}"
         return cls(
@@ -168,6 +185,12 @@ class Settings:
             record_lease=count(env, "IVR_RECORD_LEASE", DEFAULT_RECORD_LEASE),
             spool_dir=Path(env["IVR_SPOOL_DIR"]) if env.get("IVR_SPOOL_DIR") else None,
             db_busy_timeout=seconds(env, "IVR_DB_BUSY_TIMEOUT", DEFAULT_DB_BUSY_TIMEOUT),
+            recordings_dir=Path(env["IVR_RECORDINGS_DIR"])
+            if env.get("IVR_RECORDINGS_DIR")
+            else None,
+            recording_retention_days=count(
+                env, "IVR_RECORDING_RETENTION_DAYS", DEFAULT_RECORDING_RETENTION_DAYS
+            ),
         )
 
     def secret(self) -> bytes:

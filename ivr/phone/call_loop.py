@@ -30,7 +30,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-
 def run_call(
     line: Line,
     parts: Parts,

@@ -21,6 +21,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from flask import Blueprint
 
     from ivr.audio.values import Renderer
@@ -64,6 +66,11 @@ class Parts(Protocol):
     def session(self, call: CallStart, channel: str, holds: bool = False) -> CallSession:
         """A new call on the current flow; ``holds``: the driver holds queued callers and
         closes the call's record when they leave."""
+        ...
+
+    @property
+    def recordings_dir(self) -> Path:
+        """Where drivers keep callers' recordings (``IVR_RECORDINGS_DIR``)."""
         ...
 
     def text_renderer(self, flow: Flow) -> Renderer:

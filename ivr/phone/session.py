@@ -21,7 +21,7 @@ from typing import Any
 
 from ivr.flow import actions as act
 from ivr.flow.engine import Engine
-from ivr.flow.events import Event
+from ivr.flow.events import Event, Recorded
 from ivr.flow.state import QUEUED, CallStart, CallState
 from ivr.phone.transcript import Transcript
 from ivr.services import ports
@@ -56,11 +56,16 @@ class CallSession:
         self.transcript = Transcript(call.call_id, call.ani)
         self.state: CallState | None = None
         self.waiting: act.Gather | None = None
+        #: The ``Record`` the session waits on (answer it with ``Recorded``), if any.
+        self.recording: act.Record | None = None
         self.queue: str | None = None
         self.record: ports.CallRecord | None = None
         self._written: ports.CallRecord | None = None  # the version last written...
         self._written_at: datetime | None = None  # ...and when (None: at the next change)
         self._closed = False
+        #: The caller talked with an agent, then went on in the flow (the survey): the
+        #: record keeps the outcome ``queued`` however the rest of the call ends.
+        self.talked = False
 
     @property
     def record_closed(self) -> bool:
@@ -81,8 +86,23 @@ class CallSession:
         if self.state.ended:
             return []  # the call is over: nothing more is heard or recorded
         secure = self.waiting.secure if self.waiting else False
+        if isinstance(event, Recorded) and event.recording_id:
+            self.use_cases.keep_recording(self.call.call_id, event.recording_id, event.location)
         self.transcript.caller(self.state.node, event, secure)
         self.state, actions = self.engine.step(self.state, event)
+        return self._advance(actions)
+
+    def after_agent(self) -> list[act.Action] | None:
+        """The held caller's talk with an agent is over and they are still on the line:
+        the flow goes on at the queue's ``after_agent`` node (``Engine.after_agent``);
+        None when it names none. The call record is the one written at the queue."""
+        if self.state is None:
+            raise RuntimeError("after_agent() before start()")
+        steps = self.engine.after_agent(self.state)
+        if steps is None:
+            return None
+        self.talked = True
+        self.state, actions = steps
         return self._advance(actions)
 
     def divert(self, node_id: str) -> list[act.Action]:
@@ -112,6 +132,7 @@ class CallSession:
             self.state, actions = self.engine.step(self.state, result)
         last = out[-1] if out else None
         self.waiting = last if isinstance(last, act.Gather) else None
+        self.recording = last if isinstance(last, act.Record) else None
         if isinstance(last, act.Enqueue):
             self.queue = last.queue
         self._keep_record()
@@ -136,7 +157,7 @@ class CallSession:
         state = self.state
         if state is None or self._closed:
             return
-        if state.ended and not (self.holds and state.outcome == QUEUED):
+        if state.ended and not (self.holds and state.outcome == QUEUED and not self.talked):
             self.close_record()
             return
         now = self.clock.now()
@@ -174,7 +195,7 @@ class CallSession:
             account_number=state.data.get("verified_account") or None,
             path=state.path,
             last_node=state.node,
-            outcome=state.outcome if closed else None,
+            outcome=(QUEUED if self.talked else state.outcome) if closed else None,
             queue=self.queue,
             started_at=started,
             ended_at=at if closed else None,

@@ -2,28 +2,53 @@
 
 Keys are typed (interactive) or given up front (``--keys "1 2 10000001# t h"``): each
 token answers one menu or gather; ``t`` is a timeout (silence), ``h`` a hang-up.
+
+When the hotline records the caller (a ``record`` node), the next token is what the caller
+"says": ``say:words_like_this`` (or keys); it is written to a small text file in the
+recordings folder, as a recording would be, and ``t`` (silence) records nothing.
 """
 
 from __future__ import annotations
 
+import logging
+import re
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from ivr.errors import IvrError
 from ivr.flow import actions as act
-from ivr.flow.events import Digits, Event, HungUp, Timeout
+from ivr.flow.events import Digits, Event, HungUp, Recorded, Timeout
 from ivr.flow.state import ABANDONED
 from ivr.phone.session import CallSession
 
+logger = logging.getLogger(__name__)
+
 KEYS = set("0123456789*#")
-HELP = "use the keys 0-9, * and #; t for silence (timeout), h to hang up"
+HELP = (
+    "use the keys 0-9, * and #; t for silence (timeout), h to hang up; "
+    "say:some_words when the hotline records you"
+)
+#: What a ``say:`` token may hold (underscores are spaces), and how much of it is kept.
+_SPOKEN = re.compile(r"say:([\w'.,!?-]{1,500})", re.UNICODE)
+
+
+@dataclass(frozen=True)
+class Speech:
+    """What the caller "says" while the hotline records them (a ``say:`` token)."""
+
+    text: str
 
 
 class BadKeys(IvrError):
     """Keys that are not keypad keys."""
 
 
-def parse_token(token: str) -> Event:
+def parse_token(token: str) -> Event | Speech:
+    spoken = _SPOKEN.fullmatch(token.strip())
+    if spoken:
+        return Speech(spoken.group(1).replace("_", " "))
     low = token.strip().lower()
     if low in ("t", "timeout"):
         return Timeout()
@@ -34,7 +59,7 @@ def parse_token(token: str) -> Event:
     raise BadKeys(f"'{token}' is not keys: {HELP}")
 
 
-def parse_keys(text: str) -> list[Event]:
+def parse_keys(text: str) -> list[Event | Speech]:
     """Parse a whole ``--keys`` script, naming the position of any bad token."""
     events = []
     for number, token in enumerate(text.split(), start=1):
@@ -86,6 +111,11 @@ def _hangup(hangup: act.Hangup, write: Writer) -> None:
     write(f"END  hung up ({hangup.outcome})")
 
 
+def _record(record: act.Record, write: Writer) -> None:
+    _say(record.prompts, write)
+    write(f"     [{record.node}: recording, at most {record.max_seconds}s; say:your_words]")
+
+
 def _not_shown(_action: object, _write: Writer) -> None:
     """Call data the caller does not hear (``SetData``)."""
 
@@ -98,6 +128,7 @@ SHOWN: dict[type[act.Action], Callable[[Any, Writer], None]] = {
     act.Enqueue: _enqueue,
     act.Transfer: _transfer,
     act.Hangup: _hangup,
+    act.Record: _record,
 }
 
 
@@ -107,20 +138,52 @@ def _digits(gather: act.Gather) -> str:
     return f"{gather.min_digits}-{gather.max_digits} keys"
 
 
-def run_scripted(session: CallSession, events: list[Event], write: Writer | None) -> bool:
+def record(session: CallSession, heard: Event | Speech, folder: Path | None) -> Event:
+    """The caller's answer to a ``Record``: what they said kept as ``<name>.txt`` in the
+    recordings folder (``Recorded`` with its id), or ``Recorded(None)`` after silence or
+    when the folder cannot be written (logged); a hang-up stays one."""
+    recording = session.recording
+    if recording is None or isinstance(heard, HungUp):
+        return heard if not isinstance(heard, Speech) else Timeout()
+    text = heard.text if isinstance(heard, Speech) else getattr(heard, "digits", "")
+    if not text or folder is None:
+        return Recorded(None)
+    name = f"{recording.name}.txt"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(text + "\n", encoding="utf-8")
+    except OSError as exc:
+        logger.warning(
+            "call %s: cannot keep a recording in %s (%s)",
+            session.call.call_id,
+            folder,
+            exc.strerror,
+        )
+        return Recorded(None)
+    return Recorded(recording.name, name)
+
+
+def run_scripted(
+    session: CallSession,
+    events: list[Event | Speech],
+    write: Writer | None,
+    recordings: Path | None = None,
+) -> bool:
     """Play a call with keys given up front. Returns False if the keys ran out while the
-    hotline still waited (the caller is then taken to have hung up)."""
+    hotline still waited (the caller is then taken to have hung up). ``recordings``: the
+    folder what the caller says is kept in (None: nothing is recorded)."""
     say = write or (lambda _: None)
     show(session.start(), say)
-    queue: Iterator[Event] = iter(events)
+    queue: Iterator[Event | Speech] = iter(events)
     ran_out = False
     while not session.ended:
-        event = next(queue, None)
-        if event is None:
+        heard = next(queue, None)
+        if heard is None:
             ran_out = True
             say("     (the keys ran out)")
-            event = HungUp()
-        _echo(session, event, say)
+            heard = HungUp()
+        event = record(session, heard, recordings)
+        _echo(session, heard, say)
         show(session.answer(event), say)
     _closing(session, say)
     return not ran_out
@@ -129,7 +192,9 @@ def run_scripted(session: CallSession, events: list[Event], write: Writer | None
 Reader = Callable[[str, bool], str]
 
 
-def run_interactive(session: CallSession, read: Reader, write: Writer) -> None:
+def run_interactive(
+    session: CallSession, read: Reader, write: Writer, recordings: Path | None = None
+) -> None:
     """Talk to the hotline: one line of keys per question. ``read(prompt, secure)`` must
     not echo what is typed when ``secure`` is true."""
     write(f"Calling the hotline as {session.call.ani or 'an unknown number'}. ({HELP})")
@@ -140,12 +205,14 @@ def run_interactive(session: CallSession, read: Reader, write: Writer) -> None:
             line = read("you> ", secure)
         except EOFError:
             line = "h"
+        if session.recording is not None and line.strip() and not line.startswith("say:"):
+            line = "say:" + "_".join(line.split()) if line.strip() not in ("h", "t") else line
         try:
-            event = parse_token(line.replace(" ", "")) if line.strip() else Timeout()
+            heard = parse_token(line.replace(" ", "")) if line.strip() else Timeout()
         except BadKeys as exc:
             write(f"     {exc}")
             continue
-        show(session.answer(event), write)
+        show(session.answer(record(session, heard, recordings)), write)
     _closing(session, write)
 
 
@@ -155,9 +222,11 @@ def _closing(session: CallSession, write: Writer) -> None:
         write(f"END  the caller hung up (at {state.node})")
 
 
-def _echo(session: CallSession, event: Event, write: Writer) -> None:
+def _echo(session: CallSession, event: Event | Speech, write: Writer) -> None:
     secure = session.waiting is not None and session.waiting.secure
-    if isinstance(event, Digits):
+    if isinstance(event, Speech):
+        write(f"YOU  (says) {event.text}")
+    elif isinstance(event, Digits):
         write(f"YOU  {'****' if secure else event.digits}")
     elif isinstance(event, Timeout):
         write("YOU  (silence)")

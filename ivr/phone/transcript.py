@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ivr.flow import actions as act
-from ivr.flow.events import Digits, Event, HungUp, Result, Timeout
+from ivr.flow.events import Digits, Event, HungUp, Recorded, Result, Timeout
 
 MASKED = "****"
 
@@ -37,6 +37,8 @@ class Transcript:
             self.entries.append({"input": {"node": node, "timeout": True}})
         elif isinstance(event, HungUp):
             self.entries.append({"input": {"node": node, "hangup": True}})
+        elif isinstance(event, Recorded):
+            self.entries.append({"input": {"node": node, "recorded": event.recording_id}})
 
     def use_case(self, call: act.RunAction, result: Result) -> None:
         record = {
@@ -84,6 +86,10 @@ def _hangup(hangup: act.Hangup) -> dict[str, Any]:
     return {"hangup": hangup.outcome}
 
 
+def _record(record: act.Record) -> dict[str, Any]:
+    return {"record": record.node, "prompts": _prompts(record.prompts), "max": record.max_seconds}
+
+
 #: What the transcript says of each line action.
 ENTRIES: dict[type[act.Action], Callable[[Any], dict[str, Any]]] = {
     act.Play: _play,
@@ -92,4 +98,5 @@ ENTRIES: dict[type[act.Action], Callable[[Any], dict[str, Any]]] = {
     act.Enqueue: _enqueue,
     act.Transfer: _transfer,
     act.Hangup: _hangup,
+    act.Record: _record,
 }

@@ -57,6 +57,9 @@ class UseCases:
             "freeze_account": wallet_actions.freeze_account,
         }
         self._services: dict[str, ServiceHandler] = {VERIFY_ACTION: self.verify_identity}
+        #: Keeps a recording a driver made: ``(call_id, recording_id, location) -> kept``
+        #: (``surveys.keep_recording``); None: recordings are not remembered.
+        self.recordings: Callable[[str, str, str], bool] | None = None
 
     def provide(self, name: str, handler: ServiceHandler) -> None:
         """Serve the use case ``name`` with another service (``resume_callback`` comes
@@ -87,6 +90,12 @@ class UseCases:
         """Keep a version of a call's record (``CallRecorder.keep``): in the database, else
         in the spool; False (counted and logged) if it is lost. Never raises."""
         return self.recorder.keep(record)
+
+    def keep_recording(self, call_id: str, recording_id: str, location: str) -> bool:
+        """Remember a recording (for its retention); never raises."""
+        if self.recordings is None:
+            return False
+        return self.recordings(call_id, recording_id, location)
 
     def verify_identity(self, args: Mapping[str, str]) -> Result:
         """The ``verify`` node (``verification.verify_identity``)."""

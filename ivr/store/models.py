@@ -37,6 +37,7 @@ from ivr.store.sign_in_tables import (
     AgentLoginAttemptRow,
     WebSessionRow,
 )
+from ivr.store.survey_tables import RecordingRow, SurveyAnswerRow
 
 __all__ = [
     "Base",
@@ -51,8 +52,10 @@ __all__ = [
     "CodeAttemptRow",
     "PasswordResetRow",
     "QueueEntryRow",
+    "RecordingRow",
     "SecurityIncidentRow",
     "SmsOutboxRow",
+    "SurveyAnswerRow",
     "TransactionRow",
     "TwilioCallRow",
     "VerificationAttemptRow",

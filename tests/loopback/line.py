@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any, TextIO, TypeVar
 
 from ivr.flow import actions as act
-from ivr.flow.events import Digits, Event, HungUp, Timeout
+from ivr.flow.events import Digits, Event, HungUp, Recorded, Timeout
 from ivr.flow.state import QUEUED, TRANSFERRED
 from ivr.phone.line import CallerGone, LineError, Speaker
 from ivr.phone.step import Performer, Turn, perform_step
@@ -118,6 +118,16 @@ class LoopbackLine:
             keys += answer.field(0) if answer.verb == wire.KEYS else ""
         return Digits(keys) if keys else Timeout()
 
+    def record(self, record: act.Record) -> Recorded:
+        """``RECORD``: the phone keeps what the caller says (``RECORDED``) or heard nothing."""
+        for prompt in record.prompts:
+            self.play(prompt)
+        sent = wire.line(wire.RECORD, record.node, record.name, record.max_seconds)
+        answer = self._ask(sent, wire.RECORDED, wire.SILENT)
+        if answer.verb == wire.RECORDED:
+            return Recorded(record.name, answer.field(0))
+        return Recorded(None)
+
     def set(self, name: str, value: str) -> None:
         self._ask(wire.line(wire.SET, name, value), wire.OK)
 
@@ -209,6 +219,10 @@ def _transfer(line: LoopbackLine, transfer: act.Transfer, turn: Turn) -> None:
     line.set("OUTCOME", TRANSFERRED)
 
 
+def _record(line: LoopbackLine, record: act.Record, turn: Turn) -> Event:
+    return line.record(record)
+
+
 def _hangup(line: LoopbackLine, hangup: act.Hangup, turn: Turn) -> None:
     line.set("OUTCOME", hangup.outcome)
     line.hang_up()
@@ -222,4 +236,5 @@ PERFORMERS: dict[type[act.Action], Performer[LoopbackLine]] = {
     act.Enqueue: _enqueue,
     act.Transfer: _transfer,
     act.Hangup: _hangup,
+    act.Record: _record,
 }

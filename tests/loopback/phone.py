@@ -2,7 +2,8 @@
 
 ``keys`` answers each ``WAIT`` in turn, like ``ivr call --keys``: digits, ``t`` (silence),
 ``h`` (hang up), ``x`` (the connection drops: the phone crashed), ``?`` (an answer the
-protocol does not have: a broken phone). With no keys left the caller hangs up. ``press``
+protocol does not have: a broken phone); a ``RECORD`` takes the next token as what the
+caller says (``t``: silence). With no keys left the caller hangs up. ``press``
 maps a prompt id to the key pressed while it plays (once, and only if the prompt takes
 that key). ``ring`` is what the phone says when an agent is rung; with ``talk`` the agent
 and caller talk (after ``PICKUP``) until ``talk_over`` is set. Hold music (``FILE``) takes
@@ -117,6 +118,11 @@ class LoopbackCaller:
     def _answers(self, command: wire.Message) -> list[str]:
         if command.verb == wire.WAIT:
             return [self._keys()]
+        if command.verb == wire.RECORD:  # the next key token is what the caller says
+            said = self._keys()
+            if said.startswith(wire.KEYS):
+                return [wire.line(wire.RECORDED, f"{command.field(1)}.txt")]
+            return [wire.SILENT if said == wire.TIMEOUT else said]
         if command.verb == wire.RING:
             return list(self.ring)
         if command.verb == wire.SET:

@@ -15,6 +15,7 @@ line (``HANGUP`` is not answered: the controller closes the connection)::
     WAIT <node> <min> <max> <seconds> <finish|-> -> KEYS <digits> | TIMEOUT | HANGUP
     SET <name> <value>                           -> OK | HANGUP
     RING <endpoint> <seconds> <entry_id>         -> [PICKUP then] ANSWER | NOANSWER | BUSY
+    RECORD <node> <name> <seconds>               -> RECORDED <location> | SILENT | HANGUP
     HANGUP
 
 ``HANGUP`` (or the connection closing) as an answer is the caller gone; anything else
@@ -34,6 +35,7 @@ ANSWER, PLAY, FILE, WAIT, SET, RING, HANGUP = (
     "ANSWER", "PLAY", "FILE", "WAIT", "SET", "RING", "HANGUP",
 )  # fmt: skip
 OK, KEY, KEYS, TIMEOUT, PICKUP = "OK", "KEY", "KEYS", "TIMEOUT", "PICKUP"
+RECORD, RECORDED, SILENT = "RECORD", "RECORDED", "SILENT"
 
 
 class BadLine(IvrError):

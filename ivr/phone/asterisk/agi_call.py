@@ -49,4 +49,5 @@ def run_call(
         started_at=parts.clock.now().timestamp(),
     )
     driver = AgiDriver(line, call.call_id)
+    driver.recordings = parts.recordings_dir
     return call_loop.run_call(driver, parts, call, channel, render_text)

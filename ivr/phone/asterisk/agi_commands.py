@@ -76,6 +76,12 @@ def say_digits(digits: str, escape_digits: str = "") -> str:
     return format_command("SAY DIGITS", digits, escape_digits)
 
 
+def record_file(path: str, max_ms: int, silence_seconds: int, escape_digits: str = "#") -> str:
+    """``RECORD FILE <path> wav "#" <ms> s=<silence>``: record the caller into
+    ``<path>.wav`` until a key of ``escape_digits``, ``max_ms`` or that much silence."""
+    return format_command("RECORD FILE", path, "wav", escape_digits, max_ms, f"s={silence_seconds}")
+
+
 def wait_for_digit(timeout_ms: int) -> str:
     return format_command("WAIT FOR DIGIT", timeout_ms)
 

@@ -111,6 +111,10 @@ def _transfer(driver: AgiDriver, transfer: act.Transfer, turn: Turn) -> None:
     driver.set("OUTCOME", TRANSFERRED)
 
 
+def _record(driver: AgiDriver, record: act.Record, turn: Turn) -> Event:
+    return driver.record(record)
+
+
 def _hangup(driver: AgiDriver, hangup: act.Hangup, turn: Turn) -> None:
     driver.set("OUTCOME", hangup.outcome)
     driver.hang_up()
@@ -124,4 +128,5 @@ PERFORMERS: dict[type[act.Action], Performer[AgiDriver]] = {
     act.Enqueue: _enqueue,
     act.Transfer: _transfer,
     act.Hangup: _hangup,
+    act.Record: _record,
 }

@@ -2,8 +2,9 @@
 
 ``heard`` (STREAM FILE, SAY ..., WAIT FOR DIGIT: a key, nothing or a hang-up), ``entered``
 (GET DATA), ``completed`` (ANSWER, SET VARIABLE, HANGUP), ``channel_up`` (CHANNEL STATUS),
-``variable_value`` (GET VARIABLE). A caller hanging up is a value (``LineGone``), never an
-exception. ``result=-1`` is ambiguous (``Failed``): ask ``CHANNEL STATUS``.
+``variable_value`` (GET VARIABLE), ``recorded`` (RECORD FILE). A caller hanging up is a
+value (``LineGone``), never an exception. ``result=-1`` is ambiguous (``Failed``): ask
+``CHANNEL STATUS``.
 """
 
 from __future__ import annotations
@@ -87,6 +88,39 @@ def entered(reply: Reply | LineGone) -> Entered | LineGone | Failed:
     if not set(reply.result) <= DTMF:
         raise AgiPeerError("GET DATA keys that are not keys", reply.line)
     return Entered(reply.result, reply.data == "timeout")
+
+
+@dataclass(frozen=True)
+class Recording:
+    """RECORD FILE ended with a file: by a key (``dtmf``), by the time limit or silence
+    (``timeout``); ``samples``: where the file ends (8000 a second)."""
+
+    how: str
+    samples: int
+
+
+@dataclass(frozen=True)
+class NotRecorded:
+    """RECORD FILE wrote nothing usable: the file could not be opened (``writefile``),
+    the channel failed (``waitfor``, ``randomerror``)."""
+
+    why: str
+
+
+def recorded(reply: Reply | LineGone) -> Recording | NotRecorded | LineGone:
+    """RECORD FILE: ``200 result=<key code> (dtmf) endpos=N``, ``200 result=0 (timeout)
+    endpos=N``, ``200 result=-1 (hangup) endpos=N`` (gone), ``200 result=-1 (writefile)``,
+    ``200 result=-1 (waitfor) endpos=N``, ``200 result=<n> (randomerror) endpos=N``."""
+    left = gone(reply)
+    if left is not None:
+        return left
+    assert isinstance(reply, Reply)
+    if reply.code != 200:
+        raise AgiPeerError("a RECORD FILE reply that is not 200", reply.line)
+    how = reply.data or ""
+    if how in ("dtmf", "timeout"):
+        return Recording(how, reply.endpos or 0)
+    return NotRecorded(how or f"result={reply.result}")
 
 
 def channel_up(reply: Reply | LineGone) -> LineGone | None:

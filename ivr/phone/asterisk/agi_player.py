@@ -7,10 +7,11 @@ Raises ``CallerGone`` when the caller is gone (``ivr.phone.line``); the driver
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 from ivr.audio.steps import PlayFile, SayDigits, SayNumber, Step
 from ivr.flow import actions as act
-from ivr.flow.events import Digits, Timeout
+from ivr.flow.events import Digits, Recorded, Timeout
 from ivr.phone.asterisk import agi_protocol as proto
 from ivr.phone.asterisk.agi_line import AgiLine
 from ivr.phone.line import CallerGone, Speaker
@@ -19,6 +20,10 @@ logger = logging.getLogger(__name__)
 
 #: After the last digit an entry allows, how long to wait for its finish key (seconds).
 FINISH_GRACE = 2.0
+#: Seconds of silence that end a recording, and the shortest file that holds anything
+#: (samples at 8 kHz: Asterisk keeps about a second of the silence that ended it).
+RECORD_SILENCE = 3
+MIN_RECORDED_SAMPLES = 12000
 #: The gosub Dial runs on the agent's channel when they answer (the ``answered`` route).
 ANSWERED_CONTEXT = "hotline-answered"
 
@@ -34,6 +39,8 @@ class AgiPlayer:
         self.line = line
         self.call_id = call_id
         self.speak: Speaker = _no_speaker
+        #: Where recordings are kept (``Parts.recordings_dir``); None: nothing is recorded.
+        self.recordings: Path | None = None
 
     @property
     def hung_up(self) -> bool:
@@ -81,6 +88,41 @@ class AgiPlayer:
         if isinstance(value, proto.LineGone):
             raise CallerGone(value.reason)
         return value or ""
+
+    def record(self, record: act.Record) -> Recorded:
+        """The prompts, then ``RECORD FILE`` into the recordings folder: ``Recorded`` with
+        the recording's name, or with None when nothing usable was recorded (the folder
+        cannot be written, silence, a failure; what was written is deleted). Raises
+        ``CallerGone`` when the caller hung up mid-record (the partial file is deleted)."""
+        for prompt in record.prompts:
+            self.play(prompt)
+        folder = self.recordings
+        if folder is None:
+            return Recorded(None)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            logger.warning("call %s: no recordings folder %s (%s)", self.call_id, folder, exc)
+            return Recorded(None)
+        path = folder / record.name
+        command = proto.record_file(str(path), record.max_seconds * 1000, RECORD_SILENCE)
+        self.line.quiet(True)
+        try:
+            outcome = proto.recorded(self.line.exchange(command))
+        finally:
+            self.line.quiet(False)
+        if isinstance(outcome, proto.LineGone):
+            _discard(path)
+            raise CallerGone(outcome.reason)
+        if isinstance(outcome, proto.NotRecorded):
+            logger.warning("call %s: nothing recorded (%s)", self.call_id, outcome.why)
+            _discard(path)
+            return Recorded(None)
+        if outcome.samples < MIN_RECORDED_SAMPLES:
+            logger.info("call %s: the recording was silence", self.call_id)
+            _discard(path)
+            return Recorded(None)
+        return Recorded(record.name, f"{record.name}.wav")
 
     def _announce(self, play: act.Play, ahead: act.Gather | None) -> str:
         """Speak a ``Play``; with a gather ``ahead`` taking type-ahead, the key that
@@ -167,3 +209,11 @@ class AgiPlayer:
             "(missing audio?); going on",
             *(self.call_id, command.rstrip("\n")),
         )
+
+
+def _discard(path: Path) -> None:
+    """Delete a recording that is not kept (it may not exist; Asterisk adds ``.wav``)."""
+    try:
+        path.with_name(path.name + ".wav").unlink(missing_ok=True)
+    except OSError as exc:
+        logger.warning("cannot delete the unused recording %s (%s)", path.name, exc.strerror)

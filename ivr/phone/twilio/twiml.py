@@ -9,6 +9,11 @@ do not exist on Twilio). ``<Say>`` uses the call's language and a matching voice
 A ``Gather`` becomes ``<Gather input="dtmf">`` posting to ``action``; when it times out
 without a key Twilio goes on to the next verb, a ``<Redirect>`` to ``timed_out``. With
 type-ahead (``act.typed_ahead_into``) the step's announcements play inside the ``<Gather>``.
+
+A ``Record`` becomes ``<Record>`` (``#`` or 3 s of silence end it) posting its
+``RecordingSid`` and ``RecordingUrl`` to ``recorded``; Twilio skips the action when nothing
+was recorded and goes on to the next verb, a ``<Redirect>`` to ``not_recorded``. The audio
+stays with Twilio: the hotline keeps its URL and SID (fetching it would hold the webhook up).
 """
 
 from __future__ import annotations
@@ -99,6 +104,8 @@ class _Reply:
     wait: str
     ahead: bool
     announced: list[act.Prompt] = field(default_factory=list)
+    recorded: str = ""
+    not_recorded: str = ""
 
 
 def _play(item: act.Play, reply: _Reply) -> None:
@@ -110,6 +117,19 @@ def _play(item: act.Play, reply: _Reply) -> None:
 
 def _gather(item: act.Gather, reply: _Reply) -> None:
     gather(reply.response, item, reply.speech, reply.action, reply.timed_out, reply.announced)
+
+
+def _record(item: act.Record, reply: _Reply) -> None:
+    speak(reply.response, item.prompts, reply.speech)
+    reply.response.record(
+        action=reply.recorded,
+        method="POST",
+        max_length=item.max_seconds,
+        finish_on_key="#",
+        timeout=3,
+        play_beep=True,
+    )
+    reply.response.redirect(reply.not_recorded, method="POST")
 
 
 def _enqueue(item: act.Enqueue, reply: _Reply) -> None:
@@ -138,6 +158,7 @@ RENDERERS: dict[type, Callable[[Any, _Reply], None]] = {
     act.Enqueue: _enqueue,
     act.Transfer: _transfer,
     act.Hangup: _hangup,
+    act.Record: _record,
 }
 
 
@@ -148,11 +169,14 @@ def flow_reply(
     action: str,
     timed_out: str,
     wait: str,
+    recorded: str = "",
+    not_recorded: str = "",
 ) -> VoiceResponse:
     """What the caller hears for one engine step (the use cases already run). Plays
     before a gather that takes type-ahead are nested in its ``<Gather>``."""
     ahead = act.typed_ahead_into(actions) is not None
     reply = _Reply(VoiceResponse(), speech, action, timed_out, wait, ahead)
+    reply.recorded, reply.not_recorded = recorded, not_recorded
     for item in actions:
         RENDERERS[type(item)](item, reply)
     return reply.response

@@ -28,7 +28,7 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from ivr.center import lifecycle as lc
 from ivr.flow import actions as act
-from ivr.flow.events import Digits, Event, HungUp, Timeout
+from ivr.flow.events import Digits, Event, HungUp, Recorded, Timeout
 from ivr.flow.state import QUEUED, CallStart, CallState
 from ivr.phone.twilio import twiml
 from ivr.phone.twilio.call_state import CallStates
@@ -100,8 +100,15 @@ class TwilioVoice:
         return self.steps.advance(call_sid, step, lambda memo: self._tick(call_sid, memo, digits))
 
     def dialed(self, call_sid: str, step: int, status: str) -> str:
-        hold = self._hold
-        return self.steps.advance(call_sid, step, lambda memo: hold(memo).dialed(memo, status))
+        """The ``<Dial action>``: a completed talk goes on to the queue's ``after_agent``
+        node (the survey) while the caller is still on the line."""
+        return self.steps.advance(call_sid, step, lambda memo: self._dialed(call_sid, memo, status))
+
+    def recorded(self, call_sid: str, step: int, recording: Recorded) -> str:
+        """``<Record action>`` (or its ``<Redirect>`` when nothing was recorded)."""
+        return self.steps.advance(
+            call_sid, step, lambda memo: self._answer(call_sid, memo, recording)
+        )
 
     def answered(self, entry_id: int) -> None:
         """The agent picked up (Twilio runs the ``<Client url>`` on the agent's leg)."""
@@ -155,6 +162,7 @@ class TwilioVoice:
         if "state" in memo:
             session.state = CallState.from_dict(memo["state"])
             session.queue = memo.get("queue")
+            session.talked = bool(memo.get("talked"))
             # Opened at the first step; a call that ended was closed then, unless it was
             # queued: a held caller's record is closed by the status callback.
             session.resumed(closed=session.state.ended and session.state.outcome != QUEUED)
@@ -183,11 +191,28 @@ class TwilioVoice:
             action=url("gather", step=step),
             timed_out=url("gather", step=step, timeout=1),
             wait=url("wait", step=step),
+            recorded=url("recorded", step=step),
+            not_recorded=url("recorded", step=step, timeout=1),
         )
         last = actions[-1] if actions else None
         if isinstance(last, act.Enqueue):
             memo = self._hold(memo).join(session, last, memo)
         return memo, response
+
+    def _dialed(self, call_sid: str, memo: Memo, status: str) -> Reply:
+        memo, response = self._hold(memo).dialed(memo, status)
+        if status != "completed" or not memo.get("done"):
+            return memo, response
+        session = self._session(call_sid, memo)
+        try:
+            actions = session.after_agent()
+        except Exception:  # the talk is over: whatever the survey's trouble, say goodbye
+            logger.exception("call %s: the survey after the agent failed", call_sid)
+            return memo, response
+        if actions is None:
+            return memo, response
+        memo = {**memo, "talked": True, "hold": None, "policy": None}
+        return self._after(session, memo, actions)
 
     def _tick(self, call_sid: str, memo: Memo, digits: str | None) -> Reply:
         """A tick of the wait; when the queue's policy sends the caller on (``goto``),

@@ -1,5 +1,6 @@
 """Twilio's webhooks (``/twilio/...``): the voice URL, gathers, the wait loop, the agent's
-Dial, the status callback, and the prompt audio ``<Play>`` fetches. See docs/twilio.md.
+Dial, a recording's end, the status callback, and the prompt audio ``<Play>`` fetches. See
+docs/twilio.md.
 
 ``make_blueprint(parts, settings, calls)`` builds them for one process; the app they are
 mounted on exempts them from signing in (each is signed by Twilio instead, checked here).
@@ -9,6 +10,7 @@ shows it."""
 from __future__ import annotations
 
 import functools
+import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -19,6 +21,7 @@ from twilio.twiml.voice_response import VoiceResponse
 from ivr.audio.build import prompts_root
 from ivr.audio.tone import hold_segments
 from ivr.center import hold_policy
+from ivr.flow.events import Recorded
 from ivr.phone.channel import Parts
 from ivr.phone.twilio import signature as twilio_signature
 from ivr.phone.twilio import twiml
@@ -29,6 +32,7 @@ from ivr.services import call_ids
 
 NAME = "twilio"
 XML = "application/xml"
+_RECORDING_SID = re.compile(r"RE[0-9a-f]{32}")
 
 
 def make_blueprint(parts: Parts, settings: TwilioSettings, calls: CallStates) -> Blueprint:
@@ -81,6 +85,10 @@ def make_blueprint(parts: Parts, settings: TwilioSettings, calls: CallStates) ->
         status = request.form.get("DialCallStatus", "")
         return xml(voice_of().dialed(call_sid(), step(), status))
 
+    @bp.post("/recorded")
+    def recorded() -> Response:
+        return xml(voice_of().recorded(call_sid(), step(), recording()))
+
     @bp.post("/answered")
     def answered() -> Response:
         entry = request.args.get("entry", "")
@@ -129,6 +137,18 @@ def step() -> int:
 def digits() -> str | None:
     """The keys pressed; None when the Gather timed out (``timeout`` in the query)."""
     return None if request.args.get("timeout") else request.form.get("Digits")
+
+
+def recording() -> Recorded:
+    """What ``<Record>`` posted: its ``RecordingSid`` and ``RecordingUrl`` (only a
+    well-formed SID and an https URL at Twilio count), else nothing recorded."""
+    sid = request.form.get("RecordingSid", "")
+    where = request.form.get("RecordingUrl", "")
+    if request.args.get("timeout") or not _RECORDING_SID.fullmatch(sid):
+        return Recorded(None)
+    if not where.startswith("https://") or len(where) > 500:
+        return Recorded(None)
+    return Recorded(sid, where)
 
 
 def call_sid() -> str:
