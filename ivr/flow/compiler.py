@@ -77,6 +77,8 @@ class NodeCompiler:
     #: Nodes a node stands for besides itself (a survey's parts), added to the flow
     #: after it (``add_part``).
     parts: dict[str, model.Node] = field(default_factory=dict)
+    #: The ids of every part added so far (``parts`` is emptied into the flow).
+    added: set[str] = field(default_factory=set)
 
     # -- pieces shared by node kinds ---------------------------------------------------
 
@@ -87,6 +89,7 @@ class NodeCompiler:
             return
         self.index.nodes[node.id] = node.position
         self.parts[node.id] = node
+        self.added.add(node.id)
 
     def common(self, node_id: str, f: Fields) -> Common:
         values = {k: text_of(v, self.reader, k) for k, (_, v) in f.table("set").items()}

@@ -42,6 +42,9 @@ def _texts_under(value: Located) -> list[str]:
 
 def _build(c: NodeCompiler, node_id: str, value: Located) -> model.Node | None:
     where = f"node '{node_id}'"
+    if node_id in c.parts or node_id in c.added:
+        c.reader.error(value.pos, f"{where}: a survey adds a node with this id already")
+        return None
     c.index.nodes[node_id] = value.pos
     if not isinstance(value, Map):
         c.reader.error(value.pos, f"{where} must be a mapping with a 'type'")

@@ -1,9 +1,10 @@
 """The post-call survey, in parts: who is asked, and the nodes a ``survey`` node stands for.
 
 A ``survey`` node ``s`` is the score question (``nodes.Survey``); the compiler adds, after
-it, ``s.comment`` (a menu: "press 1 to leave a comment", only with a ``comment_prompt``),
-``s.record`` (a ``record`` node), ``s.save`` (the ``record_survey`` use case, which stores
-the answer) and ``s.thanks`` (a ``say``), which goes on to the survey's ``next``. They are
+it, ``s_comment`` (a menu: "press 1 to leave a comment", only with a ``comment_prompt``),
+``s_record`` (a ``record`` node), ``s_save`` (the ``record_survey`` use case, which stores
+the answer) and ``s_thanks`` (a ``say``), which goes on to the survey's ``next``. A node
+written with one of those ids is refused. They are
 ordinary nodes: the engine, the checks and the call records see them as written ones.
 
 Who is asked is decided when the call reaches the survey, from the call data only, so a
@@ -26,12 +27,12 @@ COMMENT = "survey_comment"
 RECORD_SURVEY = "record_survey"
 SAVED = "saved"
 SCORES = frozenset("12345")
-#: The parts a survey node ``s`` adds, as ``s.<part>``.
+#: The parts a survey node ``s`` adds, as ``s_<part>``.
 PARTS = ("comment", "record", "save", "thanks")
 
 
 def part(survey_id: str, name: str) -> str:
-    return f"{survey_id}.{name}"
+    return f"{survey_id}_{name}"
 
 
 def sampled(call_id: str, rate: float) -> bool:

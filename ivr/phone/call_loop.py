@@ -5,7 +5,10 @@ session's actions and returns the caller's answer, which the session steps the e
 with. However the caller leaves, the line answers ``HungUp`` and the call record says
 ``abandoned`` at the node. A flow that ends in ``Enqueue`` holds the caller
 (``hold_caller``, over ``ivr.phone.holding``); when the queue's policy sends the caller on
-to a node, the flow goes on there (``CallSession.divert``).
+to a node, the flow goes on there (``CallSession.divert``); when the talk with an agent is
+over and the caller is still on the line, the flow goes on at the queue's ``after_agent``
+node, the survey (``CallSession.after_agent``; on Asterisk the agent is dialled from the
+AGI with ``Dial``'s ``g`` option, so the caller comes back to the controller).
 """
 
 from __future__ import annotations
@@ -28,6 +31,10 @@ if TYPE_CHECKING:
     from ivr.phone.session import CallSession
 
 logger = logging.getLogger(__name__)
+
+#: What ``hold_caller`` returns when the talk is over and the queue has an ``after_agent``
+#: node for the caller still on the line (a marker, not a node id).
+AFTER_AGENT = "after agent"
 
 
 def run_call(
@@ -54,6 +61,9 @@ def run_call(
             node = hold_caller(line, parts, session, enqueued)
             if node is None:
                 break
+            if node == AFTER_AGENT:
+                enqueued = play_flow(line, session, session.after_agent() or [])
+                continue
             enqueued = play_flow(line, session, session.divert(node))  # the policy sent it on
     except Exception:
         _close(session)
@@ -88,8 +98,9 @@ def _close(session: CallSession) -> None:
 def hold_caller(line: Line, parts: Parts, session: CallSession, how: act.Enqueue) -> str | None:
     """The flow ended in ``Enqueue``: hold the caller until a person takes the call, a
     callback is arranged or the caller hangs up (``ivr.phone.holding``). Returns the node
-    the queue's policy sends the caller on to (the flow resumes there), or None when the
-    call is over or back with the phone system."""
+    the queue's policy sends the caller on to (the flow resumes there), ``AFTER_AGENT``
+    after a talk when the queue names a node for then, or None when the call is over or
+    back with the phone system."""
     call = session.waiting_call(how)
     policy = hold_policy.policy_for(how.callback, parts.callback_offer_after, how.policy)
     prompt = prompter(session.engine.flow.catalog.text, how.language)
@@ -111,6 +122,8 @@ def hold_caller(line: Line, parts: Parts, session: CallSession, how: act.Enqueue
             outcome = wait.run(entry_id)
         if outcome == DIVERT:
             return wait.goto
+        if outcome == AGENT and how.policy.after_agent and not line.hung_up:
+            return AFTER_AGENT
         line.set("OUTCOME", outcome or FALLBACK)
         if outcome in (AGENT, CALLBACK, NO_AGENTS):
             line.hang_up()

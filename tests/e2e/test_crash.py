@@ -151,10 +151,12 @@ def test_killing_the_controller_strands_nobody(
         everyone = [*held.values(), *in_menus.values()]
         eventually(
             lambda: all(moh_started(after, ch) for ch in everyone),
-            lambda: "left without hold music: "
-            + ", ".join(ch for ch in everyone if not moh_started(after, ch))
-            + "\n"
-            + after.tail(),
+            lambda: (
+                "left without hold music: "
+                + ", ".join(ch for ch in everyone if not moh_started(after, ch))
+                + "\n"
+                + after.tail()
+            ),
             45,
         )
         said = after.text()
@@ -176,9 +178,11 @@ def test_killing_the_controller_strands_nobody(
         # -- the sandbox started the controller again, Asterisk kept running -------------------
         supervisor = box.fastagi
         eventually(
-            lambda: supervisor.pid != crashed
-            and box.fastagi_running
-            and children.listening(box.fastagi_port),
+            lambda: (
+                supervisor.pid != crashed
+                and box.fastagi_running
+                and children.listening(box.fastagi_port)
+            ),
             lambda: f"the FastAGI server was not started again ({supervisor.restarts} restarts)",
             30,
         )

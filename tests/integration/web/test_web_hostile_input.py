@@ -114,7 +114,7 @@ def test_malformed_json_gets_a_clear_400(line: Components) -> None:
     web.sign_in("alice")
     response = web.client.post(
         "/api/state",
-        data=b"{\"state\": ",
+        data=b'{"state": ',
         content_type="application/json",
         headers={"X-CSRF-Token": web.token},
     )

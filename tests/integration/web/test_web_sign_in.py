@@ -127,7 +127,11 @@ def test_a_success_resets_the_count_of_failures(web: Web) -> None:
 
 
 def test_failures_are_kept_in_the_database_for_every_process(
-    hotline: Components, db: Db, make_hotline, seeded_url: str, clock: StoppedClock  # type: ignore[no-untyped-def]
+    hotline: Components,
+    db: Db,
+    make_hotline,
+    seeded_url: str,
+    clock: StoppedClock,  # type: ignore[no-untyped-def]
 ) -> None:
     first = Web(hotline)
     for _ in range(5):
@@ -197,9 +201,7 @@ def test_a_copied_session_cookie_stops_working_after_signing_out(web: Web) -> No
     assert thief.get("/api/queue").status_code == 401
 
 
-def test_a_session_ends_when_idle_and_at_its_absolute_limit(
-    web: Web, clock: StoppedClock
-) -> None:
+def test_a_session_ends_when_idle_and_at_its_absolute_limit(web: Web, clock: StoppedClock) -> None:
     web.sign_in("alice")
     clock.advance(hours=1, minutes=50)
     assert web.client.get("/").status_code == 200

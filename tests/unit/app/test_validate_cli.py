@@ -74,7 +74,9 @@ def test_real_flow_is_ok_with_a_one_line_summary(capsys: pytest.CaptureFixture[s
     summary = SUMMARY.fullmatch(out.rstrip("\n"))
     assert summary, out
     assert summary["path"] == str(REAL_FLOW)
-    assert int(summary["nodes"]) == REAL_FLOW.read_text(encoding="utf-8").count("    type: ")
+    text = REAL_FLOW.read_text(encoding="utf-8")
+    surveys = text.count("    type: survey")  # each adds its four parts (survey_parts.PARTS)
+    assert int(summary["nodes"]) == text.count("    type: ") + 4 * surveys
 
 
 def test_default_flow_is_callflows_yaml_in_the_current_directory(

@@ -110,7 +110,7 @@ def test_a_score_is_saved_by_the_use_case_then_the_caller_is_thanked(load: Load)
     state, actions = engine.step(state, Result("saved"))
     assert heard(actions) == ["thanks", "bye"]
     assert state.outcome == "solved"
-    assert state.path[-3:] == ("survey.save", "survey.thanks", "goodbye")
+    assert state.path[-3:] == ("survey_save", "survey_thanks", "goodbye")
 
 
 def test_a_wrong_key_is_asked_again_then_a_valid_score_counts(load: Load) -> None:
@@ -164,11 +164,11 @@ def test_a_recorded_comment_goes_with_the_score(load: Load) -> None:
     record = last(actions)
     assert isinstance(record, act.Record)
     assert heard(actions) == ["speak"] and record.max_seconds == 30
-    assert record.name == "call-1-survey.record-3"
-    state, actions = engine.step(state, Recorded("call-1-survey.record-3", "x.wav"))
+    assert record.name == "call-1-survey_record-3"
+    state, actions = engine.step(state, Recorded("call-1-survey_record-3", "x.wav"))
     saving = last(actions)
     assert isinstance(saving, act.RunAction)
-    assert saving.args["survey_comment"] == "call-1-survey.record-3"
+    assert saving.args["survey_comment"] == "call-1-survey_record-3"
 
 
 def test_a_failed_recording_still_saves_the_score(load: Load) -> None:
@@ -184,7 +184,7 @@ def test_a_failed_recording_still_saves_the_score(load: Load) -> None:
 def test_a_caller_who_hangs_up_while_recording_abandons_the_call(load: Load) -> None:
     engine = survey_engine(load)
     state, actions = run(engine, "2", "1", HungUp())
-    assert state.outcome == ABANDONED and state.node == "survey.record"
+    assert state.outcome == ABANDONED and state.node == "survey_record"
     assert actions == []
 
 
@@ -237,3 +237,10 @@ def test_a_survey_with_a_bad_setting_does_not_load(load: Load, change: str, prob
     with pytest.raises(FlowErrors) as caught:
         load(SURVEY.format(sample="1").replace(change, bad))
     assert problem in str(caught.value)
+
+
+def test_a_node_written_with_the_id_of_a_survey_part_is_refused(load: Load) -> None:
+    clash = SURVEY.format(sample="1") + "survey_thanks: {type: hangup}\n"
+    with pytest.raises(FlowErrors) as caught:
+        load(clash)
+    assert "a survey adds a node with this id already" in str(caught.value)

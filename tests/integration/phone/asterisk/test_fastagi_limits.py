@@ -61,9 +61,7 @@ def connect(server: FastAgiServer) -> socket.socket:
     return socket.create_connection(("127.0.0.1", server.address[1]), timeout=10)
 
 
-def closed_within(
-    sock: socket.socket, seconds: float, since: float | None = None
-) -> float | None:
+def closed_within(sock: socket.socket, seconds: float, since: float | None = None) -> float | None:
     """Seconds until the server closed ``sock`` (reading and dropping what it sends), or
     None if it was still open after ``seconds``; counted from ``since`` (a
     ``time.monotonic()`` taken when the connection was made) when given, so a thread
