@@ -1,0 +1,115 @@
+"""Survey answers and recordings in the database, on SQLite and PostgreSQL: the report's
+survey figures per queue, per agent and in all, over a period; the recordings' retention
+(files and rows past it go, newer ones stay, a file that cannot be deleted keeps its row);
+``record_survey`` with the store down gives ``error``, not a crash."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from integration.support import Db, StoppedClock
+from ivr.app.bootstrap import Components
+from ivr.flow.actions import RunAction
+from ivr.services.insight import Period, SurveyFigures
+from ivr.services.recording_upkeep import RecordingUpkeep
+from ivr.services.survey_ports import Recording, SurveyAnswer
+from ivr.services.surveys import record_survey
+from ivr.store.recording_files import RecordingFolder
+from ivr.store.survey_queries import survey_figures
+
+
+def agent_ids(db: Db) -> dict[str, int]:
+    return {row["username"]: row["id"] for row in db.rows("agents")}
+
+
+def test_the_figures_are_per_queue_per_agent_and_in_all_within_the_period(
+    hotline: Components, db: Db, clock: StoppedClock
+) -> None:
+    ids = agent_ids(db)
+    answers = hotline.survey_answers
+    now = clock.now()
+    for call, score, queue, agent, comment, hours in [
+        ("c1", 5, "payments", "alice", "rec-1", 1),
+        ("c2", 3, "payments", "bob", None, 2),
+        ("c3", 4, "closure", "bob", None, 3),
+        ("c4", 2, None, None, "rec-4", 4),  # after self-service
+        ("c5", 1, "payments", "alice", None, 30),  # before the period
+    ]:
+        at = now - timedelta(hours=hours)
+        answers.add(SurveyAnswer(call, score, at, queue, ids[agent] if agent else None, comment))
+    period = Period(now - timedelta(hours=24), now + timedelta(hours=1), "Asia/Shanghai")
+    with hotline.sessions() as session:
+        figures = survey_figures(session, period)
+    assert figures == (
+        SurveyFigures("all", "", 4, 3.5, 2),
+        SurveyFigures("queue", "closure", 1, 4.0, 0),
+        SurveyFigures("queue", "payments", 2, 4.0, 1),
+        SurveyFigures("agent", "alice", 1, 5.0, 1),
+        SurveyFigures("agent", "bob", 2, 3.5, 0),
+    )
+    with hotline.database.connect() as connection:  # a connection does as well as a session
+        assert survey_figures(connection, period) == figures
+
+
+def test_an_empty_period_has_no_average(hotline: Components, clock: StoppedClock) -> None:
+    now = clock.now()
+    with hotline.sessions() as session:
+        figures = survey_figures(session, Period(now, now + timedelta(hours=1), "UTC"))
+    assert figures == (SurveyFigures("all", "", 0, None, 0),)
+
+
+def test_recordings_past_their_retention_go_with_their_files(
+    hotline: Components, db: Db, clock: StoppedClock, tmp_path: Path
+) -> None:
+    answers = hotline.survey_answers
+    now = clock.now()
+    for name, days in [("old-1", 40), ("old-2", 31), ("new-1", 2)]:
+        (tmp_path / f"{name}.wav").write_bytes(b"RIFF")
+        answers.keep_recording(Recording(name, "c1", f"{name}.wav", now - timedelta(days=days)))
+    answers.keep_recording(
+        Recording("RE" + "0" * 32, "c2", "https://api.twilio.com/x", now - timedelta(days=45))
+    )
+    upkeep = RecordingUpkeep(answers, RecordingFolder(tmp_path), clock, timedelta(days=30))
+    assert upkeep.run() == 3
+    assert [r["id"] for r in db.rows("recordings")] == ["new-1"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["new-1.wav"]
+    assert upkeep.run() == 0  # once per interval
+
+
+def test_a_file_that_cannot_be_deleted_keeps_its_row(
+    hotline: Components, db: Db, clock: StoppedClock, tmp_path: Path
+) -> None:
+    answers = hotline.survey_answers
+    stuck = tmp_path / "stuck.wav"
+    stuck.mkdir()  # a folder where the file should be: unlink fails
+    answers.keep_recording(Recording("stuck", "c1", "stuck.wav", clock.now() - timedelta(days=99)))
+    upkeep = RecordingUpkeep(answers, RecordingFolder(tmp_path), clock, timedelta(days=30))
+    assert upkeep.run() == 0
+    assert db.count("recordings") == 1
+
+
+def test_record_survey_stores_the_agents_talk_and_fails_cleanly_when_the_store_does(
+    hotline: Components, db: Db, clock: StoppedClock
+) -> None:
+    result = record_survey(hotline.survey_answers, clock, {"call_id": "c9", "survey_score": "4"})
+    assert result.outcome == "saved"
+    assert db.one("survey_answers", call_id="c9")["queue"] is None  # no talk: self-service
+    db.execute("DROP TABLE survey_answers")
+    failed = hotline.use_cases.run(
+        RunAction("s_save", "record_survey", {"call_id": "c9", "survey_score": "4"})
+    )
+    assert failed.outcome == "error"
+    assert record_survey(hotline.survey_answers, clock, {"call_id": "c9"}).outcome == "error"
+
+
+@pytest.mark.parametrize("location", ["../escape.wav", "/etc/passwd", "https://x/y"])
+def test_a_location_outside_the_folder_is_never_deleted(tmp_path: Path, location: str) -> None:
+    outside = tmp_path / "escape.wav"
+    outside.write_bytes(b"RIFF")
+    folder = tmp_path / "recordings"
+    folder.mkdir()
+    assert RecordingFolder(folder).remove(location)
+    assert outside.exists()
