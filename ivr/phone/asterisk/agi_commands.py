@@ -77,7 +77,7 @@ def say_digits(digits: str, escape_digits: str = "") -> str:
 
 
 def record_file(path: str, max_ms: int, silence_seconds: int, escape_digits: str = "#") -> str:
-    """``RECORD FILE <path> wav "#" <ms> s=<silence>``: record the caller into
+    """``RECORD FILE <path> wav # <ms> s=<silence>``: record the caller into
     ``<path>.wav`` until a key of ``escape_digits``, ``max_ms`` or that much silence."""
     return format_command("RECORD FILE", path, "wav", escape_digits, max_ms, f"s={silence_seconds}")
 
