@@ -69,4 +69,5 @@ def dispatcher_for(
         outbox=OutboxSender(components.unit_of_work, components.clock, sms or not_configured),
         send_sms=sms is not None,
         records=components.record_upkeep(),
+        recordings=components.recording_upkeep(),
     )

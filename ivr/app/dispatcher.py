@@ -16,6 +16,8 @@ taken back; several processes on one database take turns, never both. Then each 
 replays the call-record spool and, every few seconds, closes the records of calls whose
 process died (``ivr.services.call_record_reaper``): after the entry reaper, so a caller
 whose entry was just found a ghost has its record closed too.
+Every ten minutes or so a round also deletes the callers' recordings past their retention
+(``ivr.services.recording_upkeep``: the file and its row).
 
 ``ivr fastagi`` and ``ivr serve`` both run one; several processes may, since every claim
 is atomic in the database. An error is logged and the next round tries again: the thread
@@ -39,6 +41,7 @@ if TYPE_CHECKING:
     from ivr.services.contact_snapshots import Assignment
     from ivr.services.outbox import OutboxSender
     from ivr.services.reaper import Reaped
+    from ivr.services.recording_upkeep import RecordingUpkeep
 
 logger = logging.getLogger(__name__)
 
@@ -63,11 +66,13 @@ class Dispatcher:
         send_sms: bool = True,
         reap_interval: float = REAP_INTERVAL,
         records: RecordUpkeep | None = None,
+        recordings: RecordingUpkeep | None = None,
     ) -> None:
         """``dialer``: how callbacks are dialled (the composition root's choice);
         ``ring_seconds``: how long the customer's phone rings (the claim's lease covers it);
         ``outbox``: send the SMS outbox every round (``send_sms``), or only expire it;
-        ``records``: replay the call-record spool and close interrupted records."""
+        ``records``: replay the call-record spool and close interrupted records;
+        ``recordings``: delete the recordings past their retention."""
         self._center = center
         self.dialer = dialer
         self.ring_seconds = ring_seconds
@@ -77,6 +82,7 @@ class Dispatcher:
         self.reap_interval = reap_interval
         self._reaped_at: float | None = None
         self.records = records
+        self.recordings = recordings
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -110,6 +116,11 @@ class Dispatcher:
                 self.records.run()
             except Exception:
                 logger.exception("queue dispatcher: call-record upkeep failed; trying again")
+        if self.recordings is not None:
+            try:
+                self.recordings.run()
+            except Exception:
+                logger.exception("queue dispatcher: the recordings' retention failed; trying again")
         center.dispatch()
         dialled = []
         for assignment in center.due_callbacks(self.ring_seconds):

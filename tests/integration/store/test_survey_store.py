@@ -12,7 +12,10 @@ import pytest
 
 from integration.support import Db, StoppedClock
 from ivr.app.bootstrap import Components
+from ivr.app.dispatcher import Dispatcher
 from ivr.flow.actions import RunAction
+from ivr.phone.asterisk.call_files import CallbackSettings
+from ivr.phone.asterisk.channel import CallFileDialer
 from ivr.services.insight import Period, SurveyFigures
 from ivr.services.recording_upkeep import RecordingUpkeep
 from ivr.services.survey_ports import Recording, SurveyAnswer
@@ -113,3 +116,20 @@ def test_a_location_outside_the_folder_is_never_deleted(tmp_path: Path, location
     folder.mkdir()
     assert RecordingFolder(folder).remove(location)
     assert outside.exists()
+
+
+def test_each_dispatcher_round_runs_the_retention_and_survives_its_failure(
+    hotline: Components, db: Db, clock: StoppedClock, tmp_path: Path
+) -> None:
+    answers = hotline.survey_answers
+    (tmp_path / "old.wav").write_bytes(b"RIFF")
+    answers.keep_recording(Recording("old", "c1", "old.wav", clock.now() - timedelta(days=99)))
+    upkeep = RecordingUpkeep(answers, RecordingFolder(tmp_path), clock, timedelta(days=90))
+    dialer = CallFileDialer(CallbackSettings(spool=tmp_path / "spool"))
+    center = hotline.contact_center
+    Dispatcher(lambda: center, dialer, recordings=upkeep).run_once()
+    assert db.count("recordings") == 0 and not (tmp_path / "old.wav").exists()
+
+    broken = RecordingUpkeep(answers, RecordingFolder(tmp_path), clock, timedelta(days=90))
+    db.execute("DROP TABLE recordings")  # the retention fails: the round goes on
+    assert Dispatcher(lambda: center, dialer, recordings=broken).run_once() == []

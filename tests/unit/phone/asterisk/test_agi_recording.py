@@ -37,7 +37,7 @@ def test_record_file_replies_mean_what_asterisk_says(line: str, meaning: object)
 
 def test_the_record_command_is_written_safely() -> None:
     command = proto.record_file("/var/rec/call-1-s_record-9", 60000, 3)
-    assert command == 'RECORD FILE /var/rec/call-1-s_record-9 wav # 60000 s=3\n'
+    assert command == "RECORD FILE /var/rec/call-1-s_record-9 wav # 60000 s=3\n"
 
 
 class ScriptedAsterisk:
@@ -82,7 +82,7 @@ def test_a_recording_ended_by_hash_is_kept(tmp_path: Path) -> None:
     fake = ScriptedAsterisk("200 result=35 (dtmf) endpos=40000")
     answer = driver_on(fake, tmp_path / "rec").perform([RECORD], "s_record")
     assert answer == Recorded("call-1-s_record-9", "call-1-s_record-9.wav")
-    assert fake.commands == [f'RECORD FILE {tmp_path}/rec/call-1-s_record-9 wav # 30000 s=3']
+    assert fake.commands == [f"RECORD FILE {tmp_path}/rec/call-1-s_record-9 wav # 30000 s=3"]
     assert (tmp_path / "rec" / "call-1-s_record-9.wav").exists()
 
 
