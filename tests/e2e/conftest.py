@@ -47,7 +47,10 @@ def unavailable(reason: str) -> NoReturn:
 
 
 def start_sandbox(
-    run_dir: Path, phones: dict[str, int], environment: dict[str, str] | None = None
+    run_dir: Path,
+    phones: dict[str, int],
+    environment: dict[str, str] | None = None,
+    flow_path: Path = FLOW_PATH,
 ) -> Sandbox:
     """A started sandbox with its FastAGI server, on free ports, its database in ``run_dir``;
     ``phones``: where SIPp phones answer for these endpoints (the others register)."""
@@ -60,7 +63,7 @@ def start_sandbox(
     # The sandbox's clock starts at the suite's chosen date; its children (FastAGI, the
     # per-call scripts) start theirs at its reading.
     settings = Settings(
-        flow_path=FLOW_PATH, database_url="", log_level="INFO", clock_start=OPEN_TIME
+        flow_path=flow_path, database_url="", log_level="INFO", clock_start=OPEN_TIME
     )
     sip, fastagi = sipp.free_port(span=100), sipp.free_port(socket.SOCK_STREAM)
     box = for_tests(run_dir, settings, sip, fastagi, phones)
