@@ -3,9 +3,14 @@ password reset, says that's all, presses 4 at the survey's question and declines
 comment; the answer is in the database. A second caller asks to leave a comment and hangs
 up while being recorded: no answer, no recording left behind, the call's record closed.
 
+A third caller waits in the general queue, agent bob's phone answers, bob hangs up: the
+caller, still on the line, hears the agent survey (``Dial``'s ``g`` brings the channel back
+to the controller), stays silent, and the hotline says goodbye and hangs up; the call's
+record stays a call a person took.
+
 These calls use a sandbox of their own running the surveyed copy of the real flow
-(``tests/survey_flow.py``: every self-service caller is asked), so that the shipped
-flow's calls elsewhere are not surveyed."""
+(``tests/survey_flow.py``: every self-service caller is asked, and the general queue's
+callers after their agent), so that the shipped flow's calls elsewhere are not surveyed."""
 
 from __future__ import annotations
 
@@ -17,9 +22,22 @@ import pytest
 from survey_flow import surveyed_flow
 
 from ivr.app.asterisk_sandbox import Sandbox
+from ivr.phone.asterisk.writer import AGENT_ENDPOINTS
 
+from . import sipp
 from .conftest import PROMPTS, start_sandbox, unavailable
-from .support import sign_in_busy
+from .contact_calls import (
+    TALK,
+    channel_of,
+    entries,
+    hang_up,
+    lines_of,
+    played,
+    to_an_agent,
+    wait_connected,
+)
+from .phones import Phone, agent, contact_center
+from .support import LogWatch, sign_in_busy
 from .test_branches import (
     RESET,
     SECURITY,
@@ -46,8 +64,9 @@ def survey_sandbox(
 ) -> Iterator[Sandbox]:
     if prompt_audio:
         unavailable(f"the hotline would be silent: {prompt_audio}")
-    flow = surveyed_flow(tmp_path_factory.mktemp("surveyed-flow"))
-    box = start_sandbox(tmp_path_factory.mktemp("survey-sandbox"), {}, flow_path=flow)
+    flow = surveyed_flow(tmp_path_factory.mktemp("surveyed-flow"), general_after_agent=True)
+    phones = {name: sipp.free_port() for name in AGENT_ENDPOINTS}
+    box = start_sandbox(tmp_path_factory.mktemp("survey-sandbox"), phones, flow_path=flow)
     sign_in_busy(box)
     box.start_fastagi()
     yield box
@@ -115,3 +134,52 @@ def test_a_caller_who_hangs_up_while_recorded_leaves_no_answer_and_no_file(
     folder = survey_sandbox.run / "recordings"
     left = [p.name for p in folder.iterdir()] if folder.exists() else []
     assert not [name for name in left if call_id in name], left
+
+
+def test_after_the_agent_hangs_up_the_caller_hears_the_agent_survey(
+    survey_sandbox: Sandbox, tmp_path: Path
+) -> None:
+    center = contact_center(survey_sandbox)
+    bob = agent(center, "bob")
+    log = LogWatch(survey_sandbox)
+    tl = to_an_agent(sounds(survey_sandbox))
+    caller = sipp.start(
+        survey_sandbox.sip_port, tl.presses(), 120, tmp_path / "caller", "e2e-rated"
+    )
+    phone: Phone | None = None
+    channel = ""
+    try:
+        channel, tag = channel_of(log, "e2e-rated")
+        log.wait_for(rf"\[{tag}\].*Playing 'moh/hold-\d\.", timeout=40)
+        phone = Phone(survey_sandbox, "agent-bob", tmp_path / "bob")
+        center.set_availability(bob.id, True)
+        dial = log.wait_for(
+            rf"\[{tag}\].*AGI Script Executing Application: \(Dial\) "
+            r"Options: \((PJSIP/agent-bob,20,gU\(hotline-answered\^(\d+)\))\)"
+        )
+        entry_id = int(dial.group(2))
+        answered = log.wait_for(
+            r'Executing \[s@hotline-answered:1\] NoOp\("(PJSIP/agent-bob-[0-9a-f]+)", '
+            rf'"IVR agent answered entry {entry_id}"\)'
+        )
+        wait_connected(survey_sandbox, entry_id)
+        time.sleep(TALK)
+        survey_sandbox.rx(f"channel request hangup {answered.group(1)}")  # bob hangs up
+        result = caller.wait()
+    finally:
+        hang_up(survey_sandbox, caller, channel)
+        if phone:
+            phone.stop()
+        center.set_availability(bob.id, False)
+
+    text = lines_of(log, f"[{tag}]", channel)
+    heard = played(text)
+    assert result.ok, result.errors
+    assert result.hung_up_by == "hotline", text[-3000:]
+    after = heard[heard.index("en/agent_connecting") :]
+    assert after[1] == "en/survey_agent_score" and after[-1] == "en/goodbye", heard
+    [entry] = entries(survey_sandbox, id=entry_id)
+    assert (entry["state"], entry["queue"], entry["agent_id"]) == ("done", "general", bob.id)
+    [record] = rows(survey_sandbox, "call_records", call_id=entry["call_id"])
+    assert (record["outcome"], record["last_node"]) == ("queued", "goodbye"), record
+    assert rows(survey_sandbox, "survey_answers", call_id=entry["call_id"]) == []  # silent
