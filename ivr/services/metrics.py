@@ -61,8 +61,20 @@ DATABASE_ERRORS = Counter(
     registry=REGISTRY,
 )
 
-#: An AGI command's first word (``STREAM``, ``GET``, ``EXEC``...): anything else is ``other``.
-_COMMAND_WORD = re.compile(r"[A-Z][A-Z ]{0,23}")
+#: AGI's command names (Asterisk's ``agi show commands``): a command's label is its name,
+#: never its arguments (a ``SAY DIGITS`` carries a code); anything else is ``other``.
+AGI_COMMANDS = frozenset(
+    {
+        "ANSWER", "ASYNCAGI BREAK", "CHANNEL STATUS", "CONTROL STREAM FILE", "DATABASE DEL",
+        "DATABASE DELTREE", "DATABASE GET", "DATABASE PUT", "EXEC", "GET DATA",
+        "GET FULL VARIABLE", "GET OPTION", "GET VARIABLE", "GOSUB", "HANGUP", "NOOP",
+        "RECEIVE CHAR", "RECEIVE TEXT", "RECORD FILE", "SAY ALPHA", "SAY DATE",
+        "SAY DATETIME", "SAY DIGITS", "SAY NUMBER", "SAY PHONETIC", "SAY TIME", "SEND IMAGE",
+        "SEND TEXT", "SET AUTOHANGUP", "SET CALLERID", "SET CONTEXT", "SET EXTENSION",
+        "SET MUSIC", "SET PRIORITY", "SET VARIABLE", "STREAM FILE", "TDD MODE", "VERBOSE",
+        "WAIT FOR DIGIT",
+    }
+)  # fmt: skip
 #: What a label may say when the code passes a word it made itself.
 _LABEL = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,39}")
 #: Calls remembered per channel at most (a call whose end never arrives is forgotten).
@@ -70,9 +82,13 @@ MAX_LIVE_CALLS = 10_000
 
 
 def command_word(command: str) -> str:
-    """The label of an AGI command line: its first word, never its arguments."""
-    word = command.split(" ", 1)[0].strip().upper()
-    return word if _COMMAND_WORD.fullmatch(word) else "other"
+    """The label of an AGI command line: its name (``STREAM FILE``), never its arguments."""
+    words = command.split(None, 3)[:3]
+    for count in (3, 2, 1):
+        name = " ".join(words[:count]).upper()
+        if len(words) >= count and name in AGI_COMMANDS:
+            return name
+    return "other"
 
 
 def label(word: str) -> str:

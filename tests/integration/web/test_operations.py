@@ -100,7 +100,7 @@ def test_a_call_in_progress_over_fastagi_shows_and_its_agi_commands_are_timed(
         "the call to end",
     )
     after = scrape(client)
-    assert value(after, "ivr_agi_command_seconds_count", command="STREAM") > value(
+    assert value(after, "ivr_agi_command_seconds_count", command="STREAM FILE") > value(
         before, "ivr_agi_command_seconds_count", command="STREAM"
     )
 
