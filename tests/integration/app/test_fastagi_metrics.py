@@ -15,6 +15,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
@@ -42,6 +43,7 @@ class Process:
     process: subprocess.Popen[str]
     fastagi: int
     metrics: int
+    log: Path  # its stderr (a file: a full pipe would stall it)
 
     def scrape(self) -> Samples:
         url = f"http://127.0.0.1:{self.metrics}/metrics"
@@ -58,11 +60,11 @@ class Process:
         """SIGTERM; what it wrote on stderr."""
         self.process.send_signal(signal.SIGTERM)
         try:
-            _, errors = self.process.communicate(timeout=30)
+            self.process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             self.process.kill()
-            _, errors = self.process.communicate()
-        return errors
+            self.process.wait()
+        return self.log.read_text(encoding="utf-8")
 
 
 def value(samples: Samples, name: str, **labels: str) -> float:
@@ -78,7 +80,7 @@ def listening(port: int) -> bool:
 
 
 @pytest.fixture
-def fastagi(seeded_url: str) -> Iterator[Process]:
+def fastagi(seeded_url: str, tmp_path: Path) -> Iterator[Process]:
     """``ivr fastagi`` on the test's database, metrics on a port of their own."""
     port, metrics = free_port(), free_port()
     env = {
@@ -91,14 +93,16 @@ def fastagi(seeded_url: str) -> Iterator[Process]:
         "IVR_LOG_LEVEL": "DEBUG",
         CLOCK_ENV: OPEN_UTC.isoformat(),
     }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "ivr.app.cli", "fastagi", "--listen", f"127.0.0.1:{port}"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    running = Process(process, port, metrics)
+    log = tmp_path / "fastagi.log"
+    with log.open("w", encoding="utf-8") as stderr:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "ivr.app.cli", "fastagi", "--listen", f"127.0.0.1:{port}"],
+            env=env, stdout=subprocess.DEVNULL, stderr=stderr, text=True,
+        )  # fmt: skip
+    running = Process(process, port, metrics, log)
     deadline = time.monotonic() + 30
     while not (listening(port) and listening(metrics)):
-        assert process.poll() is None, process.communicate()[1][-3000:]
+        assert process.poll() is None, log.read_text(encoding="utf-8")[-3000:]
         assert time.monotonic() < deadline, "ivr fastagi did not start"
         time.sleep(0.1)
     yield running
