@@ -92,11 +92,12 @@ def test_a_call_in_progress_over_fastagi_shows_and_its_agi_commands_are_timed(
         caller.release.set()
         caller.join()
 
-    assert value(during, "ivr_calls_in_progress", channel="fastagi") == 1
+    calls = value(before, "ivr_calls_in_progress", channel="fastagi")  # others' still going
+    assert value(during, "ivr_calls_in_progress", channel="fastagi") == calls + 1
     answered = value(during, "ivr_agi_command_seconds_count", command="ANSWER")
     assert answered == value(before, "ivr_agi_command_seconds_count", command="ANSWER") + 1
     wait_for(
-        lambda: value(scrape(client), "ivr_calls_in_progress", channel="fastagi") == 0,
+        lambda: value(scrape(client), "ivr_calls_in_progress", channel="fastagi") == calls,
         "the call to end",
     )
     after = scrape(client)
@@ -140,6 +141,27 @@ def test_a_forged_twilio_signature_is_refused_and_counted(hotline: Components) -
     refusals = "ivr_webhook_signature_refusals_total"
     for reason in ("bad_signature", "no_signature"):
         assert value(after, refusals, reason=reason) == value(before, refusals, reason=reason) + 1
+
+
+@sqlite
+def test_a_twilio_call_is_in_progress_from_its_first_webhook_to_its_final_status(
+    hotline: Components,
+) -> None:
+    hotline.settings = replace(
+        hotline.settings, twilio_auth_token=TOKEN, public_url=BASE, secret_key="k" * 32
+    )
+    client = twilio_client(hotline)
+    phone = Phone(client, "CA" + "2" * 32, PHONE)
+    # (other tests in this process may have left Twilio calls without a final status)
+    before = value(scrape(client), "ivr_calls_in_progress", channel="twilio")
+
+    phone.start()
+    phone.start()  # Twilio retried the first webhook: still one call
+    during = value(scrape(client), "ivr_calls_in_progress", channel="twilio")
+    assert phone.send("/twilio/status", CallStatus="completed").status_code == 204
+
+    assert during == before + 1
+    assert value(scrape(client), "ivr_calls_in_progress", channel="twilio") == before
 
 
 def waiting(call_id: str, queue: str = "general") -> WaitingCall:

@@ -106,3 +106,24 @@ def test_the_figures_read_become_depth_oldest_wait_and_agents() -> None:
     assert 'ivr_queue_oldest_wait_seconds{queue="vip"} 30.0' in text
     assert 'ivr_agents{state="available"} 2.0' in text
     assert 'ivr_agents{state="offline"} 0.0' in text
+
+
+def test_a_hanging_read_costs_a_scrape_its_deadline_and_no_more() -> None:
+    release = threading.Event()
+
+    def hangs() -> CenterFigures:
+        release.wait(30)
+        return CenterFigures()
+
+    registry = CollectorRegistry()
+    registry.register(CenterCollector(hangs, lambda: ["general"], FixedClock(OPEN_UTC), 0.2))
+    try:
+        began = time.monotonic()
+        first = generate_latest(registry).decode()
+        second = generate_latest(registry).decode()  # the first read still hangs
+        took = time.monotonic() - began
+    finally:
+        release.set()
+
+    assert "ivr_database_up 0.0" in first and "ivr_database_up 0.0" in second
+    assert took < 2
