@@ -345,3 +345,20 @@ def test_the_endpoints_need_no_sign_in_and_are_not_rate_limited(
             assert client.get(path).status_code == 200, path
     # the default limit applies elsewhere
     assert [client.get("/login").status_code for _ in range(3)] == [200, 200, 429]
+
+
+@sqlite
+def test_readyz_is_503_naming_the_flow_when_it_cannot_be_loaded(
+    seeded_url: str, clock: StoppedClock, tmp_path: Path
+) -> None:
+    settings = replace(settings_for(seeded_url), flow_path=tmp_path / "missing.yaml")
+    hotline = bootstrap(settings, clock=clock)
+    try:
+        response = web(hotline).get("/readyz")
+    finally:
+        hotline.database.dispose()
+
+    assert response.status_code == 503
+    checks = response.get_json()["checks"]
+    assert checks["flow"] == {"ok": False, "detail": "not loaded (FlowErrors)"}
+    assert checks["database"]["ok"] and checks["schema"]["ok"]
