@@ -68,7 +68,9 @@ def load(tmp_path: Path, closed: str) -> Flow:
     written = textwrap.indent(closed, "    ") if closed else "    on_error: oops"
     text = HEADER.replace("{closed}", written)
     if closed:  # the on_closed line stays where {closed} was; on_error goes before it
-        text = text.replace("    on_locked: locked\n", "    on_locked: locked\n    on_error: oops\n")
+        text = text.replace(
+            "    on_locked: locked\n", "    on_locked: locked\n    on_error: oops\n"
+        )
         text += CLOSED_NODE
     path = tmp_path / "flow.yaml"
     path.write_text(text, encoding="utf-8")
