@@ -30,25 +30,12 @@ def lines(capsys: pytest.CaptureFixture[str], keys: str, ani: str) -> list[str]:
 
 def test_the_command_reads_the_last_three_transactions() -> None:
     number, pin, phone = OMAR
+    # the environment names this test's database (``seeded_env``)
     done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "ivr.app.cli",
-            "call",
-            "--keys",
-            f"1 6 {number}# {pin} 9",
-            "--ani",
-            phone,
-            "--at",
-            OPEN,
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )  # fmt: skip  (the environment names this test's database: seeded_env)
+        [sys.executable, "-m", "ivr.app.cli", "call", "--keys", f"1 6 {number}# {pin} 9",
+         "--ani", phone, "--at", OPEN],
+        cwd=ROOT, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
 
     assert done.returncode == 0, done.stderr
     spoken = [line.removeprefix("IVR  ") for line in done.stdout.splitlines()]
