@@ -11,8 +11,11 @@ from typing import Any
 import pytest
 from fakes import Dialer, FakeStore, FixedClock
 
-from ivr.flow.actions import RunAction
+from ivr.flow.actions import Prompt, RunAction
+from ivr.flow.engine import Engine
 from ivr.flow.events import Result
+from ivr.flow.prompts import fill
+from ivr.phone.hold_prompts import callback_greeting
 from ivr.phone.session import CallSession
 from ivr.services import ports
 from ivr.services.registry import HOTLINE_ACTIONS, TRANSACTION_STATUSES
@@ -305,3 +308,18 @@ def test_the_branch_is_offered_on_the_main_menu(hotline: Dialer, language: str) 
         if prompt["id"] == "main_menu"
     ]
     assert menu and ("6" in menu[0])
+
+
+def test_a_callback_says_it_is_about_the_transactions(engine: Engine) -> None:
+    """A caller who asked for the payments team from here and chose a callback hears
+    what it is about when it comes."""
+    catalog = engine.flow.catalog
+
+    def prompt(prompt_id: str, **values: str) -> Prompt:
+        text = catalog.text(prompt_id, "en")
+        assert text is not None, prompt_id
+        return Prompt(prompt_id, "en", fill(text, values), values)
+
+    greeting = callback_greeting(prompt, catalog.__contains__, "transactions", "482917")
+
+    assert greeting[1].text == "It's about your recent transactions."
