@@ -82,7 +82,8 @@ class Verify(Node):
     on_failure: str
     on_locked: str
     on_error: str
-    #: The right PIN of a closed account; "" (an older flow): on_failure.
+    #: Where the right PIN of a closed account goes; the loader defaults it to on_failure
+    #: (flows written before it existed), and "" means on_failure too.
     on_closed: str = ""
 
     def _edges(self) -> list[tuple[str, str]]:
