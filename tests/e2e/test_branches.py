@@ -55,7 +55,8 @@ pytestmark = pytest.mark.asterisk
 FLOW = load_hotline(FLOW_PATH)
 ACCOUNTS = {account.number: account for account in DEMO_ACCOUNTS}
 RESET, PAYMENT, CLOSURE, LOCKED_OUT, SECURITY = (ACCOUNTS[f"1000000{n}"] for n in range(1, 6))
-# LOCKED_OUT (10000004, already frozen) is the account whose PIN entry is cut short.
+# LOCKED_OUT (10000004, already frozen) is the account whose PIN entry is cut short, and
+# the one told it is frozen (with the whole PIN).
 PARTIAL_PIN = LOCKED_OUT.pin[:3]
 UNKNOWN_ACCOUNT, UNKNOWN_PIN = "10000009", "123456"
 assert UNKNOWN_ACCOUNT not in ACCOUNTS
@@ -200,6 +201,16 @@ def transactions_plan(tl: Timeline) -> Plan:
     return Plan(tl, tl.now + tl.seconds("goodbye") + SLACK)
 
 
+def frozen_plan(tl: Timeline) -> Plan:
+    """Payment failure with 10000004 (frozen): told so on the way to security. The caller
+    hangs up while it is said, so that the security call keeps the queue's first place."""
+    main_menu(english(tl), "2", "payment_intro")
+    identify(tl, LOCKED_OUT.number, LOCKED_OUT.pin)
+    told = tl.now
+    tl.play("account_is_frozen")
+    return Plan(tl, told + tl.seconds("account_is_frozen") / 2)
+
+
 def invalid_plan(tl: Timeline) -> Plan:
     """5 at the language menu, 7 and 9 at the main menu (invalid), then 2; the caller hangs
     up while the account number is asked for."""
@@ -251,6 +262,7 @@ PLANS: dict[str, Callable[[Timeline], Plan]] = {
     "closure": closure_plan,
     "security": security_plan,
     "transactions": transactions_plan,
+    "frozen": frozen_plan,
     "invalid": invalid_plan,
     "silent": silent_plan,
     "pin-hang-up": pin_hang_up_plan,
@@ -719,6 +731,39 @@ def test_the_latest_transactions_are_read(
     assert everywhere(fastagi_sandbox, PAYMENT.pin) == []
 
 
+@placing("frozen")
+def test_a_frozen_account_hears_it_is_frozen(
+    fastagi_sandbox: Sandbox, calls: dict[str, Future[Call]]
+) -> None:
+    call = calls["frozen"].result()
+    why = call.why()
+    assert call.result.ok, call.result.errors
+    assert call.result.hung_up_by == "caller", why
+    assert call.played()[:7] == [
+        "en/choose_language",
+        "en/welcome",
+        "en/main_menu",
+        "en/payment_intro",
+        "en/enter_account_number",
+        "en/enter_pin",
+        "en/account_is_frozen",
+    ], why
+    assert not any(name.startswith("en/payment_failed") for name in call.played()), why
+    assert call.keys() == "12" + LOCKED_OUT.number + "#" + LOCKED_OUT.pin, why
+
+    record = call.record
+    assert record["reason"] == "payment_failure", record
+    assert record["account_number"] == LOCKED_OUT.number, record
+    assert "account_is_frozen" in record["path"] and "payment_lookup" not in record["path"], record
+    assert "failed_payment_looked_up" not in audit(fastagi_sandbox, call)
+    attempts = verifications(fastagi_sandbox, call)
+    assert [(a["account_number"], a["succeeded"]) for a in attempts] == [
+        (LOCKED_OUT.number, True)
+    ], attempts
+    assert rows(fastagi_sandbox, "accounts", number=LOCKED_OUT.number)[0]["status"] == "frozen"
+    assert everywhere(fastagi_sandbox, LOCKED_OUT.pin) == []
+
+
 @placing("invalid")
 def test_invalid_keys_then_a_valid_choice(
     fastagi_sandbox: Sandbox, calls: dict[str, Future[Call]]
@@ -821,7 +866,8 @@ def test_hang_up_during_the_pin_leaves_no_trace_of_it(
     assert record["outcome"] == "abandoned" and record["last_node"] == "ask_pin", record
     assert record["reason"] == "password_reset" and record["account_number"] is None, record
     assert verifications(fastagi_sandbox, call) == []
-    assert rows(fastagi_sandbox, "verification_attempts", account_number=LOCKED_OUT.number) == []
+    tried = rows(fastagi_sandbox, "verification_attempts", account_number=LOCKED_OUT.number)
+    assert all(a["succeeded"] for a in tried), tried  # the frozen call's, when it is made
     assert audit(fastagi_sandbox, call) == []
     assert everywhere(fastagi_sandbox, PARTIAL_PIN) == []
     assert rows(fastagi_sandbox, "accounts", number=LOCKED_OUT.number)[0]["status"] == "frozen"
