@@ -22,7 +22,7 @@ from ivr.services.call_record_ports import INTERRUPTED, CallRecord, CallRecords,
 __all__ = [
     "ACTIVE", "CLOSED", "FROZEN", "INTERRUPTED", "Account", "Accounts", "AuditLog",
     "CallRecord", "CallRecords", "Clock", "FailedPayment", "PinChecker", "QueuedSms",
-    "RecordSpool", "Requests", "SmsOutbox", "UnitOfWork", "VerificationLog",
+    "RecordSpool", "Requests", "SmsOutbox", "Transaction", "UnitOfWork", "VerificationLog",
 ]  # fmt: skip
 
 ACTIVE, FROZEN, CLOSED = "active", "frozen", "closed"
@@ -46,6 +46,17 @@ class FailedPayment:
     merchant: str
     at: datetime
     reason: str  # one of registry.FAILURE_REASONS
+
+
+@dataclass(frozen=True)
+class Transaction:
+    """One of the account's transactions, as a caller hears it read back."""
+
+    amount_minor: int
+    currency: str
+    merchant: str
+    at: datetime
+    status: str  # completed | failed | refunded | pending (what the wallet holds)
 
 
 class Clock(abc.ABC):
@@ -76,6 +87,10 @@ class Accounts(abc.ABC):
 
     @abc.abstractmethod
     def latest_failed_payment(self, number: str) -> FailedPayment | None: ...
+
+    @abc.abstractmethod
+    def recent_transactions(self, number: str, limit: int) -> list[Transaction]:
+        """The account's latest ``limit`` transactions (any status), newest first."""
 
     @abc.abstractmethod
     def set_status(self, number: str, status: str) -> None: ...

@@ -51,6 +51,7 @@ class UseCases:
         self.recorder = recorder or CallRecorder(unit_of_work)
         self._handlers: dict[str, Handler] = {
             "lookup_failed_payment": wallet_actions.lookup_failed_payment,
+            "recent_transactions": wallet_actions.recent_transactions,
             "send_reset_code": partial(wallet_actions.send_reset_code, secret),
             "check_closure": wallet_actions.check_closure,
             "record_closure_confirmation": wallet_actions.record_closure_confirmation,
