@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from ivr.services import ports
+    from ivr.services.complaint_desk import ComplaintDesk
     from ivr.services.contact_center import ContactCenter
     from ivr.services.sign_in_ports import SignInRecords
 
@@ -44,3 +45,6 @@ class WebParts(Protocol):
 
     @property
     def sign_in_records(self) -> SignInRecords: ...
+
+    @property
+    def complaints(self) -> ComplaintDesk: ...
