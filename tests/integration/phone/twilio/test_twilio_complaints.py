@@ -6,19 +6,23 @@ and a person, with nothing half-written."""
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 
 import pytest
 from flask.testing import FlaskClient
 
-from integration.phone.twilio.test_twilio_voice import (  # noqa: F401 - fixtures
-    Phone,
-    client,
-    line,
-    someone_signed_in,
-    walk,
-)
+from integration.phone.twilio.test_twilio_voice import BASE, TOKEN, Phone, twilio_client, walk
 from integration.support import EMMA, OMAR, Db
 from ivr.app.bootstrap import Components
+
+
+@pytest.fixture
+def client(hotline: Components) -> FlaskClient:
+    """The web app with the Twilio webhooks, signed with ``TOKEN``."""
+    hotline.settings = replace(
+        hotline.settings, twilio_auth_token=TOKEN, public_url=BASE, secret_key="k" * 32
+    )
+    return twilio_client(hotline)
 
 
 def hears(reply: ET.Element) -> str:
@@ -67,7 +71,7 @@ def test_the_next_call_hears_the_status(client: FlaskClient, db: Db) -> None:
 
 
 def test_a_database_away_while_opening_goes_to_the_safe_route(
-    line: Components, client: FlaskClient, db: Db, monkeypatch: pytest.MonkeyPatch
+    client: FlaskClient, db: Db, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     number, pin, phone_number = EMMA
     phone = Phone(client, "CA-outage", phone_number)
