@@ -102,4 +102,4 @@ class Complaints(abc.ABC):
 
     @abc.abstractmethod
     def events(self, complaint_id: int) -> list[ComplaintEvent]:
-        """Its events, oldest first."""
+        """Its events, oldest first (the first thousand or so: the adapter bounds it)."""

@@ -18,6 +18,9 @@ from ivr.services.complaint_ports import (
 )
 from ivr.store.complaint_tables import ComplaintEventRow, ComplaintRow
 
+#: A complaint's history as read back (a bound on what one page or answer holds).
+MAX_EVENTS = 1000
+
 
 class SqlComplaints(Complaints):
     def __init__(self, session: Session) -> None:
@@ -111,6 +114,7 @@ class SqlComplaints(Complaints):
             select(ComplaintEventRow)
             .where(ComplaintEventRow.complaint_id == complaint_id)
             .order_by(ComplaintEventRow.at, ComplaintEventRow.id)
+            .limit(MAX_EVENTS)
         )
         return [
             ComplaintEvent(row.complaint_id, row.at, row.actor, row.action, row.note)

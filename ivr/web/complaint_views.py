@@ -64,6 +64,13 @@ def refused_as_web_error(run: Callable[[], Complaint]) -> Complaint:
         raise WebError(status, exc.message) from exc
 
 
+def file_or_404(complaint_id: int) -> ComplaintFile:
+    try:
+        return desk().file(complaint_id)
+    except ComplaintRefused as exc:
+        raise WebError(404, exc.message) from exc
+
+
 def text_field(value: object, where: str) -> str:
     if value is None:
         return ""

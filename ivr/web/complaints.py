@@ -16,6 +16,7 @@ from ivr.web.complaint_views import (
     complaint,
     complaint_file,
     desk,
+    file_or_404,
     refused_as_web_error,
     text_field,
 )
@@ -66,8 +67,7 @@ def index() -> str:
 @bp.get("/<id:complaint_id>")
 @supervisor_required
 def detail(complaint_id: int) -> str:
-    found = refused_as_web_error(lambda: desk().file(complaint_id).complaint)
-    shown = complaint_file(desk().file(found.id), now(), _zone())
+    shown = complaint_file(file_or_404(complaint_id), now(), _zone())
     agents = sorted(a.username for a in center().agents_view())
     return render_template("complaint.html", c=shown, agents=agents, timezone=desk().timezone)
 
@@ -101,8 +101,7 @@ def list_unresolved() -> Response:
 
 @api_bp.get("/<id:complaint_id>")
 def one(complaint_id: int) -> Response:
-    found = refused_as_web_error(lambda: desk().file(complaint_id).complaint)
-    return jsonify(complaint=complaint_file(desk().file(found.id), now(), _zone()))
+    return jsonify(complaint=complaint_file(file_or_404(complaint_id), now(), _zone()))
 
 
 @api_bp.post("/<id:complaint_id>/<change>")
