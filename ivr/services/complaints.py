@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from ivr.flow.complaints import CATEGORY_VAR, ComplaintStandard
 from ivr.flow.events import Result
 from ivr.services import ports, wording
+from ivr.services.caller_numbers import e164
 from ivr.services.complaint_ports import ComplaintEvent, NewComplaint
 from ivr.services.verification import verified
 
@@ -47,7 +48,7 @@ def open_complaint(
     complaint = NewComplaint(
         reference=_new_reference(uow),
         account_number=account.number,
-        caller=args.get("ani", "")[:MAX_CALLER],
+        caller=_caller(args.get("ani", "")),
         category=category,
         call_id=args.get("call_id", ""),
         recording_id=recording,
@@ -98,6 +99,12 @@ def complaint_status(
             "resolve_date": wording.day(complaint.resolve_by.astimezone(zone), lang),
         },
     )
+
+
+def _caller(ani: str) -> str:
+    """The number a supervisor can call back: E.164 when the caller id holds one, else the
+    caller id as sent (bounded)."""
+    return e164(ani) or ani[:MAX_CALLER]
 
 
 def _new_reference(uow: ports.UnitOfWork) -> str:

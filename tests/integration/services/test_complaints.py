@@ -57,12 +57,16 @@ def test_a_complaint_gets_an_eight_digit_reference_and_the_flows_deadlines(
     now = clock.now()
     assert (row["account_number"], row["category"], row["state"]) == ("10000002", "fees", "open")
     assert (row["caller"], row["call_id"], row["recording_id"]) == ("+15550001111", "c-1", None)
+    sip = open_one(hotline, ani="sip:+8613800138001@carrier.example")
+    assert db.one("complaints", reference=sip.data["complaint_reference"])["caller"] == (
+        "+8613800138001"
+    )  # the number in a SIP caller id
     assert utc(row["created_at"]) == now
     assert utc(row["acknowledge_by"]) == now + DAY  # complaints: acknowledge_within: 24h
     assert utc(row["resolve_by"]) == now + 7 * DAY  # resolve_within: 7d
     [event] = db.rows("complaint_events", complaint_id=row["id"])
     assert (event["actor"], event["action"], event["note"]) == ("ivr", "opened", "fees")
-    assert db.one("audit_log", action="complaint_opened")["detail"]["reference"] == reference
+    assert db.rows("audit_log", action="complaint_opened")[0]["detail"]["reference"] == reference
 
 
 def test_the_reference_is_texted_in_the_callers_language_with_no_secret(
