@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from ivr.app.operations import Operations
     from ivr.audio.values import Renderer
     from ivr.services.call_record_reaper import RecordUpkeep
+    from ivr.services.complaint_desk import ComplaintDesk
     from ivr.services.contact_center import ContactCenter
     from ivr.services.contact_context import CenterSettings
     from ivr.services.sign_in_ports import SignInRecords
@@ -126,7 +127,12 @@ class Components:
 
         self.sessions  # noqa: B018 - check the schema now, not in the middle of a call
         use_cases = UseCases(
-            self.unit_of_work, self.clock, self.settings.secret, self.pins, self.recorder
+            self.unit_of_work,
+            self.clock,
+            self.settings.secret,
+            self.pins,
+            self.recorder,
+            complaint_standard=lambda: self.flow.complaints,
         )
         # Callback reference codes are the contact center's; it is built on first use.
         use_cases.provide(
@@ -161,6 +167,13 @@ class Components:
             ring_timeouts=RingTimeouts(self),
             holder=f"{self.role} {platform.node()}:{os.getpid()}",
         )
+
+    @cached_property
+    def complaints(self) -> ComplaintDesk:
+        """What supervisors do with complaints, to the standard of the flow in use."""
+        from ivr.services.complaint_desk import ComplaintDesk
+
+        return ComplaintDesk(self.unit_of_work, self.clock, lambda: self.flow.complaints)
 
     @cached_property
     def sign_in_records(self) -> SignInRecords:

@@ -71,6 +71,19 @@ HOTLINE_ACTIONS: dict[str, ActionSpec] = {
         _spec("close_account", {"closed", "balance_not_zero"}, reference=None),
         _spec("freeze_account", {"frozen", "already_frozen"}, incident=None),
         _spec(
+            "open_complaint",
+            {"opened", "opened_no_phone"},
+            complaint_reference=None,
+            resolve_date=None,
+        ),
+        _spec(
+            "complaint_status",
+            {"none", "open", "acknowledged"},
+            complaint_reference=None,
+            acknowledge_date=None,
+            resolve_date=None,
+        ),
+        _spec(
             "resume_callback",
             {*(f"resumed_{queue}" for queue in RESUMABLE_QUEUES), *RESUME_REFUSALS},
             reason=None,

@@ -15,6 +15,7 @@ from ivr.store.account_repositories import SqlAccounts, SqlVerificationLog
 from ivr.store.agents import SqlAgentNotes, SqlAgents
 from ivr.store.call_repositories import SqlAuditLog, SqlCallRecords
 from ivr.store.callbacks import SqlCallbacks, SqlCodeAttempts
+from ivr.store.complaint_repositories import SqlComplaints
 from ivr.store.queue_entries import SqlQueueEntries
 from ivr.store.request_repositories import SqlRequests
 from ivr.store.sms_outbox import SqlSmsOutbox
@@ -60,6 +61,7 @@ class SqlUnitOfWork(ports.UnitOfWork):
         self.callbacks = SqlCallbacks(self.session)
         self.notes = SqlAgentNotes(self.session)
         self.code_attempts = SqlCodeAttempts(self.session)
+        self.complaints = SqlComplaints(self.session)
         return self
 
     def __exit__(

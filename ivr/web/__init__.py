@@ -16,7 +16,7 @@ from flask import Blueprint, Flask
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
-from ivr.web import api, auth, console, csrf, errors, headers, operations, supervisor
+from ivr.web import api, auth, complaints, console, csrf, errors, headers, operations, supervisor
 from ivr.web.context import HOTLINE, signed_in
 from ivr.web.converters import IdConverter
 from ivr.web.guard import EXTENSION as GUARD
@@ -65,6 +65,8 @@ def create_app(
     app.context_processor(lambda: {"csrf_token": csrf.token, "me": signed_in()})
     for blueprint in (auth.bp, console.bp, supervisor.bp, api.bp, operations.bp, *blueprints):
         app.register_blueprint(blueprint)
+    app.register_blueprint(complaints.bp)
+    app.register_blueprint(complaints.api_bp)
     return app
 
 

@@ -10,6 +10,7 @@ if TYPE_CHECKING:
     from prometheus_client import CollectorRegistry
 
     from ivr.services import ports
+    from ivr.services.complaint_desk import ComplaintDesk
     from ivr.services.contact_center import ContactCenter
     from ivr.services.readiness import Check
     from ivr.services.sign_in_ports import SignInRecords
@@ -61,3 +62,6 @@ class WebParts(Protocol):
 
     @property
     def operations(self) -> WebOperations: ...
+
+    @property
+    def complaints(self) -> ComplaintDesk: ...

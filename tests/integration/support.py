@@ -50,6 +50,8 @@ TABLES = frozenset(
         "twilio_calls",
         "agent_login_attempts",
         "web_sessions",
+        "complaints",
+        "complaint_events",
     }
 )
 

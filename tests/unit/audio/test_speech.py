@@ -424,6 +424,9 @@ def sample_values(language: str) -> dict[str, str]:
         "last4": "8001",
         "number": "13800138001",
         "code": "482917",
+        "complaint_reference": "51880263",
+        "acknowledge_date": wording.day(datetime(2026, 11, 21), language),
+        "resolve_date": wording.day(datetime(2026, 11, 27), language),
     } | {  # the recent transactions, newest first (``recent_tx<n>``)
         f"tx{n}_{name}": value
         for n in (1, 2, 3)
