@@ -138,6 +138,7 @@ class Tables:
     accounts: dict[str, ports.Account] = field(default_factory=dict)
     pins: dict[str, str] = field(default_factory=dict)  # plain text: fakes only
     payments: dict[str, ports.FailedPayment] = field(default_factory=dict)
+    transactions: dict[str, list[ports.Transaction]] = field(default_factory=dict)  # any order
     attempts: list[Attempt] = field(default_factory=list)
     resets: list[ResetCode] = field(default_factory=list)
     outbox: list[Sms] = field(default_factory=list)
@@ -158,6 +159,7 @@ OPERATIONS = (
     "accounts.pin_hash",
     "accounts.replace_pin_hash",
     "accounts.latest_failed_payment",
+    "accounts.recent_transactions",
     "accounts.set_status",
     "verifications.record",
     "verifications.failures_since",
@@ -206,10 +208,26 @@ class FakeStore(Tables):
                 demo.currency,
             )
             payment = None
-            if demo.failed_payment:
+            history = [
+                ports.Transaction(amount, demo.currency, merchant, at, status)
+                for amount, merchant, at, status in demo.more_transactions
+            ]
+            if demo.failed_payment:  # as ``ivr.store.seed`` writes it
                 amount, merchant, at, reason = demo.failed_payment
                 payment = ports.FailedPayment(amount, demo.currency, merchant, at, reason)
+                history.append(ports.Transaction(amount, demo.currency, merchant, at, "failed"))
+                history += [
+                    ports.Transaction(
+                        amount // (i + 2),
+                        demo.currency,
+                        merchant,
+                        at - timedelta(days=3 * (i + 1)),
+                        "completed",
+                    )
+                    for i in range(2)
+                ]
             store.add(account, demo.pin, payment)
+            store.transactions[demo.number] = history
         return store
 
     def add(
@@ -347,6 +365,11 @@ class FakeAccounts(_Repository, ports.Accounts):
     def latest_failed_payment(self, number: str) -> ports.FailedPayment | None:
         self.uow.check("accounts.latest_failed_payment")
         return self.data.payments.get(number)
+
+    def recent_transactions(self, number: str, limit: int) -> list[ports.Transaction]:
+        self.uow.check("accounts.recent_transactions")
+        newest = sorted(self.data.transactions.get(number, ()), key=lambda t: t.at, reverse=True)
+        return newest[:limit]
 
     def set_status(self, number: str, status: str) -> None:
         self.uow.wrote("accounts.set_status")

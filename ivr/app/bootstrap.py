@@ -42,8 +42,10 @@ from ivr.store.schema import require_current
 from ivr.store.unit_of_work import SqlUnitOfWork
 
 if TYPE_CHECKING:
+    from ivr.app.operations import Operations
     from ivr.audio.values import Renderer
     from ivr.services.call_record_reaper import RecordUpkeep
+    from ivr.services.complaint_desk import ComplaintDesk
     from ivr.services.contact_center import ContactCenter
     from ivr.services.contact_context import CenterSettings
     from ivr.services.recording_upkeep import RecordingUpkeep
@@ -129,7 +131,12 @@ class Components:
 
         self.sessions  # noqa: B018 - check the schema now, not in the middle of a call
         use_cases = UseCases(
-            self.unit_of_work, self.clock, self.settings.secret, self.pins, self.recorder
+            self.unit_of_work,
+            self.clock,
+            self.settings.secret,
+            self.pins,
+            self.recorder,
+            complaint_standard=lambda: self.flow.complaints,
         )
         # Callback reference codes are the contact center's; it is built on first use.
         use_cases.provide(
@@ -189,11 +196,25 @@ class Components:
         )
 
     @cached_property
+    def complaints(self) -> ComplaintDesk:
+        """What supervisors do with complaints, to the standard of the flow in use."""
+        from ivr.services.complaint_desk import ComplaintDesk
+
+        return ComplaintDesk(self.unit_of_work, self.clock, lambda: self.flow.complaints)
+
+    @cached_property
     def sign_in_records(self) -> SignInRecords:
         """The web's sign-in attempts and console sessions, in the database."""
         from ivr.store.sign_in_records import SqlSignInRecords
 
         return SqlSignInRecords(self.sessions)
+
+    @cached_property
+    def operations(self) -> Operations:
+        """The metrics registry and the readiness checks (``/metrics``, ``/readyz``)."""
+        from ivr.app.operations import Operations
+
+        return Operations(lambda: self.database, lambda: self.flow, self.clock)
 
     def install_flow(self, flow: Flow, engine: Engine) -> None:
         """Serve new calls from this flow; calls in progress keep the engine they have."""

@@ -54,7 +54,7 @@ PADDING: Mapping[str, tuple[float, float]] = {
 }
 #: sox effects that cut the silence espeak-ng leaves at both ends (it writes true zeros).
 TRIM = ("silence", "1", "0.01", "0.1%", "reverse", "silence", "1", "0.01", "0.1%", "reverse")
-_SENTENCE_END = tuple(".,!?;:。,!?;:、")
+_SENTENCE_END = tuple(".,!?;:。，！？；：、")
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,7 @@ def _gather(c: NodeCompiler, nid: str, f: Fields, common: Common) -> model.Node:
 
 def _verify(c: NodeCompiler, nid: str, f: Fields, common: Common) -> model.Node:
     c.index.actions.append((model.VERIFY_ACTION, nid, f.pos))
+    failure = c.target(nid, f, "on_failure")
     return nodes.Verify(
         **common,
         account=f.text("account", "account_number"),
@@ -57,9 +58,10 @@ def _verify(c: NodeCompiler, nid: str, f: Fields, common: Common) -> model.Node:
         retry=c.target(nid, f, "retry"),
         retry_prompt=c.prompt(nid, f, "retry_prompt", None),
         on_success=c.target(nid, f, "on_success"),
-        on_failure=c.target(nid, f, "on_failure"),
+        on_failure=failure,
         on_locked=c.target(nid, f, "on_locked"),
         on_error=c.fallback(nid, f, "on_error", c.defaults.on_error),
+        on_closed=c.target(nid, f, "on_closed") if f.has("on_closed") else failure,
     )
 
 
@@ -246,7 +248,7 @@ BUILDERS: dict[str, tuple[tuple[str, ...], tuple[str, ...], Builder]] = {
         _gather,
     ),
     "verify": (
-        ("account", "pin", "attempts", "retry_prompt", "on_error"),
+        ("account", "pin", "attempts", "retry_prompt", "on_error", "on_closed"),
         ("retry", "on_success", "on_failure", "on_locked"),
         _verify,
     ),

@@ -1,11 +1,11 @@
-"""Durations as admins write them: ``500ms``, ``5s``, ``2m``, ``1m30s``."""
+"""Durations as admins write them: ``500ms``, ``5s``, ``2m``, ``1m30s``, ``24h``, ``7d``."""
 
 from __future__ import annotations
 
 import re
 
-_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
-_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
+_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 
 
 def parse_duration(text: str) -> float:

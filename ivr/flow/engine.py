@@ -175,6 +175,8 @@ class Engine:
             return self._go(state, node.on_success, actions)
         if event.outcome == "locked":
             return self._go(state, node.on_locked, actions)
+        if event.outcome == "closed":  # the right PIN of a closed account: not verified
+            return self._go(state, node.on_closed or node.on_failure, actions)
         if event.outcome != "failure":
             return self._go(state, node.on_error, actions)
         failed = state.attempts.get(node.id, 0) + 1

@@ -15,6 +15,13 @@ from ivr.errors import FlowErrors, SourcePosition
 from ivr.flow import model, nodes
 from ivr.flow.bounded_yaml import YamlLimitExceeded, YamlLimits, compose, read_bounded
 from ivr.flow.compiler import Defaults, NodeCompiler, SourceIndex
+from ivr.flow.complaints import (
+    COMPLAINT_KEYS,
+    ComplaintStandard,
+    categories_set,
+    check_categories,
+    read_standard,
+)
 from ivr.flow.graph_checks import GraphChecker
 from ivr.flow.located import Fields, Located, Map, Reader, Scalar, Seq, suggestion
 from ivr.flow.name_checks import NameChecker
@@ -23,6 +30,8 @@ from ivr.flow.prompts import Catalog, placeholders
 from ivr.flow.queue_policy import QUEUE_KEYS, check_queue_targets, read_policy, target_positions
 
 TOP_LEVEL = ("version", "start", "languages", "prompts", "defaults", "queues", "nodes")
+#: Optional top-level sections, each read by its own module.
+SECTIONS = ("complaints",)
 DEFAULT_KEYS = (
     "language",
     "timeout",
@@ -132,7 +141,7 @@ def load_catalog(path: Path, languages: tuple[str, ...], reader: Reader) -> Cata
 def _compile(
     path: Path, root: Located, reader: Reader, actions: Mapping[str, model.ActionSpec]
 ) -> model.Flow | None:
-    top = reader.fields(root, "the flow file", TOP_LEVEL, ("start", "nodes"))
+    top = reader.fields(root, "the flow file", (*TOP_LEVEL, *SECTIONS), ("start", "nodes"))
     if top.has("version") and top.text("version") != "1":
         reader.error(top.position("version"), "only version 1 of the flow format exists")
     languages = top.texts("languages") or ("en", "zh")
@@ -166,6 +175,7 @@ def _compile(
     names = NameChecker(reader, index, nodes, actions)
     names.secure_digits()
     names.registered(queues)
+    complaints = _complaints(reader, top)
     if catalog is not None:
         names.prompt_uses(catalog)
     if reader.problems:
@@ -180,6 +190,7 @@ def _compile(
         queues=queues,
         actions=dict(actions),
         catalog_source=str(catalog_path),
+        complaints=complaints,
     )
 
 
@@ -233,6 +244,18 @@ def _queues(
         out[name] = model.QueueSpec(name, f.integer("priority", 0), f.text("skill", name), policy)
         targets[name] = target_positions(f)
     return out, targets
+
+
+def _complaints(reader: Reader, top: Fields) -> ComplaintStandard:
+    """The complaint-handling standard (``complaints:``; the defaults without one), and
+    every node's ``complaint_category`` checked against its categories."""
+    raw = top.raw("complaints")
+    if raw is None:
+        standard = ComplaintStandard()
+    else:
+        standard = read_standard(reader, reader.fields(raw, "complaints", COMPLAINT_KEYS))
+    check_categories(reader, standard, categories_set(top.raw("nodes")))
+    return standard
 
 
 def _check_languages(reader: Reader, node: model.Node, languages: tuple[str, ...]) -> None:

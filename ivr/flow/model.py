@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from ivr.errors import SourcePosition
+from ivr.flow.complaints import ComplaintStandard
 from ivr.flow.prompts import Catalog
 
 #: The reserved menu target that plays the menu again.
@@ -132,3 +133,4 @@ class Flow:
     queues: Mapping[str, QueueSpec]
     actions: Mapping[str, ActionSpec]
     catalog_source: str = ""
+    complaints: ComplaintStandard = field(default_factory=ComplaintStandard)

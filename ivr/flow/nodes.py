@@ -82,14 +82,20 @@ class Verify(Node):
     on_failure: str
     on_locked: str
     on_error: str
+    #: Where the right PIN of a closed account goes; the loader defaults it to on_failure
+    #: (flows written before it existed), and "" means on_failure too.
+    on_closed: str = ""
 
     def _edges(self) -> list[tuple[str, str]]:
+        own = self.on_closed and self.on_closed != self.on_failure
+        closed = [("on_closed", self.on_closed)] if own else []
         return [
             ("retry", self.retry),
             ("on_success", self.on_success),
             ("on_failure", self.on_failure),
             ("on_locked", self.on_locked),
             ("on_error", self.on_error),
+            *closed,
         ]
 
     @property

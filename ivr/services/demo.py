@@ -18,6 +18,8 @@ class DemoAccount:
     currency: str
     failed_payment: tuple[int, str, datetime, str] | None  # amount, merchant, when, reason
     story: str
+    #: Transactions besides the failed payment's story: amount, merchant, when, status.
+    more_transactions: tuple[tuple[int, str, datetime, str], ...] = ()
 
 
 DEMO_ACCOUNTS: tuple[DemoAccount, ...] = (
@@ -84,7 +86,12 @@ DEMO_ACCOUNTS: tuple[DemoAccount, ...] = (
         320_000,
         "USD",
         (12_500, "City Rail", datetime(2026, 11, 18, 7, 45, tzinfo=UTC), "card_expired"),
-        "failed payment: expired card; closure refused (balance 3200.00 USD)",
+        "failed payment: expired card; closure refused (balance 3200.00 USD); "
+        "five transactions, the last three pending, failed, refunded",
+        (
+            (2_350, "Corner Cafe", datetime(2026, 11, 19, 8, 30, tzinfo=UTC), "pending"),
+            (6_000, "Book Nook", datetime(2026, 11, 17, 16, 5, tzinfo=UTC), "refunded"),
+        ),
     ),
 )
 

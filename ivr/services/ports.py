@@ -16,13 +16,14 @@ from typing import Any
 
 from ivr.services import contact_ports as cp
 from ivr.services.call_record_ports import INTERRUPTED, CallRecord, CallRecords, RecordSpool
+from ivr.services.complaint_ports import Complaints
 
 # The call records' value and ports live in ``call_record_ports``; named here too for the
 # code that reaches every port through this module.
 __all__ = [
     "ACTIVE", "CLOSED", "FROZEN", "INTERRUPTED", "Account", "Accounts", "AuditLog",
     "CallRecord", "CallRecords", "Clock", "FailedPayment", "PinChecker", "QueuedSms",
-    "RecordSpool", "Requests", "SmsOutbox", "UnitOfWork", "VerificationLog",
+    "RecordSpool", "Requests", "SmsOutbox", "Transaction", "UnitOfWork", "VerificationLog",
 ]  # fmt: skip
 
 ACTIVE, FROZEN, CLOSED = "active", "frozen", "closed"
@@ -46,6 +47,17 @@ class FailedPayment:
     merchant: str
     at: datetime
     reason: str  # one of registry.FAILURE_REASONS
+
+
+@dataclass(frozen=True)
+class Transaction:
+    """One of the account's transactions, as a caller hears it read back."""
+
+    amount_minor: int
+    currency: str
+    merchant: str
+    at: datetime
+    status: str  # completed | failed | refunded | pending (what the wallet holds)
 
 
 class Clock(abc.ABC):
@@ -76,6 +88,10 @@ class Accounts(abc.ABC):
 
     @abc.abstractmethod
     def latest_failed_payment(self, number: str) -> FailedPayment | None: ...
+
+    @abc.abstractmethod
+    def recent_transactions(self, number: str, limit: int) -> list[Transaction]:
+        """The account's latest ``limit`` transactions (any status), newest first."""
 
     @abc.abstractmethod
     def set_status(self, number: str, status: str) -> None: ...
@@ -202,6 +218,7 @@ class UnitOfWork(abc.ABC):
     callbacks: cp.Callbacks
     notes: cp.AgentNotes
     code_attempts: cp.CodeAttempts
+    complaints: Complaints
 
     def __enter__(self) -> UnitOfWork:
         return self

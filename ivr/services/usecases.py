@@ -7,7 +7,9 @@ gives the ``error`` outcome, which every flow routes somewhere safe: a caller ne
 a crash.
 
 The use cases themselves live by concept: ``verification`` (the PIN check; the exception
-to "one unit of work") and ``wallet_actions`` (what a verified caller may do).
+to "one unit of work"), ``wallet_actions`` (what a verified caller may do) and
+``complaints`` (a complaint opened, its status heard; ``complaint_standard`` gives the
+standard of the flow in use, read at each use).
 """
 
 from __future__ import annotations
@@ -18,10 +20,12 @@ from datetime import datetime
 from functools import partial
 
 from ivr.flow.actions import RunAction
+from ivr.flow.complaints import ComplaintStandard
 from ivr.flow.events import Result
 from ivr.flow.model import ERROR_OUTCOME, VERIFY_ACTION
-from ivr.services import ports, verification, wallet_actions
+from ivr.services import complaints, ports, verification, wallet_actions
 from ivr.services.call_records import CallRecorder
+from ivr.services.metrics import verification_failed
 
 logger = logging.getLogger(__name__)
 
@@ -42,24 +46,38 @@ class UseCases:
         secret: Callable[[], bytes],
         pins: ports.PinChecker,
         recorder: CallRecorder | None = None,
+        complaint_standard: Callable[[], ComplaintStandard] = ComplaintStandard,
     ) -> None:
         self.unit_of_work = unit_of_work
         self.clock = clock
         self.secret = secret
         self.pins = pins
         self.recorder = recorder or CallRecorder(unit_of_work)
+        self.complaint_standard = complaint_standard
         self._handlers: dict[str, Handler] = {
             "lookup_failed_payment": wallet_actions.lookup_failed_payment,
+            "recent_transactions": wallet_actions.recent_transactions,
             "send_reset_code": partial(wallet_actions.send_reset_code, secret),
             "check_closure": wallet_actions.check_closure,
             "record_closure_confirmation": wallet_actions.record_closure_confirmation,
             "close_account": wallet_actions.close_account,
             "freeze_account": wallet_actions.freeze_account,
+            "open_complaint": self._with_standard(complaints.open_complaint),
+            "complaint_status": self._with_standard(complaints.complaint_status),
         }
         self._services: dict[str, ServiceHandler] = {VERIFY_ACTION: self.verify_identity}
         #: Keeps a recording a driver made: ``(call_id, recording_id, location) -> kept``
         #: (``surveys.keep_recording``); None: recordings are not remembered.
         self.recordings: Callable[[str, str, str], bool] | None = None
+
+    def _with_standard(
+        self,
+        use_case: Callable[
+            [ComplaintStandard, ports.UnitOfWork, Mapping[str, str], datetime], Result
+        ],
+    ) -> Handler:
+        """A complaint use case given the standard of the flow in use at each call."""
+        return lambda uow, args, now: use_case(self.complaint_standard(), uow, args, now)
 
     def provide(self, name: str, handler: ServiceHandler) -> None:
         """Serve the use case ``name`` with another service (``resume_callback`` comes
@@ -98,5 +116,14 @@ class UseCases:
         return self.recordings(call_id, recording_id, location)
 
     def verify_identity(self, args: Mapping[str, str]) -> Result:
-        """The ``verify`` node (``verification.verify_identity``)."""
-        return verification.verify_identity(self.unit_of_work, self.clock, self.pins, args)
+        """The ``verify`` node (``verification.verify_identity``); every outcome but
+        ``success`` counts in ``ivr_verification_failures_total`` (a failed check that
+        raised counts as ``error``)."""
+        try:
+            result = verification.verify_identity(self.unit_of_work, self.clock, self.pins, args)
+        except Exception:
+            verification_failed(ERROR_OUTCOME)
+            raise
+        if result.outcome != "success":
+            verification_failed(result.outcome)
+        return result

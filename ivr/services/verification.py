@@ -30,8 +30,13 @@ def verify_identity(
     pins: ports.PinChecker,
     args: Mapping[str, str],
 ) -> Result:
-    """The ``verify`` node: ``success`` (with the account's number and holder), ``failure``
-    or ``locked``; every attempt is recorded."""
+    """The ``verify`` node: ``success`` (with the account's number, holder and status),
+    ``failure``, ``locked``, or ``closed`` (the right PIN of a closed account: its owner is
+    told, and is not verified); every attempt is recorded.
+
+    A closed account's PIN is checked like any other (timing tells nothing), and only the
+    right PIN says ``closed``: a wrong one is a plain ``failure``, as for a number nobody
+    has, so that a stranger cannot learn which numbers are closed."""
     number, ani, call_id, pin = (
         args.get("account_number", ""),
         args.get("ani", ""),
@@ -55,16 +60,19 @@ def verify_identity(
         account = uow.accounts.lock(number) if number else None
         if account is not None and _locked(uow, number, now):
             return Result("locked")  # reached by other checks while this one hashed
-        if account is not None and account.status == ports.CLOSED:
-            account = None  # a closed account cannot be used on the hotline
+        if account is not None and account.status == ports.CLOSED and not pin_ok:
+            account = None  # a wrong PIN on a closed account: as for a number nobody has
         ok = account is not None and pin_ok
         uow.verifications.record(number, ani, call_id, now, ok)
         if ok and account is not None:
             if upgraded is not None and stored is not None:
                 uow.accounts.replace_pin_hash(number, stored, upgraded)
+            if account.status == ports.CLOSED:  # its owner: told so, but not verified
+                uow.audit.record(now, call_id, number, "verification_closed_account", {})
+                uow.commit()
+                return Result("closed")
             uow.commit()
-            data = {"account_number": number, "holder_name": account.holder_name}
-            return Result("success", data)
+            return Result("success", _verified_data(account))
         if account is not None and _locked(uow, number, now):
             incident = uow.requests.open_incident(number, "verification_lockout", call_id, now)
             detail = {"incident": incident}
@@ -73,6 +81,17 @@ def verify_identity(
             return Result("locked")
         uow.commit()
         return Result("failure")
+
+
+def _verified_data(account: ports.Account) -> dict[str, str]:
+    """What a verified call knows of the account; ``account_status`` lets the flow send a
+    frozen account's owner to the security team."""
+    status = "frozen" if account.status == ports.FROZEN else "active"
+    return {
+        "account_number": account.number,
+        "holder_name": account.holder_name,
+        "account_status": status,
+    }
 
 
 def _locked(uow: ports.UnitOfWork, number: str, now: datetime) -> bool:

@@ -1,6 +1,7 @@
-"""The wallet's use cases for a verified caller: a failed payment looked up, a password
-reset code sent by SMS, the account's closure (checked, confirmed twice, done) and its
-freezing after a fraud report. Each is ``(uow, args, now) -> Result`` in one unit of work.
+"""The wallet's use cases for a verified caller: a failed payment looked up, the latest
+transactions read back, a password reset code sent by SMS, the account's closure
+(checked, confirmed twice, done) and its freezing after a fraud report. Each is
+``(uow, args, now) -> Result`` in one unit of work.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from datetime import datetime, timedelta
 
 from ivr.flow.events import Result
 from ivr.services import ports, tokens, wording
+from ivr.services.registry import RECENT_TRANSACTIONS, TRANSACTION_STATUSES
 from ivr.services.verification import verified
 
 RESET_CODE_TTL = timedelta(minutes=15)
@@ -45,6 +47,29 @@ def lookup_failed_payment(uow: ports.UnitOfWork, args: Mapping[str, str], now: d
             "failure_reason": payment.reason,
         },
     )
+
+
+def recent_transactions(uow: ports.UnitOfWork, args: Mapping[str, str], now: datetime) -> Result:
+    """The verified account's latest transactions (at most ``RECENT_TRANSACTIONS``),
+    newest first: ``tx_count`` and ``tx<n>_amount``, ``_merchant``, ``_date``, ``_status``
+    for each, said in the caller's language; ``none`` when it has none."""
+    account = verified(uow, args)
+    found = uow.accounts.recent_transactions(account.number, RECENT_TRANSACTIONS)
+    found = found[:RECENT_TRANSACTIONS]  # a backend that gives more is not read further
+    detail = {"count": len(found)}
+    uow.audit.record(now, args.get("call_id", ""), account.number, "transactions_read", detail)
+    uow.commit()
+    if not found:
+        return Result("none")
+    lang = args.get("language", "en")
+    data = {"tx_count": str(len(found))}
+    for n, tx in enumerate(found, start=1):
+        status = tx.status if tx.status in TRANSACTION_STATUSES else "other"
+        data[f"tx{n}_amount"] = wording.money(tx.amount_minor, tx.currency, lang)
+        data[f"tx{n}_merchant"] = tx.merchant
+        data[f"tx{n}_date"] = wording.day(tx.at, lang)
+        data[f"tx{n}_status"] = status
+    return Result("found", data)
 
 
 def send_reset_code(

@@ -55,6 +55,18 @@ class SqlAccounts(ports.Accounts):
             row.amount_minor, row.currency, row.merchant, row.at, row.failure_reason
         )
 
+    def recent_transactions(self, number: str, limit: int) -> list[ports.Transaction]:
+        rows = self.session.scalars(
+            select(TransactionRow)
+            .where(TransactionRow.account_number == number)
+            .order_by(TransactionRow.at.desc(), TransactionRow.id.desc())
+            .limit(max(0, limit))
+        )
+        return [
+            ports.Transaction(row.amount_minor, row.currency, row.merchant, row.at, row.status)
+            for row in rows
+        ]
+
     def set_status(self, number: str, status: str) -> None:
         self.session.execute(
             update(AccountRow).where(AccountRow.number == number).values(status=status)

@@ -5,7 +5,7 @@ which is what lookups by caller match on.
 
 Every table, gathered here so that ``Base.metadata`` knows them all (Alembic's
 ``migrations/env.py`` and the tests take it from here). The tables themselves are
-defined by family: ``account_tables``, ``call_tables``, ``contact_tables``,
+defined by family: ``account_tables``, ``call_tables``, ``contact_tables``, ``complaint_tables``,
 ``sign_in_tables``, on the base in ``base``.
 """
 
@@ -26,6 +26,7 @@ from ivr.store.call_tables import (
     CallRecordRow,
     TwilioCallRow,
 )
+from ivr.store.complaint_tables import ComplaintEventRow, ComplaintRow
 from ivr.store.contact_tables import (
     AgentNoteRow,
     AgentRow,
@@ -50,6 +51,8 @@ __all__ = [
     "CallbackRow",
     "ClosureRequestRow",
     "CodeAttemptRow",
+    "ComplaintEventRow",
+    "ComplaintRow",
     "PasswordResetRow",
     "QueueEntryRow",
     "RecordingRow",

@@ -107,11 +107,24 @@ def _account(demo: DemoAccount, pepper: bytes) -> m.AccountRow:
 
 
 def _transactions(demo: DemoAccount) -> list[m.TransactionRow]:
-    """The failed payment of the story, after two ordinary completed ones."""
-    if demo.failed_payment is None:
-        return []
-    amount, merchant, at, reason = demo.failed_payment
+    """The failed payment of the story, after two ordinary completed ones; and the
+    account's other transactions."""
     rows = [
+        m.TransactionRow(
+            account_number=demo.number,
+            amount_minor=amount,
+            currency=demo.currency,
+            merchant=merchant,
+            at=at,
+            status=status,
+            failure_reason=None,
+        )
+        for amount, merchant, at, status in demo.more_transactions
+    ]
+    if demo.failed_payment is None:
+        return rows
+    amount, merchant, at, reason = demo.failed_payment
+    rows += [
         m.TransactionRow(
             account_number=demo.number,
             amount_minor=amount // (i + 2),

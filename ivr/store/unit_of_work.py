@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import threading
+from types import TracebackType
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ivr.errors import IvrError
 from ivr.services import ports
+from ivr.services.metrics import database_failed
 from ivr.store.account_repositories import SqlAccounts, SqlVerificationLog
 from ivr.store.agents import SqlAgentNotes, SqlAgents
 from ivr.store.call_repositories import SqlAuditLog, SqlCallRecords
 from ivr.store.callbacks import SqlCallbacks, SqlCodeAttempts
+from ivr.store.complaint_repositories import SqlComplaints
 from ivr.store.queue_entries import SqlQueueEntries
 from ivr.store.request_repositories import SqlRequests
 from ivr.store.sms_outbox import SqlSmsOutbox
@@ -42,7 +46,9 @@ class SqlUnitOfWork(ports.UnitOfWork):
         if self.writer_lock is not None:
             wait = -1 if self.wait is None else self.wait
             if not self.writer_lock.acquire(timeout=wait):
-                raise WriterBusy(f"the SQLite writer lock stayed taken for {wait:g} s")
+                busy = WriterBusy(f"the SQLite writer lock stayed taken for {wait:g} s")
+                database_failed(busy)
+                raise busy
         self.session = self.sessions()  # connects on its first statement
         self.accounts = SqlAccounts(self.session)
         self.verifications = SqlVerificationLog(self.session)
@@ -55,9 +61,17 @@ class SqlUnitOfWork(ports.UnitOfWork):
         self.callbacks = SqlCallbacks(self.session)
         self.notes = SqlAgentNotes(self.session)
         self.code_attempts = SqlCodeAttempts(self.session)
+        self.complaints = SqlComplaints(self.session)
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        if isinstance(error, SQLAlchemyError):
+            database_failed(error)  # ivr_database_errors_total
         try:
             self.rollback()
             self.session.close()

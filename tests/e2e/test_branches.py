@@ -1,6 +1,7 @@
-"""The hotline's paths walked by real SIP calls: the four branches with the demo accounts,
-invalid keys then recovery, silence to the retry limit, a hang-up in the middle of the PIN
-and an unknown account number ended with # then a wrong PIN.
+"""The hotline's paths walked by real SIP calls: the branches with the demo accounts (the
+four of issue 3 and the latest transactions), invalid keys then recovery, silence to the
+retry limit, a hang-up in the middle of the PIN and an unknown account number ended with #
+then a wrong PIN.
 
 The calls run at once against the one sandbox (a module fixture starts those of the
 selected tests; each test waits for its own call, so the module takes as long as its
@@ -54,7 +55,8 @@ pytestmark = pytest.mark.asterisk
 FLOW = load_hotline(FLOW_PATH)
 ACCOUNTS = {account.number: account for account in DEMO_ACCOUNTS}
 RESET, PAYMENT, CLOSURE, LOCKED_OUT, SECURITY = (ACCOUNTS[f"1000000{n}"] for n in range(1, 6))
-# LOCKED_OUT (10000004, already frozen) is the account whose PIN entry is cut short.
+# LOCKED_OUT (10000004, already frozen) is the account whose PIN entry is cut short, and
+# the one told it is frozen (with the whole PIN).
 PARTIAL_PIN = LOCKED_OUT.pin[:3]
 UNKNOWN_ACCOUNT, UNKNOWN_PIN = "10000009", "123456"
 assert UNKNOWN_ACCOUNT not in ACCOUNTS
@@ -178,14 +180,45 @@ def security_plan(tl: Timeline) -> Plan:
     return Plan(tl, tl.now + SLACK, until=HELD)
 
 
+def transactions_plan(tl: Timeline) -> Plan:
+    """The latest transactions with 10000002 (three: the failed payment, two completed
+    ones), then 9. The payment call uses the account too, and only reads."""
+    assert PAYMENT.failed_payment is not None
+    amount, merchant, when, _ = PAYMENT.failed_payment
+    main_menu(english(tl), "6", "transactions_intro")
+    identify(tl, PAYMENT.number, PAYMENT.pin)
+    tl.play("recent_last_three")
+    for n, status in ((1, "failed"), (2, "completed"), (3, "completed")):
+        minor = amount if n == 1 else amount // n  # as ivr.store.seed writes them
+        at = when if n == 1 else when - timedelta(days=3 * (n - 1))
+        values = {
+            f"tx{n}_amount": wording.money(minor, PAYMENT.currency, "en"),
+            f"tx{n}_merchant": merchant,
+            f"tx{n}_date": wording.day(at, "en"),
+        }
+        tl.play(*spoken(f"recent_tx{n}", **values), f"transaction_status_{status}")
+    tl.press("9", *ask("recent_menu"), timeout=timeout("recent_menu"))
+    return Plan(tl, tl.now + tl.seconds("goodbye") + SLACK)
+
+
+def frozen_plan(tl: Timeline) -> Plan:
+    """Payment failure with 10000004 (frozen): told so on the way to security. The caller
+    hangs up while it is said, so that the security call keeps the queue's first place."""
+    main_menu(english(tl), "2", "payment_intro")
+    identify(tl, LOCKED_OUT.number, LOCKED_OUT.pin)
+    told = tl.now
+    tl.play("account_is_frozen")
+    return Plan(tl, told + tl.seconds("account_is_frozen") / 2)
+
+
 def invalid_plan(tl: Timeline) -> Plan:
-    """5 at the language menu, 7 and 6 at the main menu (invalid), then 2; the caller hangs
+    """5 at the language menu, 7 and 9 at the main menu (invalid), then 2; the caller hangs
     up while the account number is asked for."""
     tl.press("5", *ask("choose_language"), timeout=timeout("choose_language"))
     tl.press("1", "invalid_choice", *ask("choose_language"), timeout=timeout("choose_language"))
     tl.play("welcome")
     tl.press("7", *ask("main_menu"), timeout=timeout("main_menu"))
-    tl.press("6", "invalid_choice", *ask("main_menu"), timeout=timeout("main_menu"))
+    tl.press("9", "invalid_choice", *ask("main_menu"), timeout=timeout("main_menu"))
     tl.press("2", "invalid_choice", *ask("main_menu"), timeout=timeout("main_menu"))
     tl.play("payment_intro")
     return Plan(tl, tl.now + tl.seconds(*ask("ask_account")) + 2.0)
@@ -228,6 +261,8 @@ PLANS: dict[str, Callable[[Timeline], Plan]] = {
     "payment": payment_plan,
     "closure": closure_plan,
     "security": security_plan,
+    "transactions": transactions_plan,
+    "frozen": frozen_plan,
     "invalid": invalid_plan,
     "silent": silent_plan,
     "pin-hang-up": pin_hang_up_plan,
@@ -653,6 +688,82 @@ def test_fraud_report_freezes_and_queues_for_security(
     assert audit(fastagi_sandbox, call) == ["account_frozen", "queue_entered"]
 
 
+@placing("transactions")
+def test_the_latest_transactions_are_read(
+    fastagi_sandbox: Sandbox, calls: dict[str, Future[Call]]
+) -> None:
+    call = calls["transactions"].result()
+    why = call.why()
+    assert call.result.ok, call.result.errors
+    assert call.result.hung_up_by == "hotline", why
+    played = call.played()
+    assert played[:6] == [
+        "en/choose_language",
+        "en/welcome",
+        "en/main_menu",
+        "en/transactions_intro",
+        "en/enter_account_number",
+        "en/enter_pin",
+    ], why
+    assert played[6] == "en/recent_last_three", why
+    for n in (1, 2, 3):  # each transaction's sentence, its values said between its segments
+        assert any(name.startswith(f"en/recent_tx{n}.") for name in played), why
+    merchant = ensure_dynamic(PAYMENT.failed_payment[1], "en", PROMPTS).name  # type: ignore[index]
+    assert played.count(merchant) == 3, why
+    statuses = [name for name in played if name.startswith("en/transaction_status_")]
+    assert statuses == [
+        "en/transaction_status_failed",
+        "en/transaction_status_completed",
+        "en/transaction_status_completed",
+    ], why
+    assert played[-2:] == ["en/recent_followup", "en/goodbye"], why
+    # 450, then 225 and 150 dollars: each amount is said, in order
+    hundreds = [played[i - 1] for i, name in enumerate(played) if name == "digits/hundred"]
+    assert hundreds[:3] == ["digits/4", "digits/2", "digits/1"], why
+    assert call.keys() == "16" + PAYMENT.number + "#" + PAYMENT.pin + "9", why
+
+    record = call.record
+    assert record["reason"] == "transactions", record
+    assert record["outcome"] == "solved" and record["last_node"] == "goodbye", record
+    assert record["account_number"] == PAYMENT.number, record
+    assert "recent_three" in record["path"] and "recent_menu" in record["path"], record
+    assert audit(fastagi_sandbox, call) == ["transactions_read"]
+    assert everywhere(fastagi_sandbox, PAYMENT.pin) == []
+
+
+@placing("frozen")
+def test_a_frozen_account_hears_it_is_frozen(
+    fastagi_sandbox: Sandbox, calls: dict[str, Future[Call]]
+) -> None:
+    call = calls["frozen"].result()
+    why = call.why()
+    assert call.result.ok, call.result.errors
+    assert call.result.hung_up_by == "caller", why
+    assert call.played()[:7] == [
+        "en/choose_language",
+        "en/welcome",
+        "en/main_menu",
+        "en/payment_intro",
+        "en/enter_account_number",
+        "en/enter_pin",
+        "en/account_is_frozen",
+    ], why
+    assert not any(name.startswith("en/payment_failed") for name in call.played()), why
+    assert call.keys() == "12" + LOCKED_OUT.number + "#" + LOCKED_OUT.pin, why
+
+    record = call.record
+    assert record["reason"] == "payment_failure", record
+    assert record["account_number"] == LOCKED_OUT.number, record
+    assert "account_is_frozen" in record["path"] and "payment_lookup" not in record["path"], record
+    assert "failed_payment_looked_up" not in audit(fastagi_sandbox, call)
+    attempts = verifications(fastagi_sandbox, call)
+    assert [(a["account_number"], a["succeeded"]) for a in attempts] == [
+        (LOCKED_OUT.number, True)
+    ], attempts
+    assert rows(fastagi_sandbox, "accounts", number=LOCKED_OUT.number)[0]["status"] == "frozen"
+    assert everywhere(fastagi_sandbox, LOCKED_OUT.pin) == []
+
+
 @placing("invalid")
 def test_invalid_keys_then_a_valid_choice(
     fastagi_sandbox: Sandbox, calls: dict[str, Future[Call]]
@@ -661,7 +772,7 @@ def test_invalid_keys_then_a_valid_choice(
     why = call.why()
     assert call.result.ok, call.result.errors
     assert call.result.hung_up_by == "caller", why
-    assert call.keys() == "51762", why
+    assert call.keys() == "51792", why
     assert call.played() == [
         "en/choose_language",
         "en/invalid_choice",  # 5
@@ -670,7 +781,7 @@ def test_invalid_keys_then_a_valid_choice(
         "en/main_menu",
         "en/invalid_choice",  # 7
         "en/main_menu",
-        "en/invalid_choice",  # 8
+        "en/invalid_choice",  # 9
         "en/main_menu",
         "en/payment_intro",  # 2, on the last try
         "en/enter_account_number",
@@ -755,7 +866,8 @@ def test_hang_up_during_the_pin_leaves_no_trace_of_it(
     assert record["outcome"] == "abandoned" and record["last_node"] == "ask_pin", record
     assert record["reason"] == "password_reset" and record["account_number"] is None, record
     assert verifications(fastagi_sandbox, call) == []
-    assert rows(fastagi_sandbox, "verification_attempts", account_number=LOCKED_OUT.number) == []
+    tried = rows(fastagi_sandbox, "verification_attempts", account_number=LOCKED_OUT.number)
+    assert all(a["succeeded"] for a in tried), tried  # the frozen call's, when it is made
     assert audit(fastagi_sandbox, call) == []
     assert everywhere(fastagi_sandbox, PARTIAL_PIN) == []
     assert rows(fastagi_sandbox, "accounts", number=LOCKED_OUT.number)[0]["status"] == "frozen"

@@ -52,6 +52,8 @@ TABLES = frozenset(
         "web_sessions",
         "survey_answers",
         "recordings",
+        "complaints",
+        "complaint_events",
     }
 )
 

@@ -72,7 +72,9 @@ def test_the_correct_pin_verifies(capsys: pytest.CaptureFixture[str], db: Db) ->
 
     verify = use_case(summary, "verify_identity")
     assert verify["outcome"] == "success"
-    assert verify["data"] == {"account_number": number, "holder_name": "Li Wei"}
+    assert verify["data"] == {
+        "account_number": number, "holder_name": "Li Wei", "account_status": "active",
+    }  # fmt: skip
     assert summary["verified_account"] == number
     assert summary["outcome"] == "solved"
     [attempt] = db.rows("verification_attempts")
@@ -250,7 +252,8 @@ def test_closure_without_a_balance_is_accepted_with_a_stored_reference(
     ]
 
     again = call(capsys, db, f"1 3 {number}# {pin}", ani=phone)  # a closed account
-    assert outcomes(again, "verify_identity") == ["failure"]  # cannot be used any more
+    assert outcomes(again, "verify_identity") == ["closed"]  # cannot be used any more
+    assert "account_closed" in said(again) and "verify_retry" not in said(again)
     assert again["verified_account"] is None
     assert db.count("closure_requests") == 1
 

@@ -9,7 +9,7 @@ import io
 import logging
 import sys
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -424,6 +424,17 @@ def sample_values(language: str) -> dict[str, str]:
         "last4": "8001",
         "number": "13800138001",
         "code": "482917",
+        "complaint_reference": "51880263",
+        "acknowledge_date": wording.day(datetime(2026, 11, 21), language),
+        "resolve_date": wording.day(datetime(2026, 11, 27), language),
+    } | {  # the recent transactions, newest first (``recent_tx<n>``)
+        f"tx{n}_{name}": value
+        for n in (1, 2, 3)
+        for name, value in (
+            ("amount", wording.money(1250 * n, "CNY", language)),
+            ("merchant", "Lucky Noodles"),
+            ("date", wording.day(when - timedelta(days=n), language)),
+        )
     }
 
 

@@ -270,7 +270,7 @@ def test_the_tries_used_up_go_to_on_failure(engine: Engine) -> None:
     state, actions = call(engine, "7", Timeout())
     assert not state.ended  # two re-prompts (retries: 2), so a third try
 
-    state, actions = answer(engine, (state, actions), "6")
+    state, actions = answer(engine, (state, actions), "7")
 
     assert state.outcome == QUEUED
     assert state.path[-2:] == ("agent_hours", "agent")

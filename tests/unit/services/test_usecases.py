@@ -113,7 +113,8 @@ def test_a_failing_operation_raises_a_connection_error(store: FakeStore) -> None
 def test_the_right_pin_verifies(use_cases: UseCases, store: FakeStore, clock: FixedClock) -> None:
     result = verify(use_cases, "10000001", PIN)
 
-    assert result == Result("success", {"account_number": "10000001", "holder_name": "Li Wei"})
+    expected = {"account_number": "10000001", "holder_name": "Li Wei", "account_status": "active"}
+    assert result == Result("success", expected)
     assert store.attempts == [Attempt("10000001", ANI, CALL_ID, clock.now(), True)]
 
 
@@ -193,7 +194,8 @@ def test_a_closed_account_cannot_verify(use_cases: UseCases, store: FakeStore) -
     with store.unit_of_work() as uow:
         uow.accounts.set_status("10000003", ports.CLOSED)
         uow.commit()
-    assert verify(use_cases, "10000003", "112233").outcome == "failure"
+    assert verify(use_cases, "10000003", "112233") == Result("closed")  # told, not verified
+    assert verify(use_cases, "10000003", "000000") == Result("failure")
 
 
 def test_an_account_already_closed_is_not_closed_again(
@@ -415,7 +417,7 @@ def test_no_failed_payment(use_cases: UseCases) -> None:
     assert run(use_cases, "lookup_failed_payment", **as_verified("10000003")) == Result("none")
 
 
-@pytest.mark.parametrize("name", ["lookup_failed_payment", "check_closure"])
+@pytest.mark.parametrize("name", ["lookup_failed_payment", "check_closure", "recent_transactions"])
 def test_looking_changes_nothing(use_cases: UseCases, store: FakeStore, name: str) -> None:
     before = store.snapshot()
 
@@ -750,6 +752,7 @@ def test_record_call_returns_false_and_logs_when_the_store_is_down(
     "name",
     [
         "lookup_failed_payment",
+        "recent_transactions",
         "send_reset_code",
         "check_closure",
         "record_closure_confirmation",
@@ -810,6 +813,7 @@ def test_a_check_that_breaks_half_way_gives_error_and_records_nothing(
     "name",
     [
         "lookup_failed_payment",
+        "recent_transactions",
         "send_reset_code",
         "check_closure",
         "record_closure_confirmation",

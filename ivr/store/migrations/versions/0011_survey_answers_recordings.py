@@ -2,7 +2,8 @@
 the recordings of callers' voices kept beside the database (issue 13 item 5)
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0012 (chained after main's complaints when main was merged into this branch;
+the lead numbers and chains the migrations at merge)
 Create Date: 2026-11-30 23:40:00.000000
 """
 
@@ -12,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0011"
-down_revision = "0009"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
