@@ -1,5 +1,5 @@
 """Main menu 5 by a real SIP call: Emma (10000002) is verified, has no complaint yet,
-presses 2 (fees), hears the new reference twice, digit by digit (Asterisk's SAY DIGITS),
+presses 2 (fees) and 2 (no recorded message), hears the new reference twice, digit by digit (Asterisk's SAY DIGITS),
 and presses 9. The complaint is then found in the sandbox's database with the flow's
 deadlines, and its reference in the SMS outbox.
 
@@ -46,7 +46,9 @@ def complaint_plan(tl: Timeline, resolve_date: str) -> Plan:
     main_menu(english(tl), "5", "complaint_intro")
     identify(tl, EMMA.number, EMMA.pin)  # then complaint_status: none
     tl.press("2", *ask("complaint_category"), timeout=timeout("complaint_category"))
-    tl.play("complaint_category_fees").pause(0.3)  # open_complaint
+    tl.play("complaint_category_fees")
+    offer = "complaint_message_offer"  # 2: no message in the caller's own words
+    tl.press("2", *ask(offer), timeout=timeout(offer)).pause(0.3)  # open_complaint
     reference = "0" * 8  # not known yet: only its length counts here
     tl.play(*spoken("complaint_opened", resolve_date=resolve_date, complaint_reference=reference))
     tl.press("9", *ask("anything_else"), timeout=timeout("anything_else"))
@@ -75,7 +77,7 @@ def test_a_complaint_opened_by_keypad_is_read_back_twice_and_stored(
     why = call.why()
     assert call.result.ok, call.result.errors
     assert call.result.hung_up_by == "hotline", why
-    assert call.keys() == "15" + EMMA.number + "#" + EMMA.pin + "29", why
+    assert call.keys() == "15" + EMMA.number + "#" + EMMA.pin + "229", why
     record = call.record
     assert (record["reason"], record["outcome"], record["account_number"]) == (
         "complaint", "solved", EMMA.number,

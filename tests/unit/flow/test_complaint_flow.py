@@ -9,7 +9,7 @@ from test_engine import ACCOUNT, PIN, VERIFIED, call, gather, prompt_ids, run_ac
 
 from ivr.flow import actions as act
 from ivr.flow.engine import Engine
-from ivr.flow.events import Digits, Result
+from ivr.flow.events import Digits, Recorded, Result
 
 OPENED = Result("opened", {"complaint_reference": "51880263", "resolve_date": "December 8"})
 
@@ -32,13 +32,13 @@ def test_5_verifies_then_looks_for_an_open_complaint(engine: Engine) -> None:
 def test_a_category_chosen_by_keypad_opens_the_complaint(
     engine: Engine, key: str, category: str
 ) -> None:
-    state, actions = complaint_call(engine, Result("none"), key)
+    state, actions = complaint_call(engine, Result("none"), key, "2")  # 2: no message
     run = run_action(actions)
     assert run.name == "open_complaint" and run.args["complaint_category"] == category
 
 
 def test_the_reference_is_said_twice(engine: Engine) -> None:
-    state, actions = complaint_call(engine, Result("none"), "2", OPENED)
+    state, actions = complaint_call(engine, Result("none"), "2", "2", OPENED)
     play = next(a for a in actions if isinstance(a, act.Play))
     [opened] = [p for p in play.prompts if p.id == "complaint_opened"]
     assert opened.text.count("51880263") == 2 and "December 8" in opened.text
@@ -57,6 +57,31 @@ def test_an_open_complaint_is_told_and_a_new_one_can_follow(engine: Engine) -> N
 
 
 def test_a_failed_opening_goes_to_the_apology_and_a_person(engine: Engine) -> None:
-    state, actions = complaint_call(engine, Result("none"), "1", Result("error"))
+    state, actions = complaint_call(engine, Result("none"), "1", "2", Result("error"))
     assert prompt_ids(actions)[0] == "system_error"
     assert isinstance(waits_for(actions), act.Enqueue)  # OPEN: a Monday morning
+
+
+def test_a_message_in_the_callers_own_words_is_kept_with_the_complaint(engine: Engine) -> None:
+    state, actions = complaint_call(engine, Result("none"), "3")
+    assert gather(actions).node == "complaint_message_offer"
+    state, actions = engine.step(state, Digits("1"))  # type: ignore[arg-type]
+    record = waits_for(actions)
+    assert isinstance(record, act.Record) and record.node == "complaint_message"
+    assert record.max_seconds == 120
+    state, actions = engine.step(state, Recorded("call-1-complaint_message-1", "x.wav"))  # type: ignore[arg-type]
+    run = run_action(actions)
+    assert run.name == "open_complaint"
+    assert run.args["complaint_recording"] == "call-1-complaint_message-1"
+
+
+@pytest.mark.parametrize("answer", [Recorded(None), Digits("")])
+def test_no_message_recorded_or_no_answer_opens_the_complaint_all_the_same(
+    engine: Engine, answer: object
+) -> None:
+    keys = ("1",) if isinstance(answer, Recorded) else ("", "")  # "": no key in time
+    state, actions = complaint_call(engine, Result("none"), "5", *keys)
+    if isinstance(answer, Recorded):
+        state, actions = engine.step(state, answer)  # type: ignore[arg-type]
+    run = run_action(actions)
+    assert run.name == "open_complaint" and "complaint_recording" not in run.args

@@ -39,7 +39,7 @@ def test_a_complaint_is_opened_over_webhooks(client: FlaskClient, db: Db) -> Non
     number, pin, phone_number = OMAR
     phone = Phone(client, "CA-complaint", phone_number)
 
-    reply = walk(phone, f"1 5 {number} {pin} 3")
+    reply = walk(phone, f"1 5 {number} {pin} 3 2")
 
     [row] = db.rows("complaints")
     assert (row["account_number"], row["category"], row["state"]) == (number, "service", "open")
@@ -58,7 +58,7 @@ def test_a_complaint_is_opened_over_webhooks(client: FlaskClient, db: Db) -> Non
 
 def test_the_next_call_hears_the_status(client: FlaskClient, db: Db) -> None:
     number, pin, phone_number = EMMA
-    walk(Phone(client, "CA-first", phone_number), f"1 5 {number} {pin} 1")
+    walk(Phone(client, "CA-first", phone_number), f"1 5 {number} {pin} 1 2")
     [row] = db.rows("complaints")
 
     reply = walk(Phone(client, "CA-again", phone_number), f"1 5 {number} {pin}")
@@ -81,7 +81,8 @@ def test_a_database_away_while_opening_goes_to_the_safe_route(
         raise ConnectionError("the database went away")
 
     monkeypatch.setattr("ivr.store.complaint_repositories.SqlComplaints.add", away)
-    reply = phone.press(reply, "2")
+    reply = phone.press(reply, "2")  # fees
+    reply = phone.press(reply, "2")  # no message
 
     heard = hears(reply)
     path = db.one("call_records", call_id=phone.sid)["path"]
