@@ -1,7 +1,7 @@
 """Main menu 5 by a real SIP call: Emma (10000002) is verified, has no complaint yet,
 presses 2 (fees) and 2 (no recorded message), hears the new reference twice, digit by
-digit (Asterisk's SAY DIGITS), and presses 9. The complaint is then found in the sandbox's database with the flow's
-deadlines, and its reference in the SMS outbox.
+digit (Asterisk's SAY DIGITS), and presses 9. The complaint is then found in the sandbox's
+database with the flow's deadlines, and its reference in the SMS outbox.
 
 The call's plan, placing and reading come from ``test_branches`` (the timeline of the
 rendered prompts: keys pressed during a ``say`` are lost).
