@@ -16,6 +16,7 @@ from typing import Any
 
 from ivr.services import contact_ports as cp
 from ivr.services.call_record_ports import INTERRUPTED, CallRecord, CallRecords, RecordSpool
+from ivr.services.insight import InsightQueries
 
 # The call records' value and ports live in ``call_record_ports``; named here too for the
 # code that reaches every port through this module.
@@ -202,6 +203,7 @@ class UnitOfWork(abc.ABC):
     callbacks: cp.Callbacks
     notes: cp.AgentNotes
     code_attempts: cp.CodeAttempts
+    insight: InsightQueries  # the reports' figures (ivr.services.insight)
 
     def __enter__(self) -> UnitOfWork:
         return self

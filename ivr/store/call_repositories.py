@@ -14,12 +14,15 @@ from ivr.services import ports
 from ivr.services.caller_numbers import e164
 from ivr.store.call_tables import AuditRow, CallRecordRow
 from ivr.store.contact_tables import CallbackRow, QueueEntryRow
+from ivr.store.node_visits import replace_visits, visit_rows
 
 
 class SqlCallRecords(ports.CallRecords):
     """``save`` is a conditional UPDATE (the merge rule of ``ports.CallRecords``), then an
     INSERT when there is no row yet; two processes inserting one call at once make the
-    second fail on the unique call id, and the caller (``CallRecorder``) tries again."""
+    second fail on the unique call id, and the caller (``CallRecorder``) tries again.
+    A version that wins the merge rewrites the call's funnel rows (``node_visits``): a
+    closed one writes them, an open one (the call was alive after all) drops them."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -40,6 +43,11 @@ class SqlCallRecords(ports.CallRecords):
             "started_at": record.started_at,
             "ended_at": record.ended_at,
             "last_seen_at": record.last_seen,
+            "timeouts": dict(record.timeouts),
+            "invalid": dict(record.invalid),
+            "verification": record.verification,
+            "handoff_node": record.handoff_node,
+            "handoff": record.handoff,
         }
         replaceable = row.outcome.is_(None) | (row.outcome == ports.INTERRUPTED)
         if record.open:
@@ -51,10 +59,22 @@ class SqlCallRecords(ports.CallRecords):
             .execution_options(synchronize_session=False)
         )
         if done.rowcount == 1:  # type: ignore[attr-defined]
+            self._visits(record)
             return
         if self.session.scalar(select(row.id).where(row.call_id == record.call_id)) is None:
             self.session.add(row(call_id=record.call_id, **values))
             self.session.flush()
+            if not record.open:
+                self._visits(record)
+
+    def _visits(self, record: ports.CallRecord) -> None:
+        rows = []
+        if not record.open:
+            rows = visit_rows(
+                record.call_id, record.started_at, record.path, record.last_node,
+                record.outcome, record.timeouts, record.invalid, record.handoff_node,
+            )  # fmt: skip
+        replace_visits(self.session, record.call_id, rows)
 
     def close_interrupted(self, seen_before: datetime, limit: int) -> list[str]:
         row, entry, callback = CallRecordRow, QueueEntryRow, CallbackRow
@@ -91,11 +111,24 @@ class SqlCallRecords(ports.CallRecords):
                 update(row)
                 .where(row.id == record_id, *stale)
                 .values(outcome=ports.INTERRUPTED, ended_at=row.last_seen_at)
-                .returning(row.call_id)
+                .returning(
+                    row.call_id,
+                    row.started_at,
+                    row.path,
+                    row.last_node,
+                    row.timeouts,
+                    row.invalid,
+                    row.handoff_node,
+                )  # fmt: skip
                 .execution_options(synchronize_session=False)
-            ).scalar()
+            ).one_or_none()
             if done is not None:
-                closed.append(done)
+                call_id, started, path, last, timeouts, invalid, handoff = done
+                rows = visit_rows(
+                    call_id, started, path, last, ports.INTERRUPTED, timeouts, invalid, handoff
+                )
+                replace_visits(self.session, call_id, rows)
+                closed.append(call_id)
         return closed
 
     def count(self) -> int:

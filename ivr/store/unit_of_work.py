@@ -12,6 +12,7 @@ from ivr.store.account_repositories import SqlAccounts, SqlVerificationLog
 from ivr.store.agents import SqlAgentNotes, SqlAgents
 from ivr.store.call_repositories import SqlAuditLog, SqlCallRecords
 from ivr.store.callbacks import SqlCallbacks, SqlCodeAttempts
+from ivr.store.insight_queries import SqlInsightQueries
 from ivr.store.queue_entries import SqlQueueEntries
 from ivr.store.request_repositories import SqlRequests
 from ivr.store.sms_outbox import SqlSmsOutbox
@@ -55,6 +56,7 @@ class SqlUnitOfWork(ports.UnitOfWork):
         self.callbacks = SqlCallbacks(self.session)
         self.notes = SqlAgentNotes(self.session)
         self.code_attempts = SqlCodeAttempts(self.session)
+        self.insight = SqlInsightQueries(self.session)
         return self
 
     def __exit__(self, *exc: object) -> None:
