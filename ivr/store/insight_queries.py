@@ -84,10 +84,10 @@ class SqlInsightQueries(ins.InsightQueries):
         rows = self.session.execute(
             select(
                 V.node,
-                func.count(),
+                func.count(),  # in NodeFigures' order
+                func.sum(V.hung_up),
                 func.sum(V.timeouts),
                 func.sum(V.invalid),
-                func.sum(V.hung_up),
                 func.sum(V.to_person),
             )
             .where(V.started_at >= period.start, V.started_at < period.end)
