@@ -3,10 +3,11 @@ transfers, queues and calls per hour (``ivr.services.reports.build_report``), on
 PostgreSQL with a million call records (target: under 2 s) and on SQLite with 100,000.
 
 The rows are synthetic (paths of the real flow's nodes, outcomes, handoffs, queue entries
-for the calls that reached a queue), spread over the year before now, so a month is about
-a twelfth of the table; they are loaded with COPY on PostgreSQL (executemany in big
-batches on SQLite) into a database made for the run (``IVR_TEST_POSTGRES_URL``'s server,
-or ``--url``) and dropped after it. Figures are printed, never asserted.
+for the calls that reached a queue), spread over the year before now in the order calls
+happen (as the hotline writes them), so a month is about a twelfth of the table. They are
+loaded with COPY on PostgreSQL (executemany in big batches on SQLite) into a database made
+for the run (``IVR_TEST_POSTGRES_URL``'s server, or ``--url``) and dropped after it.
+Figures are printed, never asserted.
 
     .venv/bin/python bench/funnel.py [--calls 1000000] [--sqlite-calls 100000]
 """
@@ -112,7 +113,9 @@ def synthetic(
     picks = rnd.choices(range(len(shapes)), weights, k=count)
     for n in range(count):
         path_json, path, outcome, reason, verification, node, how, queue, nodes = shapes[picks[n]]
-        started = end - timedelta(seconds=int(rnd.random() * year))
+        # in the order calls happen (as a hotline writes them), a few minutes' jitter
+        ago = year * (1 - n / count) + rnd.random() * 300
+        started = end - timedelta(seconds=int(ago))
         ended = started + timedelta(seconds=rnd.randint(30, 600))
         start_text, end_text = when(started), when(ended)
         timed_out = rnd.random() < 0.1

@@ -75,10 +75,7 @@ def _demo_calls(hotline: Components, count: int, seed: int) -> int:
         return 2
     there = demo_calls_stored(hotline.unit_of_work, prefix(seed))
     if there:
-        print(
-            f"demo calls: {there} of seed {seed} already there; "
-            f"add more with --seed {seed + 1}"
-        )
+        print(f"demo calls: {there} of seed {seed} already there; add more with --seed {seed + 1}")
         return 0
     started = time.monotonic()
     callers = Callers(hotline.engine, seed, hotline.flow.timezone)

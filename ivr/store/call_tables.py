@@ -46,6 +46,10 @@ class CallRecordRow(Base):
     handoff: Mapped[str | None] = mapped_column(String(16))
 
 
+#: The counts of a node row the funnel sums.
+FUNNEL_COUNTS = ("entered", "timeouts", "invalid", "hung_up", "to_person")
+
+
 class CallNodeVisitRow(Base):
     """One node of one ended call's path, for the funnel (``ivr.store.insight_queries``):
     how often the call entered it, its timeouts and wrong keys there, whether the caller
@@ -54,7 +58,16 @@ class CallNodeVisitRow(Base):
     of the record wins the merge; ``started_at`` is the call's, for the period."""
 
     __tablename__ = "call_node_visits"
-    __table_args__ = (Index("ix_call_node_visits_started_node", "started_at", "node"),)
+    #: The funnel reads a period from this index alone on PostgreSQL (INCLUDE: an
+    #: index-only scan); SQLite has no INCLUDE and reads the rows.
+    __table_args__ = (
+        Index(
+            "ix_call_node_visits_started_node",
+            "started_at",
+            "node",
+            postgresql_include=list(FUNNEL_COUNTS),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     call_id: Mapped[str] = mapped_column(CallId, index=True)
