@@ -9,7 +9,8 @@ period it started in; the funnel and the branches count ended calls only. A call
 *contained* when it ended in the flow without a person and without hanging up there
 (outcome neither ``abandoned`` nor ``interrupted``); it *abandoned* when it hung up in
 the flow. Queue figures count live callers (entries of kind ``call``) by the time they
-reached the queue; callbacks by the time they were asked for.
+reached the queue; callbacks by the time they were asked for. The calls per hour count
+every call that started in the hour, those in progress too.
 """
 
 from __future__ import annotations
