@@ -2,7 +2,8 @@
 records, their node rows (``call_node_visits``), the queue entries and the callbacks of a
 period, the same on SQLite and PostgreSQL. Each reads one indexed range of one table
 (``started_at``, ``enqueued_at``, ``created_at``) and groups it; nothing is read row by
-row, so a month of a million calls is a few hundred milliseconds on PostgreSQL.
+row (``bench/funnel.py``: a month, 82,000 calls, of a table of a million takes 0.65 s on
+PostgreSQL; 100,000 calls on SQLite, 0.25 s).
 
 What is counted (``ivr.services.insight`` has the fields' meaning): a call belongs to the
 period it started in; the funnel and the branches count ended calls only. A call is
