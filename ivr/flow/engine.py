@@ -17,6 +17,11 @@ wait, nobody signed in): the walk goes on from there as after any event;
 ``Engine.after_agent`` takes it back in at the queue's ``after_agent`` node (the survey)
 once the talk with the agent is over and the caller is still on the line.
 
+What the reports need rides along in the state: keys not pressed in time and wrong keys
+per node, how the verification went, and how the call left for a person (``handoff``:
+the last node where something was decided, ``left``, when a queue or transfer node is
+entered; the flow's own routing, ``routed``, when nothing was).
+
 Termination: the loader refuses a flow with a loop that does not pass through a node with
 ``max_visits`` (or a verify node's bounded ``retry``), and every input node has a bounded
 number of tries; so every call ends after a bounded number of events. Secure digits are
@@ -32,9 +37,10 @@ from dataclasses import replace
 from ivr.errors import EngineError
 from ivr.flow import actions as act
 from ivr.flow import hours, model, nodes, survey_parts
+from ivr.flow import state as st
 from ivr.flow.events import Digits, Event, HungUp, Recorded, Result, Timeout
 from ivr.flow.node_actions import end_actions, ended, gather_for, prompts_for
-from ivr.flow.state import ABANDONED, QUEUED, CallStart, CallState, with_data
+from ivr.flow.state import ABANDONED, QUEUED, CallStart, CallState, counted, with_data
 
 Steps = tuple[CallState, list[act.Action]]
 _DIGITS = frozenset("0123456789")
@@ -112,12 +118,14 @@ class Engine:
     def _answer(self, node: nodes.Input, state: CallState, event: Digits | Timeout) -> Steps:
         keys = event.digits if isinstance(event, Digits) else ""
         if not keys:
+            state = replace(state, timeouts=counted(state.timeouts, node.id))
             return self._retry(node, state, node.timeout_prompt)
         if isinstance(node, nodes.Gather):
             if node.finish_key and keys.endswith(node.finish_key):
                 keys = keys[: -len(node.finish_key)]
             if not (set(keys) <= _DIGITS and node.min_digits <= len(keys) <= node.max_digits):
-                return self._retry(node, state, node.invalid_prompt)
+                return self._invalid(node, state)
+            state = replace(state, left=(node.id, st.CHOSE))
             if node.secure:
                 return self._go(state, node.next, [], secure={node.save_as: keys})
             state = with_data(state, {node.save_as: keys})
@@ -130,15 +138,19 @@ class Engine:
         if isinstance(node, nodes.Language):
             language = node.choices.get(keys)
             if language is None:
-                return self._retry(node, state, node.invalid_prompt)
+                return self._invalid(node, state)
             return self._choose_language(node, state, language)
         assert isinstance(node, nodes.Menu)
         target = node.choices.get(keys)
         if target is None:
-            return self._retry(node, state, node.invalid_prompt)
+            return self._invalid(node, state)
         if target == model.REPEAT:
             return self._retry(node, state, None)
-        return self._go(state, target, [])
+        return self._go(replace(state, left=(node.id, st.CHOSE)), target, [])
+
+    def _invalid(self, node: nodes.Input, state: CallState) -> Steps:
+        state = replace(state, invalid=counted(state.invalid, node.id))
+        return self._retry(node, state, node.invalid_prompt)
 
     def _retry(self, node: nodes.Input, state: CallState, first: str | None) -> Steps:
         tries = state.tries + 1
@@ -148,7 +160,7 @@ class Engine:
             if isinstance(node, nodes.Survey):
                 return self._go(state, node.next, [])  # no score: the survey is over
             assert isinstance(node, nodes.Menu | nodes.Gather)
-            return self._go(state, node.on_failure, [])
+            return self._go(replace(state, left=(node.id, st.FAILED)), node.on_failure, [])
         state = replace(state, tries=tries)
         ids = ((first,) if first else ()) + node.prompts
         return state, [self._gather(node, state, ids)]
@@ -167,22 +179,32 @@ class Engine:
         state = with_data(state, event.data)
         actions: list[act.Action] = [act.SetData(k, v) for k, v in event.data.items()]
         if isinstance(node, nodes.Action):
-            target = node.outcomes.get(event.outcome, node.on_error)
-            return self._go(state, target, actions)
+            target = node.outcomes.get(event.outcome)
+            if target is None:
+                state = replace(state, left=(node.id, st.ERROR))
+                return self._go(state, node.on_error, actions)
+            return self._go(replace(state, left=(node.id, st.ROUTED)), target, actions)
         if event.outcome == "success":
             account = state.data.get(node.account, "")
             state = with_data(state, {"verified": "yes", "verified_account": account})
+            state = replace(state, verification=st.VERIFIED, left=(node.id, st.ROUTED))
             return self._go(state, node.on_success, actions)
         if event.outcome == "locked":
+            state = replace(state, verification=st.LOCKED, left=(node.id, st.LOCKED_OUT))
             return self._go(state, node.on_locked, actions)
         if event.outcome == "closed":  # the right PIN of a closed account: not verified
+            state = replace(state, verification=st.CLOSED, left=(node.id, st.ROUTED))
             return self._go(state, node.on_closed or node.on_failure, actions)
         if event.outcome != "failure":
-            return self._go(state, node.on_error, actions)
+            return self._go(replace(state, left=(node.id, st.ERROR)), node.on_error, actions)
         failed = state.attempts.get(node.id, 0) + 1
         state = replace(state, attempts={**state.attempts, node.id: failed})
+        if state.verification != st.VERIFIED:
+            state = replace(state, verification=st.VERIFY_FAILED)
         if failed >= node.attempts:
+            state = replace(state, left=(node.id, st.NOT_VERIFIED))
             return self._go(state, node.on_failure, actions)
+        state = replace(state, left=(node.id, st.ROUTED))
         if node.retry_prompt:
             actions.append(act.Play(self._prompts(state, (node.retry_prompt,))))
         return self._go(state, node.retry, actions)
@@ -208,9 +230,12 @@ class Engine:
                 seen = state.visits.get(node.id, 0)
                 if seen >= node.max_visits and node.on_max_visits:
                     target, secure = node.on_max_visits, None
+                    state = replace(state, left=(node.id, st.MAX_VISITS))
                     continue
                 state = replace(state, visits={**state.visits, node.id: seen + 1})
             state = replace(state, node=node.id, tries=0, path=(*state.path, node.id))
+            if isinstance(node, nodes.Queue | nodes.Transfer) and state.handoff is None:
+                state = replace(state, handoff=self._handoff(state))
             if node.set:
                 state = with_data(state, node.set)
                 actions.extend(act.SetData(k, v) for k, v in node.set.items())
@@ -262,6 +287,14 @@ class Engine:
         else:
             self._finish(node, state, actions)
         return None
+
+    @staticmethod
+    def _handoff(state: CallState) -> tuple[str, str]:
+        """How a call that just reached a person's node (last in its path) left for it."""
+        if state.left is not None:
+            return state.left
+        before = state.path[-2] if len(state.path) > 1 else state.path[-1]
+        return before, st.ROUTED
 
     def _finish(self, node: model.Node, state: CallState, actions: list[act.Action]) -> None:
         prompts = getattr(node, "prompts", ())

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
@@ -27,9 +28,19 @@ from ivr.flow.located import Fields, Located, Map, Reader, Scalar, Seq, suggesti
 from ivr.flow.name_checks import NameChecker
 from ivr.flow.node_reader import compile_node
 from ivr.flow.prompts import Catalog, placeholders
-from ivr.flow.queue_policy import QUEUE_KEYS, check_queue_targets, read_policy, target_positions
+from ivr.flow.queue_policy import (
+    QUEUE_KEYS,
+    SERVICE_LEVEL,
+    check_queue_targets,
+    read_policy,
+    read_service_level,
+    target_positions,
+)
 
-TOP_LEVEL = ("version", "start", "languages", "prompts", "defaults", "queues", "nodes")
+TOP_LEVEL = (
+    *("version", "start", "languages", "prompts", "defaults", "queues", "nodes"),
+    "timezone",
+)
 #: Optional top-level sections, each read by its own module.
 SECTIONS = ("complaints",)
 DEFAULT_KEYS = (
@@ -145,6 +156,7 @@ def _compile(
     if top.has("version") and top.text("version") != "1":
         reader.error(top.position("version"), "only version 1 of the flow format exists")
     languages = top.texts("languages") or ("en", "zh")
+    timezone = _timezone(reader, top)
     catalog_path = path.parent / top.text("prompts", "prompts/prompts.yaml")
     catalog = load_catalog(catalog_path, languages, reader)
     defaults, defaults_fields = _defaults(reader, top.raw("defaults"), languages)
@@ -191,7 +203,22 @@ def _compile(
         actions=dict(actions),
         catalog_source=str(catalog_path),
         complaints=complaints,
+        timezone=timezone,
     )
+
+
+def _timezone(reader: Reader, top: Fields) -> str:
+    """The hotline's time zone (``timezone:``, an IANA name; UTC if absent)."""
+    name = top.text("timezone", "UTC")
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        reader.error(
+            top.position("timezone"),
+            f"timezone: unknown time zone '{name}' (an IANA name, e.g. Asia/Shanghai)",
+        )
+        return "UTC"
+    return name
 
 
 def _defaults(
@@ -239,9 +266,12 @@ def _queues(
     out = {}
     targets = {}
     for name, (_, value) in top.table("queues").items():
-        f = reader.fields(value, f"queue '{name}'", ("priority", "skill", *QUEUE_KEYS))
+        keys = ("priority", "skill", *QUEUE_KEYS, SERVICE_LEVEL)
+        f = reader.fields(value, f"queue '{name}'", keys)
         policy = read_policy(f, model.QueuePolicy())
-        out[name] = model.QueueSpec(name, f.integer("priority", 0), f.text("skill", name), policy)
+        out[name] = model.QueueSpec(
+            name, f.integer("priority", 0), f.text("skill", name), policy, read_service_level(f)
+        )
         targets[name] = target_positions(f)
     return out, targets
 

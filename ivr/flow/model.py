@@ -81,12 +81,17 @@ class QueuePolicy:
         return out
 
 
+#: A queue's service-level target unless it names one: answered within this many seconds.
+DEFAULT_SERVICE_LEVEL = 20.0
+
+
 @dataclass(frozen=True)
 class QueueSpec:
     name: str
     priority: int
     skill: str
     policy: QueuePolicy = field(default_factory=QueuePolicy)
+    service_level: float = DEFAULT_SERVICE_LEVEL  # seconds (the reports' target)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -134,3 +139,5 @@ class Flow:
     actions: Mapping[str, ActionSpec]
     catalog_source: str = ""
     complaints: ComplaintStandard = field(default_factory=ComplaintStandard)
+    #: The hotline's time zone (IANA name): its reports' days and hours.
+    timezone: str = "UTC"

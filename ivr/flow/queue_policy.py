@@ -22,6 +22,9 @@ QUEUE_KEYS = (
 )
 #: Keys a ``queue`` node may override (the ring time belongs to the queue's agents).
 NODE_KEYS = ("max_wait", "on_max_wait", "when_no_agents", "announce_every", "after_agent")
+#: A ``queues:`` entry's service-level target (seconds), and its bounds.
+SERVICE_LEVEL = "service_level"
+SERVICE_LEVEL_RANGE = (1.0, 3600.0)
 #: Bounds that keep a policy sensible (seconds).
 MIN_MAX_WAIT = 10.0
 MIN_ANNOUNCE_EVERY = 20.0
@@ -57,6 +60,19 @@ def read_policy(f: Fields, base: model.QueuePolicy) -> model.QueuePolicy:
                 f"{f.what}: ring_timeout must be from {low:g}s to {high:g}s",
             )
     return policy
+
+
+def read_service_level(f: Fields) -> float:
+    """The queue's ``service_level`` (answered within it), checked; the default if absent."""
+    seconds = f.duration(SERVICE_LEVEL, model.DEFAULT_SERVICE_LEVEL)
+    low, high = SERVICE_LEVEL_RANGE
+    if low <= seconds <= high:
+        return seconds
+    f.reader.error(
+        f.position(SERVICE_LEVEL),
+        f"{f.what}: service_level must be from {low:g}s to {high:g}s",
+    )
+    return model.DEFAULT_SERVICE_LEVEL
 
 
 def _at_least(f: Fields, name: str, seconds: float, least: float) -> bool:

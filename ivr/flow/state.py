@@ -17,6 +17,16 @@ ABANDONED = "abandoned"
 QUEUED = "queued"
 TRANSFERRED = "transferred"
 
+#: How a call's verification went (``CallState.verification``).
+VERIFIED, VERIFY_FAILED, LOCKED = "success", "failure", "locked"
+#: The right PIN of a closed account: not verified, not a failure either.
+CLOSED = "closed"
+#: How a call left a node for a person (``CallState.handoff``): a key that leads there,
+#: tries used up, a node visited too often, a use case that failed, a locked account, a
+#: verification that failed, or the flow's own routing (a use case's outcome, hours).
+CHOSE, FAILED, MAX_VISITS, ERROR, ROUTED = "chose", "failed", "max_visits", "error", "routed"
+LOCKED_OUT, NOT_VERIFIED = "locked", "verify_failed"
+
 
 @dataclass(frozen=True)
 class CallStart:
@@ -41,6 +51,12 @@ class CallState:
     attempts: Mapping[str, int] = field(default_factory=dict)  # failed checks per verify node
     path: tuple[str, ...] = ()
     outcome: str | None = None  # set once the call has left the flow
+    # -- what the reports need (ivr.services.insight) --
+    timeouts: Mapping[str, int] = field(default_factory=dict)  # per node, every time
+    invalid: Mapping[str, int] = field(default_factory=dict)  # wrong keys per node
+    verification: str | None = None  # VERIFIED, VERIFY_FAILED (never verified), LOCKED, CLOSED
+    left: tuple[str, str] | None = None  # the last node decided on, and how (CHOSE...)
+    handoff: tuple[str, str] | None = None  # the node the call left for a person, and how
 
     @property
     def ended(self) -> bool:
@@ -58,6 +74,11 @@ class CallState:
             "attempts": dict(self.attempts),
             "path": list(self.path),
             "outcome": self.outcome,
+            "timeouts": dict(self.timeouts),
+            "invalid": dict(self.invalid),
+            "verification": self.verification,
+            "left": None if self.left is None else list(self.left),
+            "handoff": None if self.handoff is None else list(self.handoff),
         }
 
     @classmethod
@@ -73,7 +94,12 @@ class CallState:
                 visits={str(k): int(v) for k, v in raw.get("visits", {}).items()},
                 attempts={str(k): int(v) for k, v in raw.get("attempts", {}).items()},
                 path=tuple(str(p) for p in raw.get("path", ())),
-                outcome=None if raw.get("outcome") is None else str(raw["outcome"]),
+                outcome=_text(raw.get("outcome")),
+                timeouts={str(k): int(v) for k, v in raw.get("timeouts", {}).items()},
+                invalid={str(k): int(v) for k, v in raw.get("invalid", {}).items()},
+                verification=_text(raw.get("verification")),
+                left=_pair(raw.get("left")),
+                handoff=_pair(raw.get("handoff")),
             )
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise IvrError(f"stored call state is not valid: {exc!r}") from exc
@@ -84,6 +110,22 @@ def with_data(state: CallState, values: Mapping[str, str]) -> CallState:
     if not values:
         return state
     return replace(state, data={**state.data, **values})
+
+
+def counted(counts: Mapping[str, int], node: str) -> dict[str, int]:
+    """``counts`` with one more for ``node``."""
+    return {**counts, node: counts.get(node, 0) + 1}
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _pair(value: Any) -> tuple[str, str] | None:
+    if value is None:
+        return None
+    first, second = value
+    return str(first), str(second)
 
 
 def _flag(value: Any) -> bool:

@@ -21,6 +21,8 @@ from ivr.services.contact_callbacks import Callback
 
 #: The record's only node (a callback call runs no flow).
 NODE = "callback"
+#: How a callback call reached a person (``CallRecord.handoff``: the reports count it).
+HANDOFF = "callback"
 #: Outcomes a callback call is closed with.
 AGENT, ABANDONED, FALLBACK = "agent", "abandoned", "fallback"
 
@@ -41,6 +43,8 @@ def opened(callback: Callback, call_id: str, channel: str, now: datetime) -> por
         started_at=now,
         ended_at=None,
         seen_at=now,
+        handoff_node=NODE,
+        handoff=HANDOFF,
     )
 
 

@@ -200,6 +200,11 @@ class CallSession:
             started_at=started,
             ended_at=at if closed else None,
             seen_at=at,
+            timeouts=state.timeouts,
+            invalid=state.invalid,
+            verification=state.verification,
+            handoff_node=state.handoff[0] if state.handoff else None,
+            handoff=state.handoff[1] if state.handoff else None,
         )
 
     def waiting_call(self, how: act.Enqueue) -> WaitingCall:

@@ -6,7 +6,8 @@ the ports."""
 from __future__ import annotations
 
 import abc
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 
 #: The outcome the reaper gives a record whose call's process stopped writing it.
@@ -33,6 +34,14 @@ class CallRecord:
     started_at: datetime
     ended_at: datetime | None
     seen_at: datetime | None = None
+    #: What the reports need (``ivr.services.insight``): keys not pressed in time and
+    #: wrong keys per node, how the verification went (success, failure, locked), and
+    #: the node the call left for a person and how (chose, failed, max_visits...).
+    timeouts: Mapping[str, int] = field(default_factory=dict)
+    invalid: Mapping[str, int] = field(default_factory=dict)
+    verification: str | None = None
+    handoff_node: str | None = None
+    handoff: str | None = None
 
     @property
     def open(self) -> bool:

@@ -74,7 +74,9 @@ class BranchFigures:
 class TransferFigures:
     """Why calls went to a person: the branch, the node they left for it, and how they
     left it (``chose``: a key that leads there; ``failed``: tries used up; ``max_visits``;
-    ``error``: a use case failed; ``locked``; ``verify_failed``)."""
+    ``error``: a use case failed; ``locked``; ``verify_failed``; ``routed``: the flow
+    sent it, e.g. a use case's outcome or the hours; ``callback``: a callback call we
+    placed, node ``callback``)."""
 
     reason: str | None
     from_node: str
@@ -96,12 +98,13 @@ class QueueFigures:
     callbacks_requested: int
     callbacks_completed: int
     callbacks_failed: int
+    abandoned_within: int = 0  # hung up before service_level_seconds
 
     @property
     def service_level(self) -> float | None:
         """Answered within the target, of the callers offered who did not hang up before
         it (abandoned within the target are not held against the queue)."""
-        return _share(self.answered_within, self.offered)
+        return _share(self.answered_within, self.offered - self.abandoned_within)
 
 
 @dataclass(frozen=True)

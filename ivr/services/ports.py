@@ -17,6 +17,7 @@ from typing import Any
 from ivr.services import contact_ports as cp
 from ivr.services.call_record_ports import INTERRUPTED, CallRecord, CallRecords, RecordSpool
 from ivr.services.complaint_ports import Complaints
+from ivr.services.insight import InsightQueries
 
 # The call records' value and ports live in ``call_record_ports``; named here too for the
 # code that reaches every port through this module.
@@ -219,6 +220,7 @@ class UnitOfWork(abc.ABC):
     notes: cp.AgentNotes
     code_attempts: cp.CodeAttempts
     complaints: Complaints
+    insight: InsightQueries  # the reports' figures (ivr.services.insight)
 
     def __enter__(self) -> UnitOfWork:
         return self

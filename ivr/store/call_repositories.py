@@ -3,44 +3,34 @@ their process is gone) and the audit log."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from ivr.center.lifecycle import ACTIVE_ENTRY_STATES, CALL, CB_CONNECTED
 from ivr.services import ports
 from ivr.services.caller_numbers import e164
-from ivr.store.call_tables import AuditRow, CallRecordRow
+from ivr.store.call_tables import AuditRow, CallNodeVisitRow, CallRecordRow
 from ivr.store.contact_tables import CallbackRow, QueueEntryRow
+from ivr.store.node_visits import replace_visits, visit_rows
 
 
 class SqlCallRecords(ports.CallRecords):
     """``save`` is a conditional UPDATE (the merge rule of ``ports.CallRecords``), then an
     INSERT when there is no row yet; two processes inserting one call at once make the
-    second fail on the unique call id, and the caller (``CallRecorder``) tries again."""
+    second fail on the unique call id, and the caller (``CallRecorder``) tries again.
+    A version that wins the merge rewrites the call's funnel rows (``node_visits``): a
+    closed one writes them, an open one (the call was alive after all) drops them."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
 
     def save(self, record: ports.CallRecord) -> None:
         row = CallRecordRow
-        values: dict[str, Any] = {
-            "channel": record.channel,
-            "caller_id": record.caller_id,
-            "caller_e164": e164(record.caller_id),
-            "language": record.language,
-            "reason": record.reason,
-            "account_number": record.account_number,
-            "path": list(record.path),
-            "last_node": record.last_node,
-            "outcome": record.outcome,
-            "queue": record.queue,
-            "started_at": record.started_at,
-            "ended_at": record.ended_at,
-            "last_seen_at": record.last_seen,
-        }
+        values = _values(record)
         replaceable = row.outcome.is_(None) | (row.outcome == ports.INTERRUPTED)
         if record.open:
             replaceable = replaceable & (row.last_seen_at <= record.last_seen)
@@ -51,10 +41,52 @@ class SqlCallRecords(ports.CallRecords):
             .execution_options(synchronize_session=False)
         )
         if done.rowcount == 1:  # type: ignore[attr-defined]
+            self._visits(record)
             return
         if self.session.scalar(select(row.id).where(row.call_id == record.call_id)) is None:
             self.session.add(row(call_id=record.call_id, **values))
             self.session.flush()
+            if not record.open:
+                self._visits(record)
+
+    def _visits(self, record: ports.CallRecord) -> None:
+        rows = []
+        if not record.open:
+            rows = visit_rows(
+                record.call_id, record.started_at, record.path, record.last_node,
+                record.outcome, record.timeouts, record.invalid, record.handoff_node,
+            )  # fmt: skip
+        replace_visits(self.session, record.call_id, rows)
+
+    def add_ended(self, records: Sequence[ports.CallRecord]) -> None:
+        """Insert ended calls' records that are not in the table yet, and their funnel
+        rows, in a few statements (demo calls, imports); a call id already there fails
+        the unit of work on the unique index."""
+        ended = [r for r in records if not r.open]
+        if len(ended) != len(records):
+            raise ValueError("add_ended takes ended calls' records only")
+        if not records:
+            return
+        self.session.execute(
+            insert(CallRecordRow), [{"call_id": r.call_id, **_values(r)} for r in records]
+        )
+        self.session.execute(
+            insert(CallNodeVisitRow),
+            [
+                row
+                for r in records
+                for row in visit_rows(
+                    r.call_id,
+                    r.started_at,
+                    r.path,
+                    r.last_node,
+                    r.outcome,
+                    r.timeouts,
+                    r.invalid,
+                    r.handoff_node,
+                )  # fmt: skip
+            ],
+        )
 
     def close_interrupted(self, seen_before: datetime, limit: int) -> list[str]:
         row, entry, callback = CallRecordRow, QueueEntryRow, CallbackRow
@@ -91,15 +123,52 @@ class SqlCallRecords(ports.CallRecords):
                 update(row)
                 .where(row.id == record_id, *stale)
                 .values(outcome=ports.INTERRUPTED, ended_at=row.last_seen_at)
-                .returning(row.call_id)
+                .returning(
+                    row.call_id,
+                    row.started_at,
+                    row.path,
+                    row.last_node,
+                    row.timeouts,
+                    row.invalid,
+                    row.handoff_node,
+                )  # fmt: skip
                 .execution_options(synchronize_session=False)
-            ).scalar()
+            ).one_or_none()
             if done is not None:
-                closed.append(done)
+                call_id, started, path, last, timeouts, invalid, handoff = done
+                rows = visit_rows(
+                    call_id, started, path, last, ports.INTERRUPTED, timeouts, invalid, handoff
+                )
+                replace_visits(self.session, call_id, rows)
+                closed.append(call_id)
         return closed
 
     def count(self) -> int:
         return self.session.scalar(select(func.count()).select_from(CallRecordRow)) or 0
+
+
+def _values(record: ports.CallRecord) -> dict[str, Any]:
+    """The row's columns for ``record`` (all but the call id)."""
+    return {
+        "channel": record.channel,
+        "caller_id": record.caller_id,
+        "caller_e164": e164(record.caller_id),
+        "language": record.language,
+        "reason": record.reason,
+        "account_number": record.account_number,
+        "path": list(record.path),
+        "last_node": record.last_node,
+        "outcome": record.outcome,
+        "queue": record.queue,
+        "started_at": record.started_at,
+        "ended_at": record.ended_at,
+        "last_seen_at": record.last_seen,
+        "timeouts": dict(record.timeouts),
+        "invalid": dict(record.invalid),
+        "verification": record.verification,
+        "handoff_node": record.handoff_node,
+        "handoff": record.handoff,
+    }
 
 
 class SqlAuditLog(ports.AuditLog):

@@ -17,7 +17,10 @@ class CallRecordRow(Base):
     ``last_seen_at`` is when its process last wrote it (``ivr.services.call_records``)."""
 
     __tablename__ = "call_records"
-    __table_args__ = (Index("ix_call_records_open", "outcome", "last_seen_at"),)
+    __table_args__ = (
+        Index("ix_call_records_open", "outcome", "last_seen_at"),
+        Index("ix_call_records_started_at", "started_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     call_id: Mapped[str] = mapped_column(CallId, unique=True)
@@ -35,6 +38,46 @@ class CallRecordRow(Base):
     started_at: Mapped[datetime]
     ended_at: Mapped[datetime | None]
     last_seen_at: Mapped[datetime]
+    #: What the reports need (``ivr.services.insight``); see ``CallRecord``.
+    timeouts: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    invalid: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    verification: Mapped[str | None] = mapped_column(String(12))
+    handoff_node: Mapped[str | None] = mapped_column(String(80))
+    handoff: Mapped[str | None] = mapped_column(String(16))
+
+
+#: The counts of a node row the funnel sums.
+FUNNEL_COUNTS = ("entered", "timeouts", "invalid", "hung_up", "to_person")
+
+
+class CallNodeVisitRow(Base):
+    """One node of one ended call's path, for the funnel (``ivr.store.insight_queries``):
+    how often the call entered it, its timeouts and wrong keys there, whether the caller
+    hung up there (the call ended abandoned or interrupted at it) and whether the call
+    left it for a person. Written whole (deleted and inserted) whenever a closed version
+    of the record wins the merge; ``started_at`` is the call's, for the period."""
+
+    __tablename__ = "call_node_visits"
+    #: The funnel reads a period from this index alone on PostgreSQL (INCLUDE: an
+    #: index-only scan); SQLite has no INCLUDE and reads the rows.
+    __table_args__ = (
+        Index(
+            "ix_call_node_visits_started_node",
+            "started_at",
+            "node",
+            postgresql_include=list(FUNNEL_COUNTS),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    call_id: Mapped[str] = mapped_column(CallId, index=True)
+    started_at: Mapped[datetime]
+    node: Mapped[str] = mapped_column(String(80))
+    entered: Mapped[int] = mapped_column(Integer)
+    timeouts: Mapped[int] = mapped_column(Integer)
+    invalid: Mapped[int] = mapped_column(Integer)
+    hung_up: Mapped[int] = mapped_column(Integer)
+    to_person: Mapped[int] = mapped_column(Integer)
 
 
 class AuditRow(Base):

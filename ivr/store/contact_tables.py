@@ -39,6 +39,7 @@ class QueueEntryRow(Base):
     """One caller (or callback request) waiting for a person; see ivr.services.contact_entries."""
 
     __tablename__ = "queue_entries"
+    __table_args__ = (Index("ix_queue_entries_enqueued_at", "enqueued_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(12))  # call | callback
@@ -70,6 +71,7 @@ class QueueEntryRow(Base):
 
 class CallbackRow(Base):
     __tablename__ = "callbacks"
+    __table_args__ = (Index("ix_callbacks_created_at", "created_at"),)
     # The codes of active callbacks (waiting, dialing, connected) are unique: the partial
     # index ux_callbacks_active_code is made by migration 0002 only. Declared here, its
     # postgresql_where would import SQLAlchemy's PostgreSQL dialect into every AGI

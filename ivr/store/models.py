@@ -23,6 +23,7 @@ from ivr.store.account_tables import (
 from ivr.store.base import Base
 from ivr.store.call_tables import (
     AuditRow,
+    CallNodeVisitRow,
     CallRecordRow,
     TwilioCallRow,
 )
@@ -47,6 +48,7 @@ __all__ = [
     "AgentNoteRow",
     "AgentRow",
     "AuditRow",
+    "CallNodeVisitRow",
     "CallRecordRow",
     "CallbackRow",
     "ClosureRequestRow",

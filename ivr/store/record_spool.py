@@ -144,6 +144,7 @@ _TIMES = ("started_at", "ended_at", "seen_at")
 def _to_json(record: ports.CallRecord) -> dict[str, Any]:
     data: dict[str, Any] = {k: getattr(record, k) for k in record.__dataclass_fields__}
     data["path"] = list(record.path)
+    data["timeouts"], data["invalid"] = dict(record.timeouts), dict(record.invalid)
     for key in _TIMES:
         value = data[key]
         data[key] = value.isoformat() if value is not None else None
@@ -158,4 +159,6 @@ def _from_json(data: dict[str, Any]) -> ports.CallRecord:
         if values[key] is not None and values[key].tzinfo is None:
             raise ValueError(f"{key} has no time zone")
     values["path"] = tuple(str(node) for node in values["path"])
+    for key in ("timeouts", "invalid"):
+        values[key] = {str(k): int(v) for k, v in values.get(key, {}).items()}
     return ports.CallRecord(**values)

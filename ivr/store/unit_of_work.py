@@ -16,6 +16,7 @@ from ivr.store.agents import SqlAgentNotes, SqlAgents
 from ivr.store.call_repositories import SqlAuditLog, SqlCallRecords
 from ivr.store.callbacks import SqlCallbacks, SqlCodeAttempts
 from ivr.store.complaint_repositories import SqlComplaints
+from ivr.store.insight_queries import SqlInsightQueries
 from ivr.store.queue_entries import SqlQueueEntries
 from ivr.store.request_repositories import SqlRequests
 from ivr.store.sms_outbox import SqlSmsOutbox
@@ -62,6 +63,7 @@ class SqlUnitOfWork(ports.UnitOfWork):
         self.notes = SqlAgentNotes(self.session)
         self.code_attempts = SqlCodeAttempts(self.session)
         self.complaints = SqlComplaints(self.session)
+        self.insight = SqlInsightQueries(self.session)
         return self
 
     def __exit__(

@@ -41,6 +41,7 @@ TABLES = frozenset(
         "security_incidents",
         "sms_outbox",
         "call_records",
+        "call_node_visits",
         "audit_log",
         "agents",
         "queue_entries",

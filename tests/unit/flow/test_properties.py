@@ -81,6 +81,8 @@ def longest_call(engine: Engine, start: CallStart) -> int:
     def key(state: CallState) -> str:
         raw = state.to_dict()
         del raw["path"]  # history only: the engine never reads it
+        for kept in ("timeouts", "invalid", "verification", "left", "handoff"):
+            del raw[kept]  # for the reports: they never change where a call goes
         return json.dumps(raw, sort_keys=True)
 
     def longest(state: CallState) -> int:

@@ -59,6 +59,7 @@ def test_a_call_that_ends_in_the_flow_leaves_one_record(
         started_at=clock.now(),
         ended_at=clock.now(),
         seen_at=clock.now(),
+        verification="success",
     )
     assert record.path[0] == "choose_language" and record.path[-1] == "goodbye"
     assert session.record == record
@@ -73,6 +74,7 @@ def test_a_caller_who_hangs_up_leaves_an_abandoned_record_where_they_hung_up(
     assert session.state is not None and record.path == session.state.path
     assert (record.outcome, record.last_node) == (ABANDONED, "ask_pin")
     assert record.path[-1] == "ask_pin"
+    assert (record.verification, record.handoff, record.handoff_node) == (None, None, None)
     assert record.reason == "payment_failure"
     assert record.account_number is None  # typed, never verified
     assert record.queue is None
@@ -193,6 +195,7 @@ def test_a_held_callers_record_stays_open_at_the_queue_until_the_driver_closes_i
 
     record = only_record(store)
     assert (record.outcome, record.queue, record.ended_at) == (QUEUED, "general", clock.now())
+    assert (record.handoff_node, record.handoff) == ("main_menu", "chose")  # the reports'
     assert len([w for w in store.committed if "calls.save" in w]) == 4  # open, 2 moves, close
 
 
