@@ -127,3 +127,6 @@ class Flow:
     queues: Mapping[str, QueueSpec]
     actions: Mapping[str, ActionSpec]
     catalog_source: str = ""
+    #: The hotline's IANA time zone (``timezone:`` in the flow file): its day and hours
+    #: in reports.
+    timezone: str = "UTC"
