@@ -16,7 +16,7 @@ from flask import Blueprint, Flask
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
-from ivr.web import api, auth, console, csrf, errors, headers, supervisor
+from ivr.web import api, auth, console, csrf, errors, headers, reports, supervisor
 from ivr.web.context import HOTLINE, signed_in
 from ivr.web.converters import IdConverter
 from ivr.web.guard import EXTENSION as GUARD
@@ -59,7 +59,7 @@ def create_app(
     headers.register(app)
     register_labels(app)
     app.context_processor(lambda: {"csrf_token": csrf.token, "me": signed_in()})
-    for blueprint in (auth.bp, console.bp, supervisor.bp, api.bp, *blueprints):
+    for blueprint in (auth.bp, console.bp, supervisor.bp, reports.bp, api.bp, *blueprints):
         app.register_blueprint(blueprint)
     return app
 

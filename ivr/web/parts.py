@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
+    from ivr.flow.model import Flow
     from ivr.services import ports
     from ivr.services.contact_center import ContactCenter
     from ivr.services.sign_in_ports import SignInRecords
@@ -44,3 +45,12 @@ class WebParts(Protocol):
 
     @property
     def sign_in_records(self) -> SignInRecords: ...
+
+    @property
+    def flow(self) -> Flow:
+        """The flow new calls follow (the reports page draws it; its time zone)."""
+        ...
+
+    def unit_of_work(self) -> ports.UnitOfWork:
+        """A unit of work on the hotline's database (the reports page reads through it)."""
+        ...
