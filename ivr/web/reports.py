@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, Response, render_template, request
 from markupsafe import Markup
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -22,6 +22,7 @@ from ivr.services.report_figures import by_hour_of_day, node_traffic, totals
 from ivr.web import charts
 from ivr.web.auth import supervisor_required
 from ivr.web.context import hotline, now
+from ivr.web.errors import WebError
 from ivr.web.flow_svg import GraphvizError, render_svg
 
 bp = Blueprint("reports", __name__, url_prefix="/supervisor/reports")
@@ -32,8 +33,7 @@ DATABASE_AWAY = "The database cannot be reached, so there is no report now. Try 
 @bp.get("/")
 @supervisor_required
 def index() -> str | tuple[str, int]:
-    flow = hotline().flow
-    asked = {name: request.args.get(name, "").strip()[:32] for name in ("from", "to")}
+    flow, asked = hotline().flow, _asked()
     try:
         period = periods.chosen(asked["from"] or None, asked["to"] or None, flow.timezone, now())
     except PeriodError as refused:
@@ -41,6 +41,25 @@ def index() -> str | tuple[str, int]:
         return page, 400
     report = reports.build_report(hotline().unit_of_work, flow, period)
     return render_template("reports.html", asked=asked, tz=flow.timezone, **_shown(report, flow))
+
+
+@bp.get("/tree.svg")
+@supervisor_required
+def tree() -> Response:
+    """The annotated call tree alone, at full size (the page shows it scaled)."""
+    flow, asked = hotline().flow, _asked()
+    try:
+        period = periods.chosen(asked["from"] or None, asked["to"] or None, flow.timezone, now())
+        report = reports.build_report(hotline().unit_of_work, flow, period)
+        svg = render_svg(diagram.dot(flow, node_traffic(report)))
+    except (PeriodError, GraphvizError) as refused:
+        raise WebError(400 if isinstance(refused, PeriodError) else 503, str(refused)) from None
+    return Response(svg, mimetype="image/svg+xml")
+
+
+def _asked() -> dict[str, str]:
+    """The ``from`` and ``to`` days asked for ("" when not), bounded."""
+    return {name: request.args.get(name, "").strip()[:32] for name in ("from", "to")}
 
 
 def _shown(report: Report, flow: Flow) -> dict[str, Any]:
@@ -53,9 +72,21 @@ def _shown(report: Report, flow: Flow) -> dict[str, Any]:
         "totals": totals(report),
         "hours_chart": Markup(charts.hours_chart(by_hour_of_day(report), days)),
         "service_chart": Markup(charts.service_level_chart(report.queues)),
-        "levels": [*((name, least) for least, name, _ in diagram.DROP_LEVELS)],
+        "levels": _legend(),
         **_tree(report, flow),
     }
+
+
+def _legend() -> list[tuple[str, str]]:
+    """Each drop-off level's class and its range: ``15% or more``, ``5% to 15%``..."""
+    legend, above = [], None
+    for least, name, _ in diagram.DROP_LEVELS:
+        if above is None:
+            legend.append((name, f"{least:.0%} or more"))
+        else:
+            legend.append((name, f"{least:.0%} to {above:.0%}" if least else f"under {above:.0%}"))
+        above = least
+    return legend
 
 
 def _tree(report: Report, flow: Flow) -> dict[str, Any]:

@@ -187,3 +187,24 @@ def test_a_database_that_goes_away_gives_a_clear_page(
     assert response.status_code == 503
     assert DATABASE_AWAY in page and "Traceback" not in page
     assert web.client.get(PAGE).status_code == 200  # back with the database
+
+
+def test_the_drawing_at_full_size(
+    web: Web, hotline: Components, asked: list[Period], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    page = web.client.get(PAGE, query_string={"from": "2026-11-01"}).get_data(as_text=True)
+    link = re.search(r'id="tree-full" href="([^"]+)"', page)
+    if shutil.which("dot") is not None:
+        assert link is not None
+        response = web.client.get(html.unescape(link.group(1)))
+        assert response.status_code == 200 and response.mimetype == "image/svg+xml"
+        assert "default-src 'self'" in response.headers["Content-Security-Policy"]
+        root = ET.fromstring(response.get_data(as_text=True))
+        assert "main_menu" in {t.text for t in root.iter(f"{SVG}title")}
+        assert asked[-1] == asked[0] and asked[0].tz == hotline.flow.timezone
+    bad = web.client.get(f"{PAGE}tree.svg", query_string={"to": "someday"})
+    assert bad.status_code == 400 and "is not a date" in bad.get_data(as_text=True)
+    monkeypatch.setenv("PATH", "")
+    missing = web.client.get(f"{PAGE}tree.svg")
+    assert missing.status_code == 503
+    assert "install the Debian package graphviz" in missing.get_data(as_text=True)
