@@ -32,10 +32,11 @@ def average(value: float | None) -> str:
     return NONE if value is None else f"{value:.2f}"
 
 
-def _table(title: str, *columns: str) -> Table:
+def _table(title: str, *columns: str, words: int = 1) -> Table:
+    """A table whose first ``words`` columns are text (left), the others figures (right)."""
     table = Table(title=title, title_justify="left", title_style="bold")
     for i, column in enumerate(columns):
-        table.add_column(column, justify="left" if i == 0 else "right", no_wrap=True)
+        table.add_column(column, justify="left" if i < words else "right", no_wrap=True)
     return table
 
 
@@ -66,6 +67,7 @@ def nodes(report: Report) -> Table:
     table = _table(
         "Call tree funnel (per node)",
         "node", "kind", "entered", "hung up", "drop rate", "timed out", "invalid", "to person",
+        words=2,
     )  # fmt: skip
     for n in report.nodes:
         high = n.drop_rate is not None and n.drop_rate >= HIGH_DROP
@@ -95,7 +97,7 @@ def branches(report: Report) -> Table:
 
 
 def transfers(report: Report) -> Table:
-    table = _table("Transfers to a person", "reason", "from node", "how", "calls")
+    table = _table("Transfers to a person", "reason", "from node", "how", "calls", words=3)
     for t in report.transfers:
         _row(table, t.reason or "(none chosen)", t.from_node, t.how, str(t.calls))
     return table
@@ -158,4 +160,5 @@ def tables(report: Report) -> Iterator[Table]:
 def show(report: Report, console: Console) -> None:
     console.print(Text(f"Hotline report: {periods.describe(report.period)}", style="bold"))
     for table in tables(report):
+        console.print()
         console.print(table)
