@@ -88,6 +88,9 @@ def _warn_audio(flow: Flow, shown: int = 5) -> None:
 
 
 def _graph(args: argparse.Namespace, settings: Settings) -> int:
+    if not args.stats and (args.first or args.last or args.tz):
+        print("ivr graph: --from, --to and --tz choose the days of --stats", file=sys.stderr)
+        return 2
     traffic: diagram.Traffic | None = None
     if args.stats:
         hotline, report = hotline_report(args, settings)

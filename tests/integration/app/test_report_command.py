@@ -216,6 +216,9 @@ def test_graph_stats_draws_each_nodes_traffic(
     assert 'fillcolor="#f4b6ae"' in out
     code, out, _ = run(capsys, "graph", "--stats")
     assert "welcome<br/><i>say</i><br/>114 in, 2 hung up (1.8%)" in out
+    code, out, err = run(capsys, "graph", "--from", str(first))
+    assert (code, out, len(asked)) == (2, "", 2)
+    assert "--from, --to and --tz choose the days of --stats" in err
 
 
 def test_graph_svg_is_drawn_by_graphviz_or_names_the_package(
