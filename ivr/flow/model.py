@@ -127,6 +127,5 @@ class Flow:
     queues: Mapping[str, QueueSpec]
     actions: Mapping[str, ActionSpec]
     catalog_source: str = ""
-    #: The hotline's IANA time zone (``timezone:`` in the flow file): its day and hours
-    #: in reports.
+    #: The hotline's time zone (IANA name): its reports' days and hours.
     timezone: str = "UTC"
