@@ -41,6 +41,7 @@ def sample_report(period: Period, complaints: bool = True) -> Report:
             NodeFigures("ask_account", "gather", 60, 4, 5, 1, 0),
             NodeFigures("payments_agent", "queue", 30, 8, 0, 0, 30),
             NodeFigures("old_node", "gone", 2, 2, 0, 0, 0),
+            NodeFigures("security_intro", "say", 0, 0, 0, 0, 0),
         ),
         branches=(
             BranchFigures("payment_failure", 40, 22, 18, 5, 35, 4, 1),

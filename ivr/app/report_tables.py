@@ -69,7 +69,12 @@ def nodes(report: Report) -> Table:
         "node", "kind", "entered", "hung up", "drop rate", "timed out", "invalid", "to person",
         words=2,
     )  # fmt: skip
+    quiet = sum(1 for n in report.nodes if not n.entered)
+    if quiet:
+        table.caption = f"nodes no call entered, not shown: {quiet} (--json and --csv list them)"
     for n in report.nodes:
+        if not n.entered:
+            continue
         high = n.drop_rate is not None and n.drop_rate >= HIGH_DROP
         drop = Text(share(n.drop_rate), style="red" if high else "")
         _row(

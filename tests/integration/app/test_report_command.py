@@ -86,6 +86,8 @@ def test_the_report_shows_todays_figures_as_tables(
     assert _row_with(out, "09:00", "70", "20", "12")
     assert _row_with(out, "all", "44", "4.20", "5")
     assert _row_with(out, "overdue", "2")
+    assert "security_intro" not in out  # no call entered it: said under the table
+    assert "nodes no call entered, not shown: 1 (--json and --csv list them)" in out
 
 
 def _row_with(out: str, *cells: str) -> bool:
@@ -144,6 +146,10 @@ def test_csv_writes_one_flat_table_per_section(
     nodes = table("nodes")
     assert [n["node"] for n in nodes][:3] == ["choose_language", "welcome", "main_menu"]
     assert nodes[5]["drop_rate"].startswith("0.2666")
+    assert nodes[-1] == {
+        "node": "security_intro", "kind": "say", "entered": "0", "hung_up": "0",
+        "drop_rate": "", "timed_out": "0", "invalid": "0", "to_person": "0",
+    }  # fmt: skip
     queues = {q["queue"]: q for q in table("queues")}
     assert queues["payments"]["speed_of_answer"] == "14.25"
     assert queues["security"]["service_level"] == ""  # no callers: no figure

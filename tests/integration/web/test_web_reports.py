@@ -80,6 +80,8 @@ def test_todays_figures_charts_and_call_tree(
     ) in page
     assert "<td>60.0%</td><td>20 s</td><td>14.2 s</td><td>312.0 s</td>" in page
     assert "<dt>Overdue</dt><dd>2</dd>" in page
+    assert '<th scope="row">security_intro</th>' not in page
+    assert '<p id="quiet-nodes">Nodes no call entered, not listed: 1 (grey' in page
 
     drawn = svgs(page)
     hours = drawn["hours-chart"]
