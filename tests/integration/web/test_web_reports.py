@@ -75,7 +75,7 @@ def test_todays_figures_charts_and_call_tree(
     assert '<dd data-figure="contained">53 (44.2%)</dd>' in page
     assert '<dd data-figure="service_level">60.0%</dd>' in page
     assert (
-        '<tr><th scope="row">main_menu</th><td>menu</td><td>112</td><td>25</td>'
+        '<tr><th scope="row">main_menu</th><td class="text">menu</td><td>112</td><td>25</td>'
         "<td>22.3%</td><td>9</td><td>7</td><td>3</td></tr>"
     ) in page
     assert "<td>60.0%</td><td>20 s</td><td>14.2 s</td><td>312.0 s</td>" in page
@@ -148,7 +148,10 @@ def test_without_graphviz_the_tree_is_a_table(
     assert response.status_code == 200
     page = response.get_data(as_text=True)
     assert 'id="tree-problem"' in page and "install the Debian package graphviz" in page
-    assert '<th scope="row">payments_agent</th><td>queue</td><td>30</td><td>8</td>' in page
+    assert (
+        '<th scope="row">payments_agent</th><td class="text">queue</td><td>30</td><td>8</td>'
+        in page
+    )
     assert set(svgs(page)) == {"hours-chart", "service-chart"}
 
 
