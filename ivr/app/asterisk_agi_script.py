@@ -21,7 +21,12 @@ def run_per_call(env: Mapping[str, str], hangups: list[int]) -> int:
     except IvrError as exc:
         print(f"hotline.agi ERROR: settings: {exc}", file=sys.stderr)
         return agi_stdio.BAD_INPUT
-    agi_stdio.log_to_stderr(settings.log_level)
+    if settings.log_format == "json":  # one JSON object a line, naming the call
+        from ivr.app.logs import configure
+
+        configure(settings.log_level, "json")
+    else:
+        agi_stdio.log_to_stderr(settings.log_level)
     from ivr.app.bootstrap import bootstrap
 
     return agi_stdio.run_on_stdio(lambda: bootstrap(settings, role="agi"), hangups)

@@ -39,6 +39,7 @@ from ivr.store.schema import require_current
 from ivr.store.unit_of_work import SqlUnitOfWork
 
 if TYPE_CHECKING:
+    from ivr.app.operations import Operations
     from ivr.audio.values import Renderer
     from ivr.services.call_record_reaper import RecordUpkeep
     from ivr.services.contact_center import ContactCenter
@@ -167,6 +168,13 @@ class Components:
         from ivr.store.sign_in_records import SqlSignInRecords
 
         return SqlSignInRecords(self.sessions)
+
+    @cached_property
+    def operations(self) -> Operations:
+        """The metrics registry and the readiness checks (``/metrics``, ``/readyz``)."""
+        from ivr.app.operations import Operations
+
+        return Operations(lambda: self.database, lambda: self.flow, self.clock)
 
     def install_flow(self, flow: Flow, engine: Engine) -> None:
         """Serve new calls from this flow; calls in progress keep the engine they have."""

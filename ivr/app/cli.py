@@ -6,7 +6,6 @@ statuses. The commands live by concept: ``cli_flow`` (init, validate, graph), ``
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
@@ -15,7 +14,7 @@ from pathlib import Path
 from sqlalchemy.exc import SQLAlchemyError
 
 from ivr import __version__
-from ivr.app import cli_call, cli_db, cli_flow, cli_prompts, cli_report, cli_serve
+from ivr.app import cli_call, cli_db, cli_flow, cli_prompts, cli_report, cli_serve, logs
 from ivr.app.asterisk_cli import register as register_asterisk
 from ivr.app.config import Settings
 from ivr.errors import FlowErrors, IvrError
@@ -30,7 +29,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except IvrError as exc:
         print(f"ivr {args.command}: {exc}", file=sys.stderr)
         return 2
-    logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
+    logs.configure(settings.log_level, settings.log_format)
     if getattr(args, "flow", None):
         settings = replace(settings, flow_path=Path(args.flow))
     try:

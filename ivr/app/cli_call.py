@@ -15,6 +15,7 @@ from ivr.app.cli_flow import FLOW_HELP, Commands
 from ivr.app.config import Settings
 from ivr.flow.state import CallStart
 from ivr.phone import terminal as console
+from ivr.services.call_context import handling
 
 
 def register(commands: Commands) -> None:
@@ -56,10 +57,11 @@ def _call(args: argparse.Namespace, settings: Settings) -> int:
         started_at=hotline.clock.now().timestamp(),
     )
     session = hotline.session(call, "console")
-    if events is None:
-        console.run_interactive(session, _read_keys, print)
-    else:
-        console.run_scripted(session, events, None if args.json else print)
+    with handling(call.call_id):  # the call's log lines name it (IVR_LOG_FORMAT=json)
+        if events is None:
+            console.run_interactive(session, _read_keys, print)
+        else:
+            console.run_scripted(session, events, None if args.json else print)
     if args.json:
         print(json.dumps(session.summary(), ensure_ascii=False, indent=2))
     return 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ivr.app.bootstrap import Components, bootstrap
 from ivr.app.cli_flow import Commands
@@ -48,7 +48,8 @@ def serve_fastagi(
 ) -> None:
     """``ivr fastagi``: the runner without web, FastAGI on ``host:port``; ``ready`` gets
     the FastAGI server once it listens. Until SIGTERM or SIGINT (or the server's
-    ``shutdown()``), then the calls in progress finish."""
+    ``shutdown()``), then the calls in progress finish. With ``IVR_METRICS_PORT``,
+    ``/metrics`` is served there meanwhile (``ivr.app.operations``)."""
     from ivr.app.channels import phone_channels
     from ivr.app.runner import run
     from ivr.phone.asterisk.channel import FastAgiListener
@@ -59,7 +60,29 @@ def serve_fastagi(
                 ready(server.server)
 
     channels = phone_channels(hotline, (host, port), limits)
-    run(hotline, channels, None, ready=on_ready, stop=stop, reload_interval=reload_interval)
+    metrics = _metrics_server(hotline)
+    try:
+        run(hotline, channels, None, ready=on_ready, stop=stop, reload_interval=reload_interval)
+    finally:
+        if metrics is not None:
+            metrics.shutdown()
+            metrics.server_close()
+
+
+def _metrics_server(hotline: Components) -> Any:
+    """prometheus_client's server on ``IVR_METRICS_PORT``, or None when it is unset."""
+    from ivr.app.operations import serve_metrics
+
+    settings = hotline.settings
+    if settings.metrics_port is None:
+        return None
+    try:
+        return serve_metrics(
+            hotline.operations.registry, settings.metrics_host, settings.metrics_port
+        )
+    except OSError as exc:
+        where = f"{settings.metrics_host}:{settings.metrics_port}"
+        raise IvrError(f"IVR_METRICS_PORT: cannot listen on {where} ({exc.strerror})") from None
 
 
 def _fastagi(args: argparse.Namespace, settings: Settings) -> int:

@@ -9,7 +9,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from ivr.app.env_values import callbacks_via, count, flag, instant, seconds, whole
+from ivr.app.env_values import (
+    callbacks_via,
+    count,
+    flag,
+    instant,
+    log_format,
+    port,
+    seconds,
+    whole,
+)
 from ivr.app.secret_keys import load_or_create_key
 
 DEFAULT_WRAP_UP_SECONDS = 30
@@ -95,6 +104,14 @@ class Settings:
     spool_dir: Path | None = None
     #: ``IVR_DB_BUSY_TIMEOUT``: seconds an SQLite writer waits for another's lock.
     db_busy_timeout: int = DEFAULT_DB_BUSY_TIMEOUT
+    #: ``IVR_LOG_FORMAT``: ``text`` (the default) or ``json`` (one object a line, with
+    #: the call id on every line logged while a call is handled).
+    log_format: str = "text"
+    #: ``IVR_METRICS_PORT``: ``ivr fastagi`` serves ``/metrics`` on this port (None: not
+    #: at all; ``ivr serve`` has ``/metrics`` on its web port).
+    metrics_port: int | None = None
+    #: ``IVR_METRICS_HOST``: the address that port is bound to.
+    metrics_host: str = "127.0.0.1"
 
     def record_spool(self) -> Path:
         """This database's call-record spool folder (``ivr.store.record_spool``)."""
@@ -126,7 +143,8 @@ class Settings:
         ``IVR_CLOCK_START`` (unset: the real time), ``IVR_PEPPER`` (else a key kept in
         ``IVR_PEPPER_FILE``, by default var/pepper.key beside the flow file),
         ``IVR_RECORD_LEASE`` (60), ``IVR_SPOOL_DIR`` (var/spool beside the flow file),
-        ``IVR_DB_BUSY_TIMEOUT`` (30 seconds, SQLite)."""
+        ``IVR_DB_BUSY_TIMEOUT`` (30 seconds, SQLite), ``IVR_LOG_FORMAT`` (text),
+        ``IVR_METRICS_PORT`` (unset), ``IVR_METRICS_HOST`` (127.0.0.1)."""
         env = os.environ if env is None else env
         default_db = f"sqlite:///{Path.cwd() / 'var' / 'ivr.sqlite3'}"
         return cls(
@@ -168,6 +186,9 @@ class Settings:
             record_lease=count(env, "IVR_RECORD_LEASE", DEFAULT_RECORD_LEASE),
             spool_dir=Path(env["IVR_SPOOL_DIR"]) if env.get("IVR_SPOOL_DIR") else None,
             db_busy_timeout=seconds(env, "IVR_DB_BUSY_TIMEOUT", DEFAULT_DB_BUSY_TIMEOUT),
+            log_format=log_format(env),
+            metrics_port=port(env, "IVR_METRICS_PORT"),
+            metrics_host=env.get("IVR_METRICS_HOST", "").strip() or "127.0.0.1",
         )
 
     def secret(self) -> bytes:

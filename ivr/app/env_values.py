@@ -76,3 +76,24 @@ def instant(env: Mapping[str, str], name: str) -> datetime | None:
             f"2026-11-23T10:00+08:00, not {raw!r}"
         )
     return value
+
+
+#: ``IVR_LOG_FORMAT``: how log lines are written.
+LOG_FORMATS = ("text", "json")
+
+
+def log_format(env: Mapping[str, str]) -> str:
+    value = env.get("IVR_LOG_FORMAT", "").strip().lower() or "text"
+    if value not in LOG_FORMATS:
+        raise IvrError(f"IVR_LOG_FORMAT must be text or json, not {value!r}")
+    return value
+
+
+def port(env: Mapping[str, str], name: str) -> int | None:
+    """A TCP port (1 to 65535), or None when unset."""
+    raw = env.get(name, "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit() or not 0 < int(raw) < 65536:
+        raise IvrError(f"{name} must be a port number (1 to 65535), not {raw!r}")
+    return int(raw)

@@ -20,6 +20,8 @@ from ivr.flow.events import HungUp
 from ivr.phone.hold_prompts import prompter
 from ivr.phone.holding import AGENT, CALLBACK, DIVERT, FALLBACK, NO_AGENTS, HoldLoop
 from ivr.phone.line import CallerGone, Line, LineError
+from ivr.services.call_context import handling
+from ivr.services.metrics import LIVE_CALLS
 
 if TYPE_CHECKING:
     from ivr.audio.values import Renderer
@@ -28,7 +30,6 @@ if TYPE_CHECKING:
     from ivr.phone.session import CallSession
 
 logger = logging.getLogger(__name__)
-
 
 
 def run_call(
@@ -40,7 +41,23 @@ def run_call(
 ) -> CallSession:
     """Answer the line and run one call to its end; returns the finished session.
     ``render_text`` speaks free-text values (see ``ivr.audio.values``); by default the
-    parts render them into the flow's prompts folder."""
+    parts render them into the flow's prompts folder. Lines logged meanwhile name the
+    call (``ivr.services.call_context``); it counts in ``ivr_calls_in_progress``."""
+    with handling(call.call_id):
+        LIVE_CALLS.began(channel, call.call_id)
+        try:
+            return _run_call(line, parts, call, channel, render_text)
+        finally:
+            LIVE_CALLS.ended(channel, call.call_id)
+
+
+def _run_call(
+    line: Line,
+    parts: Parts,
+    call: CallStart,
+    channel: str,
+    render_text: Renderer | None,
+) -> CallSession:
     trouble = line.answer()
     session = parts.session(call, channel, holds=True)
     actions = session.start()

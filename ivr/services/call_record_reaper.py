@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 
 from ivr.services import ports
 from ivr.services.call_records import CallRecorder
+from ivr.services.metrics import reaped
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +41,7 @@ def close_interrupted(
     with unit_of_work() as uow:
         closed = uow.calls.close_interrupted(now - lease, BATCH)
         uow.commit()
+    reaped("record_interrupted", len(closed))
     if closed:
         logger.warning(
             "%d call records closed as interrupted (not seen for %ds): %s",

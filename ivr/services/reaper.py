@@ -32,7 +32,7 @@ from datetime import datetime, timedelta
 
 from ivr.center import lifecycle as lc
 from ivr.center.lifecycle import Actor, Trigger
-from ivr.services import ports
+from ivr.services import metrics, ports
 from ivr.services.callback_dialler import attempt_over
 from ivr.services.contact_callbacks import Callback
 from ivr.services.contact_context import CenterContext
@@ -74,7 +74,11 @@ def reap(ctx: CenterContext) -> Reaped:
             _ring_out(ctx, uow, entry, now) for entry in uow.queue.lock_rung_out(before, BATCH)
         )
         uow.commit()
-    return Reaped(ended.count(ABANDONED), rung_out, dials_lapsed=ended.count(REDIAL))
+    reaped = Reaped(ended.count(ABANDONED), rung_out, dials_lapsed=ended.count(REDIAL))
+    metrics.reaped("lease_expired", reaped.lapsed)
+    metrics.reaped("ring_timeout", reaped.rung_out)
+    metrics.reaped("callback_lapsed", reaped.dials_lapsed)
+    return reaped
 
 
 def _agent_free_to_change(uow: ports.UnitOfWork, entry: Entry) -> bool:

@@ -22,6 +22,7 @@ from ivr.flow.events import Result
 from ivr.flow.model import ERROR_OUTCOME, VERIFY_ACTION
 from ivr.services import ports, verification, wallet_actions
 from ivr.services.call_records import CallRecorder
+from ivr.services.metrics import verification_failed
 
 logger = logging.getLogger(__name__)
 
@@ -89,5 +90,14 @@ class UseCases:
         return self.recorder.keep(record)
 
     def verify_identity(self, args: Mapping[str, str]) -> Result:
-        """The ``verify`` node (``verification.verify_identity``)."""
-        return verification.verify_identity(self.unit_of_work, self.clock, self.pins, args)
+        """The ``verify`` node (``verification.verify_identity``); every outcome but
+        ``success`` counts in ``ivr_verification_failures_total`` (a failed check that
+        raised counts as ``error``)."""
+        try:
+            result = verification.verify_identity(self.unit_of_work, self.clock, self.pins, args)
+        except Exception:
+            verification_failed(ERROR_OUTCOME)
+            raise
+        if result.outcome != "success":
+            verification_failed(result.outcome)
+        return result

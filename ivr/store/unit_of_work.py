@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import threading
+from types import TracebackType
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ivr.errors import IvrError
 from ivr.services import ports
+from ivr.services.metrics import database_failed
 from ivr.store.account_repositories import SqlAccounts, SqlVerificationLog
 from ivr.store.agents import SqlAgentNotes, SqlAgents
 from ivr.store.call_repositories import SqlAuditLog, SqlCallRecords
@@ -42,7 +45,9 @@ class SqlUnitOfWork(ports.UnitOfWork):
         if self.writer_lock is not None:
             wait = -1 if self.wait is None else self.wait
             if not self.writer_lock.acquire(timeout=wait):
-                raise WriterBusy(f"the SQLite writer lock stayed taken for {wait:g} s")
+                busy = WriterBusy(f"the SQLite writer lock stayed taken for {wait:g} s")
+                database_failed(busy)
+                raise busy
         self.session = self.sessions()  # connects on its first statement
         self.accounts = SqlAccounts(self.session)
         self.verifications = SqlVerificationLog(self.session)
@@ -57,7 +62,14 @@ class SqlUnitOfWork(ports.UnitOfWork):
         self.code_attempts = SqlCodeAttempts(self.session)
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        if isinstance(error, SQLAlchemyError):
+            database_failed(error)  # ivr_database_errors_total
         try:
             self.rollback()
             self.session.close()

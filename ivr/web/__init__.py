@@ -16,7 +16,7 @@ from flask import Blueprint, Flask
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
-from ivr.web import api, auth, console, csrf, errors, headers, reports, supervisor
+from ivr.web import api, auth, console, csrf, errors, headers, operations, reports, supervisor
 from ivr.web.context import HOTLINE, signed_in
 from ivr.web.converters import IdConverter
 from ivr.web.guard import EXTENSION as GUARD
@@ -52,14 +52,26 @@ def create_app(
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # 中文 as itself, in UTF-8
     app.json.sort_keys = False  # type: ignore[attr-defined]  # queues in their order
     app.extensions[HOTLINE] = hotline
-    app.extensions[auth.SELF_AUTHENTICATED] = frozenset(bp.name for bp in blueprints)
+    # The phone systems' webhooks and the operations endpoints need no sign-in.
+    unsigned = (*blueprints, operations.bp)
+    app.extensions[auth.SELF_AUTHENTICATED] = frozenset(bp.name for bp in unsigned)
     app.url_map.converters["id"] = IdConverter
-    app.extensions[GUARD] = SignInGuard(Limiter(get_remote_address, app=app))
+    limiter = Limiter(get_remote_address, app=app)
+    limiter.exempt(operations.bp)  # scraped every few seconds: never limited
+    app.extensions[GUARD] = SignInGuard(limiter)
     errors.register(app)
     headers.register(app)
     register_labels(app)
     app.context_processor(lambda: {"csrf_token": csrf.token, "me": signed_in()})
-    for blueprint in (auth.bp, console.bp, supervisor.bp, reports.bp, api.bp, *blueprints):
+    for blueprint in (
+        auth.bp,
+        console.bp,
+        supervisor.bp,
+        reports.bp,
+        api.bp,
+        operations.bp,
+        *blueprints,
+    ):
         app.register_blueprint(blueprint)
     return app
 

@@ -7,9 +7,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
+    from prometheus_client import CollectorRegistry
+
     from ivr.flow.model import Flow
     from ivr.services import ports
     from ivr.services.contact_center import ContactCenter
+    from ivr.services.readiness import Check
     from ivr.services.sign_in_ports import SignInRecords
 
 
@@ -31,6 +34,17 @@ class WebSettings(Protocol):
         ...
 
 
+class WebOperations(Protocol):
+    """What ``/metrics`` and ``/readyz`` read (``ivr.web.operations``)."""
+
+    @property
+    def registry(self) -> CollectorRegistry: ...
+
+    def readiness(self) -> list[Check]:
+        """Each check, passed or not, within its own deadline."""
+        ...
+
+
 class WebParts(Protocol):
     """The hotline as the console, the supervisor view and the API see it."""
 
@@ -45,6 +59,9 @@ class WebParts(Protocol):
 
     @property
     def sign_in_records(self) -> SignInRecords: ...
+
+    @property
+    def operations(self) -> WebOperations: ...
 
     @property
     def flow(self) -> Flow:

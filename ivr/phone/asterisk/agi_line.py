@@ -12,6 +12,7 @@ What is done with the line is the driver's business (``ivr.phone.asterisk.agi_dr
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from typing import Protocol
 
@@ -20,6 +21,7 @@ from asterisk.agi import AGI, AGIAppError, AGIHangup  # type: ignore[import-unty
 from ivr.phone.asterisk import agi_protocol as proto
 from ivr.phone.asterisk.agi_protocol import AgiEnvironment, AgiError, AgiPeerError, LineGone, Reply
 from ivr.phone.line import CallerGone
+from ivr.services.metrics import AGI_COMMAND_SECONDS, command_word
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +65,8 @@ class AgiLine(AGI):  # type: ignore[misc]  # pyst2 has no type information
         self.quiet: Callable[[bool], None] = lambda _quiet: None
         #: The protocol error that ended the call early, if one did (the driver logged it).
         self.failure: AgiError | None = None
+        #: pyst2's command waiting for its reply: its word and when it was sent (metrics).
+        self._sent: tuple[str, float] | None = None
         self.env: AgiEnvironment = (
             env if env is not None else proto.read_environment(self._next_line)
         )
@@ -88,8 +92,10 @@ class AgiLine(AGI):  # type: ignore[misc]  # pyst2 has no type information
         ``shown``: what the trace logs instead of a command that carries a secret.
         Raises ``CallerGone`` when the line is known to be gone already."""
         self.test_hangup()
+        began = time.monotonic()
         self._write(command, shown)
         reply = self._reply()
+        AGI_COMMAND_SECONDS.labels(command_word(command)).observe(time.monotonic() - began)
         if proto.gone(reply) is not None:
             self.flag_hangup()
         return reply
@@ -103,12 +109,17 @@ class AgiLine(AGI):  # type: ignore[misc]  # pyst2 has no type information
 
     def send_command(self, command: str, *args: object) -> None:
         """pyst2's: arguments already written (quoted where needed) by the caller."""
+        self._sent = (command_word(command), time.monotonic())
         self._write(proto.join_command(command, *args))
 
     def get_result(self, stdin: object = None) -> dict[str, tuple[str, str]]:
         """pyst2's, with our reading of replies: a hang-up raises ``CallerGone`` (``execute``
         makes it pyst2's ``AGIHangup``), ``result=-1`` pyst2's ``AGIAppError``."""
         reply = self._reply()
+        if self._sent is not None:
+            word, began = self._sent
+            AGI_COMMAND_SECONDS.labels(word).observe(time.monotonic() - began)
+            self._sent = None
         left = proto.gone(reply)
         if left is not None:
             self.flag_hangup()

@@ -30,6 +30,8 @@ from ivr.phone.asterisk.agi_driver import AgiDriver
 from ivr.phone.asterisk.agi_line import AgiLine
 from ivr.phone.asterisk.agi_protocol import AgiEnvironment, shown
 from ivr.phone.callback_call import serve_callback
+from ivr.services import call_ids
+from ivr.services.call_context import handling
 
 if TYPE_CHECKING:
     from ivr.phone.channel import Parts
@@ -72,8 +74,17 @@ class Routes:
         endpoint = self._endpoints.get(name)
         if endpoint is None:
             return False
-        endpoint(line, parts, args, channel)
+        with handling(_logged_id(line.env.call_id)):  # the call loop sets its own, the same
+            endpoint(line, parts, args, channel)
         return True
+
+
+def _logged_id(unique_id: str) -> str | None:
+    """Asterisk's call id for the log lines, if it is one the hotline would store."""
+    try:
+        return call_ids.checked(unique_id)
+    except call_ids.BadCallId:
+        return None
 
 
 def request(env: AgiEnvironment) -> tuple[str, dict[str, str]]:

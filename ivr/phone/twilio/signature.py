@@ -12,6 +12,7 @@ from flask import abort, request
 from twilio.request_validator import RequestValidator
 
 from ivr.phone.twilio.settings import TwilioSettings
+from ivr.services.metrics import signature_refused
 
 logger = logging.getLogger(__name__)
 HEADER = "X-Twilio-Signature"
@@ -29,10 +30,12 @@ def check(settings: TwilioSettings) -> None:
     """Refuse (403) a request Twilio did not sign with our token."""
     if not settings.auth_token:
         logger.error("refused a Twilio webhook: IVR_TWILIO_AUTH_TOKEN is not set")
+        signature_refused("no_token")
         abort(403, "Twilio webhooks are refused: no auth token is configured")
     signature = request.headers.get(HEADER, "")
     validator = RequestValidator(settings.auth_token)
     params = request.form.to_dict() if request.method == "POST" else {}
     if not signature or not validator.validate(public_url(settings), params, signature):
         logger.warning("refused a Twilio webhook to %s: bad or missing signature", request.path)
+        signature_refused("bad_signature" if signature else "no_signature")
         abort(403, "missing or wrong Twilio signature")

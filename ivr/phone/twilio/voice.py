@@ -37,6 +37,7 @@ from ivr.phone.twilio.dialogue import TOLD, WebhookDialogue
 from ivr.phone.twilio.held import HeldCall
 from ivr.phone.twilio.hold import WebhookHold
 from ivr.phone.twilio.steps import Memo, Reply, Steps
+from ivr.services.metrics import LIVE_CALLS
 
 if TYPE_CHECKING:
     from ivr.phone.channel import Parts
@@ -80,6 +81,10 @@ class TwilioVoice:
         }
         return self.steps.begin(call_sid, memo, now, lambda memo: self._start(call_sid, memo))
 
+    def _began(self, call_sid: str, reply: Reply) -> Reply:
+        LIVE_CALLS.began(CHANNEL, call_sid)
+        return reply
+
     def callback_call(self, call_sid: str, callback_id: int, customer: str) -> str:
         """The customer answered a callback call (``TwilioRest.call_back``): who is
         calling, why, their reference code twice, then the wait rings the agent."""
@@ -90,7 +95,9 @@ class TwilioVoice:
             "callback": callback_id,
         }
         answered = self._callback(memo).answered
-        return self.steps.begin(call_sid, memo, now, lambda memo: answered(call_sid, memo))
+        return self.steps.begin(
+            call_sid, memo, now, lambda memo: self._began(call_sid, answered(call_sid, memo))
+        )
 
     def gather(self, call_sid: str, step: int, digits: str | None) -> str:
         event: Event = Digits(digits) if digits else Timeout()
@@ -120,6 +127,7 @@ class TwilioVoice:
         if not self.calls.claim(call_sid, step, self.parts.clock.now()):
             return
         memo = dict(found.memo)
+        LIVE_CALLS.ended(CHANNEL, call_sid)
         try:
             self._close(call_sid, memo)
         except Exception:
@@ -161,6 +169,7 @@ class TwilioVoice:
         return session
 
     def _start(self, call_sid: str, memo: Memo) -> Reply:
+        LIVE_CALLS.began(CHANNEL, call_sid)
         session = self._session(call_sid, memo)
         return self._after(session, memo, session.start())
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from flask import Blueprint, Response, abort, request, send_from_directory
+from flask import Blueprint, Response, abort, g, request, send_from_directory
 from twilio.twiml.voice_response import VoiceResponse
 
 from ivr.audio.build import prompts_root
@@ -26,6 +26,7 @@ from ivr.phone.twilio.call_state import CallStates
 from ivr.phone.twilio.settings import TwilioSettings
 from ivr.phone.twilio.voice import TwilioVoice, Urls
 from ivr.services import call_ids
+from ivr.services.call_context import CALL_ID
 
 NAME = "twilio"
 XML = "application/xml"
@@ -58,7 +59,15 @@ def make_blueprint(parts: Parts, settings: TwilioSettings, calls: CallStates) ->
     def signed_only() -> None:
         if request.endpoint != f"{NAME}.audio":  # prompt audio is public, changes nothing
             twilio_signature.check(settings)
-            call_sid()  # 400 before any state is read or written by an unusable CallSid
+            # 400 before any state is read or written by an unusable CallSid; lines logged
+            # while the webhook is served name the call (ivr.services.call_context)
+            g.ivr_call_context = CALL_ID.set(call_sid())
+
+    @bp.teardown_request
+    def call_handled(_error: BaseException | None) -> None:
+        token = g.pop("ivr_call_context", None)
+        if token is not None:
+            CALL_ID.reset(token)
 
     @bp.post("/voice")
     def voice() -> Response:

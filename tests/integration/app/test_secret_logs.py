@@ -6,15 +6,18 @@ of any table holds the reset code, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import io
+import json
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from agi_fake import FakeAsterisk
 
-from integration.phone.asterisk.test_agi_driver import RESET, call, logged
+from integration.phone.asterisk.test_agi_driver import CALL_ID, RESET, call, logged
 from integration.phone.asterisk.test_holding_over_agi import (
     TO_THE_QUEUE,
     answered_callback_call,
@@ -22,6 +25,7 @@ from integration.phone.asterisk.test_holding_over_agi import (
 )
 from integration.support import LI_WEI, Db, StoppedClock, ivr_call
 from integration.twilio_api import TwilioStandIn
+from ivr.app import logs
 from ivr.app.bootstrap import Components
 from ivr.phone.asterisk.agi_line import AgiLine
 from ivr.phone.asterisk.routes import run_script
@@ -152,3 +156,70 @@ def test_once_the_outbox_is_sent_no_row_holds_the_reset_code(
     assert (sms["status"], sms["to"]) == ("sent", PHONE)
     assert sms["body"].startswith("[redacted] password-reset SMS, ")
     assert code not in db.dump()  # every text column of every table
+
+
+# -- IVR_LOG_FORMAT=json: the same messages, one JSON object a line ------------------------
+
+
+def scrubbed(text: str) -> str:
+    """Log text without what could spell a PIN by chance (addresses, times, timings)."""
+    text = re.sub(r"0x[0-9a-f]+", "0x...", text)
+    text = re.sub(r"\d\d\d\d-\d\d-\d\d[T ]\d\d:\d\d:\d\d(\.\d+)?([+-]\d\d:\d\d)?", "TIME", text)
+    return re.sub(r"\d+\.\d+s\b", "?s", text)
+
+
+@pytest.fixture
+def json_logs(monkeypatch: pytest.MonkeyPatch) -> Iterator[io.StringIO]:
+    """Every logger at DEBUG, written by the handler ``IVR_LOG_FORMAT=json`` installs."""
+    stream = io.StringIO()
+    handler = logs.handler("json", stream)
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    monkeypatch.setattr(logging.getLogger("sqlalchemy"), "level", logging.DEBUG)
+    yield stream
+    root.removeHandler(handler)
+    root.setLevel(level)
+
+
+@sqlite
+def test_json_logs_of_an_agi_password_reset_name_the_call_and_hold_neither_pin_nor_code(
+    hotline: Components, db: Db, json_logs: io.StringIO
+) -> None:
+    call(hotline, FakeAsterisk(RESET))
+    code = reset_code(db)
+    send_outbox(hotline)
+
+    lines = [json.loads(line) for line in json_logs.getvalue().splitlines()]
+    assert all({"time", "level", "logger", "message"} <= set(entry) for entry in lines)
+    agi = [entry for entry in lines if entry["logger"] == "ivr.phone.asterisk.agi_line"]
+    assert agi and all(entry.get("call_id") == CALL_ID for entry in agi)
+    assert any(entry["message"].startswith("INSERT INTO sms_outbox") for entry in lines)
+    sent = [e for e in lines if e["logger"].startswith("ivr.services.outbox")]
+    assert all("call_id" not in entry for entry in sent)  # no call being handled then
+    text = scrubbed(json_logs.getvalue())
+    assert PIN not in text and code not in text
+
+
+@sqlite
+def test_json_logs_of_twilio_webhooks_name_the_call_sid(
+    hotline: Components, json_logs: io.StringIO
+) -> None:
+    # (test_twilio_voice imports this module's helpers: imported here, not at the top)
+    from integration.phone.twilio.test_twilio_voice import BASE, TOKEN, Phone, twilio_client, walk
+
+    hotline.settings = replace(
+        hotline.settings, twilio_auth_token=TOKEN, public_url=BASE, secret_key="k" * 32
+    )
+    phone = Phone(twilio_client(hotline), "CA" + "7" * 32, PHONE)
+
+    walk(phone, f"1 1 {NUMBER}# {PIN}")
+    assert phone.send("/twilio/voice", token="forged").status_code == 403
+
+    lines = [json.loads(line) for line in json_logs.getvalue().splitlines()]
+    during = [entry for entry in lines if entry.get("call_id") == phone.sid]
+    assert any(entry["message"].startswith("UPDATE twilio_calls") for entry in during)
+    [refused] = [e for e in lines if e["message"].startswith("refused a Twilio webhook")]
+    assert "call_id" not in refused  # refused before the CallSid is read
+    assert PIN not in scrubbed(json_logs.getvalue())
