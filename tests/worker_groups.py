@@ -24,6 +24,8 @@ from xdist.scheduler import LoadScopeScheduling
 
 E2E = "tests/e2e/"
 BROWSER = "tests/e2e/test_console_browser.py"
+#: Any other browser test module of tests/e2e ends so (test_reports_browser.py).
+BROWSER_SUFFIX = "_browser.py"
 #: The ``backend`` fixture's ids (tests/integration/conftest.py), as they appear in a test id.
 BACKENDS = ("sqlite", "postgresql")
 _PARAMS = re.compile(r"\[(.*)\]$")
@@ -32,7 +34,7 @@ _PARAMS = re.compile(r"\[(.*)\]$")
 def group_of(nodeid: str) -> str:
     """The group a test belongs to, from its id (``path::name[params]``)."""
     path = nodeid.split("::", 1)[0]
-    if path == BROWSER:
+    if path == BROWSER or (path.startswith(E2E) and path.endswith(BROWSER_SUFFIX)):
         return "browser"
     if path.startswith(E2E):
         return "e2e"

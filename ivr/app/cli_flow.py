@@ -8,11 +8,14 @@ from pathlib import Path
 from typing import TypeAlias
 
 from ivr.app.bootstrap import load_hotline
+from ivr.app.cli_period import add_period_options, hotline_report
 from ivr.app.config import Settings
 from ivr.audio.build import prompts_root
 from ivr.audio.problems import audio_problems
 from ivr.flow import diagram
 from ivr.flow.model import Flow
+from ivr.services import periods
+from ivr.services.report_figures import node_traffic
 
 #: The help of a command's flow argument.
 FLOW_HELP = "flow file (default: $IVR_FLOW or callflows.yaml)"
@@ -35,7 +38,18 @@ def register(commands: Commands) -> None:
 
     graph = commands.add_parser("graph", help="print a picture of the call tree")
     graph.add_argument("flow", nargs="?", help=FLOW_HELP)
-    graph.add_argument("--format", choices=("mermaid", "dot"), default="mermaid")
+    graph.add_argument(
+        "--format",
+        choices=("mermaid", "dot", "svg"),
+        default="mermaid",
+        help="svg: drawn by Graphviz's dot (Debian package graphviz)",
+    )
+    graph.add_argument(
+        "--stats",
+        action="store_true",
+        help="each node's calls and drop-off over a period, from the database",
+    )
+    add_period_options(graph)
     graph.set_defaults(run=_graph)
 
 
@@ -74,6 +88,22 @@ def _warn_audio(flow: Flow, shown: int = 5) -> None:
 
 
 def _graph(args: argparse.Namespace, settings: Settings) -> int:
-    flow = load_hotline(Path(args.flow) if args.flow else settings.flow_path)
-    print(diagram.mermaid(flow) if args.format == "mermaid" else diagram.dot(flow), end="")
+    if not args.stats and (args.first or args.last or args.tz):
+        print("ivr graph: --from, --to and --tz choose the days of --stats", file=sys.stderr)
+        return 2
+    traffic: diagram.Traffic | None = None
+    if args.stats:
+        hotline, report = hotline_report(args, settings)
+        flow, traffic = hotline.flow, node_traffic(report)
+        print(f"calls from {periods.describe(report.period)}", file=sys.stderr)
+    else:
+        flow = load_hotline(Path(args.flow) if args.flow else settings.flow_path)
+    if args.format == "mermaid":
+        print(diagram.mermaid(flow, traffic), end="")
+    elif args.format == "dot":
+        print(diagram.dot(flow, traffic), end="")
+    else:
+        from ivr.web.flow_svg import render_svg  # Flask's package, for this format only
+
+        print(render_svg(diagram.dot(flow, traffic)))
     return 0

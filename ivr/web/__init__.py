@@ -16,7 +16,18 @@ from flask import Blueprint, Flask
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
-from ivr.web import api, auth, complaints, console, csrf, errors, headers, operations, supervisor
+from ivr.web import (
+    api,
+    auth,
+    complaints,
+    console,
+    csrf,
+    errors,
+    headers,
+    operations,
+    reports,
+    supervisor,
+)
 from ivr.web.context import HOTLINE, signed_in
 from ivr.web.converters import IdConverter
 from ivr.web.guard import EXTENSION as GUARD
@@ -63,10 +74,18 @@ def create_app(
     headers.register(app)
     register_labels(app)
     app.context_processor(lambda: {"csrf_token": csrf.token, "me": signed_in()})
-    for blueprint in (auth.bp, console.bp, supervisor.bp, api.bp, operations.bp, *blueprints):
+    for blueprint in (
+        auth.bp,
+        console.bp,
+        supervisor.bp,
+        reports.bp,
+        complaints.bp,
+        api.bp,
+        complaints.api_bp,
+        operations.bp,
+        *blueprints,
+    ):
         app.register_blueprint(blueprint)
-    app.register_blueprint(complaints.bp)
-    app.register_blueprint(complaints.api_bp)
     return app
 
 

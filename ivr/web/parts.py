@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:
     from prometheus_client import CollectorRegistry
 
+    from ivr.flow.model import Flow
     from ivr.services import ports
     from ivr.services.complaint_desk import ComplaintDesk
     from ivr.services.contact_center import ContactCenter
@@ -65,3 +66,12 @@ class WebParts(Protocol):
 
     @property
     def complaints(self) -> ComplaintDesk: ...
+
+    @property
+    def flow(self) -> Flow:
+        """The flow new calls follow (the reports page draws it; its time zone)."""
+        ...
+
+    def unit_of_work(self) -> ports.UnitOfWork:
+        """A unit of work on the hotline's database (the reports page reads through it)."""
+        ...

@@ -9,6 +9,7 @@ def test_the_end_to_end_calls_are_one_group_and_the_browser_tests_another() -> N
     assert group_of("tests/e2e/test_agents.py::test_a_caller_waits") == "e2e"
     assert group_of("tests/e2e/test_branches.py::test_password_reset_texts_a_code") == "e2e"
     assert group_of("tests/e2e/test_console_browser.py::test_an_agent_takes_a_call") == "browser"
+    assert group_of("tests/e2e/test_reports_browser.py::test_a_supervisor_reads") == "browser"
 
 
 def test_an_integration_module_is_one_group_per_backend() -> None:
