@@ -30,7 +30,7 @@ def hotline_report(args: argparse.Namespace, settings: Settings) -> tuple[Compon
     flow = hotline.flow
     period = chosen_period(args, flow.timezone, hotline)
     hotline.sessions  # noqa: B018 - the schema is checked before any query
-    return hotline, reports.build_report(hotline.unit_of_work, flow, period)
+    return hotline, reports.build_report(hotline.unit_of_work, flow, period, hotline.clock.now())
 
 
 def chosen_period(args: argparse.Namespace, default_tz: str, hotline: Components) -> Period:

@@ -176,7 +176,10 @@ class InsightQueries(abc.ABC):
         period: Period,
         kinds: dict[str, str],
         service_levels: dict[str, int],
+        now: datetime | None = None,
     ) -> Report:
         """The report for ``period``. ``kinds``: each node's type, from the flow (a node
         in the records but no longer in the flow is kind ``gone``); ``service_levels``:
-        the seconds of each queue's target (others: ``DEFAULT_SERVICE_LEVEL_SECONDS``)."""
+        the seconds of each queue's target (others: ``DEFAULT_SERVICE_LEVEL_SECONDS``);
+        ``now``: the clock's time, which complaints are open or overdue at (None: as at
+        the period's end)."""

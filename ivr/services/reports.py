@@ -20,13 +20,15 @@ def build_report(
     unit_of_work: Callable[[], ports.UnitOfWork],
     flow: model.Flow,
     period: insight.Period,
+    now: datetime | None = None,
 ) -> insight.Report:
-    """The figures of ``period`` (read in one unit of work, nothing written)."""
+    """The figures of ``period`` (read in one unit of work, nothing written); the
+    complaints open and overdue at ``now`` (the clock's; None: at the period's end)."""
     zone(period.tz)  # a clear error for an unknown zone, before any query
     if period.end <= period.start:
         raise ValueError(f"a report's period must end after it starts: {period}")
     with unit_of_work() as uow:
-        return uow.insight.report(period, node_kinds(flow), service_levels(flow))
+        return uow.insight.report(period, node_kinds(flow), service_levels(flow), now)
 
 
 def node_kinds(flow: model.Flow) -> dict[str, str]:

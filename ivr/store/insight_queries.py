@@ -17,6 +17,7 @@ every call that started in the hour, those in progress too.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, func, literal, select
@@ -26,9 +27,11 @@ from ivr.center import lifecycle as lc
 from ivr.services import insight as ins
 from ivr.services.report_hours import local_hours
 from ivr.store.call_tables import CallNodeVisitRow, CallRecordRow
+from ivr.store.complaint_queries import complaint_counts
 from ivr.store.contact_tables import CallbackRow, QueueEntryRow
 from ivr.store.node_visits import HUNG_UP
 from ivr.store.quarter_hours import quarter_hour
+from ivr.store.survey_queries import survey_figures
 
 #: The kind of a node the records name but the flow no longer has.
 GONE = "gone"
@@ -59,6 +62,7 @@ class SqlInsightQueries(ins.InsightQueries):
         period: ins.Period,
         kinds: dict[str, str],
         service_levels: dict[str, int],
+        now: datetime | None = None,
     ) -> ins.Report:
         levels = _levels(service_levels)
         calls, in_progress = self._calls(period)
@@ -71,6 +75,8 @@ class SqlInsightQueries(ins.InsightQueries):
             transfers=self._transfers(period),
             queues=self._queues(period, service_levels, levels),
             hours=self._hours(period, levels),
+            surveys=survey_figures(self.session, period),
+            complaints=complaint_counts(self.session, period, now or period.end),
         )
 
     # -- calls and the funnel --------------------------------------------------------

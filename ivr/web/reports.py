@@ -39,7 +39,7 @@ def index() -> str | tuple[str, int]:
     except PeriodError as refused:
         page = render_template("reports.html", asked=asked, tz=flow.timezone, error=str(refused))
         return page, 400
-    report = reports.build_report(hotline().unit_of_work, flow, period)
+    report = reports.build_report(hotline().unit_of_work, flow, period, now())
     return render_template("reports.html", asked=asked, tz=flow.timezone, **_shown(report, flow))
 
 
@@ -50,7 +50,7 @@ def tree() -> Response:
     flow, asked = hotline().flow, _asked()
     try:
         period = periods.chosen(asked["from"] or None, asked["to"] or None, flow.timezone, now())
-        report = reports.build_report(hotline().unit_of_work, flow, period)
+        report = reports.build_report(hotline().unit_of_work, flow, period, now())
         svg = render_svg(diagram.dot(flow, node_traffic(report)))
     except (PeriodError, GraphvizError) as refused:
         raise WebError(400 if isinstance(refused, PeriodError) else 503, str(refused)) from None

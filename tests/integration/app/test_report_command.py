@@ -9,7 +9,7 @@ import csv
 import json
 import shutil
 from collections.abc import Callable, Iterator
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +35,10 @@ def asked(ivr_env: list[Components], monkeypatch: pytest.MonkeyPatch) -> Iterato
     built: list[Components] = []
     real = cli_period.bootstrap
 
-    def fake_report(unit_of_work: Callable[..., Any], flow: Flow, period: Period) -> Report:
+    def fake_report(
+        unit_of_work: Callable[..., Any], flow: Flow, period: Period, now: datetime | None = None
+    ) -> Report:
+        assert now is not None  # the open and overdue complaints are the clock's now
         assert flow.start == "choose_language"
         periods_asked.append(period)
         return sample_report(period)

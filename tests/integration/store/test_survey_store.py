@@ -133,3 +133,32 @@ def test_each_dispatcher_round_runs_the_retention_and_survives_its_failure(
     broken = RecordingUpkeep(answers, RecordingFolder(tmp_path), clock, timedelta(days=90))
     db.execute("DROP TABLE recordings")  # the retention fails: the round goes on
     assert Dispatcher(lambda: center, dialer, recordings=broken).run_once() == []
+
+
+def test_the_report_carries_the_survey_and_complaint_figures(
+    hotline: Components, db: Db, clock: StoppedClock
+) -> None:
+    """``build_report`` fills ``surveys`` and ``complaints`` beside the funnel, the open and
+    overdue complaints counted at the clock's now."""
+    from ivr.services.reports import build_report
+
+    now = clock.now()
+    alice = agent_ids(db)["alice"]
+    hotline.survey_answers.add(SurveyAnswer("c1", 5, now, "payments", alice, None))
+    hotline.survey_answers.add(SurveyAnswer("c2", 2, now, None, None, "rec-2"))
+    args = {
+        "verified": "yes", "verified_account": "10000002", "call_id": "c3",
+        "ani": "+15550000000", "language": "en", "complaint_category": "fees",
+    }  # fmt: skip
+    opened = hotline.use_cases.run(RunAction("complaint_open", "open_complaint", args))
+    assert opened.outcome in ("opened", "opened_no_phone")
+    period = Period(now - timedelta(hours=1), now + timedelta(hours=1), "UTC")
+
+    report = build_report(hotline.unit_of_work, hotline.flow, period, now)
+    assert report.surveys[0] == SurveyFigures("all", "", 2, 3.5, 1)
+    assert SurveyFigures("agent", "alice", 1, 5.0, 0) in report.surveys
+    assert (report.complaints["opened"], report.complaints["open"]) == (1, 1)
+    assert report.complaints["overdue"] == 0
+    later = build_report(hotline.unit_of_work, hotline.flow, period, now + timedelta(days=9))
+    assert later.complaints["overdue"] == 1  # past its deadlines, nine days on
+    assert later.to_json()["complaints"]["overdue"] == 1

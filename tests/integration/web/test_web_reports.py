@@ -9,7 +9,7 @@ import html
 import re
 import shutil
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 from xml.etree import ElementTree as ET
 
@@ -34,7 +34,10 @@ def asked(monkeypatch: pytest.MonkeyPatch) -> list[Period]:
     """The periods the page asked ``build_report`` for; it answers with the sample."""
     seen: list[Period] = []
 
-    def fake_report(unit_of_work: Callable[..., Any], flow: Flow, period: Period) -> Report:
+    def fake_report(
+        unit_of_work: Callable[..., Any], flow: Flow, period: Period, now: datetime | None = None
+    ) -> Report:
+        assert now is not None  # the open and overdue complaints are the clock's now
         with unit_of_work():  # the page hands over the hotline's units of work
             pass
         seen.append(period)
