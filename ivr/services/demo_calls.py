@@ -37,6 +37,11 @@ MENU_WEIGHTS = {"1": 32, "2": 28, "3": 8, "4": 9, "0": 11, "8": 3, "*": 2}
 VERIFY_WEIGHTS = {"success": 78, "failure": 18, "locked": 2, "error": 2}
 #: A caller's chances at each question: hang up, say nothing, press a wrong key.
 HANG_UP, SILENCE, WRONG = 0.035, 0.05, 0.05
+#: Callers who answer the survey after talking to an agent, and the scores they give.
+SURVEYED = 0.35
+SCORES, SCORE_WEIGHTS = (5, 4, 3, 2, 1), (40, 30, 15, 8, 7)
+#: The nodes that say a complaint was opened.
+OPENED_COMPLAINT = frozenset({"complaint_opened", "complaint_opened_no_sms"})
 #: Steps after which a simulated caller hangs up whatever happens (a safety bound).
 MAX_STEPS = 80
 CALLER_PREFIXES = ("+86138", "+86139", "+86137", "+1415", "+4477")
@@ -58,12 +63,26 @@ class QueueVisit:
     wait: int
     talk: int | None
     callback: str | None  # a callback request's end state (done, failed, expired), or None
+    score: int | None = None  # the survey score given after the talk, if any
+
+
+@dataclass(frozen=True)
+class DemoComplaint:
+    """A complaint the caller opened, and how far supervisors have got with it by now."""
+
+    category: str
+    opened_at: datetime
+    acknowledge_by: datetime
+    resolve_by: datetime
+    acknowledged_at: datetime | None
+    resolved_at: datetime | None
 
 
 @dataclass(frozen=True)
 class DemoCall:
     record: ports.CallRecord
     queue: QueueVisit | None
+    complaint: DemoComplaint | None = None
 
 
 class Callers:
@@ -75,6 +94,7 @@ class Callers:
         self.random = random.Random(seed)
         self.zone = ZoneInfo(tz)
         self.seed = seed
+        self.end: datetime | None = None  # the calls' end (the clock's now), by ``calls``
 
     def starts(self, count: int, end: datetime) -> list[datetime]:
         """``count`` start times over the ``SPAN`` before ``end``, by ``HOURLY``, sorted."""
@@ -87,6 +107,7 @@ class Callers:
 
     def calls(self, count: int, end: datetime) -> list[DemoCall]:
         """``count`` calls over the ``SPAN`` before ``end``, ids ``demo-<seed>-<n>``."""
+        self.end = end
         starts = self.starts(count, end)
         return [self.call(f"{prefix(self.seed)}{n}", at) for n, at in enumerate(starts)]
 
@@ -111,7 +132,13 @@ class Callers:
         if isinstance(last, act.Enqueue):
             queue = self._wait(last, at + timedelta(seconds=elapsed))
         talk = 0 if queue is None else queue.wait + (queue.talk or 0)
-        return DemoCall(self._record(start, state, at, elapsed + talk, queue), queue)
+        record = self._record(start, state, at, elapsed + talk, queue)
+        opened = OPENED_COMPLAINT & set(state.path)
+        complaint = None
+        if opened and record.ended_at is not None:
+            category = state.data.get("complaint_category", "other")
+            complaint = self._complaint(category, record.ended_at)
+        return DemoCall(record, queue, complaint)
 
     # -- the caller ------------------------------------------------------------------
 
@@ -171,9 +198,29 @@ class Callers:
             wait = int(min(wait, patience))
         answered = callback is None and wait <= patience
         talk = int(rnd.lognormvariate(math.log(200), 0.5)) if answered else None
+        score = None
+        if answered and rnd.random() < SURVEYED:
+            score = rnd.choices(SCORES, SCORE_WEIGHTS)[0]
         return QueueVisit(
             how.queue, how.language, at, answered, wait if answered else int(min(wait, patience)),
-            talk, callback,
+            talk, callback, score,
+        )  # fmt: skip
+
+    def _complaint(self, category: str, opened: datetime) -> DemoComplaint:
+        """Supervisors acknowledge most complaints in time and resolve most by the
+        deadline; some are late, and the newest are still open."""
+        rnd, standard = self.random, self.flow.complaints
+        now = opened if self.end is None else self.end
+        acknowledge_by = opened + timedelta(seconds=standard.acknowledge_within)
+        resolve_by = opened + timedelta(seconds=standard.resolve_within)
+        acknowledged = opened + (acknowledge_by - opened) * rnd.uniform(0.1, 1.3)
+        resolved = acknowledged + (resolve_by - acknowledged) * rnd.uniform(0.2, 1.4)
+        if rnd.random() < 0.1:  # forgotten: nobody has looked at it yet
+            acknowledged = resolved = now + timedelta(days=1)
+        return DemoComplaint(
+            category, opened, acknowledge_by, resolve_by,
+            acknowledged if acknowledged <= now else None,
+            resolved if resolved <= now else None,
         )  # fmt: skip
 
     def _record(

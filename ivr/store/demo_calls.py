@@ -14,10 +14,13 @@ from sqlalchemy import func, insert, select
 
 from ivr.center import lifecycle as lc
 from ivr.services import ports
-from ivr.services.demo_calls import DemoCall, QueueVisit
+from ivr.services.demo_calls import DemoCall, DemoComplaint, QueueVisit
+from ivr.store.account_tables import AccountRow
 from ivr.store.call_repositories import SqlCallRecords
 from ivr.store.call_tables import CallRecordRow
-from ivr.store.contact_tables import CallbackRow, QueueEntryRow
+from ivr.store.complaint_tables import ComplaintEventRow, ComplaintRow
+from ivr.store.contact_tables import AgentRow, CallbackRow, QueueEntryRow
+from ivr.store.survey_tables import SurveyAnswerRow
 from ivr.store.unit_of_work import SqlUnitOfWork
 
 #: Calls written per unit of work.
@@ -37,23 +40,92 @@ def demo_calls_stored(unit_of_work: Callable[[], ports.UnitOfWork], prefix: str)
 def store_demo_calls(
     unit_of_work: Callable[[], ports.UnitOfWork], calls: Sequence[DemoCall]
 ) -> None:
-    """Write ``calls``, a batch of them per unit of work."""
+    """Write ``calls``, a batch of them per unit of work: their records, queue entries
+    (answered by an agent with the queue's skill, when there is one), callbacks, survey
+    answers and complaints (held by the demo accounts: a demo caller's typed account
+    number is random)."""
+    with unit_of_work() as uow:
+        assert isinstance(uow, SqlUnitOfWork)
+        agents = [tuple(row) for row in uow.session.execute(select(AgentRow.id, AgentRow.skills))]
+        accounts = sorted(uow.session.scalars(select(AccountRow.number)))
     for first in range(0, len(calls), BATCH):
         batch = calls[first : first + BATCH]
         with unit_of_work() as uow:
             assert isinstance(uow, SqlUnitOfWork) and isinstance(uow.calls, SqlCallRecords)
             uow.calls.add_ended([call.record for call in batch])
-            entries = [_entry(c, c.queue) for c in batch if c.queue and not c.queue.callback]
+            entries = [
+                _entry(c, c.queue, _agent(agents, c)) for c in batch
+                if c.queue and not c.queue.callback
+            ]  # fmt: skip
             if entries:
                 uow.session.execute(insert(QueueEntryRow), entries)
+            answers = [
+                _answer(c, c.queue, _agent(agents, c)) for c in batch if c.queue and c.queue.score
+            ]
+            if answers:
+                uow.session.execute(insert(SurveyAnswerRow), answers)
+            if accounts:
+                for call in batch:
+                    if call.complaint is not None:
+                        _with_complaint(uow, call, call.complaint, accounts)
             for call in batch:
                 if call.queue is not None and call.queue.callback:
                     _with_callback(uow, call, call.queue)
             uow.commit()
 
 
-def _entry(call: DemoCall, visit: QueueVisit) -> dict[str, Any]:
-    """The caller's queue entry: answered and done, or abandoned."""
+def _agent(agents: Sequence[tuple[Any, ...]], call: DemoCall) -> int | None:
+    """The agent who answered: one with the queue's skill, picked by the call id."""
+    if call.queue is None or not call.queue.answered or not agents:
+        return None
+    skilled = [agent for agent, skills in agents if call.queue.queue in (skills or ())]
+    pick = skilled or [agent for agent, _ in agents]
+    return int(pick[_number(call.record.call_id) % len(pick)])
+
+
+def _number(call_id: str) -> int:
+    """A demo call's number (``demo-<seed>-<n>``)."""
+    return int(call_id.rsplit("-", 1)[-1])
+
+
+def _answer(call: DemoCall, visit: QueueVisit, agent: int | None) -> dict[str, Any]:
+    ended = call.record.ended_at or visit.enqueued_at
+    return {
+        "call_id": call.record.call_id, "queue": visit.queue, "agent_id": agent,
+        "score": visit.score, "comment_recording": None, "at": ended,
+    }  # fmt: skip
+
+
+def _with_complaint(
+    uow: SqlUnitOfWork, call: DemoCall, complaint: DemoComplaint, accounts: Sequence[str]
+) -> None:
+    """The complaint, and its events as a supervisor's desk would have written them."""
+    number = _number(call.record.call_id)
+    row = ComplaintRow(
+        reference=f"9{number:07d}"[-8:], account_number=accounts[number % len(accounts)],
+        caller=call.record.caller_id, category=complaint.category,
+        state="resolved" if complaint.resolved_at else
+        "acknowledged" if complaint.acknowledged_at else "open",
+        call_id=call.record.call_id, created_at=complaint.opened_at,
+        acknowledge_by=complaint.acknowledge_by, resolve_by=complaint.resolve_by,
+        acknowledged_at=complaint.acknowledged_at, resolved_at=complaint.resolved_at,
+    )  # fmt: skip
+    uow.session.add(row)
+    uow.session.flush()
+    events = [("ivr", "opened", complaint.opened_at)]
+    if complaint.acknowledged_at:
+        events.append(("agent:sam", "acknowledged", complaint.acknowledged_at))
+    if complaint.resolved_at:
+        events.append(("agent:sam", "resolved", complaint.resolved_at))
+    for actor, action, at in events:
+        note = complaint.category if actor == "ivr" else "demo"
+        uow.session.add(
+            ComplaintEventRow(complaint_id=row.id, at=at, actor=actor, action=action, note=note)
+        )
+
+
+def _entry(call: DemoCall, visit: QueueVisit, agent: int | None = None) -> dict[str, Any]:
+    """The caller's queue entry: answered (by ``agent``) and done, or abandoned."""
     record = call.record
     enqueued = visit.enqueued_at
     answered = enqueued + timedelta(seconds=visit.wait) if visit.answered else None
@@ -65,6 +137,7 @@ def _entry(call: DemoCall, visit: QueueVisit) -> dict[str, Any]:
         "path": list(record.path), "enqueued_at": enqueued,
         "state": lc.DONE if visit.answered else lc.ABANDONED, "answered_at": answered,
         "ended_at": ended, "wait_seconds": visit.wait, "talk_seconds": visit.talk,
+        "agent_id": agent,
     }  # fmt: skip
 
 

@@ -80,3 +80,43 @@ def test_a_count_out_of_range_is_refused(
     monkeypatch.setenv("IVR_DATABASE_URL", upgraded_url)
     code, _, err = run(capsys, "seed", "--demo", "--calls", "-5")
     assert code == 2 and "--calls must be from 1 to" in err
+
+
+def test_demo_calls_bring_survey_answers_and_complaints_at_every_stage(
+    upgraded_url: str,
+    ivr_env: list[Components],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """With the demo accounts and agents there, callers answered by an agent with the
+    queue's skill give survey scores, and the complaints opened are open, acknowledged or
+    resolved as the flow's standard and the clock's now allow."""
+    monkeypatch.setenv("IVR_DATABASE_URL", upgraded_url)
+    db = Db(upgraded_url)
+    try:
+        assert run(capsys, "seed", "--demo")[0] == 0
+        code, out, _ = run(capsys, "seed", "--demo", "--calls", "600", "--seed", "7")
+        assert code == 0, out
+        skills = {row["id"]: row["skills"] for row in db.rows("agents")}
+        answers = db.rows("survey_answers")
+        assert answers and all(1 <= a["score"] <= 5 for a in answers)
+        assert all(a["queue"] in skills[a["agent_id"]] for a in answers if a["agent_id"])
+        complaints = db.rows("complaints")
+        assert complaints
+        now = OPEN_UTC.replace(tzinfo=None)
+        for row in complaints:
+            created, resolved = row["created_at"], row["resolved_at"]
+            assert (row["state"] == "resolved") == (resolved is not None)
+            naive = [t.replace(tzinfo=None) if t else None for t in (created, resolved)]
+            assert naive[1] is None or naive[0] < naive[1] <= now  # stored as UTC
+            assert db.count("complaint_events", complaint_id=row["id"]) >= 1
+
+        hotline = bootstrap(hotline_settings(upgraded_url), clock=None)
+        ivr_env.append(hotline)
+        period = Period(OPEN_UTC - SPAN - timedelta(days=1), OPEN_UTC + timedelta(hours=1), "UTC")
+        report = build_report(hotline.unit_of_work, hotline.flow, period, OPEN_UTC)
+        assert report.surveys[0].responses == len(answers)
+        assert report.complaints["opened"] == len(complaints)
+        assert report.complaints["open"] == sum(r["state"] != "resolved" for r in complaints)
+    finally:
+        db.close()
