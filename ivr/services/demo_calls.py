@@ -37,8 +37,9 @@ MENU_WEIGHTS = {"1": 32, "2": 28, "3": 8, "4": 9, "0": 11, "8": 3, "*": 2}
 VERIFY_WEIGHTS = {"success": 78, "failure": 18, "locked": 2, "error": 2}
 #: A caller's chances at each question: hang up, say nothing, press a wrong key.
 HANG_UP, SILENCE, WRONG = 0.035, 0.05, 0.05
-#: Callers who answer the survey after talking to an agent, and the scores they give.
-SURVEYED = 0.35
+#: Callers who answer the survey after talking to an agent (in a queue whose policy has
+#: ``after_agent``), and the scores they give.
+SURVEYED = 0.5
 SCORES, SCORE_WEIGHTS = (5, 4, 3, 2, 1), (40, 30, 15, 8, 7)
 #: The nodes that say a complaint was opened.
 OPENED_COMPLAINT = frozenset({"complaint_opened", "complaint_opened_no_sms"})
@@ -199,7 +200,7 @@ class Callers:
         answered = callback is None and wait <= patience
         talk = int(rnd.lognormvariate(math.log(200), 0.5)) if answered else None
         score = None
-        if answered and rnd.random() < SURVEYED:
+        if answered and how.policy.after_agent and rnd.random() < SURVEYED:
             score = rnd.choices(SCORES, SCORE_WEIGHTS)[0]
         return QueueVisit(
             how.queue, how.language, at, answered, wait if answered else int(min(wait, patience)),

@@ -100,6 +100,9 @@ def test_demo_calls_bring_survey_answers_and_complaints_at_every_stage(
         skills = {row["id"]: row["skills"] for row in db.rows("agents")}
         answers = db.rows("survey_answers")
         assert answers and all(1 <= a["score"] <= 5 for a in answers)
+        flow = load_flow(FLOW_PATH, HOTLINE_ACTIONS)
+        surveyed = {name for name, spec in flow.queues.items() if spec.policy.after_agent}
+        assert {a["queue"] for a in answers} <= surveyed  # the flow's after_agent queues
         assert all(a["queue"] in skills[a["agent_id"]] for a in answers if a["agent_id"])
         complaints = db.rows("complaints")
         assert complaints
