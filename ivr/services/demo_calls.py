@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 from ivr.flow import actions as act
 from ivr.flow import model, nodes
 from ivr.flow.engine import Engine
-from ivr.flow.events import Digits, Event, HungUp, Result, Timeout
+from ivr.flow.events import Digits, Event, HungUp, Recorded, Result, Timeout
 from ivr.flow.state import CallStart, CallState
 from ivr.services import ports
 
@@ -147,6 +147,9 @@ class Callers:
         rnd = self.random
         if isinstance(waiting, act.RunAction):
             return self._result(waiting), 1.5
+        if isinstance(waiting, act.Record):  # a demo caller's words are not kept anywhere
+            spoke = rnd.random() < 0.7
+            return Recorded(waiting.name if spoke else None), rnd.uniform(5, waiting.max_seconds)
         if not isinstance(waiting, act.Gather):
             return HungUp(), 0.0
         roll = rnd.random()

@@ -123,3 +123,12 @@ def test_demo_calls_bring_survey_answers_and_complaints_at_every_stage(
         assert report.complaints["open"] == sum(r["state"] != "resolved" for r in complaints)
     finally:
         db.close()
+
+
+def test_demo_callers_speak_when_the_flow_records_them() -> None:
+    """A record node (the complaint's message) gets words or silence, never a hang-up."""
+    engine = Engine(load_flow(FLOW_PATH, HOTLINE_ACTIONS))
+    calls = Callers(engine, 11, "Asia/Shanghai").calls(3000, OPEN_UTC)
+    recorded = [c.record for c in calls if "complaint_message" in c.record.path]
+    assert recorded
+    assert all(r.last_node != "complaint_message" for r in recorded)
