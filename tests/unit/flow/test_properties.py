@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 from ivr.flow import nodes
 from ivr.flow.engine import Engine
-from ivr.flow.events import Digits, Event, HungUp, Result, Timeout
+from ivr.flow.events import Digits, Event, HungUp, Recorded, Result, Timeout
 from ivr.flow.state import ABANDONED, QUEUED, CallStart, CallState
 from ivr.phone.session import CallSession
 from ivr.services import ports
@@ -63,6 +63,10 @@ def _choices(engine: Engine, state: CallState) -> Iterator[tuple[int, Event]]:
     if isinstance(node, nodes.Action):
         for outcome in (*sorted(node.outcomes), "error", "unheard_of"):
             yield 0, Result(outcome, {"failure_reason": "card_expired"})
+        return
+    if isinstance(node, nodes.Record):  # the caller speaks, or says nothing
+        yield 1, Recorded("words")
+        yield 1, Recorded(None)
         return
     assert isinstance(node, nodes.Input)
     yield 1, Timeout()
@@ -225,6 +229,9 @@ def answers(
 ) -> st.SearchStrategy[Event]:
     """What a caller presses at the prompt that waits now: often a sensible answer for that
     prompt (a menu's keys, an account number, a PIN), otherwise ``anything``."""
+    state = session.state
+    if state is not None and isinstance(engine.flow.nodes.get(state.node), nodes.Record):
+        return st.sampled_from([Recorded("words"), Recorded(None), HungUp()])
     waiting = session.waiting
     if waiting is None:
         return anything
