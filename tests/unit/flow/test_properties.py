@@ -25,6 +25,7 @@ from ivr.flow import nodes
 from ivr.flow.engine import Engine
 from ivr.flow.events import Digits, Event, HungUp, Recorded, Result, Timeout
 from ivr.flow.state import ABANDONED, QUEUED, CallStart, CallState
+from ivr.flow.survey_parts import SCORE
 from ivr.phone.session import CallSession
 from ivr.services import ports
 from ivr.services.demo import DEMO_ACCOUNTS
@@ -81,12 +82,18 @@ def _choices(engine: Engine, state: CallState) -> Iterator[tuple[int, Event]]:
 def longest_call(engine: Engine, start: CallStart) -> int:
     """The most caller events a call can take before it ends (hanging up not counted)."""
     memo: dict[str, int | None] = {}
+    # The call data the engine routes on: branch variables, whether the caller is
+    # verified, and what a survey asks by (its score, the reason, the call id). Other
+    # values (a category, a recording's id, a use case's figures) only fill prompts.
+    routing = {n.var for n in engine.flow.nodes.values() if isinstance(n, nodes.Branch)}
+    routing |= {"verified", "reason", "call_id", SCORE}
 
     def key(state: CallState) -> str:
         raw = state.to_dict()
         del raw["path"]  # history only: the engine never reads it
         for kept in ("timeouts", "invalid", "verification", "left", "handoff"):
             del raw[kept]  # for the reports: they never change where a call goes
+        raw["data"] = {k: v for k, v in raw["data"].items() if k in routing}
         return json.dumps(raw, sort_keys=True)
 
     def longest(state: CallState) -> int:
