@@ -14,6 +14,7 @@ import os
 import shutil
 import threading
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +50,9 @@ def console(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[s
     if shutil.which("dot") is None:
         unavailable("no Graphviz 'dot' (Debian package graphviz; scripts/install-test-deps)")
 
-    def sample(unit_of_work: Callable[..., Any], flow: Flow, period: Period) -> Report:
+    def sample(
+        unit_of_work: Callable[..., Any], flow: Flow, period: Period, now: datetime | None = None
+    ) -> Report:
         return sample_report(period)
 
     monkeypatch.setattr(reports, "build_report", sample)
