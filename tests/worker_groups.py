@@ -4,6 +4,9 @@ A worker runs a whole group, in collection order:
 
 - all of tests/e2e but the browser tests: one Asterisk sandbox and one plan of calls per
   session (``contact_calls`` makes the agent and callback tests' calls together);
+- the survey's calls (tests/e2e/test_survey_call.py): a sandbox of their own, with the
+  surveyed flow, so they run beside the rest of tests/e2e instead of after it (the two
+  sandboxes take free ports);
 - the browser tests (their module-scoped browser);
 - any other module, once per database backend (``sqlite``, ``postgresql`` in the test's id),
   so that a worker seeds a module's template database once, not once for each test of it
@@ -24,6 +27,8 @@ from xdist.scheduler import LoadScopeScheduling
 
 E2E = "tests/e2e/"
 BROWSER = "tests/e2e/test_console_browser.py"
+#: End-to-end modules that start a sandbox of their own: a group each.
+OWN_SANDBOX = ("tests/e2e/test_survey_call.py",)
 #: Any other browser test module of tests/e2e ends so (test_reports_browser.py).
 BROWSER_SUFFIX = "_browser.py"
 #: The ``backend`` fixture's ids (tests/integration/conftest.py), as they appear in a test id.
@@ -36,6 +41,8 @@ def group_of(nodeid: str) -> str:
     path = nodeid.split("::", 1)[0]
     if path == BROWSER or (path.startswith(E2E) and path.endswith(BROWSER_SUFFIX)):
         return "browser"
+    if path in OWN_SANDBOX:
+        return f"e2e:{path}"
     if path.startswith(E2E):
         return "e2e"
     params = _PARAMS.search(nodeid)
