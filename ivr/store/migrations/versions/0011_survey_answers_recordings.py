@@ -1,9 +1,8 @@
 """survey answers and recordings: the post-call survey's scores (per queue and agent) and
 the recordings of callers' voices kept beside the database (issue 13 item 5)
 
-Revision ID: 0013
-Revises: 0012 (the lead gave this branch 0011 after 0009; once main, with 0012, was merged
-into it, it became 0013 after 0012: revisions must rise along the chain)
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-11-30 23:40:00.000000
 """
 
@@ -12,8 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0013"
-down_revision = "0012"
+revision = "0011"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 

@@ -7,8 +7,8 @@ records by start, node rows by start and node (covering the counts on PostgreSQL
 index-only scan), queue entries by enqueue time, callbacks by creation time. Records
 already stored get no node rows (their counts are unknown).
 
-Revision ID: 0014
-Revises: 0013
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-01 00:00:00.000000
 """
 
@@ -17,8 +17,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0014"
-down_revision = "0013"
+revision = "0012"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
