@@ -7,6 +7,7 @@ The only module of ``ivr.flow`` that does I/O. It reports every problem at once,
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -187,7 +188,7 @@ def _compile(
     names = NameChecker(reader, index, nodes, actions)
     names.secure_digits()
     names.registered(queues)
-    complaints = _complaints(reader, top)
+    complaints = _complaints(reader, top, timezone)
     if catalog is not None:
         names.prompt_uses(catalog)
     if reader.problems:
@@ -276,14 +277,18 @@ def _queues(
     return out, targets
 
 
-def _complaints(reader: Reader, top: Fields) -> ComplaintStandard:
-    """The complaint-handling standard (``complaints:``; the defaults without one), and
-    every node's ``complaint_category`` checked against its categories."""
+def _complaints(reader: Reader, top: Fields, timezone: str) -> ComplaintStandard:
+    """The complaint-handling standard (``complaints:``; the defaults without one; its
+    time zone the hotline's, ``timezone``, unless it names its own), and every node's
+    ``complaint_category`` checked against its categories."""
     raw = top.raw("complaints")
     if raw is None:
-        standard = ComplaintStandard()
+        standard = ComplaintStandard(timezone=timezone)
     else:
-        standard = read_standard(reader, reader.fields(raw, "complaints", COMPLAINT_KEYS))
+        fields = reader.fields(raw, "complaints", COMPLAINT_KEYS)
+        standard = read_standard(reader, fields)
+        if not fields.has("timezone"):
+            standard = replace(standard, timezone=timezone)
     check_categories(reader, standard, categories_set(top.raw("nodes")))
     return standard
 

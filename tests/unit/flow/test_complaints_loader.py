@@ -118,3 +118,20 @@ def test_a_category_is_checked_against_the_flows_own_list(tmp_path: Path) -> Non
     assert "complaint_category 'payment' is not one of the complaints' categories (billing)" in (
         problem.message
     )
+
+
+def test_the_standard_keeps_the_hotlines_time_zone_unless_it_names_its_own(
+    tmp_path: Path,
+) -> None:
+    hotline = [(NODES, f"timezone: Asia/Kolkata\n{NODES}")]
+    for name in ("bare", "inherited", "own"):
+        (tmp_path / name).mkdir()
+    bare = write_flow(tmp_path / "bare", patch=hotline).load()
+    assert bare.complaints == ComplaintStandard(timezone="Asia/Kolkata")
+    lines = "  acknowledge_within: 2h"
+    inherited = write_flow(tmp_path / "inherited", patch=[*hotline, *section(lines)]).load()
+    assert inherited.complaints.timezone == "Asia/Kolkata"
+    own = write_flow(
+        tmp_path / "own", patch=[*hotline, *section(f"{lines}\n  timezone: Europe/London")]
+    ).load()
+    assert own.complaints.timezone == "Europe/London" and own.timezone == "Asia/Kolkata"
