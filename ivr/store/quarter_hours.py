@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Integer
+from sqlalchemy.exc import CompileError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
@@ -36,4 +37,6 @@ def _postgresql(element: quarter_hour, compiler: SQLCompiler, **kw: Any) -> str:
 
 @compiles(quarter_hour)
 def _other(element: quarter_hour, compiler: SQLCompiler, **kw: Any) -> str:
-    raise NotImplementedError(f"quarter_hour: no SQL for {compiler.dialect.name}")
+    """Reports run on SQLite and PostgreSQL only: another database is refused clearly."""
+    name = compiler.dialect.name
+    raise CompileError(f"reports are written for SQLite and PostgreSQL, not {name}")

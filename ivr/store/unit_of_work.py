@@ -10,13 +10,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ivr.errors import IvrError
 from ivr.services import ports
+from ivr.services.insight import InsightQueries
 from ivr.services.metrics import database_failed
 from ivr.store.account_repositories import SqlAccounts, SqlVerificationLog
 from ivr.store.agents import SqlAgentNotes, SqlAgents
 from ivr.store.call_repositories import SqlAuditLog, SqlCallRecords
 from ivr.store.callbacks import SqlCallbacks, SqlCodeAttempts
 from ivr.store.complaint_repositories import SqlComplaints
-from ivr.store.insight_queries import SqlInsightQueries
 from ivr.store.queue_entries import SqlQueueEntries
 from ivr.store.request_repositories import SqlRequests
 from ivr.store.sms_outbox import SqlSmsOutbox
@@ -63,8 +63,19 @@ class SqlUnitOfWork(ports.UnitOfWork):
         self.notes = SqlAgentNotes(self.session)
         self.code_attempts = SqlCodeAttempts(self.session)
         self.complaints = SqlComplaints(self.session)
-        self.insight = SqlInsightQueries(self.session)
         return self
+
+    @property
+    def insight(self) -> InsightQueries:
+        """The reports' queries, imported when first asked for: a call's process (the
+        per-call AGI script above all) never reads a report and should not load them."""
+        from ivr.store.insight_queries import SqlInsightQueries
+
+        return SqlInsightQueries(self.session)
+
+    @insight.setter
+    def insight(self, value: InsightQueries) -> None:
+        raise AttributeError("a unit of work's insight queries are its session's")
 
     def __exit__(
         self,

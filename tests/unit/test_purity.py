@@ -132,3 +132,11 @@ def loaded_by_importing(modules: list[str]) -> set[str]:
         [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True
     )
     return set(json.loads(done.stdout))
+
+
+def test_a_unit_of_work_does_not_load_the_reports() -> None:
+    """Every call's process opens units of work (the per-call AGI script first of all);
+    the reports' queries load only when a report is read (``SqlUnitOfWork.insight``)."""
+    loaded = loaded_by_importing(["ivr.store.unit_of_work"])
+    assert "ivr.store.unit_of_work" in loaded
+    assert not {"ivr.store.insight_queries", "ivr.store.quarter_hours"} & loaded
