@@ -16,8 +16,11 @@ Three machines, each with its own states (the strings the database holds):
   ``expired``. ``resumed`` is a callback entry whose code was typed by the caller phoning
   back, held for that call to take it over.
 - **agent**: ``offline``, ``available``, ``ringing`` (an entry is offered to them),
-  ``on_call``, ``wrap_up``, and ``missed`` (an offer rang out: they are not offered
-  another call until they say they are available).
+  ``on_call``, ``wrap_up``, ``missed`` (an offer rang out: they are not offered
+  another call until they say they are available) and ``paused`` (signed in, taking no
+  calls, for a reason: ``PAUSE_REASONS`` in ``ivr.services.contact_agents``). Pausing while
+  ringing withdraws the offer, as going offline does; on a call it is refused (the agent
+  pauses from wrap-up).
 - **callback**: ``waiting`` -> ``dialing`` -> ``connected`` -> ``done``; or ``failed``,
   ``expired``, ``cancelled`` (the caller phoned back with the code).
 
@@ -68,6 +71,8 @@ OFFLINE, AVAILABLE, RINGING, ON_CALL, WRAP_UP = (
 )
 #: An offer rang out (no answer, ring timeout): not offered again until they say available.
 MISSED = "missed"
+#: Signed in but taking no calls, for a reason (a break, training...).
+PAUSED = "paused"
 
 # -- callback states ------------------------------------------------------------------------
 CB_WAITING, CB_DIALING, CB_CONNECTED, CB_DONE = "waiting", "dialing", "connected", "done"
@@ -103,6 +108,7 @@ class Trigger:
     MAX_WAIT = "max_wait"  # the caller waited the queue's longest wait: routed elsewhere
     NO_AGENTS = "no_agents"  # nobody who can take the call is signed in
     FORCED_OFFLINE = "forced_offline"  # offline while ringing or on a call
+    PAUSE = "pause"  # the agent (or a supervisor) pauses them, with a reason
 
 
 class Actor:
@@ -172,6 +178,7 @@ TRANSITIONS: tuple[Transition, ...] = tuple(
         _rules(ENTRY, [OFFERED], T.NOT_ANSWERED, WAITING, A.HOLDER),
         _rules(ENTRY, [OFFERED], T.RING_TIMEOUT, WAITING, A.REAPER),
         _rules(ENTRY, [OFFERED], T.FORCED_OFFLINE, WAITING, A.AGENT, A.SUPERVISOR),
+        _rules(ENTRY, [OFFERED], T.PAUSE, WAITING, A.AGENT, A.SUPERVISOR),
         _rules(ENTRY, [OFFERED], T.CALLBACK_FAILED, WAITING, A.DIALLER),
         _rules(ENTRY, [OFFERED], T.CALLBACK_GAVE_UP, FAILED, A.DIALLER),
         _rules(ENTRY, [OFFERED], T.CALLBACK_LAPSED, WAITING, A.REAPER),
@@ -179,8 +186,19 @@ TRANSITIONS: tuple[Transition, ...] = tuple(
         _rules(ENTRY, [CONNECTED], T.FINISH, DONE, A.HOLDER, A.CALLER, A.AGENT),
         _rules(ENTRY, [CONNECTED], T.FORCED_OFFLINE, DONE, A.AGENT, A.SUPERVISOR),
         # -- agent ----------------------------------------------------------------------
-        _rules(AGENT, [OFFLINE, WRAP_UP, MISSED], T.AVAILABLE, AVAILABLE, A.AGENT),
-        _rules(AGENT, [AVAILABLE, WRAP_UP, MISSED], T.OFFLINE, OFFLINE, A.AGENT, A.SUPERVISOR),
+        _rules(AGENT, [OFFLINE, WRAP_UP, MISSED, PAUSED], T.AVAILABLE, AVAILABLE, A.AGENT),
+        _rules(
+            AGENT, [AVAILABLE, WRAP_UP, MISSED, PAUSED], T.OFFLINE, OFFLINE, A.AGENT, A.SUPERVISOR
+        ),
+        # paused: from anything but a call (ringing: the offer is withdrawn, as offline)
+        _rules(
+            AGENT,
+            [OFFLINE, AVAILABLE, WRAP_UP, MISSED, RINGING],
+            T.PAUSE,
+            PAUSED,
+            A.AGENT,
+            A.SUPERVISOR,
+        ),
         # wrap_up: only once it has run out (``Agent.free_at``, the store's ``take``)
         _rules(AGENT, [AVAILABLE, WRAP_UP], T.OFFER, RINGING, A.DISPATCHER, A.AGENT),
         _rules(AGENT, [RINGING], T.ANSWER, ON_CALL, A.HOLDER, A.AGENT),
@@ -230,6 +248,7 @@ TRANSITIONS: tuple[Transition, ...] = tuple(
         _rules(CALLBACK, [CB_CONNECTED], T.LEASE_EXPIRED, CB_DONE, A.REAPER),
         _rules(CALLBACK, [CB_DIALING], T.NOT_ANSWERED, CB_WAITING, A.HOLDER),
         _rules(CALLBACK, [CB_DIALING], T.FORCED_OFFLINE, CB_WAITING, A.AGENT, A.SUPERVISOR),
+        _rules(CALLBACK, [CB_DIALING], T.PAUSE, CB_WAITING, A.AGENT, A.SUPERVISOR),
         _rules(CALLBACK, _CALLBACK_LIVE, T.FINISH, CB_DONE, A.HOLDER, A.CALLER, A.AGENT),
         _rules(CALLBACK, [CB_CONNECTED], T.FORCED_OFFLINE, CB_DONE, A.AGENT, A.SUPERVISOR),
         _rules(CALLBACK, [CB_CONNECTED], T.HANG_UP, CB_DONE, A.CALLER, A.HOLDER),
@@ -242,7 +261,7 @@ INITIAL = {ENTRY: WAITING, AGENT: OFFLINE, CALLBACK: CB_WAITING}
 #: Every state of each machine.
 STATES: dict[str, frozenset[str]] = {
     ENTRY: frozenset({WAITING, OFFERED, CONNECTED, DONE, ABANDONED, FAILED, EXPIRED, RESUMED}),
-    AGENT: frozenset({OFFLINE, AVAILABLE, RINGING, ON_CALL, WRAP_UP, MISSED}),
+    AGENT: frozenset({OFFLINE, AVAILABLE, RINGING, ON_CALL, WRAP_UP, MISSED, PAUSED}),
     CALLBACK: frozenset(
         {CB_WAITING, CB_DIALING, CB_CONNECTED, CB_DONE, CB_FAILED, CB_EXPIRED, CB_CANCELLED}
     ),
@@ -264,7 +283,7 @@ ENDED_ENTRY_STATES = (DONE, ABANDONED, FAILED, EXPIRED)
 ACTIVE_CALLBACK_STATES = (CB_WAITING, CB_DIALING, CB_CONNECTED)
 #: Callbacks not yet talked through (the supervisor's "pending").
 PENDING_CALLBACK_STATES = (CB_WAITING, CB_DIALING)
-#: Agents who are signed in to take calls (not offline, not missed).
+#: Agents who are signed in to take calls (not offline, not missed, not paused).
 STAFFED_AGENT_STATES = frozenset({AVAILABLE, RINGING, ON_CALL, WRAP_UP})
 #: Agents who hold an entry (ringing for it, or talking).
 BUSY_AGENT_STATES = frozenset({RINGING, ON_CALL})

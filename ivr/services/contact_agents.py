@@ -12,6 +12,8 @@ from ivr.center.lifecycle import AVAILABLE, WRAP_UP
 AGENT, SUPERVISOR = "agent", "supervisor"
 
 DISPOSITIONS = ("resolved", "follow_up", "escalated", "wrong_number", "other")
+#: Why an agent is paused (the ``paused`` state): said by the agent or a supervisor.
+PAUSE_REASONS = ("break", "lunch", "training", "meeting", "coaching", "admin", "other")
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,10 @@ class Agent:
     wrap_up_until: datetime | None
     #: The entry the agent was last offered: the desk follows it.
     entry_id: int | None = None
+    #: Why a ``paused`` agent is paused (one of ``PAUSE_REASONS``); None otherwise.
+    pause_reason: str | None = None
+    #: A disabled agent cannot sign in and is offered no calls.
+    disabled: bool = False
 
     def can_take(self, skill: str, language: str) -> bool:
         return skill in self.skills and language in self.languages

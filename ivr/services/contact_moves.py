@@ -57,15 +57,20 @@ def agent_to(
     actor: str,
     now: datetime,
     wrap_up_until: datetime | None = None,
+    pause_reason: str | None = None,
 ) -> bool:
     """Move the agent on ``trigger`` if the table has a move from their state (an
-    agent elsewhere already, e.g. forced offline, stays where they are)."""
+    agent elsewhere already, e.g. forced offline, stays where they are). A move to
+    ``paused`` keeps ``pause_reason``; any other move clears it."""
     agent = uow.agents.get(agent_id)
     if agent is None or not lc.allowed(lc.AGENT, agent.state, trigger):
         return False
     target = lc.next_state(lc.AGENT, agent.state, trigger, actor)
     until = wrap_up_until if target == lc.WRAP_UP else None
-    return uow.agents.set_state(agent_id, target, now, until, expect=(agent.state,))
+    reason = pause_reason if target == lc.PAUSED else None
+    return uow.agents.set_state(
+        agent_id, target, now, until, expect=(agent.state,), pause_reason=reason
+    )
 
 
 def callback_to(

@@ -18,6 +18,7 @@ import each from there.
 from __future__ import annotations
 
 import abc
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -63,9 +64,16 @@ class Agents(abc.ABC):
         since: datetime,
         wrap_up_until: datetime | None = None,
         expect: tuple[str, ...] | None = None,
+        pause_reason: str | None = None,
     ) -> bool:
-        """Move the agent to ``state``; with ``expect``, only from one of those states.
-        True if the row changed."""
+        """Move the agent to ``state`` (``pause_reason`` is stored as given: None clears
+        it); with ``expect``, only from one of those states. True if the row changed."""
+
+    @abc.abstractmethod
+    def edit(self, agent_id: int, values: Mapping[str, Any]) -> bool:
+        """Change the agent's administrative fields (``EDITABLE_AGENT_FIELDS``: name,
+        role, skills, languages, endpoint, password_hash, disabled_at); never their state.
+        True if the agent exists."""
 
     @abc.abstractmethod
     def add(
@@ -79,6 +87,12 @@ class Agents(abc.ABC):
         endpoint: str,
         now: datetime,
     ) -> Agent: ...
+
+
+#: What ``Agents.edit`` may change.
+EDITABLE_AGENT_FIELDS = frozenset(
+    {"name", "role", "skills", "languages", "endpoint", "password_hash", "disabled_at"}
+)
 
 
 class QueueEntries(abc.ABC):

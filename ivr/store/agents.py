@@ -3,6 +3,7 @@ and ``AgentNotes``); see ``ivr.store.sql_repository`` for locks and compare-and-
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -31,15 +32,18 @@ def _agent(row: m.AgentRow) -> Agent:
         state_since=row.state_since,
         wrap_up_until=row.wrap_up_until,
         entry_id=row.entry_id,
+        pause_reason=row.pause_reason,
+        disabled=row.disabled_at is not None,
     )
 
 
 def _free(now: datetime) -> Any:
     """Available, or a wrap-up that has run out."""
-    return or_(
+    free = or_(
         m.AgentRow.state == lc.AVAILABLE,
         (m.AgentRow.state == lc.WRAP_UP) & (m.AgentRow.wrap_up_until <= now),
     )
+    return free & m.AgentRow.disabled_at.is_(None)
 
 
 class SqlAgents(SqlRepository, cp.Agents):
@@ -86,7 +90,12 @@ class SqlAgents(SqlRepository, cp.Agents):
         return self._one(query.with_for_update(skip_locked=skip_locked))
 
     def take(self, agent_id: int, now: datetime, entry_id: int | None = None) -> bool:
-        values: dict[str, Any] = {"state": lc.RINGING, "state_since": now, "wrap_up_until": None}
+        values: dict[str, Any] = {
+            "state": lc.RINGING,
+            "state_since": now,
+            "wrap_up_until": None,
+            "pause_reason": None,
+        }
         if entry_id is not None:
             values["entry_id"] = entry_id
         result = self.session.execute(
@@ -104,9 +113,25 @@ class SqlAgents(SqlRepository, cp.Agents):
         since: datetime,
         wrap_up_until: datetime | None = None,
         expect: tuple[str, ...] | None = None,
+        pause_reason: str | None = None,
     ) -> bool:
-        values = {"state": state, "state_since": since, "wrap_up_until": wrap_up_until}
+        values = {
+            "state": state,
+            "state_since": since,
+            "wrap_up_until": wrap_up_until,
+            "pause_reason": pause_reason,
+        }
         return self._change(m.AgentRow, agent_id, expect, values)
+
+    def edit(self, agent_id: int, values: Mapping[str, Any]) -> bool:
+        unknown = set(values) - cp.EDITABLE_AGENT_FIELDS
+        if unknown:
+            raise ValueError(f"not an agent's administrative field: {sorted(unknown)}")
+        stored = dict(values)
+        for listed in ("skills", "languages"):
+            if listed in stored:
+                stored[listed] = sorted(stored[listed])
+        return self._change(m.AgentRow, agent_id, None, stored)
 
     def add(
         self,

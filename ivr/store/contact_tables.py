@@ -33,6 +33,10 @@ class AgentRow(Base):
     #: The entry last offered to the agent (the desk follows it); not a foreign key, so
     #: agents and queue entries do not point at each other in the schema.
     entry_id: Mapped[int | None]
+    #: Why a ``paused`` agent is paused (``PAUSE_REASONS``); None in any other state.
+    pause_reason: Mapped[str | None] = mapped_column(String(40))
+    #: When the agent was disabled (cannot sign in, offered nothing); None: enabled.
+    disabled_at: Mapped[datetime | None]
 
 
 class QueueEntryRow(Base):

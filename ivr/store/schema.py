@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 #: The newest migration this code was written for (tests/integration/store/test_store.py checks it).
-HEAD = "0012"
+HEAD = "0013"
 VERSION_TABLE = "alembic_version"
 
 

@@ -136,7 +136,7 @@ def test_an_illegal_move_names_machine_state_trigger_and_actor() -> None:
 
 def test_sources_are_the_states_a_compare_and_set_may_start_from() -> None:
     assert lc.sources(lc.ENTRY, Trigger.LEASE_EXPIRED) == ("offered", "resumed", "waiting")
-    assert lc.sources(lc.AGENT, Trigger.AVAILABLE) == ("missed", "offline", "wrap_up")
+    assert lc.sources(lc.AGENT, Trigger.AVAILABLE) == ("missed", "offline", "paused", "wrap_up")
     with pytest.raises(IllegalTransition):
         lc.sources(lc.CALLBACK, Trigger.OFFER)
 
@@ -144,5 +144,16 @@ def test_sources_are_the_states_a_compare_and_set_may_start_from() -> None:
 def test_state_names_are_the_strings_the_database_holds() -> None:
     assert lc.STATES[lc.ENTRY] >= {"waiting", "offered", "connected", "done", "abandoned"}
     assert lc.STATES[lc.AGENT] == {
-        "offline", "available", "ringing", "on_call", "wrap_up", "missed"
+        "offline", "available", "ringing", "on_call", "wrap_up", "missed", "paused"
     }  # fmt: skip
+
+
+def test_a_pause_is_never_taken_on_a_call_and_withdraws_a_ringing_offer() -> None:
+    assert not lc.allowed(lc.AGENT, lc.ON_CALL, Trigger.PAUSE)
+    assert lc.next_state(lc.AGENT, lc.RINGING, Trigger.PAUSE, Actor.SUPERVISOR) == lc.PAUSED
+    assert lc.next_state(lc.ENTRY, lc.OFFERED, Trigger.PAUSE, Actor.AGENT) == lc.WAITING
+    assert lc.next_state(lc.CALLBACK, lc.CB_DIALING, Trigger.PAUSE, Actor.AGENT) == lc.CB_WAITING
+    assert lc.next_state(lc.AGENT, lc.PAUSED, Trigger.AVAILABLE, Actor.AGENT) == lc.AVAILABLE
+    with pytest.raises(lc.IllegalTransition):
+        lc.transition(lc.AGENT, lc.PAUSED, Trigger.AVAILABLE, Actor.SUPERVISOR)
+    assert lc.PAUSED not in lc.STAFFED_AGENT_STATES
