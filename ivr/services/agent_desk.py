@@ -10,7 +10,7 @@ import logging
 from ivr.center import lifecycle as lc
 from ivr.center.lifecycle import Actor, Trigger
 from ivr.services import ports
-from ivr.services.contact_agents import DISPOSITIONS, Agent, Note
+from ivr.services.contact_agents import DISPOSITIONS, PAUSE_REASONS, Agent, Note
 from ivr.services.contact_context import CenterContext
 from ivr.services.contact_entries import Entry, Refused
 from ivr.services.contact_moves import agent_to, finish, withdraw
@@ -24,14 +24,14 @@ NO_CALL = "-"
 
 def authenticate(ctx: CenterContext, username: str, password: str) -> Agent | None:
     """The agent with this username and password, else None (the same work is done
-    for an unknown username)."""
+    for an unknown username; a disabled agent is refused as a wrong password is)."""
     from werkzeug.security import check_password_hash
 
     with ctx.unit_of_work() as uow:
         found = uow.agents.by_username(username)
     stored = found[1] if found else _decoy_hash()
     ok = check_password_hash(stored, password)
-    return found[0] if found and ok else None
+    return found[0] if found and ok and not found[0].disabled else None
 
 
 def agent(ctx: CenterContext, agent_id: int) -> Agent | None:
@@ -49,6 +49,8 @@ def set_availability(ctx: CenterContext, agent_id: int, available: bool) -> Agen
         agent = uow.agents.lock(agent_id)
         if agent is None:
             return Refused("no such agent")
+        if agent.disabled:
+            return Refused(f"{agent.name} is disabled")
         if agent.state != lc.AVAILABLE:
             if not lc.allowed(lc.AGENT, agent.state, Trigger.AVAILABLE):
                 return Refused(f"agent is {agent.state.replace('_', ' ')}")
@@ -98,6 +100,58 @@ def force_offline(ctx: CenterContext, agent_id: int, by: Agent | None) -> Agent 
         changed = uow.agents.get(agent_id)
         assert changed is not None
         return changed
+
+
+def pause(ctx: CenterContext, agent_id: int, reason: str, by: Agent | None) -> Agent | Refused:
+    """The agent is paused for ``reason`` (one of ``PAUSE_REASONS``): signed in, offered no
+    calls. From ringing the offer is withdrawn (the caller back at the head of the line);
+    on a call it is refused (pause from the wrap-up). A paused agent paused again keeps
+    their time in state and takes the new reason. ``by``: the supervisor who did it
+    (None: the agent themselves). Audited with who."""
+    if reason not in PAUSE_REASONS:
+        return Refused(f"unknown pause reason {reason!r} (one of {', '.join(PAUSE_REASONS)})")
+    now = ctx.clock.now()
+    actor = Actor.AGENT if by is None else Actor.SUPERVISOR
+    with ctx.unit_of_work() as uow:
+        agent = uow.agents.lock(agent_id)
+        if agent is None:
+            return Refused("no such agent")
+        if agent.disabled:
+            return Refused(f"{agent.name} is disabled")
+        entry = uow.queue.lock(agent.entry_id) if agent.entry_id is not None else None
+        if entry is not None and entry.agent_id != agent_id:
+            entry = None
+        if agent.state == lc.PAUSED:
+            uow.agents.set_state(
+                agent_id, lc.PAUSED, agent.state_since, expect=(lc.PAUSED,), pause_reason=reason
+            )
+        elif not lc.allowed(lc.AGENT, agent.state, Trigger.PAUSE):
+            return Refused(f"{agent.name} is {lc_label(agent.state)}: pause after the call")
+        elif entry is not None and entry.state == lc.OFFERED:
+            withdraw(uow, entry, Trigger.PAUSE, actor, now, ctx.lease())
+            uow.agents.set_state(agent_id, lc.PAUSED, now, expect=(lc.PAUSED,), pause_reason=reason)
+        else:
+            agent_to(uow, agent_id, Trigger.PAUSE, actor, now, pause_reason=reason)
+        who = f"agent:{(by or agent).username}"
+        detail: dict[str, object] = {
+            "agent": agent.username,
+            "was": agent.state,
+            "reason": reason,
+            "by": who,
+        }
+        if entry is not None and entry.state == lc.OFFERED:
+            detail["entry"] = entry.id
+        call_id = entry.call_id if entry is not None else NO_CALL
+        action = "agent_paused" if by is None else "agent_forced_pause"
+        uow.audit.record(now, call_id, None, action, detail, who)
+        uow.commit()
+        changed = uow.agents.get(agent_id)
+        assert changed is not None
+        return changed
+
+
+def lc_label(state: str) -> str:
+    return state.replace("_", " ")
 
 
 def desk(ctx: CenterContext, agent_id: int) -> Desk:

@@ -139,6 +139,9 @@ class ContactCenter:
     def force_offline(self, agent_id: int, by: Agent | None) -> Agent | Refused:
         return agent_desk.force_offline(self.context, agent_id, by)
 
+    def pause(self, agent_id: int, reason: str, by: Agent | None) -> Agent | Refused:
+        return agent_desk.pause(self.context, agent_id, reason, by)
+
     def desk(self, agent_id: int) -> Desk:
         return agent_desk.desk(self.context, agent_id)
 
