@@ -34,9 +34,16 @@ class Said(Protocol):
 
 
 def average_handle_time(talk_seconds: Sequence[int]) -> int:
-    """Mean talk time in whole seconds (rounded up), or the default with no history."""
+    """Mean talk time in whole seconds (rounded up), or the default with no history
+    (what a caller's estimate is made with; a supervisor is shown ``measured_handle_time``)."""
+    measured = measured_handle_time(talk_seconds)
+    return DEFAULT_AHT_SECONDS if measured is None else measured
+
+
+def measured_handle_time(talk_seconds: Sequence[int]) -> int | None:
+    """Mean talk time in whole seconds (rounded up); None with no history."""
     if not talk_seconds:
-        return DEFAULT_AHT_SECONDS
+        return None
     return math.ceil(sum(talk_seconds) / len(talk_seconds))
 
 

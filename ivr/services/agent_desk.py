@@ -61,12 +61,16 @@ def set_availability(ctx: CenterContext, agent_id: int, available: bool) -> Agen
         return changed
 
 
-def force_offline(ctx: CenterContext, agent_id: int, by: Agent | None) -> Agent | Refused:
+def force_offline(
+    ctx: CenterContext, agent_id: int, by: Agent | None, actor: str | None = None
+) -> Agent | Refused:
     """The agent goes offline, whatever they are doing: an offer ringing is
     withdrawn (the caller back at the head of the line), a talk is finished. ``by``:
-    the supervisor who did it (None: the agent themselves). Audited with who."""
+    the supervisor who did it (None: the agent themselves, unless ``actor`` names who
+    did, e.g. ``cli:<user>`` disabling them). Audited with who."""
     now = ctx.clock.now()
-    actor = Actor.AGENT if by is None else Actor.SUPERVISOR
+    forced_by = actor
+    actor = Actor.AGENT if by is None and forced_by is None else Actor.SUPERVISOR
     with ctx.unit_of_work() as uow:
         agent = uow.agents.lock(agent_id)
         if agent is None:
@@ -85,12 +89,12 @@ def force_offline(ctx: CenterContext, agent_id: int, by: Agent | None) -> Agent 
             forced = lc.allowed(lc.AGENT, fresh.state, Trigger.FORCED_OFFLINE)
             trigger = Trigger.FORCED_OFFLINE if forced else Trigger.OFFLINE
             agent_to(uow, agent_id, trigger, actor, now)
-        who = f"agent:{(by or agent).username}"
+        who = forced_by or f"agent:{(by or agent).username}"
         detail: dict[str, object] = {"agent": agent.username, "was": agent.state, "by": who}
         if entry is not None and entry.agent_id == agent_id:
             detail["entry"] = entry.id
         call_id = entry.call_id if entry is not None else NO_CALL
-        action = "agent_offline" if by is None else "agent_forced_offline"
+        action = "agent_offline" if actor == Actor.AGENT else "agent_forced_offline"
         uow.audit.record(now, call_id, None, action, detail, who)
         uow.commit()
         if agent.state in lc.BUSY_AGENT_STATES:

@@ -39,6 +39,7 @@ from ivr.services import (
     contact_views,
     ports,
     queue_desk,
+    queue_moves,
     reaper,
 )
 from ivr.services.callback_desk import CallbackRefused
@@ -46,7 +47,8 @@ from ivr.services.contact_agents import DISPOSITIONS, Agent, Note
 from ivr.services.contact_callbacks import Callback, ResumeResult
 from ivr.services.contact_context import CenterContext, CenterSettings, default_holder
 from ivr.services.contact_entries import Entry, Refused, WaitingCall
-from ivr.services.contact_snapshots import Assignment, Desk, Place, QueueStats
+from ivr.services.contact_snapshots import AgentNow, Assignment, Desk, Place, QueueStats
+from ivr.services.queue_moves import QueueTarget
 from ivr.services.reaper import Reaped
 
 __all__ = [
@@ -179,6 +181,9 @@ class ContactCenter:
     def agents_view(self) -> list[Agent]:
         return contact_views.agents_view(self.context)
 
+    def agents_now(self) -> list[AgentNow]:
+        return contact_views.agents_now(self.context)
+
     def entry(self, entry_id: int) -> Entry | None:
         return contact_views.entry(self.context, entry_id)
 
@@ -190,3 +195,9 @@ class ContactCenter:
 
     def stats(self) -> dict[str, QueueStats]:
         return contact_views.stats(self.context)
+
+    # -- supervisors' moves (queue_moves) ------------------------------------------------
+
+    def move(self, entry_id: int, target: QueueTarget, actor: str) -> Entry | Refused:
+        """Move a waiting caller to another queue of the flow (``queue_moves``)."""
+        return queue_moves.move(self.context, entry_id, target, actor)

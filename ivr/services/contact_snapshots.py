@@ -41,7 +41,15 @@ class QueueStats:
     queue: str
     waiting: int
     longest_wait_seconds: int
-    aht_seconds: int
+    aht_seconds: int | None  # None: no call handled in the window yet
     handled_today: int
     abandoned_today: int
     callbacks_pending: int
+
+
+@dataclass(frozen=True)
+class AgentNow:
+    """An agent and the call they are on or being offered (None when they have none)."""
+
+    agent: Agent
+    entry: Entry | None

@@ -14,7 +14,7 @@ from ivr.services.contact_agents import Agent
 from ivr.services.contact_callbacks import Callback
 from ivr.services.contact_context import CenterContext
 from ivr.services.contact_entries import Entry
-from ivr.services.contact_snapshots import Place, QueueStats
+from ivr.services.contact_snapshots import AgentNow, Place, QueueStats
 
 #: Queues the supervisor always sees, even when empty (callflows.yaml ``queues:``).
 STANDARD_QUEUES = ("security", "payments", "closure", "general")
@@ -48,6 +48,24 @@ def agents_view(ctx: CenterContext) -> list[Agent]:
         return uow.agents.all()
 
 
+def agents_now(ctx: CenterContext) -> list[AgentNow]:
+    """Every agent with the call they are offered or on (the entry still theirs)."""
+    with ctx.unit_of_work() as uow:
+        agents = uow.agents.all()
+        calls = {e.id: e for e in uow.queue.active() if e.agent_id is not None}
+        for agent in agents:
+            if agent.entry_id is not None and agent.entry_id not in calls:
+                entry = uow.queue.get(agent.entry_id)
+                if entry is not None and entry.state == lc.CONNECTED:
+                    calls[entry.id] = entry
+    return [AgentNow(a, _call_of(a, calls)) for a in agents]
+
+
+def _call_of(agent: Agent, calls: dict[int, Entry]) -> Entry | None:
+    entry = calls.get(agent.entry_id) if agent.entry_id is not None else None
+    return entry if entry is not None and entry.agent_id == agent.id else None
+
+
 def entry(ctx: CenterContext, entry_id: int) -> Entry | None:
     """The queue entry as it stands (reading it renews no lease)."""
     with ctx.unit_of_work() as uow:
@@ -66,8 +84,9 @@ def callbacks_view(ctx: CenterContext) -> list[Callback]:
 
 
 def stats(ctx: CenterContext) -> dict[str, QueueStats]:
-    """Per queue: waiting now, longest wait, AHT, handled and abandoned since midnight
-    UTC, callbacks pending."""
+    """Per queue: waiting now, longest wait, AHT (None before any call was handled in
+    the window: never the estimates' default), handled and abandoned since midnight UTC,
+    callbacks pending."""
     now = ctx.clock.now()
     midnight = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     with ctx.unit_of_work() as uow:
@@ -75,7 +94,7 @@ def stats(ctx: CenterContext) -> dict[str, QueueStats]:
         ended = uow.queue.ended_since(midnight)
         pending = uow.callbacks.pending_by_queue()
         names = {*STANDARD_QUEUES, *(e.queue for e in active + ended), *pending}
-        aht = {q: average_handle_time(uow, q, now) for q in names}
+        aht = {q: measured_handle_time(uow, q, now) for q in names}
     result = {}
     for queue in sorted(names, key=_queue_order):
         waiting = [e for e in active if e.queue == queue and e.state == lc.WAITING]
@@ -93,9 +112,16 @@ def stats(ctx: CenterContext) -> dict[str, QueueStats]:
 
 
 def average_handle_time(uow: ports.UnitOfWork, queue: str, now: datetime) -> int:
-    """The queue's average handle time (seconds) over its recent talks."""
+    """The queue's average handle time (seconds) over its recent talks, or the default
+    with none (what a caller's estimated wait is made with)."""
     talks = uow.queue.talk_times(queue, now - estimates.AHT_WINDOW, estimates.AHT_SAMPLE)
     return estimates.average_handle_time(talks)
+
+
+def measured_handle_time(uow: ports.UnitOfWork, queue: str, now: datetime) -> int | None:
+    """The queue's average handle time as measured: None before any talk in the window."""
+    talks = uow.queue.talk_times(queue, now - estimates.AHT_WINDOW, estimates.AHT_SAMPLE)
+    return estimates.measured_handle_time(talks)
 
 
 def estimate(uow: ports.UnitOfWork, entry: Entry, position: int, now: datetime) -> tuple[int, int]:

@@ -43,3 +43,8 @@ class SignInRecords(abc.ABC):
     @abc.abstractmethod
     def end_session(self, id_hash: str, at: datetime) -> None:
         """The session ends at ``at`` (unless it has ended already)."""
+
+    @abc.abstractmethod
+    def end_sessions_of(self, agent_id: int, at: datetime) -> int:
+        """Every open session of the agent ends at ``at`` (disabled, or a new password);
+        how many there were."""

@@ -60,6 +60,16 @@ class SqlSignInRecords(SignInRecords):
     def end_session(self, id_hash: str, at: datetime) -> None:
         self._set(id_hash, ended_at=at)
 
+    def end_sessions_of(self, agent_id: int, at: datetime) -> int:
+        with self.sessions() as session:
+            result = session.execute(
+                update(WebSessionRow)
+                .where(WebSessionRow.agent_id == agent_id, WebSessionRow.ended_at.is_(None))
+                .values(ended_at=at)
+            )
+            session.commit()
+            return int(getattr(result, "rowcount", 0) or 0)
+
     def _set(self, id_hash: str, **values: datetime) -> None:
         with self.sessions() as session:
             session.execute(

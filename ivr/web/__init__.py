@@ -17,6 +17,8 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
 from ivr.web import (
+    agent_admin_pages,
+    agents_api,
     api,
     auth,
     complaints,
@@ -78,9 +80,11 @@ def create_app(
         auth.bp,
         console.bp,
         supervisor.bp,
+        agent_admin_pages.bp,
         reports.bp,
         complaints.bp,
         api.bp,
+        agents_api.bp,
         complaints.api_bp,
         operations.bp,
         *blueprints,

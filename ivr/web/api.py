@@ -32,7 +32,7 @@ def authenticate() -> None:
         return
     agent_id = sessions.current_agent_id()
     agent = center().agent(agent_id) if agent_id is not None else None
-    if agent is None:
+    if agent is None or agent.disabled:
         raise WebError(401, "sign in first: HTTP Basic credentials, or the console's session")
     g.agent = agent
     csrf.check_header()
@@ -106,7 +106,7 @@ def call_now(callback_id: int) -> Response:
 def agents() -> Response:
     supervisors_only()
     at = now()
-    return jsonify(agents=[payloads.agent(a, at) for a in center().agents_view()])
+    return jsonify(agents=[payloads.agent_now(a, at) for a in center().agents_now()])
 
 
 @bp.post("/agents/<id:agent_id>/offline")

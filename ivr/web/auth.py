@@ -48,7 +48,8 @@ def load_agent() -> None:
     agent_id = sessions.current_agent_id()
     if agent_id is not None:
         g.agent = center().agent(agent_id)
-        if g.agent is None:  # removed since signing in
+        if g.agent is None or g.agent.disabled:  # removed or disabled since signing in
+            g.agent = None
             sessions.end()
     csrf.check_form()
 
@@ -101,7 +102,8 @@ def login() -> BaseResponse | tuple[str, int, dict[str, str]] | str:
         return render_template("login.html", next=target, username=username), 401, {}
     sessions.begin(agent.id)  # a new session for the new agent: no fixation
     csrf.token()
-    return redirect(target or url_for("console.index"))
+    home = "supervisor.index" if agent.role == SUPERVISOR else "console.index"
+    return redirect(target or url_for(home))
 
 
 @bp.post("/logout")

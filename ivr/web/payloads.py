@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from ivr.services.contact_agents import Agent
     from ivr.services.contact_callbacks import Callback
     from ivr.services.contact_entries import Entry
-    from ivr.services.contact_snapshots import Assignment, Desk, Place
+    from ivr.services.contact_snapshots import AgentNow, Assignment, Desk, Place
 
 Json = dict[str, Any]
 ACTIVE_ENTRY = frozenset(lc.ACTIVE_ENTRY_STATES)
@@ -47,6 +47,25 @@ def agent(item: Agent, now: datetime) -> Json:
     if item.state == lc.WRAP_UP and item.wrap_up_until is not None:
         left = max(0, int((item.wrap_up_until - now).total_seconds() + 0.999))
     body["wrap_up_seconds_left"] = left
+    return body
+
+
+def agent_now(item: AgentNow, now: datetime) -> Json:
+    """The agent, with ``call``: the call they are offered or on (caller, queue, since
+    it was offered or answered), or None."""
+    body = agent(item.agent, now)
+    call = item.entry
+    body["call"] = None
+    if call is not None:
+        since = call.answered_at if call.state == lc.CONNECTED else call.offered_at
+        body["call"] = {
+            "entry_id": call.id,
+            "state": call.state,
+            "caller": entry(call, now)["caller"],
+            "queue": call.queue,
+            "since": None if since is None else since.isoformat(),
+            "seconds": seconds_between(since, now),
+        }
     return body
 
 

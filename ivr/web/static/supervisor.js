@@ -1,11 +1,36 @@
 // The supervisor view, kept fresh without reloading: every 3 s it fetches this page again
-// and swaps in its panels (queues, agents, waiting now, callbacks). Without JavaScript the
-// "Refresh" link does the same by hand.
+// and swaps in its panels (queues, agents, waiting now, callbacks); a panel with a form
+// the supervisor is using is left alone until they are done. Every second the times in
+// state and waits (".ticking", seconds as the server counted them) count on in the
+// browser. Without JavaScript the "Refresh" link does the same by hand.
 "use strict";
 
 (function () {
   const EVERY_MS = 3000;
   const status = document.getElementById("updated");
+  const born = new WeakMap(); // a ticking span -> when the browser got it
+
+  function duration(seconds) {
+    const minutes = Math.floor(seconds / 60);
+    const rest = seconds % 60;
+    return minutes ? minutes + " min " + String(rest).padStart(2, "0") + " s" : rest + " s";
+  }
+
+  function tick() {
+    const now = Date.now();
+    for (const span of document.querySelectorAll(".ticking[data-seconds]")) {
+      const start = Number(span.dataset.seconds);
+      if (span.dataset.seconds === "" || Number.isNaN(start)) continue;
+      if (!born.has(span)) born.set(span, now);
+      span.textContent = duration(start + Math.floor((now - born.get(span)) / 1000));
+    }
+  }
+
+  function busy(panel) {
+    const active = document.activeElement;
+    return active && active !== document.body && panel.contains(active) &&
+      ["SELECT", "INPUT", "TEXTAREA"].includes(active.tagName);
+  }
 
   async function refresh() {
     try {
@@ -20,10 +45,12 @@
       if (!response.ok) throw new Error("the server answered " + response.status);
       const page = new DOMParser().parseFromString(await response.text(), "text/html");
       for (const panel of document.querySelectorAll("section.panel[aria-labelledby]")) {
+        if (busy(panel)) continue;
         const name = panel.getAttribute("aria-labelledby");
         const fresh = page.querySelector('section.panel[aria-labelledby="' + name + '"]');
         if (fresh) panel.replaceWith(document.importNode(fresh, true));
       }
+      tick();
       status.textContent = "Updated at " + new Date().toLocaleTimeString() + ".";
     } catch (error) {
       status.textContent = "Not updated (" + error.message + "); trying again.";
@@ -32,5 +59,7 @@
     }
   }
 
+  tick();
+  window.setInterval(tick, 1000);
   window.setTimeout(refresh, EVERY_MS);
 })();
