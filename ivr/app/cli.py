@@ -14,7 +14,7 @@ from pathlib import Path
 from sqlalchemy.exc import SQLAlchemyError
 
 from ivr import __version__
-from ivr.app import cli_call, cli_db, cli_flow, cli_prompts, cli_report, cli_serve, logs
+from ivr.app import cli_agents, cli_call, cli_db, cli_flow, cli_prompts, cli_report, cli_serve, logs
 from ivr.app.asterisk_cli import register as register_asterisk
 from ivr.app.config import Settings
 from ivr.errors import FlowErrors, IvrError
@@ -55,6 +55,7 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     cli_flow.register(commands)
     cli_db.register(commands)
+    cli_agents.register(commands)
     cli_report.register(commands)
     cli_prompts.register(commands)
     register_asterisk(commands)
