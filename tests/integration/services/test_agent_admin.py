@@ -18,7 +18,9 @@ from ivr.services.agent_admin import Actor, AdminRefused, Choices
 from ivr.services.contact_center import ContactCenter
 from ivr.services.sign_in_ports import SignInRecords
 
-CHOICES = Choices(frozenset({"general", "payments", "closure", "security"}), frozenset({"en", "zh"}))
+CHOICES = Choices(
+    frozenset({"general", "payments", "closure", "security"}), frozenset({"en", "zh"})
+)
 CLI = Actor("cli:tester")
 NEW = {
     "username": "dana.k",

@@ -127,9 +127,7 @@ def test_the_agents_list_shows_the_current_call_and_no_invented_handle_time(
     assert 'class="ticking" data-seconds="7"' in page
 
 
-def test_a_supervisor_creates_an_agent_through_the_api_who_then_signs_in(
-    sam: Web, db: Db
-) -> None:
+def test_a_supervisor_creates_an_agent_through_the_api_who_then_signs_in(sam: Web, db: Db) -> None:
     body = {"username": "erin", "name": "Erin Li", "role": "agent", "skills": ["general"],
             "languages": ["zh"], "endpoint": "agent-erin"}  # fmt: skip
     created = sam.api("POST", "/api/agents", body)
@@ -201,7 +199,9 @@ def test_the_agent_pages_create_edit_and_disable_with_the_csrf_token(sam: Web, d
         data={**form, "csrf_token": sam.token, "skills": ["general", "closure"], "languages": "en"},
     )
     assert created.status_code == 200
-    shown = re.search(r'<code id="generated-password">([^<]+)</code>', created.get_data(as_text=True))
+    shown = re.search(
+        r'<code id="generated-password">([^<]+)</code>', created.get_data(as_text=True)
+    )
     assert shown is not None and sam.center.authenticate("gus", shown.group(1)) is not None
     gus = agent_id(sam, "gus")
     saved = sam.form(f"/supervisor/agents/{gus}", name="Gus O.", role="agent",
