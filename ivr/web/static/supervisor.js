@@ -1,12 +1,13 @@
 // The supervisor view, kept fresh without reloading: every 3 s it fetches this page again
 // and swaps in its panels (queues, agents, waiting now, callbacks); a panel with a form
-// the supervisor is using is left alone until they are done. Every second the times in
+// the supervisor is using (focused, or a choice changed in the last 30 s) is left alone. Every second the times in
 // state and waits (".ticking", seconds as the server counted them) count on in the
 // browser. Without JavaScript the "Refresh" link does the same by hand.
 "use strict";
 
 (function () {
   const EVERY_MS = 3000;
+  const EDITING_MS = 30000;
   const status = document.getElementById("updated");
   const born = new WeakMap(); // a ticking span -> when the browser got it
 
@@ -26,7 +27,13 @@
     }
   }
 
+  document.addEventListener("change", function (event) {
+    const panel = event.target.closest && event.target.closest("section.panel");
+    if (panel) panel.dataset.editedAt = String(Date.now());
+  });
+
   function busy(panel) {
+    if (Date.now() - Number(panel.dataset.editedAt || 0) < EDITING_MS) return true;
     const active = document.activeElement;
     return active && active !== document.body && panel.contains(active) &&
       ["SELECT", "INPUT", "TEXTAREA"].includes(active.tagName);
