@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -53,6 +53,14 @@ def _form(agent: Agent | None, values: dict[str, Any], error: WebError | None = 
     return page if error is None else (page, error.status)
 
 
+def _saved(agent: Agent, password: str | None, created: bool) -> BaseResponse:
+    """The answer to a new agent or password: the generated password, never cached."""
+    page = render_template("agent_saved.html", agent=agent, password=password, created=created)
+    response = make_response(page)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 @bp.get("/")
 @supervisor_required
 def index() -> str:
@@ -63,7 +71,7 @@ def index() -> str:
 
 @bp.route("/new", methods=("GET", "POST"))
 @supervisor_required
-def new() -> Page:
+def new() -> Page | BaseResponse:
     if request.method == "GET":
         return _form(None, {"role": "agent", "skills": [], "languages": []})
     values = _form_values(with_username=True)
@@ -71,7 +79,7 @@ def new() -> Page:
         agent, password = do.create(_me(), values)
     except WebError as refused:
         return _form(None, values, refused)
-    return render_template("agent_saved.html", agent=agent, password=password, created=True)
+    return _saved(agent, password, created=True)
 
 
 @bp.route("/<id:agent_id>", methods=("GET", "POST"))
@@ -98,7 +106,7 @@ def detail(agent_id: int) -> Page | BaseResponse:
 def change(agent_id: int, change: str) -> str | BaseResponse:
     if change == "reset-password":
         agent, password = do.reset_password(_me(), agent_id, request.form.get("password", ""))
-        return render_template("agent_saved.html", agent=agent, password=password, created=False)
+        return _saved(agent, password, created=False)
     if change not in ("disable", "enable"):
         raise WebError(404, f"no such change: {change}")
     try:

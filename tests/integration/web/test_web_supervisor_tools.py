@@ -198,7 +198,7 @@ def test_the_agent_pages_create_edit_and_disable_with_the_csrf_token(sam: Web, d
         "/supervisor/agents/new",
         data={**form, "csrf_token": sam.token, "skills": ["general", "closure"], "languages": "en"},
     )
-    assert created.status_code == 200
+    assert created.status_code == 200 and created.headers["Cache-Control"] == "no-store"
     shown = re.search(
         r'<code id="generated-password">([^<]+)</code>', created.get_data(as_text=True)
     )
