@@ -110,7 +110,8 @@ def edit(
     fields = _fields(choices, values, partial=True)
     with ctx.unit_of_work() as uow:
         agent = _locked(uow, agent_id)
-        if fields.get("role", agent.role) != SUPERVISOR and agent.role == SUPERVISOR:
+        demoted = agent.role == SUPERVISOR and fields.get("role", agent.role) != SUPERVISOR
+        if demoted and not agent.disabled:
             _keep_a_supervisor(uow, actor, agent, "no longer a supervisor")
         before = {k: getattr(agent, k) for k in fields}
         changed = {k: v for k, v in fields.items() if before[k] != v}
