@@ -51,6 +51,9 @@ def test_a_supervisor_lands_on_the_supervisor_view_unless_next_says_otherwise(we
 def test_the_api_pauses_an_agent_with_a_reason(sam: Web, db: Db) -> None:
     bob = agent_id(sam, "bob")
     sam.api("POST", "/api/state", {"state": "available"}, headers=basic("bob"))
+    forged = sam.client.post(f"/api/agents/{bob}/pause", json={"reason": "coaching"})
+    assert forged.status_code == 403 and forged.json is not None
+    assert forged.json["where"] == "X-CSRF-Token" and sam.agent_state("bob") == "available"
     response = sam.api("POST", f"/api/agents/{bob}/pause", {"reason": "coaching"})
     assert response.status_code == 200, response.json
     assert response.json is not None
