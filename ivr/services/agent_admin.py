@@ -5,12 +5,9 @@ and one audit row (``agent_created``, ``agent_edited``, ``agent_disabled``,
 ``agent_enabled``, ``agent_password_reset``) naming who did it and what changed, never a
 password.
 
-Input is checked here (``AdminRefused`` with the field): a username of 2 to 40 lower-case
-letters, digits, ``.``, ``_`` or ``-``, starting with a letter and not taken; skills among
-the flow's queue skills and languages among the flow's (``Choices``); an endpoint a plain
-PJSIP name; a password of at least ``MIN_PASSWORD`` characters, hashed with werkzeug
-(scrypt) as the demo agents are. With no password given, one is generated and returned
-once.
+Input is checked by ``ivr.services.agent_fields`` (``AdminRefused`` with the field), and
+here that a username is not taken; a password is hashed with werkzeug (scrypt) as the
+demo agents' are. With no password given, one is generated and returned once.
 
 Disabling an agent first marks them disabled (so nothing new is offered to them), then
 forces them offline as a supervisor would (a ringing offer is withdrawn, a call in
@@ -19,56 +16,24 @@ demote themselves, and the last enabled supervisor stays one."""
 
 from __future__ import annotations
 
-import re
-import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from ivr.errors import IvrError
-from ivr.services import agent_desk, ports
-from ivr.services.contact_agents import AGENT, SUPERVISOR, Agent
+from ivr.services import agent_desk, agent_fields, ports
+from ivr.services.agent_fields import ROLES, AdminRefused, Choices, choices
+from ivr.services.contact_agents import SUPERVISOR, Agent
 from ivr.services.contact_context import CenterContext
 from ivr.services.contact_entries import Refused
 from ivr.services.sign_in_ports import SignInRecords
 
-if TYPE_CHECKING:
-    from ivr.flow.model import Flow
+__all__ = [
+    "ROLES", "Actor", "AdminRefused", "Choices", "choices", "create", "edit", "find",
+    "reset_password", "set_disabled",
+]  # fmt: skip
 
-ROLES = (AGENT, SUPERVISOR)
-USERNAME = re.compile(r"[a-z][a-z0-9._-]{1,39}")
-ENDPOINT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,39}")
-NAME_LIMIT = 120
-MIN_PASSWORD = 12
-MAX_PASSWORD = 256
 #: What ``edit`` changes (the password has its own ``reset_password``).
 EDITABLE = ("name", "role", "skills", "languages", "endpoint")
-
-
-@dataclass
-class AdminRefused(IvrError):
-    """Refused: ``status`` 400 (bad input; ``where`` names the field), 404 (no such
-    agent) or 409 (taken, the last supervisor, oneself)."""
-
-    status: int
-    message: str
-    where: str | None = None
-
-    def __str__(self) -> str:
-        return self.message
-
-
-@dataclass(frozen=True)
-class Choices:
-    """The skills and languages an agent may have: the flow's queue skills and languages."""
-
-    skills: frozenset[str]
-    languages: frozenset[str]
-
-
-def choices(flow: Flow) -> Choices:
-    """What ``flow`` allows: its queues' skills, its languages."""
-    return Choices(frozenset(q.skill for q in flow.queues.values()), frozenset(flow.languages))
 
 
 @dataclass(frozen=True)
@@ -84,9 +49,9 @@ def create(
     ctx: CenterContext, choices: Choices, actor: Actor, values: Mapping[str, Any]
 ) -> tuple[Agent, str | None]:
     """A new agent, offline; with the generated password when ``values`` has none."""
-    username = _username(values.get("username"))
-    fields = _fields(choices, values, partial=False)
-    password, generated = _password(values.get("password"))
+    username = agent_fields.username(values.get("username"))
+    fields = agent_fields.fields(choices, values, partial=False)
+    password, generated = agent_fields.password(values.get("password"))
     with ctx.unit_of_work() as uow:
         if uow.agents.by_username(username) is not None:
             raise AdminRefused(409, f"the username {username!r} is taken", "username")
@@ -107,7 +72,7 @@ def edit(
     unknown = sorted(set(values) - set(EDITABLE))
     if unknown:
         raise AdminRefused(400, f"{unknown[0]} cannot be changed here", unknown[0])
-    fields = _fields(choices, values, partial=True)
+    fields = agent_fields.fields(choices, values, partial=True)
     with ctx.unit_of_work() as uow:
         agent = _locked(uow, agent_id)
         demoted = agent.role == SUPERVISOR and fields.get("role", agent.role) != SUPERVISOR
@@ -162,7 +127,7 @@ def reset_password(
 ) -> tuple[Agent, str | None]:
     """A new password (the generated one returned, once, when none is given); the
     agent's console sessions end, so they sign in again with it."""
-    chosen, generated = _password(password)
+    chosen, generated = agent_fields.password(password)
     with ctx.unit_of_work() as uow:
         agent = _locked(uow, agent_id)
         uow.agents.edit(agent_id, {"password_hash": _hash(chosen)})
@@ -183,80 +148,6 @@ def find(ctx: CenterContext, key: str) -> Agent:
     if found is None:
         raise AdminRefused(404, f"no agent {key!r}")
     return found
-
-
-# -- checks --------------------------------------------------------------------------
-
-
-def _username(value: object) -> str:
-    if not isinstance(value, str) or not USERNAME.fullmatch(value):
-        raise AdminRefused(
-            400,
-            "username: 2 to 40 lower-case letters, digits, '.', '_' or '-', starting with a letter",
-            "username",
-        )
-    return value
-
-
-def _fields(choices: Choices, values: Mapping[str, Any], partial: bool) -> dict[str, Any]:
-    """The checked fields of ``EDITABLE`` (all of them unless ``partial``)."""
-    checks = {
-        "name": _name,
-        "role": _role,
-        "skills": lambda v: _among(v, choices.skills, "skills", "skill"),
-        "languages": lambda v: _among(v, choices.languages, "languages", "language"),
-        "endpoint": _endpoint,
-    }
-    out: dict[str, Any] = {}
-    for field, check in checks.items():
-        if field in values:
-            out[field] = check(values[field])
-        elif not partial:
-            raise AdminRefused(400, f"{field} is required", field)
-    return out
-
-
-def _name(value: object) -> str:
-    text = value.strip() if isinstance(value, str) else ""
-    if not text or len(text) > NAME_LIMIT or not text.isprintable():
-        raise AdminRefused(400, f"name: 1 to {NAME_LIMIT} printable characters", "name")
-    return text
-
-
-def _role(value: object) -> str:
-    if value not in ROLES:
-        raise AdminRefused(400, f"role must be one of {', '.join(ROLES)}, not {value!r}", "role")
-    return str(value)
-
-
-def _among(value: object, allowed: frozenset[str], field: str, what: str) -> frozenset[str]:
-    items = value.replace(",", " ").split() if isinstance(value, str) else value
-    if not isinstance(items, list | tuple | set | frozenset) or not items:
-        raise AdminRefused(400, f"{field}: at least one {what}", field)
-    unknown = sorted({str(i) for i in items} - allowed)
-    if unknown:
-        known = ", ".join(sorted(allowed))
-        raise AdminRefused(400, f"{field}: unknown {what} {unknown[0]!r} (one of {known})", field)
-    return frozenset(str(i) for i in items)
-
-
-def _endpoint(value: object) -> str:
-    if not isinstance(value, str) or not ENDPOINT.fullmatch(value):
-        raise AdminRefused(
-            400, "endpoint: a PJSIP name of 1 to 40 letters, digits, '.', '_' or '-'", "endpoint"
-        )
-    return value
-
-
-def _password(value: object) -> tuple[str, bool]:
-    """The password to set and whether it was generated (None or "": generate one)."""
-    if value is None or value == "":
-        return secrets.token_urlsafe(12), True
-    if not isinstance(value, str) or not MIN_PASSWORD <= len(value) <= MAX_PASSWORD:
-        raise AdminRefused(
-            400, f"password: {MIN_PASSWORD} to {MAX_PASSWORD} characters", "password"
-        )
-    return value, False
 
 
 def _hash(password: str) -> str:
