@@ -73,7 +73,7 @@ def test_the_fallback_queue_is_the_callers_languages_else_the_queues_else_genera
     steps = priorities(dialplan.extensions_conf(OPTIONS))
     start = steps.index("exten => s,1,Set(LOCAL(queue)=${ARG1})")
     pick = "\n".join(steps[start : start + 11])
-    assert "${IF($[\"${IVR_LANGUAGE}\" != \"\"]?${IVR_LANGUAGE}:${CHANNEL(language)})}" in pick
+    assert '${IF($["${IVR_LANGUAGE}" != ""]?${IVR_LANGUAGE}:${CHANNEL(language)})}' in pick
     assert "${QUEUE_EXISTS(hotline-${queue}-${lang})}]?Set(IVR_ASTERISK_QUEUE=" in pick
     assert "${QUEUE_MEMBER(${IVR_ASTERISK_QUEUE},count)} > 0]?picked" in pick
     assert "Set(LOCAL(queue)=general)" in pick
