@@ -92,7 +92,8 @@ def _asterisk_config(args: argparse.Namespace, settings: Settings) -> int:
         print(f"warning: {warning}")
     _print_phones(plan, source, secrets_file, args.show_passwords)
     print(f'include them from /etc/asterisk: #include "{out.resolve()}/extensions.conf" (and the')
-    print("same for pjsip.conf, queues.conf, musiconhold.conf); see the comments at their top")
+    print("same for pjsip.conf, queues.conf, musiconhold.conf; pjsip-transport.conf without a")
+    print('transport of your own): README.md, "In your own Asterisk"')
     return 0
 
 
