@@ -37,7 +37,10 @@ def write_tree(
         "logger.conf": layout.logger_conf(),
         "rtp.conf": layout.rtp_conf(*rtp_ports),
     }
-    writer.write_files(run.etc, writer.hotline_files(options) | system)
+    files = writer.hotline_files(options)
+    # The sandbox's Asterisk has no pjsip.conf of its own: the transport goes in the same file.
+    files["pjsip.conf"] = files.pop("pjsip-transport.conf") + "\n" + files["pjsip.conf"]
+    writer.write_files(run.etc, files | system)
     writer.write_hold_music(run / "moh")
     layout.link_sounds(run, installation.data_dir, prompts_folder(flow), flow.languages)
     layout.link_hold_music(run, run / "moh")
