@@ -16,7 +16,6 @@ from ivr.app.bootstrap import Components
 from ivr.store import schema
 from ivr.store.db import connect
 
-
 #: The backend of the tests that take a database URL fixture.
 ON_SQLITE = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 ON_POSTGRESQL = pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
@@ -162,4 +161,3 @@ def test_a_var_folder_that_cannot_be_made_is_a_one_line_error(
         f"ivr call: cannot make the database's folder {tmp_path / 'var'} (File exists): "
         "make it a writable folder or set IVR_DATABASE_URL\n"
     )
-

@@ -205,9 +205,9 @@ def test_a_chinese_call_speaks_chinese(capsys: pytest.CaptureFixture[str]) -> No
 
     assert summary["language"] == "zh"
     spoken = texts(summary)
-    assert "您最近一笔失败的支付,是11月20日向Fresh Mart付款89.90元。" in spoken
+    assert "您最近一笔失败的支付，是11月20日向Fresh Mart付款89.90元。" in spoken
     assert "余额不足" in spoken
-    assert "感谢您的来电,再见。" in spoken
+    assert "感谢您的来电，再见。" in spoken
     assert {p["language"] for p in heard(summary["events"][2:])} == {"zh"}
 
 
