@@ -10,6 +10,7 @@ it is the operator's step, and ``schema.require_current`` names the command to r
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,15 +37,19 @@ class Prepared:
 
     @property
     def changed(self) -> bool:
-        return self.before != self.after or self.seeded is not None
+        return self.before != self.after or self._created > 0
+
+    @property
+    def _created(self) -> int:
+        return 0 if self.seeded is None else self.seeded.created
 
     def said(self) -> str:
         """One line for the terminal, e.g. ``prepared sqlite:///var/ivr.sqlite3: ...``."""
         done = []
         if self.before != self.after:
             done.append(f"schema {self.before or 'empty'} -> {self.after}")
-        if self.seeded is not None:
-            done.append(f"{self.seeded.created} demo accounts seeded")
+        if self._created:
+            done.append(f"{self._created} demo accounts seeded")
         return f"prepared the database {self.database}: {', '.join(done) or 'nothing to do'}"
 
 
@@ -84,7 +89,8 @@ def prepare_embedded(hotline: Components) -> Prepared | None:
 
 def _require_writable_folder(url: str) -> None:
     """An IvrError naming the folder when the SQLite file's folder cannot be made (a file
-    in its place, no permission); ``connect`` would fail there with a traceback."""
+    in its place) or written (SQLite itself would only say "unable to open database
+    file")."""
     database = make_url(url).database
     if not database or database == ":memory:":
         return
@@ -96,3 +102,5 @@ def _require_writable_folder(url: str) -> None:
         raise IvrError(
             f"cannot make the database's folder {folder} ({exc.strerror}): {fix}"
         ) from None
+    if not os.access(folder, os.W_OK):  # also a read-only file system, even for root
+        raise IvrError(f"the database's folder {folder} is not writable: {fix}")

@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import inspect, text
 
-from integration.support import LI_WEI, ivr_call
-from ivr.app import cli
-from ivr.app.bootstrap import Components
+from integration.conftest import hotline_settings
+from integration.support import LI_WEI, OPEN_UTC, StoppedClock, ivr_call
+from ivr.app import cli, demo_database
+from ivr.app.bootstrap import Components, bootstrap
 from ivr.store import schema
 from ivr.store.db import connect
 
@@ -159,5 +160,41 @@ def test_a_var_folder_that_cannot_be_made_is_a_one_line_error(
     assert (code, out) == (1, "")
     assert err == (
         f"ivr call: cannot make the database's folder {tmp_path / 'var'} (File exists): "
+        "make it a writable folder or set IVR_DATABASE_URL\n"
+    )
+
+
+def test_the_sandbox_prepares_any_database_it_is_given_and_again_changes_nothing(
+    database_url: str,
+) -> None:
+    """``prepare`` as the Asterisk sandbox uses it: on PostgreSQL too, when asked."""
+    first = bootstrap(hotline_settings(database_url), StoppedClock(OPEN_UTC))
+    again = bootstrap(hotline_settings(database_url), StoppedClock(OPEN_UTC))
+    try:
+        made = demo_database.prepare(first)
+        kept = demo_database.prepare(again)
+    finally:
+        first.database.dispose()
+        again.database.dispose()
+
+    assert (made.before, made.after, made.changed) == (None, schema.HEAD, True)
+    assert made.seeded is not None and made.seeded.created == 5
+    assert (kept.before, kept.after) == (schema.HEAD, schema.HEAD)
+    assert kept.seeded is not None and (kept.seeded.created, kept.seeded.unchanged) == (0, 5)
+    assert not kept.changed and kept.said().endswith(": nothing to do")
+
+
+def test_a_folder_that_cannot_be_written_is_a_one_line_error(
+    ivr_env: list[Components], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # /proc/self is there and nobody may write in it, root included (a chmod'ed folder
+    # would still be writable to root).
+    monkeypatch.setenv("IVR_DATABASE_URL", "sqlite:////proc/self/ivr.sqlite3")
+
+    code, out, err = call(capsys)
+
+    assert (code, out) == (1, "")
+    assert err == (
+        "ivr call: the database's folder /proc/self is not writable: "
         "make it a writable folder or set IVR_DATABASE_URL\n"
     )
