@@ -19,6 +19,18 @@ import yaml
 from ivr.errors import IvrError
 
 SCHEMA_PATH = Path(__file__).with_name("callflows.schema.json")
+#: The first line of a flow file that names its schema for editors (yaml-language-server).
+MODELINE = "# yaml-language-server: $schema="
+
+
+def with_schema_at(text: str, schema: Path) -> str:
+    """``text`` with its modeline (if its first line is one) naming ``schema``: a flow
+    copied out of the checkout (``ivr init``) names the installed schema instead of a
+    path relative to the checkout."""
+    first, newline, rest = text.partition("\n")
+    if not first.startswith(MODELINE):
+        return text
+    return f"{MODELINE}{schema.resolve().as_uri()}{newline}{rest}"
 
 
 def load_schema() -> dict[str, Any]:

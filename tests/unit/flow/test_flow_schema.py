@@ -24,7 +24,13 @@ from ivr.app.bootstrap import load_hotline
 from ivr.errors import FlowErrors
 from ivr.flow import compiler, complaints, loader, queue_policy
 from ivr.flow.builders import BUILDERS
-from ivr.flow.schema_file import SCHEMA_PATH, flow_data, load_schema, schema_problems
+from ivr.flow.schema_file import (
+    SCHEMA_PATH,
+    flow_data,
+    load_schema,
+    schema_problems,
+    with_schema_at,
+)
 
 ROOT = Path(__file__).resolve().parents[3]
 REAL_FLOW = ROOT / "callflows.yaml"
@@ -266,3 +272,13 @@ def test_without_jsonschema_the_option_says_what_is_missing(
     monkeypatch.setitem(sys.modules, "jsonschema", None)
     with pytest.raises(IvrError, match=r"pip install jsonschema"):
         schema_problems({"start": "a", "nodes": {}})
+
+
+def test_ivr_init_points_the_copied_flow_at_the_installed_schema(tmp_path: Path) -> None:
+    from ivr.app.starter import write_default_hotline
+
+    flow, _ = write_default_hotline(tmp_path / "mine")
+    first, rest = flow.read_text(encoding="utf-8").split("\n", 1)
+    assert first == f"# yaml-language-server: $schema={SCHEMA_PATH.resolve().as_uri()}"
+    assert rest == REAL_FLOW.read_text(encoding="utf-8").split("\n", 1)[1]
+    assert with_schema_at("version: 1\n", SCHEMA_PATH) == "version: 1\n"  # no modeline, none added
