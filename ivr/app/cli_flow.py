@@ -84,7 +84,7 @@ def _validate(args: argparse.Namespace, settings: Settings) -> int:
 def _check_schema(path: Path) -> int:
     """The editors' schema on a flow the loader accepted: a problem here is the schema's
     to fix (it must accept every flow the loader does)."""
-    from ivr.flow.schema_file import SCHEMA_PATH, flow_data, schema_problems
+    from ivr.app.flow_schema import SCHEMA_PATH, flow_data, schema_problems
 
     problems = schema_problems(flow_data(path.read_text(encoding="utf-8")))
     for line in problems:

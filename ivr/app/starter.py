@@ -9,8 +9,8 @@ import shutil
 from importlib import resources
 from pathlib import Path
 
+from ivr.app.flow_schema import SCHEMA_PATH, with_schema_at
 from ivr.errors import IvrError
-from ivr.flow.schema_file import SCHEMA_PATH, with_schema_at
 
 #: The files of the default hotline, relative to ``ivr/defaults`` and to the target folder.
 FILES = ("callflows.yaml", "prompts/prompts.yaml")

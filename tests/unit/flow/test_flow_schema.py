@@ -21,16 +21,16 @@ import yaml
 from jsonschema import Draft202012Validator
 
 from ivr.app.bootstrap import load_hotline
-from ivr.errors import FlowErrors
-from ivr.flow import compiler, complaints, loader, queue_policy
-from ivr.flow.builders import BUILDERS
-from ivr.flow.schema_file import (
+from ivr.app.flow_schema import (
     SCHEMA_PATH,
     flow_data,
     load_schema,
     schema_problems,
     with_schema_at,
 )
+from ivr.errors import FlowErrors
+from ivr.flow import compiler, complaints, loader, queue_policy
+from ivr.flow.builders import BUILDERS
 
 ROOT = Path(__file__).resolve().parents[3]
 REAL_FLOW = ROOT / "callflows.yaml"
@@ -239,8 +239,8 @@ def test_every_property_has_a_description_for_the_editors_hover(schema: dict[str
 def test_ivr_validate_schema_checks_a_flow_against_it(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from ivr.app import flow_schema as schema_file
     from ivr.app.cli import main
-    from ivr.flow import schema_file
 
     examples = _loader_examples()
     files = examples.write_files(tmp_path, examples.FLOW, examples.CATALOG)

@@ -1,4 +1,4 @@
-"""The flow file's JSON Schema (``callflows.schema.json`` beside this module), for editors
+"""The flow file's JSON Schema (``ivr/flow/callflows.schema.json``), for editors
 (``# yaml-language-server: $schema=...`` on the flow's first line) and ``ivr validate
 --schema``. The loader stays the authority: it reports ``FILE:LINE:COL`` and checks what a
 schema cannot (targets, reachability, loops, prompts); the schema refuses what it can see
@@ -18,7 +18,7 @@ import yaml
 
 from ivr.errors import IvrError
 
-SCHEMA_PATH = Path(__file__).with_name("callflows.schema.json")
+SCHEMA_PATH = Path(__file__).resolve().parents[1] / "flow" / "callflows.schema.json"
 #: The first line of a flow file that names its schema for editors (yaml-language-server).
 MODELINE = "# yaml-language-server: $schema="
 
