@@ -91,7 +91,11 @@ def test_each_unit_is_hardened_and_writes_only_its_state(unit: Path) -> None:
     for key, value in HARDENING.items():
         assert found.get(key) == value, f"{unit.name}: {key}"
     assert found["EnvironmentFile"] == "/etc/ivr/ivr.env"
-    assert "/var/lib/ivr" in found["ReadWritePaths"].split()
+    writable = found["ReadWritePaths"].split()
+    assert "/var/lib/ivr" in writable
+    assert "-/var/spool/asterisk" in writable  # call files are written beside outgoing/
+    filters = [line for line in unit.read_text().splitlines() if "SystemCallFilter=" in line]
+    assert filters and not any("@resources" in line for line in filters)  # FastAGI's setrlimit
     assert found["Environment"] == "IVR_FLOW=/var/lib/ivr/callflows.yaml"
     assert found["WorkingDirectory"] == "/var/lib/ivr"
 
