@@ -264,3 +264,44 @@ def test_asterisk_without_the_controllers_files_says_who_writes_them(tmp_path: P
     result = run_script("asterisk-start", {"IVR_ASTERISK_CONF": str(tmp_path)})
     assert result.returncode == 1
     assert f"no {tmp_path}/extensions.conf: the controller writes it" in result.stderr
+
+
+def sip_for_containers(conf: Path, **env: str) -> str:
+    """controller-start's edit of pjsip.conf, run on ``conf``; the file afterwards."""
+    script = (DOCKER / "controller-start").read_text(encoding="utf-8")
+    edit = script[script.index('media="') : script.index('"$asterisk_conf/pjsip.conf"')]
+    edit += '"$asterisk_conf/pjsip.conf"\n'
+    done = subprocess.run(
+        ["sh", "-ec", edit],
+        env={"PATH": "/usr/bin:/bin", "asterisk_conf": str(conf), **env},
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    return (conf / "pjsip.conf").read_text(encoding="utf-8")
+
+
+def test_the_sip_edit_finds_its_lines_in_what_asterisk_config_writes(tmp_path: Path) -> None:
+    """The edit is of another module's output (ivr/phone/asterisk): should that change
+    its lines, this fails instead of the containers' SIP quietly staying on 127.0.0.1."""
+    written = subprocess.run(
+        [sys.executable, "-m", "ivr.app.cli", "asterisk-config", "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+    assert written.returncode == 0, written.stderr
+    before = (tmp_path / "pjsip.conf").read_text(encoding="utf-8")
+    assert "bind = 127.0.0.1:5060" in before and "match = 127.0.0.1" in before
+    text = sip_for_containers(tmp_path, IVR_SIP_MEDIA_ADDRESS="192.0.2.7")
+    assert "bind = 0.0.0.0:5060" in text
+    assert not re.search(r"^(bind|match|media_address) = 127\.0\.0\.1", text, re.M)
+    assert "match = 172.16.0.0/12" in text and "media_address = 192.0.2.7" in text
+    assert "bind_rtp_to_media_address" not in text
+    assert "contact = sip:127.0.0.1:5080" in text  # no trunk named: the sample stays
+    (tmp_path / "pjsip.conf").write_text(before, encoding="utf-8")
+    trunk = "sip:trunk.example.net:5060"
+    text = sip_for_containers(tmp_path, IVR_SIP_CALLERS="198.51.100.0/24", IVR_SIP_TRUNK=trunk)
+    assert "match = 198.51.100.0/24" in text and "media_address" not in text
+    assert f"contact = {trunk}" in text and "127.0.0.1" not in text.split("[global]")[1]
