@@ -267,10 +267,11 @@ def test_asterisk_without_the_controllers_files_says_who_writes_them(tmp_path: P
 
 
 def sip_for_containers(conf: Path, **env: str) -> str:
-    """controller-start's edit of pjsip.conf, run on ``conf``; the file afterwards."""
+    """controller-start's edit of pjsip.conf and pjsip-transport.conf, run on ``conf``;
+    the two files afterwards (the transport first)."""
     script = (DOCKER / "controller-start").read_text(encoding="utf-8")
-    edit = script[script.index('media="') : script.index('"$asterisk_conf/pjsip.conf"')]
-    edit += '"$asterisk_conf/pjsip.conf"\n'
+    end = '"$asterisk_conf/pjsip.conf"'
+    edit = script[script.index('media="') : script.index(end)] + end + "\n"
     done = subprocess.run(
         ["sh", "-ec", edit],
         env={"PATH": "/usr/bin:/bin", "asterisk_conf": str(conf), **env},
@@ -278,29 +279,39 @@ def sip_for_containers(conf: Path, **env: str) -> str:
         text=True,
     )
     assert done.returncode == 0, done.stderr
-    return (conf / "pjsip.conf").read_text(encoding="utf-8")
+    return "".join(
+        (conf / name).read_text(encoding="utf-8")
+        for name in ("pjsip-transport.conf", "pjsip.conf")
+    )
 
 
 def test_the_sip_edit_finds_its_lines_in_what_asterisk_config_writes(tmp_path: Path) -> None:
     """The edit is of another module's output (ivr/phone/asterisk): should that change
     its lines, this fails instead of the containers' SIP quietly staying on 127.0.0.1."""
     written = subprocess.run(
-        [sys.executable, "-m", "ivr.app.cli", "asterisk-config", "--out", str(tmp_path)],
+        [sys.executable, "-m", "ivr.app.cli", "asterisk-config", "--out", str(tmp_path),
+         "--demo-agents"],  # fmt: skip
         capture_output=True,
         text=True,
         cwd=ROOT,
         timeout=120,
     )
     assert written.returncode == 0, written.stderr
-    before = (tmp_path / "pjsip.conf").read_text(encoding="utf-8")
-    assert "bind = 127.0.0.1:5060" in before and "match = 127.0.0.1" in before
+    originals = {
+        name: (tmp_path / name).read_text(encoding="utf-8")
+        for name in ("pjsip-transport.conf", "pjsip.conf")
+    }
+    assert "bind = 127.0.0.1:5060" in originals["pjsip-transport.conf"]
+    assert "match = 127.0.0.1" in originals["pjsip.conf"]
+    assert "password =" not in originals["pjsip.conf"]  # digests only (agent-secrets.json)
     text = sip_for_containers(tmp_path, IVR_SIP_MEDIA_ADDRESS="192.0.2.7")
     assert "bind = 0.0.0.0:5060" in text
     assert not re.search(r"^(bind|match|media_address) = 127\.0\.0\.1", text, re.M)
     assert "match = 172.16.0.0/12" in text and "media_address = 192.0.2.7" in text
     assert "bind_rtp_to_media_address" not in text
     assert "contact = sip:127.0.0.1:5080" in text  # no trunk named: the sample stays
-    (tmp_path / "pjsip.conf").write_text(before, encoding="utf-8")
+    for name, original in originals.items():
+        (tmp_path / name).write_text(original, encoding="utf-8")
     trunk = "sip:trunk.example.net:5060"
     text = sip_for_containers(tmp_path, IVR_SIP_CALLERS="198.51.100.0/24", IVR_SIP_TRUNK=trunk)
     assert "match = 198.51.100.0/24" in text and "media_address" not in text
