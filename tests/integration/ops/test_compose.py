@@ -280,8 +280,7 @@ def sip_for_containers(conf: Path, **env: str) -> str:
     )
     assert done.returncode == 0, done.stderr
     return "".join(
-        (conf / name).read_text(encoding="utf-8")
-        for name in ("pjsip-transport.conf", "pjsip.conf")
+        (conf / name).read_text(encoding="utf-8") for name in ("pjsip-transport.conf", "pjsip.conf")
     )
 
 
@@ -289,8 +288,15 @@ def test_the_sip_edit_finds_its_lines_in_what_asterisk_config_writes(tmp_path: P
     """The edit is of another module's output (ivr/phone/asterisk): should that change
     its lines, this fails instead of the containers' SIP quietly staying on 127.0.0.1."""
     written = subprocess.run(
-        [sys.executable, "-m", "ivr.app.cli", "asterisk-config", "--out", str(tmp_path),
-         "--demo-agents"],  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "ivr.app.cli",
+            "asterisk-config",
+            "--out",
+            str(tmp_path),
+            "--demo-agents",
+        ],  # fmt: skip
         capture_output=True,
         text=True,
         cwd=ROOT,
