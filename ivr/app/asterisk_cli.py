@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import re
-import secrets
 import signal
 import time
 from pathlib import Path
@@ -29,6 +28,19 @@ def register(commands: Any) -> None:
     agi.add_argument("--agi-script", metavar="PATH", help="run this AGI script per call instead")
     write.add_argument("--sip-port", type=int, default=5060, help="SIP UDP port (5060)")
     write.add_argument("--flow", help=flow_help)
+    write.add_argument(
+        "--secrets",
+        metavar="FILE",
+        help="the agents' SIP passwords, kept across runs (OUT/agent-secrets.json)",
+    )
+    write.add_argument(
+        "--rotate", metavar="ENDPOINT", action="append", default=[], help="new password for it"
+    )
+    write.add_argument("--rotate-all", action="store_true", help="new passwords for every phone")
+    write.add_argument("--show-passwords", action="store_true", help="print the passwords")
+    write.add_argument(
+        "--demo-agents", action="store_true", help="the demo agents' phones, not the database's"
+    )
     write.set_defaults(run=_asterisk_config)
 
     sandbox = commands.add_parser(
@@ -48,8 +60,9 @@ def register(commands: Any) -> None:
 
 
 def _asterisk_config(args: argparse.Namespace, settings: Settings) -> int:
+    from ivr.app.asterisk_agents import hotline_phones
     from ivr.app.bootstrap import load_hotline
-    from ivr.phone.asterisk.writer import AGENT_ENDPOINTS, write_hotline_config
+    from ivr.phone.asterisk import agent_secrets, queue_members, writer
 
     if args.agi_script:
         agi, per_call = str(Path(args.agi_script).resolve()), True
@@ -59,16 +72,41 @@ def _asterisk_config(args: argparse.Namespace, settings: Settings) -> int:
         agi, per_call = args.fastagi or DEFAULT_FASTAGI, False
         if not re.fullmatch(r"[\w.-]+:\d{1,5}", agi):
             raise IvrError(f"--fastagi '{agi}' is not HOST:PORT (like {DEFAULT_FASTAGI})")
-    agents = {name: secrets.token_urlsafe(12) for name in AGENT_ENDPOINTS}
     out = Path(args.out)
+    secrets_file = Path(args.secrets) if args.secrets else out / agent_secrets.FILE_NAME
     flow = load_hotline(settings.flow_path)
-    written = write_hotline_config(out, flow, agi, per_call, args.sip_port, agents)
-    for path in written:
+    phones, source = hotline_phones(settings, demo=args.demo_agents)
+    kept = agent_secrets.load(secrets_file)
+    names = [phone.name for phone in phones]
+    plan = agent_secrets.plan(kept, names, args.rotate, args.rotate_all)
+    moh = out / "moh"
+    options = writer.options_for(
+        flow, agi, per_call, args.sip_port, plan.passwords, moh, phones=phones
+    )
+    files = writer.hotline_files(options)  # before anything is written: it may fail
+    if plan.changed or not secrets_file.exists():
+        agent_secrets.save(secrets_file, plan.passwords)  # first: pjsip.conf names its digests
+    for path in [*writer.write_files(out, files), writer.write_hold_music(moh)]:
         print(f"wrote {path}")
-    print(f"agent phones: {', '.join(f'{n} (password {p})' for n, p in agents.items())}")
+    for warning in queue_members.staffing_warnings(options.queues, phones, flow.languages):
+        print(f"warning: {warning}")
+    _print_phones(plan, source, secrets_file, args.show_passwords)
     print(f'include them from /etc/asterisk: #include "{out.resolve()}/extensions.conf" (and the')
-    print("same for pjsip.conf, queues.conf, musiconhold.conf); see the comments at their top")
+    print("same for pjsip.conf, queues.conf, musiconhold.conf; pjsip-transport.conf without a")
+    print('transport of your own): README.md, "In your own Asterisk"')
     return 0
+
+
+def _print_phones(plan: Any, source: str, secrets_file: Path, show: bool) -> None:
+    print(f"agent phones ({source}): {', '.join(plan.passwords) or 'none'}")
+    for what in ("created", "rotated", "dropped"):
+        if getattr(plan, what):
+            print(f"  passwords {what}: {', '.join(getattr(plan, what))}")
+    if show:
+        for name, password in plan.passwords.items():
+            print(f"  {name}: password {password}")
+    else:
+        print(f"  passwords in {secrets_file} (--show-passwords prints them)")
 
 
 def _sandbox(args: argparse.Namespace, settings: Settings) -> int:

@@ -8,15 +8,13 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+from ivr.app import demo_database
 from ivr.app.bootstrap import bootstrap
 from ivr.app.config import Settings
 from ivr.flow.model import Flow
 from ivr.phone.asterisk import config, layout, writer
 from ivr.phone.asterisk.provision import Installation
 from ivr.services.ports import Clock
-from ivr.store import schema
-from ivr.store.db import connect
-from ivr.store.seed import seed_demo
 
 HOST = "127.0.0.1"
 
@@ -37,7 +35,10 @@ def write_tree(
         "logger.conf": layout.logger_conf(),
         "rtp.conf": layout.rtp_conf(*rtp_ports),
     }
-    writer.write_files(run.etc, writer.hotline_files(options) | system)
+    files = writer.hotline_files(options)
+    # The sandbox's Asterisk has no pjsip.conf of its own: the transport goes in the same file.
+    files["pjsip.conf"] = files.pop("pjsip-transport.conf") + "\n" + files["pjsip.conf"]
+    writer.write_files(run.etc, files | system)
     writer.write_hold_music(run / "moh")
     layout.link_sounds(run, installation.data_dir, prompts_folder(flow), flow.languages)
     layout.link_hold_music(run, run / "moh")
@@ -55,9 +56,7 @@ def routed(options: config.Options, agi_script: Path | None, fastagi_port: int) 
 
 def prepare_database(settings: Settings, clock: Clock) -> None:
     """The schema and the demo accounts (both idempotent)."""
-    schema.upgrade(connect(settings.database_url))
-    hotline = bootstrap(settings, clock)
-    seed_demo(hotline.sessions, clock.now(), pepper=hotline.pepper)
+    demo_database.prepare(bootstrap(settings, clock))
 
 
 def child_environment(

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from ivr.app.bootstrap import bootstrap
 from ivr.app.cli_flow import FLOW_HELP, Commands
 from ivr.app.config import Settings
+from ivr.app.demo_database import prepare_embedded
 from ivr.flow.state import CallStart
 from ivr.phone import terminal as console
 from ivr.services.call_context import handling
@@ -48,6 +49,11 @@ def _call(args: argparse.Namespace, settings: Settings) -> int:
         choices = ", ".join(hotline.flow.languages)
         print(f"ivr call: --lang must be one of {choices}", file=sys.stderr)
         return 2
+    # A fresh checkout's SQLite database is made ready here, as `make call` does; a
+    # PostgreSQL one is left alone (its missing schema is an error naming `ivr db upgrade`).
+    prepared = prepare_embedded(hotline)
+    if prepared is not None and prepared.changed:
+        print(f"ivr call: {prepared.said()}", file=sys.stderr)
     # Built before the call starts, so that its record times the call, not the start-up.
     hotline.engine, hotline.use_cases  # noqa: B018
     call = CallStart(

@@ -34,6 +34,11 @@ def register(commands: Commands) -> None:
 
     validate = commands.add_parser("validate", help="check a flow file and its prompts")
     validate.add_argument("flow", nargs="?", help=FLOW_HELP)
+    validate.add_argument(
+        "--schema",
+        action="store_true",
+        help="also check it against ivr/flow/callflows.schema.json (the editors' schema)",
+    )
     validate.set_defaults(run=_validate)
 
     graph = commands.add_parser("graph", help="print a picture of the call tree")
@@ -71,6 +76,23 @@ def _validate(args: argparse.Namespace, settings: Settings) -> int:
         f"{len(flow.queues)} queues, {len(flow.actions)} use cases, start '{flow.start}'"
     )
     _warn_audio(flow)
+    if args.schema:
+        return _check_schema(path)
+    return 0
+
+
+def _check_schema(path: Path) -> int:
+    """The editors' schema on a flow the loader accepted: a problem here is the schema's
+    to fix (it must accept every flow the loader does)."""
+    from ivr.app.flow_schema import SCHEMA_PATH, flow_data, schema_problems
+
+    problems = schema_problems(flow_data(path.read_text(encoding="utf-8")))
+    for line in problems:
+        print(f"{path}: schema: {line}", file=sys.stderr)
+    if problems:
+        print(f"{SCHEMA_PATH} refuses a flow the loader accepts: fix the schema", file=sys.stderr)
+        return 1
+    print(f"{path}: OK for {SCHEMA_PATH.name}")
     return 0
 
 

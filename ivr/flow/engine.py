@@ -30,7 +30,6 @@ handed to the next node's use case in the same step and never stored in the stat
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import replace
 
@@ -39,12 +38,11 @@ from ivr.flow import actions as act
 from ivr.flow import hours, model, nodes, survey_parts
 from ivr.flow import state as st
 from ivr.flow.events import Digits, Event, HungUp, Recorded, Result, Timeout
-from ivr.flow.node_actions import end_actions, ended, gather_for, prompts_for
+from ivr.flow.node_actions import end_actions, ended, gather_for, prompts_for, recording_name
 from ivr.flow.state import ABANDONED, QUEUED, CallStart, CallState, counted, with_data
 
 Steps = tuple[CallState, list[act.Action]]
 _DIGITS = frozenset("0123456789")
-_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
 
 
 class Engine:
@@ -235,7 +233,7 @@ class Engine:
                 state = replace(state, visits={**state.visits, node.id: seen + 1})
             state = replace(state, node=node.id, tries=0, path=(*state.path, node.id))
             if isinstance(node, nodes.Queue | nodes.Transfer) and state.handoff is None:
-                state = replace(state, handoff=self._handoff(state))
+                state = replace(state, handoff=st.handoff_of(state))
             if node.set:
                 state = with_data(state, node.set)
                 actions.extend(act.SetData(k, v) for k, v in node.set.items())
@@ -288,14 +286,6 @@ class Engine:
             self._finish(node, state, actions)
         return None
 
-    @staticmethod
-    def _handoff(state: CallState) -> tuple[str, str]:
-        """How a call that just reached a person's node (last in its path) left for it."""
-        if state.left is not None:
-            return state.left
-        before = state.path[-2] if len(state.path) > 1 else state.path[-1]
-        return before, st.ROUTED
-
     def _finish(self, node: model.Node, state: CallState, actions: list[act.Action]) -> None:
         prompts = getattr(node, "prompts", ())
         if prompts:
@@ -304,10 +294,3 @@ class Engine:
 
     def _prompts(self, state: CallState, ids: tuple[str, ...]) -> tuple[act.Prompt, ...]:
         return prompts_for(self.flow, state, ids)
-
-
-def recording_name(state: CallState) -> str:
-    """A file-safe name for a recording made at the call's current node, unique in the
-    call (the call id, the node and how far the call has come)."""
-    raw = f"{state.data.get('call_id', 'call')}-{state.node}-{len(state.path)}"
-    return _UNSAFE.sub("_", raw)[-120:]

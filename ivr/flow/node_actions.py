@@ -4,12 +4,15 @@ decides which node a call is at; this module only turns that node into actions."
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 from ivr.flow import actions as act
 from ivr.flow import model, nodes
 from ivr.flow.prompts import fill, placeholders
 from ivr.flow.state import QUEUED, TRANSFERRED, CallState
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
 
 
 def prompts_for(flow: model.Flow, state: CallState, ids: tuple[str, ...]) -> tuple[act.Prompt, ...]:
@@ -77,3 +80,10 @@ def ended(node: model.Node, state: CallState) -> CallState:
         return replace(state, outcome=TRANSFERRED)
     assert isinstance(node, nodes.Hangup)
     return replace(state, outcome=node.outcome)
+
+
+def recording_name(state: CallState) -> str:
+    """A file-safe name for a recording made at the call's current node, unique in the
+    call (the call id, the node and how far the call has come)."""
+    raw = f"{state.data.get('call_id', 'call')}-{state.node}-{len(state.path)}"
+    return _UNSAFE.sub("_", raw)[-120:]

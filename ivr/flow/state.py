@@ -132,3 +132,12 @@ def _flag(value: Any) -> bool:
     if isinstance(value, bool):
         return value
     raise ValueError(f"expected true or false, got {value!r}")
+
+
+def handoff_of(state: CallState) -> tuple[str, str]:
+    """How a call that just reached a person's node (last in its path) left for it: the
+    last decision (``left``), else the node before it, by the flow's own routing."""
+    if state.left is not None:
+        return state.left
+    before = state.path[-2] if len(state.path) > 1 else state.path[-1]
+    return before, ROUTED

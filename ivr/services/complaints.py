@@ -26,7 +26,8 @@ MAX_CALLER = 64
 REFERENCE_DIGITS = 8
 REFERENCE_TRIES = 5
 
-_SMS = {
+#: The text message that gives a new complaint's reference, by language.
+COMPLAINT_SMS = {
     "en": "Your wallet complaint reference is {reference}. We will acknowledge it by "
     "{acknowledge} and resolve it by {resolve}.",
     "zh": "您的钱包投诉编号是{reference}。我们将于{acknowledge}前受理，并于{resolve}前处理完毕。",
@@ -63,7 +64,7 @@ def open_complaint(
     lang = args.get("language") or account.language
     zone = ZoneInfo(standard.timezone)
     if account.phone:
-        template = _SMS.get(lang, _SMS["en"])
+        template = COMPLAINT_SMS.get(lang, COMPLAINT_SMS["en"])
         body = template.format(
             reference=complaint.reference,
             acknowledge=wording.day(complaint.acknowledge_by.astimezone(zone), lang),

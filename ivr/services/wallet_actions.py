@@ -17,10 +17,12 @@ from ivr.services.verification import verified
 
 RESET_CODE_TTL = timedelta(minutes=15)
 
-_SMS = {
+#: The text message with a password-reset code, by language.
+RESET_CODE_SMS = {
     "en": "Your wallet password reset code is {code}. It expires in 15 minutes. "
     "We will never ask you to tell anyone this code.",
-    "zh": "您的钱包密码重置验证码是{code},15分钟内有效。我们绝不会向您索要此验证码。",
+    "zh": "您的钱包密码重置验证码是{code}，15分钟内有效。"
+    "请勿告诉他人，我们不会以任何理由向您索要验证码。",
 }
 
 
@@ -81,7 +83,7 @@ def send_reset_code(
     code = f"{secrets.randbelow(10**6):06d}"
     digest = reset_code_hash(secret(), account.number, code)
     uow.requests.reset_code(account.number, digest, now, now + RESET_CODE_TTL)
-    template = _SMS.get(account.language, _SMS["en"])
+    template = RESET_CODE_SMS.get(account.language, RESET_CODE_SMS["en"])
     uow.requests.send_sms(account.phone, template.format(code=code), now)
     detail = {"to_last4": account.phone[-4:]}
     uow.audit.record(now, args.get("call_id", ""), account.number, "reset_code_sent", detail)

@@ -70,11 +70,16 @@ def require_current(engine: Engine) -> None:
         return
     where = redact(str(engine.url))
     state = "has no hotline tables yet" if current is None else f"is at schema revision {current}"
-    fix = "run `ivr db upgrade`" if _is_older(current) else "upgrade this program"
+    fix = "run `ivr db upgrade`" if is_older(current) else "upgrade this program"
     raise SchemaOutOfDate(f"the database {where} {state}; this code needs {HEAD}: {fix}")
 
 
-def _is_older(current: str | None) -> bool:
+def is_older(current: str | None) -> bool:
+    """Whether ``current`` (None: no schema yet) comes before ``HEAD``, so that
+    ``upgrade`` brings it there; False for ``HEAD`` itself or a revision this code does not
+    know (a newer program's)."""
+    if current == HEAD:
+        return False
     if current is None:
         return True
     from alembic.script import ScriptDirectory

@@ -1,7 +1,9 @@
 """The JSON API under ``/api/`` (docs/api.md). Each request is authenticated on its own:
 HTTP Basic with the agent's username and password, or the console's session cookie, in
 which case a mutating request must also send the session's token as ``X-CSRF-Token``.
-Errors are ``{"error", "message", "where"?}`` with 400, 401, 403, 404 or 409."""
+Errors are ``{"error", "message", "where"?}`` with 400, 401, 403, 404 or 409. The one
+endpoint without a sign-in is ``GET /api/openapi.json``, the API's description
+(``ivr.web.openapi``)."""
 
 from __future__ import annotations
 
@@ -10,17 +12,25 @@ from typing import Any
 from flask import Blueprint, Response, g, jsonify, request
 
 from ivr.services.contact_agents import Agent
-from ivr.web import actions, csrf, payloads, sessions
+from ivr.web import actions, csrf, openapi, payloads, sessions
 from ivr.web.auth import SUPERVISOR
 from ivr.web.context import center, now
 from ivr.web.errors import WebError, bad_input
 from ivr.web.guard import guard
 
 bp = Blueprint("api", __name__, url_prefix="/api")
+#: Endpoints answered without a sign-in: they say nothing but what the code says.
+PUBLIC = frozenset({"api.openapi_document"})
 
 
 @bp.before_request
+def authenticate_unless_public() -> None:
+    if request.endpoint not in PUBLIC:
+        authenticate()
+
+
 def authenticate() -> None:
+    """The agent behind this request (``g.agent``), or a WebError (401, 403)."""
     credentials = request.authorization
     if credentials is not None:
         if credentials.type != "basic":
@@ -53,6 +63,12 @@ def body() -> dict[str, Any]:
 def supervisors_only() -> None:
     if me().role != SUPERVISOR:
         raise WebError(403, "for supervisors only")
+
+
+@bp.get("/openapi.json")
+def openapi_document() -> Response:
+    """The OpenAPI 3.1 document of this API (no sign-in)."""
+    return jsonify(openapi.document())
 
 
 @bp.get("/me")

@@ -11,6 +11,8 @@ def test_the_end_to_end_calls_are_one_group_and_the_browser_tests_another() -> N
     assert group_of("tests/e2e/test_console_browser.py::test_an_agent_takes_a_call") == "browser"
     survey = "tests/e2e/test_survey_call.py::test_a_caller_scores_the_call_after_self_service"
     assert group_of(survey) == "e2e:tests/e2e/test_survey_call.py"  # its own sandbox
+    kit = "tests/e2e/test_asterisk_kit.py::test_the_hotline_context_is_loaded"
+    assert group_of(kit) == "e2e:tests/e2e/test_asterisk_kit.py"  # its own Asterisk
     assert group_of("tests/e2e/test_reports_browser.py::test_a_supervisor_reads") == "browser"
 
 

@@ -11,13 +11,15 @@ returns to the dialplan (``AGISTATUS`` FAILURE or NOTFOUND because the controlle
 or the script crashed, no ``IVR_OUTCOME``, an unknown queue, a transfer nobody answered)
 takes the *safe route*: the recorded apology (``<lang>/system_error``, English if that
 language's file is missing), then the general queue. The caller never hears dead air.
+Every ``Queue()`` goes through ``[hotline-queue]``, which picks the caller's language's
+queue (``ivr.phone.asterisk.queue_members``) and never one that does not exist.
 """
 
 from __future__ import annotations
 
 import re
 
-from ivr.phone.asterisk.config import HEADER, QUEUE_PREFIX, SAFE_QUEUE, Options, queue_name
+from ivr.phone.asterisk.config import HEADER, QUEUE_PREFIX, SAFE_QUEUE, Options
 
 
 def agi_application(options: Options, script: str = "hotline", **args: str) -> str:
@@ -67,7 +69,8 @@ def extensions_conf(options: Options) -> str:
         " same => n,Goto(safe)",
         ' same => n(enqueue),ExecIf($[${REGEX("^[0-9]+$" ${IVR_PRIORITY})}]'
         "?Set(QUEUE_PRIO=${IVR_PRIORITY}))",
-        f" same => n,Queue({QUEUE_PREFIX}${{IVR_QUEUE}})",
+        " same => n,Gosub(hotline-queue,s,1(${IVR_QUEUE}))",
+        " same => n,Queue(${IVR_ASTERISK_QUEUE})",
         " same => n,NoOp(IVR queue ${IVR_QUEUE} ended: QUEUESTATUS=${QUEUESTATUS})",
         ' same => n,GotoIf($[${REGEX("^(JOINEMPTY|JOINUNAVAIL|FULL)$" ${QUEUESTATUS})}]?safe)',
         " same => n,Hangup()",
@@ -94,9 +97,11 @@ def extensions_conf(options: Options) -> str:
         ' != "en/system_error"]?Playback(en/system_error))',
         "; IVR_OUTCOME=fallback: the controller apologised itself before handing the call back.",
         f" same => n(fallback),Set(QUEUE_PRIO={safe_priority})",
-        f" same => n,Queue({queue_name(SAFE_QUEUE)})",
+        f" same => n,Gosub(hotline-queue,s,1({SAFE_QUEUE}))",
+        " same => n,Queue(${IVR_ASTERISK_QUEUE})",
         " same => n,Hangup()",
         "",
+        *pick_queue(),
         "; Numbers the controller transfers to: route them to your trunk here.",
         "[hotline-outbound]",
         "exten => _[+0-9].,1,NoOp(IVR: no trunk configured for ${EXTEN})",
@@ -130,3 +135,30 @@ def extensions_conf(options: Options) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def pick_queue() -> list[str]:
+    """``[hotline-queue]``: ``Gosub(hotline-queue,s,1(<flow queue>))`` sets
+    ``IVR_ASTERISK_QUEUE`` to the fallback queue for the caller's language (the one the
+    controller chose, else the channel's): ``hotline-<queue>-<language>`` if it exists
+    (``queue_members``), else ``hotline-<queue>``; if that has no members, the same for the
+    general queue, which always exists. Never a queue that does not exist."""
+    prefix = QUEUE_PREFIX
+    return [
+        "; The fallback queue for the caller's language (queues.conf): sets IVR_ASTERISK_QUEUE.",
+        "[hotline-queue]",
+        "exten => s,1,Set(LOCAL(queue)=${ARG1})",
+        ' same => n,Set(LOCAL(lang)=${IF($["${IVR_LANGUAGE}" != ""]'
+        "?${IVR_LANGUAGE}:${CHANNEL(language)})})",
+        " same => n,Set(LOCAL(lang)=${FILTER(a-zA-Z0-9_,${lang})})",
+        f" same => n(pick),Set(IVR_ASTERISK_QUEUE={prefix}${{queue}})",
+        f' same => n,ExecIf($["${{lang}}" != "" & ${{QUEUE_EXISTS({prefix}${{queue}}-${{lang}})}}]'
+        f"?Set(IVR_ASTERISK_QUEUE={prefix}${{queue}}-${{lang}}))",
+        f' same => n,GotoIf($["${{queue}}" = "{SAFE_QUEUE}"]?picked)',
+        " same => n,GotoIf($[${QUEUE_MEMBER(${IVR_ASTERISK_QUEUE},count)} > 0]?picked)",
+        f" same => n,Set(LOCAL(queue)={SAFE_QUEUE})",
+        " same => n,Goto(pick)",
+        " same => n(picked),NoOp(IVR fallback queue ${IVR_ASTERISK_QUEUE})",
+        " same => n,Return()",
+        "",
+    ]

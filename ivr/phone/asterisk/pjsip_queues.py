@@ -1,15 +1,47 @@
-"""The hotline's SIP endpoints (``pjsip.conf``), queues (``queues.conf``) and hold music
-(``musiconhold.conf``), as text (pure: options in, file contents out).
+"""The hotline's SIP endpoints (``pjsip.conf``, ``pjsip-transport.conf``), queues
+(``queues.conf``) and hold music (``musiconhold.conf``), as text (pure: options in, file
+contents out).
+
+Agent phones authenticate with a digest (``password_digest = md5:...``, Asterisk 22.2 and
+later; ``auth_type = md5`` with ``md5_cred`` before): the passwords themselves are only in
+the secrets file (``ivr.phone.asterisk.agent_secrets``), never in ``pjsip.conf``.
 """
 
 from __future__ import annotations
 
-from ivr.phone.asterisk.config import HEADER, Options, queue_name, section
+import hashlib
+
+from ivr.phone.asterisk.config import HEADER, Options, section
+from ivr.phone.asterisk.queue_members import asterisk_queues
+
+#: The realm of the agents' digests (their ``auth`` sections name it: the hash covers it).
+REALM = "hotline"
+
+
+def password_digest(username: str, password: str, realm: str = REALM) -> str:
+    """``md5:<hex>``, the hash of ``username:realm:password`` (RFC 2617's HA1)."""
+    ha1 = hashlib.md5(f"{username}:{realm}:{password}".encode(), usedforsecurity=False)
+    return f"md5:{ha1.hexdigest()}"
+
+
+def pjsip_transport_conf(options: Options) -> str:
+    """For an Asterisk without a SIP transport of its own: UDP on 127.0.0.1."""
+    return "\n".join(
+        [
+            HEADER,
+            "; For a fresh Asterisk. With a transport of your own, do not include this file; add\n"
+            "; endpoint_identifier_order below to your [global] instead, so that agent phones\n"
+            "; are known by name before callers by address.\n",
+            "[global]\ntype = global\nendpoint_identifier_order = username,ip,anonymous\n",
+            f"[transport-udp]\ntype = transport\nprotocol = udp\n"
+            f"bind = 127.0.0.1:{options.sip_port}\n",
+        ]
+    )
 
 
 def pjsip_conf(options: Options) -> str:
-    """A UDP transport on 127.0.0.1, callers from 127.0.0.1 without authentication (edit
-    ``match`` for your network) and agent phones that register with a password."""
+    """Callers from 127.0.0.1 without authentication (edit ``match`` for your network),
+    agent phones that register with a password, and the callbacks' way out."""
     media = ["media_address = 127.0.0.1", "bind_rtp_to_media_address = yes"]
     common = [
         "disallow = all",
@@ -21,11 +53,9 @@ def pjsip_conf(options: Options) -> str:
     ]
     parts = [
         HEADER,
-        "; A working sample for a fresh Asterisk. With a pjsip.conf of your own, keep your\n"
-        "; [global] and transport (add endpoint_identifier_order below to your [global], so\n"
-        "; agent phones are known by name before callers by address) and copy the endpoints.\n",
-        "[global]\ntype = global\nendpoint_identifier_order = username,ip,anonymous\n",
-        f"[transport-udp]\ntype = transport\nprotocol = udp\nbind = 127.0.0.1:{options.sip_port}\n",
+        '; Include it from your pjsip.conf (#include "<this folder>/pjsip.conf"), and\n'
+        "; pjsip-transport.conf too unless you have a transport. Agent phones sign in with\n"
+        "; their endpoint's name and the password in agent-secrets.json (not here).\n",
         section("caller", ["type = endpoint", "context = hotline", *common]),
         section("caller-identify", ["type = identify", "endpoint = caller", "match = 127.0.0.1"]),
     ]
@@ -45,9 +75,10 @@ def pjsip_conf(options: Options) -> str:
                 agent.name,
                 [
                     "type = auth",
-                    "auth_type = userpass",
+                    "auth_type = digest",
                     f"username = {agent.name}",
-                    f"password = {agent.password}",
+                    f"realm = {REALM}",
+                    f"password_digest = {password_digest(agent.name, agent.password)}",
                 ],
             ),
             section(agent.name, _aor(agent.contact)),
@@ -65,10 +96,15 @@ def pjsip_conf(options: Options) -> str:
 
 
 def queues_conf(options: Options) -> str:
-    """One queue per flow queue, holding music ``hotline``; agents ring all at once, and a
-    higher flow priority becomes a higher weight when queues share agents."""
-    parts = [HEADER, "; No [general] section: include this file next to yours.\n"]
-    for queue in options.queues:
+    """The fallback queues (``queue_members``), holding music ``hotline``; agents ring all
+    at once, and a higher flow priority becomes a higher weight when queues share agents."""
+    parts = [
+        HEADER,
+        "; No [general] section: include this file next to yours. A member has the queue's\n"
+        "; skill; hotline-<queue>-<language> holds those of them who speak the language.\n",
+    ]
+    queues = asterisk_queues(options.queues, options.agents, options.languages)
+    for queue in queues:
         settings = [
             "musicclass = hotline",
             "strategy = ringall",
@@ -78,13 +114,10 @@ def queues_conf(options: Options) -> str:
             "joinempty = yes",
             "leavewhenempty = no",
             "ringinuse = no",
-            f"weight = {max(queue.priority, 0)}",
+            f"weight = {queue.weight}",
         ]
-        members = [
-            f"member => PJSIP/{agent.name},0,{agent.name},PJSIP/{agent.name}"
-            for agent in options.agents
-        ]
-        parts.append(section(queue_name(queue.name), settings + members))
+        members = [f"member => PJSIP/{name},0,{name},PJSIP/{name}" for name in queue.members]
+        parts.append(section(queue.name, settings + members))
     return "\n".join(parts)
 
 

@@ -199,14 +199,18 @@ def ending(prompts: Sequence[act.Prompt], speech: Speech) -> VoiceResponse:
     return response
 
 
+#: What ``apology`` says, by language.
+APOLOGY = {
+    "en": "Sorry, we could not continue this call. Please call again. Goodbye.",
+    "zh": "抱歉，本次通话无法继续，请您重新拨打。再见。",
+}
+
+
 def apology(language: str = "en") -> VoiceResponse:
     """For a call we know nothing about (or cannot go on with): polite, then hang up."""
     response = VoiceResponse()
-    text = {
-        "en": "Sorry, we could not continue this call. Please call again. Goodbye.",
-        "zh": "抱歉,本次通话无法继续,请重新拨打。再见。",
-    }
-    response.say(text.get(language, text["en"]), **VOICES.get(language, VOICES["en"]))
+    text = APOLOGY.get(language, APOLOGY["en"])
+    response.say(text, **VOICES.get(language, VOICES["en"]))
     response.hangup()
     return response
 

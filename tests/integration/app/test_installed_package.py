@@ -127,9 +127,10 @@ def test_an_installed_copy_refuses_to_run_without_a_flow_and_says_how_to_get_one
 
 @pytest.fixture
 def served(installed: Installed) -> Iterator[str]:
-    """``ivr init`` (the packaged default hotline), ``ivr validate``, ``db upgrade``,
-    ``seed --demo``, then ``ivr serve --no-fastagi --port 0`` from the installed copy."""
-    for args in (("init",), ("validate",), ("db", "upgrade"), ("seed", "--demo")):
+    """``ivr init`` (the packaged default hotline), ``ivr validate --schema`` (the packaged
+    schema), ``db upgrade``, ``seed --demo``, then ``ivr serve --no-fastagi --port 0`` from
+    the installed copy."""
+    for args in (("init",), ("validate", "--schema"), ("db", "upgrade"), ("seed", "--demo")):
         done = installed.ivr(*args)
         assert done.returncode == 0, f"ivr {' '.join(args)}: {done.stderr}"
     command = [str(installed.bin / "ivr"), "serve", "--no-fastagi", "--port", "0"]
@@ -159,7 +160,9 @@ def test_the_installed_package_is_not_the_source_tree(installed: Installed) -> N
     assert Path(where).is_relative_to(installed.bin.parent), where
 
 
-def test_an_installed_copy_serves_the_sign_in_page_and_its_stylesheet(served: str) -> None:
+def test_an_installed_copy_serves_the_sign_in_page_its_stylesheet_and_api_description(
+    served: str,
+) -> None:
     status, kind, page = _get(f"{served}/login")
     assert status == 200, f"/login answered {status}"
     assert kind.startswith("text/html")
@@ -168,3 +171,7 @@ def test_an_installed_copy_serves_the_sign_in_page_and_its_stylesheet(served: st
     status, kind, css = _get(served + found.group(1))
     assert status == 200, f"{found.group(1)} answered {status}"
     assert kind.startswith("text/css") and "{" in css
+
+    status, kind, body = _get(f"{served}/api/openapi.json")  # the API's description
+    assert status == 200 and kind.startswith("application/json")
+    assert '"openapi":"3.1.0"' in body.replace(" ", "")

@@ -11,7 +11,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from sqlalchemy import inspect
 
 from integration.support import (
     CLOSED,
@@ -31,7 +30,6 @@ from integration.support import (
 )
 from ivr.app import cli
 from ivr.services import ports
-from ivr.store.db import connect
 
 #: SQLite only here; test_verification_flow.py walks the same branches on PostgreSQL too.
 pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
@@ -207,9 +205,9 @@ def test_a_chinese_call_speaks_chinese(capsys: pytest.CaptureFixture[str]) -> No
 
     assert summary["language"] == "zh"
     spoken = texts(summary)
-    assert "您最近一笔失败的支付,是11月20日向Fresh Mart付款89.90元。" in spoken
+    assert "您最近一笔失败的支付，是11月20日向Fresh Mart付款89.90元。" in spoken
     assert "余额不足" in spoken
-    assert "感谢您的来电,再见。" in spoken
+    assert "感谢您的来电，再见。" in spoken
     assert {p["language"] for p in heard(summary["events"][2:])} == {"zh"}
 
 
@@ -314,25 +312,6 @@ def test_the_installed_console_script_runs() -> None:
 
 
 # -- a database that is not ready, or not there ----------------------------------------------
-
-
-def test_a_call_on_an_empty_database_exits_1_naming_ivr_db_upgrade(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, database_url: str
-) -> None:
-    monkeypatch.setenv("IVR_DATABASE_URL", database_url)
-    code = cli.main(["call", "--keys", "1 0", "--json"])
-    captured = capsys.readouterr()
-
-    assert code == 1
-    assert captured.out == ""
-    [line] = captured.err.splitlines()
-    assert line.startswith("ivr call: the database sqlite:///")
-    assert "has no hotline tables yet" in line and line.endswith("run `ivr db upgrade`")
-    engine = connect(database_url)
-    try:
-        assert inspect(engine).get_table_names() == []  # the call did not make a schema
-    finally:
-        engine.dispose()
 
 
 def test_the_default_database_is_an_sqlite_file_under_var(

@@ -174,7 +174,7 @@ def test_one_caller_number_failing_on_three_accounts_is_refused_on_a_fourth(
         ),
         (
             LI_WEI, "2", "insufficient_funds",
-            "您最近一笔失败的支付,是11月20日向Fresh Mart付款89.90元。",
+            "您最近一笔失败的支付，是11月20日向Fresh Mart付款89.90元。",
             "余额不足",
         ),
     ],

@@ -22,7 +22,7 @@ SUMMARY = re.compile(r"(?P<path>\S+): OK: (?P<nodes>\d+) nodes, [^\n]*start 'cho
 
 DANGLING = ("    next: main_menu\n", "    next: main_meun\n")
 ORPHAN = "\n  old_promo:\n    type: say\n    prompt: goodbye\n    next: goodbye\n"
-NO_CHINESE_GOODBYE = ('  zh: "感谢您的来电,再见。"\n', "")
+NO_CHINESE_GOODBYE = ('  zh: "感谢您的来电，再见。"\n', "")
 
 
 def _replace_once(text: str, old: str, new: str) -> str:

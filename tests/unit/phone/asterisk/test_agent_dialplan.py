@@ -53,7 +53,8 @@ def test_fallback_joins_the_safe_route_after_its_apology() -> None:
     fallback = next(i for i, line in enumerate(lines) if "n(fallback)" in line)
     apology = next(i for i, line in enumerate(lines) if "Playback(${IVR_APOLOGY})" in line)
     assert apology < fallback
-    assert lines[fallback + 1] == " same => n,Queue(hotline-general)"
+    assert lines[fallback + 1] == " same => n,Gosub(hotline-queue,s,1(general))"
+    assert lines[fallback + 2] == " same => n,Queue(${IVR_ASTERISK_QUEUE})"
 
 
 def test_agent_phones_and_the_callback_trunk() -> None:

@@ -4,6 +4,7 @@ Asterisk's layout and the provisioning's bookkeeping: all without running Asteri
 from __future__ import annotations
 
 import argparse
+import hashlib
 import io
 import json
 import os
@@ -64,7 +65,19 @@ def test_every_way_out_of_the_agi_is_handled() -> None:
 def test_only_the_flows_queues_are_joined_under_their_asterisk_names() -> None:
     text = dialplan.extensions_conf(OPTIONS)
     assert 'REGEX("^(security|general)$" ${IVR_QUEUE})' in text
-    assert " same => n,Queue(hotline-${IVR_QUEUE})" in text
+    assert " same => n,Gosub(hotline-queue,s,1(${IVR_QUEUE}))" in text
+    assert text.count(" same => n,Queue(${IVR_ASTERISK_QUEUE})") == 2  # queued, safe route
+
+
+def test_the_fallback_queue_is_the_callers_languages_else_the_queues_else_general() -> None:
+    steps = priorities(dialplan.extensions_conf(OPTIONS))
+    start = steps.index("exten => s,1,Set(LOCAL(queue)=${ARG1})")
+    pick = "\n".join(steps[start : start + 11])
+    assert '${IF($["${IVR_LANGUAGE}" != ""]?${IVR_LANGUAGE}:${CHANNEL(language)})}' in pick
+    assert "${QUEUE_EXISTS(hotline-${queue}-${lang})}]?Set(IVR_ASTERISK_QUEUE=" in pick
+    assert "${QUEUE_MEMBER(${IVR_ASTERISK_QUEUE},count)} > 0]?picked" in pick
+    assert "Set(LOCAL(queue)=general)" in pick
+    assert pick.endswith(" same => n,Return()")
 
 
 def test_the_safe_route_apologises_in_the_callers_language_then_queues() -> None:
@@ -75,7 +88,7 @@ def test_the_safe_route_apologises_in_the_callers_language_then_queues() -> None
     assert '$["${IVR_LANGUAGE}" = "zh"]?Set(IVR_APOLOGY=zh/system_error)' in route
     assert "Playback(${IVR_APOLOGY})" in route
     assert "?Playback(en/system_error)" in route  # the fallback when zh audio is missing
-    assert route.index("Playback") < route.index("Queue(hotline-general)")
+    assert route.index("Playback") < route.index("Gosub(hotline-queue,s,1(general))")
     assert "Set(QUEUE_PRIO=1)" in route
 
 
@@ -92,12 +105,20 @@ def test_priority_labels_are_defined_once_and_every_goto_has_its_label() -> None
 
 def test_sip_listens_on_loopback_only_and_callers_from_it_reach_the_hotline() -> None:
     text = pjsip_queues.pjsip_conf(OPTIONS)
-    assert "bind = 127.0.0.1:5099" in text
     assert "[caller]\ntype = endpoint\ncontext = hotline\n" in text
     assert "type = identify\nendpoint = caller\nmatch = 127.0.0.1\n" in text
     assert "dtmf_mode = rfc4733" in text
     assert "media_address = 127.0.0.1\nbind_rtp_to_media_address = yes" in text
-    assert "username = agent1\npassword = s3cret" in text
+    assert "s3cret" not in text  # only its digest: md5("agent1:hotline:s3cret")
+    assert "auth_type = digest\nusername = agent1\nrealm = hotline\n" in text
+    assert "password_digest = md5:" + hashlib.md5(b"agent1:hotline:s3cret").hexdigest() in text
+    assert "[transport-udp]" not in text  # pjsip-transport.conf: only for a fresh Asterisk
+
+
+def test_the_transport_is_a_file_of_its_own_on_loopback() -> None:
+    text = pjsip_queues.pjsip_transport_conf(OPTIONS)
+    assert "endpoint_identifier_order = username,ip,anonymous" in text
+    assert "bind = 127.0.0.1:5099" in text
 
 
 def test_queues_are_prefixed_because_general_is_reserved() -> None:
@@ -124,7 +145,7 @@ def test_asterisk_config_writes_the_files_for_the_real_flow(tmp_path: Path) -> N
     parser = argparse.ArgumentParser()
     register(parser.add_subparsers(dest="command"))
     args = parser.parse_args(
-        ["asterisk-config", "--out", str(tmp_path / "out"), "--sip-port", "5070"]
+        ["asterisk-config", "--out", str(tmp_path / "out"), "--sip-port", "5070", "--demo-agents"]
     )
     settings = Settings(ROOT / "callflows.yaml", "sqlite://", "WARNING")
 
@@ -132,7 +153,15 @@ def test_asterisk_config_writes_the_files_for_the_real_flow(tmp_path: Path) -> N
 
     out = tmp_path / "out"
     names = sorted(p.name for p in out.iterdir())
-    assert names == ["extensions.conf", "moh", "musiconhold.conf", "pjsip.conf", "queues.conf"]
+    assert names == [
+        "agent-secrets.json",
+        "extensions.conf",
+        "moh",
+        "musiconhold.conf",
+        "pjsip-transport.conf",
+        "pjsip.conf",
+        "queues.conf",
+    ]
     assert (out / "moh" / "hold.wav").stat().st_size > 10_000
     queues = (out / "queues.conf").read_text()
     for name in ("general", "payments", "closure", "security"):

@@ -1,0 +1,239 @@
+"""The JSON API's OpenAPI 3.1 document, served at ``GET /api/openapi.json`` without a
+sign-in (docs/api.md says the same in prose). Every ``/api/`` route is here, and only
+those: ``tests/unit/web/test_openapi.py`` holds the document to ``app.url_map``."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from ivr import __version__
+from ivr.web.openapi_shapes import DISPOSITIONS, SCHEMAS, Schema, ref
+
+#: Statuses every authenticated endpoint may answer besides its own.
+_COMMON = {
+    "401": "no or wrong credentials",
+    "403": "missing or wrong X-CSRF-Token (a session's POST), or supervisors only",
+    "429": "too many failed sign-ins for this username or from this address",
+    "503": "every password-check slot is busy; try again after Retry-After",
+}
+
+
+def _json(schema: Schema, description: str = "OK") -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _error(description: str) -> dict[str, Any]:
+    return _json(ref("Error"), description)
+
+
+def _body(**properties: Schema) -> Schema:
+    return {"type": "object", "properties": properties, "required": sorted(properties)}
+
+
+def _list(item: str) -> Schema:
+    return {"type": "array", "items": ref(item)}
+
+
+def _operation(
+    summary: str,
+    answer: Schema,
+    errors: dict[str, str] | None = None,
+    request: Schema | None = None,
+    supervisors: bool = False,
+) -> dict[str, Any]:
+    responses = {"200": _json(answer)}
+    for status, why in {**_COMMON, **(errors or {})}.items():
+        responses[status] = _error(why)
+    operation: dict[str, Any] = {
+        "summary": summary + (" (supervisors)" if supervisors else ""),
+        "responses": responses,
+    }
+    if request is not None:
+        operation["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": request}},
+        }
+    return operation
+
+
+def _id(name: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "path",
+        "required": True,
+        "schema": {"type": "integer", "minimum": 1, "maximum": 2147483647},
+        "description": "anything else is 404",
+    }
+
+
+_AGENT = _body(agent=ref("Agent"))
+_ASSIGNMENT = _body(assignment=_body(entry=ref("Entry"), agent=ref("Agent")))
+_COMPLAINT = _body(complaint=ref("ComplaintFile"))
+_CHANGE = {
+    "name": "change",
+    "in": "path",
+    "required": True,
+    "schema": {"enum": ["assign", "note", "acknowledge", "resolve"]},
+    "description": "another is 404",
+}
+
+PATHS: dict[str, dict[str, Any]] = {
+    "/api/openapi.json": {
+        "get": {
+            "summary": "This document (no sign-in)",
+            "security": [],
+            "responses": {"200": _json({"type": "object"})},
+        }
+    },
+    "/api/me": {"get": _operation("The signed-in agent", _AGENT)},
+    "/api/desk": {
+        "get": _operation(
+            "The screen pop: the agent's call, its callback and earlier notes",
+            _body(
+                agent=ref("Agent"),
+                entry={"oneOf": [ref("Entry"), {"type": "null"}]},
+                callback={"oneOf": [ref("Callback"), {"type": "null"}]},
+                notes=_list("Note"),
+                now={"type": "string", "format": "date-time"},
+            ),
+        )
+    },
+    "/api/state": {
+        "post": _operation(
+            "Go available or offline",
+            _AGENT,
+            {"400": "another state", "409": "going available while ringing or on a call"},
+            _body(state={"enum": ["available", "offline"]}),
+        )
+    },
+    "/api/queue": {
+        "get": _operation(
+            "Everyone waiting or being offered, in dispatch order",
+            _body(
+                now={"type": "string", "format": "date-time"},
+                count={"type": "integer"},
+                entries=_list("Place"),
+            ),
+        )
+    },
+    "/api/queue/claim": {
+        "post": _operation(
+            "Take the next caller the agent can take",
+            _ASSIGNMENT,
+            {"404": "nobody waiting whom the agent can take", "409": "not available"},
+        )
+    },
+    "/api/calls/{entry_id}/complete": {
+        "parameters": [_id("entry_id")],
+        "post": _operation(
+            "The disposition and notes at the end of a call",
+            _body(note=ref("Note")),
+            {"400": "bad disposition or notes", "409": "not this agent's call, or noted"},
+            {
+                "type": "object",
+                "properties": {
+                    "disposition": {"enum": DISPOSITIONS},
+                    "notes": {"type": "string", "maxLength": 4000},
+                },
+                "required": ["disposition"],
+            },
+        ),
+    },
+    "/api/callbacks": {
+        "get": _operation(
+            "Active callbacks (oldest first), then recently ended ones",
+            _body(callbacks=_list("Callback")),
+        )
+    },
+    "/api/callbacks/{callback_id}/call": {
+        "parameters": [_id("callback_id")],
+        "post": _operation(
+            "Call now: the waiting callback is offered to this agent",
+            _ASSIGNMENT,
+            {"404": "no such callback", "409": "refused: offered, dialled, done, expired"},
+        ),
+    },
+    "/api/agents": {
+        "get": _operation(
+            "Every agent, by username", _body(agents=_list("Agent")), supervisors=True
+        )
+    },
+    "/api/agents/{agent_id}/offline": {
+        "parameters": [_id("agent_id")],
+        "post": _operation(
+            "Set an agent offline (audited)", _AGENT, {"404": "no such agent"}, supervisors=True
+        ),
+    },
+    "/api/stats": {
+        "get": _operation(
+            "Per queue, in priority order",
+            _body(queues={"type": "object", "additionalProperties": ref("QueueStats")}),
+            supervisors=True,
+        )
+    },
+    "/api/complaints": {
+        "get": _operation(
+            "The complaints not resolved yet, overdue first",
+            _body(timezone={"type": "string"}, complaints=_list("Complaint")),
+            supervisors=True,
+        )
+    },
+    "/api/complaints/{complaint_id}": {
+        "parameters": [_id("complaint_id")],
+        "get": _operation(
+            "One complaint with its history",
+            _COMPLAINT,
+            {"404": "no such complaint"},
+            supervisors=True,
+        ),
+    },
+    "/api/complaints/{complaint_id}/{change}": {
+        "parameters": [_id("complaint_id"), _CHANGE],
+        "post": _operation(
+            "Assign, note, acknowledge or resolve a complaint (audited)",
+            _COMPLAINT,
+            {
+                "400": "bad input: an empty note, an unknown agent",
+                "404": "no such complaint or change",
+                "409": "its state does not allow it",
+            },
+            {
+                "type": "object",
+                "properties": {
+                    "username": {"type": "string", "description": "assign: the agent"},
+                    "note": {"type": "string", "description": "required by note and resolve"},
+                },
+            },
+            supervisors=True,
+        ),
+    },
+}
+
+
+def document() -> dict[str, Any]:
+    """The OpenAPI 3.1 document (a new dict each time)."""
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Wallet hotline agent API",
+            "version": __version__,
+            "description": "The agent console's JSON API (docs/api.md). Times are ISO 8601 "
+            "in UTC; every error is {error, message, where?}.",
+        },
+        "servers": [{"url": "/"}],
+        "security": [{"basic": []}, {"session": []}],
+        "paths": copy.deepcopy(PATHS),
+        "components": {
+            "schemas": copy.deepcopy(SCHEMAS),
+            "securitySchemes": {
+                "basic": {"type": "http", "scheme": "basic"},
+                "session": {
+                    "type": "apiKey",
+                    "in": "cookie",
+                    "name": "ivr_session",
+                    "description": "the console's session; a POST also sends X-CSRF-Token",
+                },
+            },
+        },
+    }
