@@ -8,6 +8,7 @@ import copy
 from typing import Any
 
 from ivr import __version__
+from ivr.services.contact_agents import PAUSE_REASONS
 from ivr.web.openapi_shapes import DISPOSITIONS, SCHEMAS, Schema, ref
 
 #: Statuses every authenticated endpoint may answer besides its own.
@@ -41,8 +42,10 @@ def _operation(
     errors: dict[str, str] | None = None,
     request: Schema | None = None,
     supervisors: bool = False,
+    status: str = "200",
+    optional_body: bool = False,
 ) -> dict[str, Any]:
-    responses = {"200": _json(answer)}
+    responses = {status: _json(answer)}
     for status, why in {**_COMMON, **(errors or {})}.items():
         responses[status] = _error(why)
     operation: dict[str, Any] = {
@@ -51,7 +54,7 @@ def _operation(
     }
     if request is not None:
         operation["requestBody"] = {
-            "required": True,
+            "required": not optional_body,
             "content": {"application/json": {"schema": request}},
         }
     return operation
@@ -77,6 +80,38 @@ _CHANGE = {
     "schema": {"enum": ["assign", "note", "acknowledge", "resolve"]},
     "description": "another is 404",
 }
+
+_AGENT_PASSWORD: Schema = {
+    "type": "object",
+    "properties": {
+        "agent": ref("Agent"),
+        "password": {"type": "string", "description": "only when generated: shown once"},
+    },
+    "required": ["agent"],
+}
+_AGENT_FIELDS: dict[str, Schema] = {
+    "name": {"type": "string", "maxLength": 120},
+    "role": {"enum": ["agent", "supervisor"]},
+    "skills": {"type": "array", "items": {"type": "string"}, "description": "queue skills"},
+    "languages": {"type": "array", "items": {"type": "string"}, "description": "flow's"},
+    "endpoint": {"type": "string", "description": "the PJSIP endpoint of their phone"},
+}
+_NEW_AGENT: Schema = {
+    "type": "object",
+    "properties": {
+        "username": {"type": "string", "maxLength": 40},
+        **_AGENT_FIELDS,
+        "password": {"type": "string", "minLength": 12},
+    },
+    "required": ["username", *sorted(_AGENT_FIELDS)],
+}
+_EDIT_AGENT = _operation(
+    "Change an agent's name, role, skills, languages or phone (audited)",
+    _AGENT,
+    {"400": "bad input (where names the field)", "404": "no such agent", "409": "refused"},
+    {"type": "object", "properties": _AGENT_FIELDS},
+    supervisors=True,
+)
 
 PATHS: dict[str, dict[str, Any]] = {
     "/api/openapi.json": {
@@ -156,8 +191,77 @@ PATHS: dict[str, dict[str, Any]] = {
     },
     "/api/agents": {
         "get": _operation(
-            "Every agent, by username", _body(agents=_list("Agent")), supervisors=True
-        )
+            "Every agent, by username, with their current call",
+            _body(agents=_list("AgentNow")),
+            supervisors=True,
+        ),
+        "post": _operation(
+            "Create an agent (audited); a password is generated when none is given",
+            _AGENT_PASSWORD,
+            {"400": "bad input (where names the field)", "409": "the username is taken"},
+            _NEW_AGENT,
+            supervisors=True,
+            status="201",
+        ),
+    },
+    "/api/agents/{agent_id}": {
+        "parameters": [_id("agent_id")],
+        "patch": _EDIT_AGENT,
+        "post": _EDIT_AGENT,
+    },
+    "/api/agents/{agent_id}/pause": {
+        "parameters": [_id("agent_id")],
+        "post": _operation(
+            "Pause an agent with a reason (a ringing offer goes back to the line; audited)",
+            _AGENT,
+            {
+                "400": "not a pause reason",
+                "404": "no such agent",
+                "409": "on a call, or disabled",
+            },
+            _body(reason={"enum": list(PAUSE_REASONS)}),
+            supervisors=True,
+        ),
+    },
+    "/api/agents/{agent_id}/disable": {
+        "parameters": [_id("agent_id")],
+        "post": _operation(
+            "Disable an agent: offline, signed out, cannot sign in (audited)",
+            _AGENT,
+            {"404": "no such agent", "409": "yourself, or the last enabled supervisor"},
+            supervisors=True,
+        ),
+    },
+    "/api/agents/{agent_id}/enable": {
+        "parameters": [_id("agent_id")],
+        "post": _operation(
+            "Enable a disabled agent (audited)", _AGENT, {"404": "no such agent"}, supervisors=True
+        ),
+    },
+    "/api/agents/{agent_id}/reset-password": {
+        "parameters": [_id("agent_id")],
+        "post": _operation(
+            "A new password (given, or generated and answered once); ends their sessions",
+            _AGENT_PASSWORD,
+            {"400": "too short a password", "404": "no such agent"},
+            {"type": "object", "properties": {"password": {"type": "string", "minLength": 12}}},
+            supervisors=True,
+            optional_body=True,
+        ),
+    },
+    "/api/queue/{entry_id}/move": {
+        "parameters": [_id("entry_id")],
+        "post": _operation(
+            "Move a waiting caller to another queue, keeping their wait (audited)",
+            _body(entry=ref("Entry")),
+            {
+                "400": "not one of the flow's queues",
+                "404": "no such entry",
+                "409": "not waiting (offered, connected, a callback)",
+            },
+            _body(queue={"type": "string"}),
+            supervisors=True,
+        ),
     },
     "/api/agents/{agent_id}/offline": {
         "parameters": [_id("agent_id")],

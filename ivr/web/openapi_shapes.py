@@ -6,6 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from ivr.center import lifecycle as lc
+from ivr.services.contact_agents import DISPOSITIONS as _DISPOSITIONS
+from ivr.services.contact_agents import PAUSE_REASONS
+
 Schema = dict[str, Any]
 
 
@@ -43,14 +47,45 @@ AGENT = _object(
         "skills": {**TEXTS, "description": "sorted"},
         "languages": {**TEXTS, "description": "sorted"},
         "endpoint": {"type": "string", "description": "the agent's phone"},
-        "state": {"enum": ["offline", "available", "ringing", "on_call", "wrap_up", "missed"]},
+        "state": {"enum": sorted(lc.STATES[lc.AGENT])},
         "state_since": TIME,
         "wrap_up_until": NULL_TIME,
         "entry_id": _nullable("integer", "the entry last offered to the agent"),
         "seconds_in_state": _nullable("integer"),
         "wrap_up_seconds_left": _nullable("integer", "null unless in wrap-up"),
+        "pause_reason": {
+            "oneOf": [{"enum": list(PAUSE_REASONS)}, {"type": "null"}],
+            "description": "why a paused agent is paused; null in any other state",
+        },
+        "disabled": {"type": "boolean", "description": "cannot sign in, offered nothing"},
     },
 )
+AGENT_NOW: Schema = {
+    "allOf": [
+        {"$ref": "#/components/schemas/Agent"},
+        _object(
+            "The agent with the call they are offered or on (GET /api/agents).",
+            {
+                "call": {
+                    "oneOf": [
+                        _object(
+                            "The call: who, which queue, since it was offered or answered.",
+                            {
+                                "entry_id": ID,
+                                "state": {"enum": ["offered", "connected"]},
+                                "caller": {"type": "string"},
+                                "queue": {"type": "string"},
+                                "since": NULL_TIME,
+                                "seconds": _nullable("integer"),
+                            },
+                        ),
+                        {"type": "null"},
+                    ]
+                }
+            },
+        ),
+    ]
+}
 ENTRY = _object(
     "A queue entry: a caller waiting, offered, connected or done.",
     {
@@ -129,17 +164,20 @@ NOTE = _object(
         "account_number": _nullable("string"),
     },
 )
-DISPOSITIONS = ["resolved", "follow_up", "escalated", "wrong_number", "other"]
+DISPOSITIONS = list(_DISPOSITIONS)
 QUEUE_STATS = _object(
     "One queue's figures (today: since midnight UTC).",
     {
         name: {"type": "integer"}
         for name in (
-            *("waiting", "longest_wait_seconds", "aht_seconds", "handled_today"),
+            *("waiting", "longest_wait_seconds", "handled_today"),
             *("abandoned_today", "callbacks_pending"),
         )
     }
-    | {"queue": {"type": "string"}},
+    | {
+        "queue": {"type": "string"},
+        "aht_seconds": _nullable("integer", "null: no call handled yet (no data)"),
+    },
 )
 SHOWN_TIME: Schema = {
     "type": ["string", "null"],
@@ -201,6 +239,7 @@ ERROR = _object(
 
 SCHEMAS: dict[str, Schema] = {
     "Agent": AGENT,
+    "AgentNow": AGENT_NOW,
     "Entry": ENTRY,
     "Place": PLACE,
     "Callback": CALLBACK,

@@ -123,3 +123,37 @@ def test_answers_have_the_documented_shape(web: Web) -> None:
     check("/api/complaints", web.client.get("/api/complaints", headers=basic("sam")).json)
     error = web.client.get("/api/me", headers=basic("sam", "wrong")).json
     Draft202012Validator(schemas["Error"]).validate(error)
+
+
+def test_the_supervisors_changes_answer_in_the_documented_shape(web: Web) -> None:
+    """Creating an agent (201, a generated password once) and pausing one, checked
+    against the document's own schemas."""
+    from jsonschema import Draft202012Validator
+
+    document = openapi.document()
+    schemas = document["components"]["schemas"]
+
+    def check(path: str, status: str, body: Any) -> None:
+        answer = document["paths"][path]["post"]["responses"][status]["content"]
+        schema = {**answer["application/json"]["schema"], "components": {"schemas": schemas}}
+        Draft202012Validator(schema).validate(body)
+
+    new = {
+        "username": "dana",
+        "name": "Dana Lee",
+        "role": "agent",
+        "skills": ["general"],
+        "languages": ["en"],
+        "endpoint": "agent-dana",
+    }
+    made = web.client.post("/api/agents", json=new, headers=basic("sam"))
+    assert made.status_code == 201, made.json
+    check("/api/agents", "201", made.json)
+    assert made.json["password"]  # generated: answered this once
+    agent_id = made.json["agent"]["id"]
+    paused = web.client.post(
+        f"/api/agents/{agent_id}/pause", json={"reason": "training"}, headers=basic("sam")
+    )
+    assert paused.status_code == 200, paused.json
+    check("/api/agents/{agent_id}/pause", "200", paused.json)
+    assert paused.json["agent"]["pause_reason"] == "training"
