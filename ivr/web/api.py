@@ -68,7 +68,8 @@ def desk() -> Response:
 
 @bp.post("/state")
 def set_state() -> Response:
-    agent = actions.set_state(me(), body().get("state"))
+    data = body()
+    agent = actions.set_state(me(), data.get("state"), reason=data.get("reason"))
     return jsonify(agent=payloads.agent(agent, now()))
 
 

@@ -74,7 +74,7 @@ def test_setting_availability(alice: Web) -> None:
 @pytest.mark.parametrize(
     ("body", "where", "says"),
     [
-        ({"state": "busy"}, "state", "state must be one of available, offline, not 'busy'"),
+        ({"state": "busy"}, "state", "state must be one of available, paused, offline, not 'busy'"),
         ({}, "state", "not None"),
         (["available"], "body", "send a JSON object"),
     ],
@@ -237,7 +237,8 @@ def test_call_now_is_refused_the_second_time(web: Web) -> None:
     assert second.status_code == 409
     assert second.json is not None
     assert second.json["error"] == "refused"
-    assert second.json["message"].startswith(f"callback {callback.id} not dialled: ")
+    said = f"Callback {callback.id}: This callback is already ringing at an agent."
+    assert second.json["message"] == said  # a sentence, not the service's refusal
     assert web.agent_state("bob") == "available"
 
 

@@ -45,7 +45,7 @@ def test_availability_toggle(web: Web) -> None:
 
 def test_a_bad_state_is_said_on_the_console(web: Web) -> None:
     web.form("/availability", state="asleep")
-    assert "state must be one of available, offline, not 'asleep'" in flashed(web)
+    assert "state must be one of available, paused, offline, not 'asleep'" in flashed(web)
 
 
 def test_the_queue_is_listed(web: Web, clock: StoppedClock) -> None:
@@ -125,5 +125,5 @@ def test_callbacks_with_call_now(web: Web) -> None:
     assert f"Calling back request {callback.id} now." in flashed(web)
     assert web.agent_state("alice") == "ringing"
     web.form(f"/callbacks/{callback.id}/call")
-    assert f"callback {callback.id} not dialled: " in flashed(web)
+    assert f"Callback {callback.id}: This callback is already ringing at an agent." in flashed(web)
     assert f'action="/callbacks/{callback.id}/call"' not in page(web)
