@@ -10,7 +10,7 @@ from typing import Any
 from flask import Blueprint, Response, g, jsonify, request
 
 from ivr.services.contact_agents import Agent
-from ivr.web import actions, csrf, payloads, sessions
+from ivr.web import actions, csrf, events, payloads, sessions
 from ivr.web.auth import SUPERVISOR
 from ivr.web.context import center, now
 from ivr.web.errors import WebError, bad_input
@@ -64,6 +64,13 @@ def whoami() -> Response:
 def desk() -> Response:
     """The screen pop: the agent's current call, its callback and earlier notes."""
     return jsonify(payloads.desk(center().desk(me().id), now()))
+
+
+@bp.get("/events")
+def live() -> Response:
+    """Server-sent events: the desk, the queue and the callbacks when they change
+    (``ivr.web.events``); 503 when this process has enough streams open."""
+    return events.stream(me().id)
 
 
 @bp.post("/state")

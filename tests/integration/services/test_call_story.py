@@ -59,8 +59,7 @@ def test_a_verified_payment_caller_reads_as_words(
     assert story.verification == "Verified with account number and PIN."
     assert story.reason == "A failed payment"
     assert story.told == (
-        "Told the caller: payment of $450.00 to Skyline Electronics failed — held by risk "
-        "control.",
+        "Told the caller: payment of $450.00 to Skyline Electronics failed — held by risk control.",
     )
     assert "Looked up the failed payment" in story.path and "Verified" in story.path
     assert not any("_" in words for words in story.path)  # no raw node ids
