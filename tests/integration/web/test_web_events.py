@@ -10,12 +10,12 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from outage import Outage
 
 from integration.web_client import Web, caller
 from ivr.app.bootstrap import Components
 from ivr.web import events
 from ivr.web.events import StreamLimits
-from outage import Outage
 
 QUICK = StreamLimits(max_streams=2, lifetime=0.6, interval=0.05, heartbeat=0.2, retry_ms=1500)
 
