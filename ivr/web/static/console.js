@@ -16,6 +16,7 @@
   const WORDS = JSON.parse(root.dataset.words);
   const baseTitle = document.title;
   const loadedState = root.dataset.state;
+  let flashFor = loadedState; // the state the message on the page speaks of
   let lastEntry = $("desk").dataset.entry;
   let deskSeen = loadedState + " " + $("agent-state").dataset.since;
   let since = Date.parse($("agent-state").dataset.since);
@@ -145,9 +146,10 @@
   function showAgent(agent, serverNow) {
     if (serverNow) skew = Date.parse(serverNow) - Date.now();
     const state = $("agent-state");
-    if (agent.state !== loadedState) {
-      // The page's message was about the state it was loaded in: it is not true any more.
+    if (agent.state !== flashFor) {
+      // The message on the page was about another state: it is not true any more.
       for (const old of document.querySelectorAll("#flash .flash.info")) old.remove();
+      flashFor = agent.state;
     }
     if (state.dataset.state !== agent.state) {
       state.dataset.state = agent.state;
@@ -348,24 +350,31 @@
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
       try {
-        say(await send());
+        const [said, state] = await send();
         await refreshDesk();
+        // Said only while still true ("You are available." is not, once a call rings).
+        say(root.dataset.state === state ? said : "");
+        flashFor = root.dataset.state;
       } catch (error) {
         say(error.said ? error.message : "That did not go through: try again.", "error");
       }
     });
   }
 
-  quietly($("go-available"), async () => { await api("POST", "/api/state", { state: "available" }); return "You are available."; });
-  quietly($("go-offline"), async () => { await api("POST", "/api/state", { state: "offline" }); return "You are offline."; });
-  quietly($("pause-form"), async () => {
+  async function becoming(body, said) {
+    const done = await api("POST", "/api/state", body);
+    return [said, done.agent.state];
+  }
+
+  quietly($("go-available"), () => becoming({ state: "available" }, "You are available."));
+  quietly($("go-offline"), () => becoming({ state: "offline" }, "You are offline."));
+  quietly($("pause-form"), () => {
     const reason = $("pause-reason").value;
-    await api("POST", "/api/state", { state: "paused", reason });
-    return "You are paused (" + reason + ").";
+    return becoming({ state: "paused", reason }, "You are paused (" + reason + ").");
   });
   quietly($("take-next"), async () => {
     const done = await api("POST", "/api/queue/claim");
-    return "Caller " + (done.assignment.entry.caller || "") + " is yours.";
+    return ["Caller " + (done.assignment.entry.caller || "") + " is yours.", done.assignment.agent.state];
   });
 
   $("alerts").hidden = false;
