@@ -37,6 +37,7 @@ from ivr.app.bootstrap import Components, bootstrap
 from ivr.app.config import Settings
 from ivr.services.clock import RunningClock
 
+# ``browser``: the fixture (Debian's chromium, headless), shared with that module.
 from .test_console_browser import FLOW_PATH, ROOT, SECRET, WAIT_MS, _ivr, browser  # noqa: F401
 
 pytestmark = pytest.mark.browser
@@ -170,7 +171,7 @@ def glyph_pictures(page: Any, chars: list[str]) -> list[bytes]:
     return pictures
 
 
-def test_an_agents_shift_in_the_browser(shift: Shift, browser: Any) -> None:
+def test_an_agents_shift_in_the_browser(shift: Shift, browser: Any) -> None:  # noqa: F811
     from playwright.sync_api import expect
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -298,7 +299,7 @@ def test_an_agents_shift_in_the_browser(shift: Shift, browser: Any) -> None:
     assert len(reasons) == 1 and "lunch" in str(reasons[0])
 
 
-def test_the_console_fits_a_phone(shift: Shift, browser: Any) -> None:
+def test_the_console_fits_a_phone(shift: Shift, browser: Any) -> None:  # noqa: F811
     from playwright.sync_api import expect
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -335,7 +336,8 @@ def test_the_console_fits_a_phone(shift: Shift, browser: Any) -> None:
               const meant = (el) => {
                 for (let e = el; e; e = e.parentElement) {
                   const r = e.getBoundingClientRect();
-                  if (r.width <= 1 && r.height <= 1 && getComputedStyle(e).overflow === 'hidden') return true;
+                  const clipped = getComputedStyle(e).overflow === 'hidden';
+                  if (r.width <= 1 && r.height <= 1 && clipped) return true;
                   if (e.classList.contains('skip')) return true;
                 }
                 return false;
