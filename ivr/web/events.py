@@ -3,9 +3,9 @@
 Theory of operation: a stream holds one of the web server's threads (waitress has a
 fixed pool, ``WEB_THREADS``), so streams are bounded three ways. At most ``max_streams``
 are open per process (well below the pool); one more is refused with 503 and the page
-falls back to polling the API. Each stream ends after ``lifetime`` seconds (the browser's
-EventSource reconnects by itself, after ``retry:``). And it does little: every
-``interval`` it reads the agent's snapshot (their desk, the queue, the callbacks) and
+falls back to polling the API. Each stream ends after ``lifetime`` seconds, or at once
+when the process stops (the browser's EventSource reconnects by itself, after
+``retry:``). And it does little: every ``interval`` it reads the agent's snapshot (their desk, the queue, the callbacks) and
 sends it only when it differs from the last one sent (its hash, counters that move every
 second left out: the page counts those itself), with a comment line as heartbeat so a
 proxy keeps the connection and a closed one is noticed. A database that cannot be
@@ -120,12 +120,12 @@ def stream(agent_id: int) -> Response:
     bounds, door = limits(), gate()
     if not door.enter(bounds.max_streams):
         raise WebError(503, "too many live streams open: poll the API instead", retry_after=30)
-    contact, clock = center(), hotline().clock
+    contact, clock, stopping = center(), hotline().clock, hotline().stopping
 
     def read(agent: int) -> dict[str, Any]:
         return snapshot(contact, clock.now(), agent)
 
-    body = _Slot(_turns(agent_id, read, bounds), door)
+    body = _Slot(_turns(agent_id, read, bounds, stopping), door)
     response = Response(body, mimetype="text/event-stream")
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Accel-Buffering"] = "no"  # a proxy in front passes each event on
@@ -155,12 +155,15 @@ class _Slot:
 
 
 def _turns(
-    agent_id: int, read: Callable[[int], dict[str, Any]], bounds: StreamLimits
+    agent_id: int,
+    read: Callable[[int], dict[str, Any]],
+    bounds: StreamLimits,
+    stopping: threading.Event,
 ) -> Generator[str, None, None]:
     yield f"retry: {bounds.retry_ms}\n\n"
     started = last_sent = time.monotonic()
     seen = ""
-    while time.monotonic() - started < bounds.lifetime:
+    while time.monotonic() - started < bounds.lifetime and not stopping.is_set():
         try:
             shown = read(agent_id)
         except SQLAlchemyError as exc:
@@ -180,5 +183,5 @@ def _turns(
             elif time.monotonic() - last_sent >= bounds.heartbeat:
                 yield ": still here\n\n"
                 last_sent = time.monotonic()
-        time.sleep(bounds.interval)
+        stopping.wait(bounds.interval)  # a stopping process ends its streams at once
     yield event("bye", {"message": "this stream's time is up: reconnect"})

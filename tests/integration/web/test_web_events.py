@@ -122,3 +122,14 @@ def test_a_database_that_goes_away_is_said_and_the_stream_goes_on(
         name, data = next(said)
     assert name == "snapshot" and data["desk"]["agent"]["username"] == "alice"
     response.close()
+
+
+def test_a_stopping_process_ends_its_streams_at_once(web: Web) -> None:
+    web.app.config[events.CONFIG] = StreamLimits(lifetime=60, interval=0.05, heartbeat=10)
+    response = opened(web)
+    said = messages(response.iter_encoded())
+    next(said)
+    assert next(said)[0] == "snapshot"
+    web.hotline.stopping.set()
+    assert next(said)[0] == "bye"  # not a minute later
+    response.close()
