@@ -5,14 +5,14 @@ fixed pool, ``WEB_THREADS``), so streams are bounded three ways. At most ``max_s
 are open per process (well below the pool); one more is refused with 503 and the page
 falls back to polling the API. Each stream ends after ``lifetime`` seconds, or at once
 when the process stops (the browser's EventSource reconnects by itself, after
-``retry:``). And it does little: every ``interval`` it reads the agent's snapshot (their desk, the queue, the callbacks) and
-sends it only when it differs from the last one sent (its hash, counters that move every
-second left out: the page counts those itself), with a comment line as heartbeat so a
-proxy keeps the connection and a closed one is noticed. A database that cannot be
+``retry:``). And it does little: every ``interval`` it reads the agent's snapshot (their
+desk, the queue, the callbacks) and sends it only when it differs from the last one sent
+(its hash, counters that move every second left out: the page counts those itself), with
+a comment line as heartbeat so a proxy keeps the connection and a closed one is noticed. A database that cannot be
 reached is said (``event: away``) and tried again at the next turn.
 
 Events: ``snapshot`` (JSON: ``desk``, ``queue``, ``callbacks``), ``away`` (JSON:
-``message``), ``bye`` (the lifetime is over: reconnect)."""
+``message``), ``bye`` (the lifetime is over, or the process stops: reconnect)."""
 
 from __future__ import annotations
 
