@@ -8,8 +8,9 @@ when the process stops (the browser's EventSource reconnects by itself, after
 ``retry:``). And it does little: every ``interval`` it reads the agent's snapshot (their
 desk, the queue, the callbacks) and sends it only when it differs from the last one sent
 (its hash, counters that move every second left out: the page counts those itself), with
-a comment line as heartbeat so a proxy keeps the connection and a closed one is noticed. A database that cannot be
-reached is said (``event: away``) and tried again at the next turn.
+a comment line as heartbeat so a proxy keeps the connection and a closed one is noticed.
+A database that cannot be reached is said (``event: away``) and tried again at the next
+turn.
 
 Events: ``snapshot`` (JSON: ``desk``, ``queue``, ``callbacks``), ``away`` (JSON:
 ``message``), ``bye`` (the lifetime is over, or the process stops: reconnect)."""
