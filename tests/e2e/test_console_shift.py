@@ -284,6 +284,11 @@ def test_an_agents_shift_in_the_browser(shift: Shift, browser: Any) -> None:  # 
 
         page.locator("body").press("?")
         expect(page.locator("#shortcuts")).to_have_attribute("open", "")
+        expect(page.locator("#shortcuts")).to_contain_text("Take the next caller")
+        page.locator("body").press("a")  # take the next caller: nobody is waiting
+        expect(page.locator("#flash .error")).to_have_text(
+            "nobody is waiting whom you can take (skills, languages)"
+        )
         page.screenshot(path=str(ARTIFACTS / "console-after-call.png"), full_page=True)
     finally:
         caller.hang_up.set()
