@@ -89,10 +89,11 @@ def limits() -> StreamLimits:
 
 def snapshot(contact: ContactCenter, at: datetime, agent_id: int) -> dict[str, Any]:
     """What the console shows of the agent's world now (as the API's payloads)."""
+    desk = contact.desk(agent_id)  # LookupError: the agent is gone
     places = contact.queue_view()
-    rows = [payloads.place(p, at, contact.agent(agent_id)) for p in places]
+    rows = [payloads.place(p, at, desk.agent) for p in places]
     return {
-        "desk": payloads.desk(contact.desk(agent_id), at),
+        "desk": payloads.desk(desk, at),
         "queue": {"now": at.isoformat(), "count": len(rows), "entries": rows},
         "callbacks": payloads.callbacks(contact.callbacks_view(), places),
     }

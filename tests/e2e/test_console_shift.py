@@ -181,6 +181,12 @@ def test_an_agents_shift_in_the_browser(shift: Shift, browser: Any) -> None:  # 
     page = context.new_page()
     page.set_default_timeout(WAIT_MS)
     expect.set_options(timeout=WAIT_MS)
+    # Script errors and CSP refusals (an HTTP refusal the page reads, such as the 404 of
+    # "nobody is waiting", is logged by the browser too: not an error of the page).
+    broken: list[str] = []
+    page.on("pageerror", lambda error: broken.append(str(error)))
+    page.on("console", lambda m: m.type == "error" and "status of 404" not in m.text
+            and broken.append(m.text))  # fmt: skip
     caller = Caller(shift.fastagi)
     try:
         page.goto(shift.url + "/")
@@ -290,6 +296,7 @@ def test_an_agents_shift_in_the_browser(shift: Shift, browser: Any) -> None:  # 
             "nobody is waiting whom you can take (skills, languages)"
         )
         page.screenshot(path=str(ARTIFACTS / "console-after-call.png"), full_page=True)
+        assert broken == [], broken
     finally:
         caller.hang_up.set()
         page.close()
