@@ -126,6 +126,7 @@ class AuditRow:
     account_number: str | None
     action: str
     detail: dict[str, Any]
+    actor: str = "ivr"
 
 
 # -- the store -------------------------------------------------------------------------------
@@ -450,7 +451,10 @@ class FakeAuditLog(_Repository, ports.AuditLog):
         actor: str = "ivr",
     ) -> None:
         self.uow.wrote("audit.record")
-        self.data.audit.append(AuditRow(at, call_id, account_number, action, dict(detail)))
+        self.data.audit.append(AuditRow(at, call_id, account_number, action, dict(detail), actor))
+
+    def actions(self, call_id: str) -> list[str]:
+        return [r.action for r in self.data.audit if r.call_id == call_id and r.actor == "ivr"]
 
 
 class FakeCallRecords(_Repository, ports.CallRecords):

@@ -20,6 +20,15 @@ SEGMENTS = (
 )
 
 
+#: The agent console's ringing alert: two short double beeps (a phone's ring, softly).
+RING = ((880.0, 0.18), (0.0, 0.08), (880.0, 0.18), (0.0, 0.5)) * 2
+
+
+def ring_tone() -> bytes:
+    """The ringing alert's WAV bytes (about 1.9 s; the console loops it while ringing)."""
+    return _wav(RING)
+
+
 def hold_music(repeats: int = 3) -> bytes:
     """The WAV file's bytes (app_queue's music on hold)."""
     return _wav(NOTES * repeats)

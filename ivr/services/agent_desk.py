@@ -9,7 +9,7 @@ import logging
 
 from ivr.center import lifecycle as lc
 from ivr.center.lifecycle import Actor, Trigger
-from ivr.services import ports
+from ivr.services import call_story, ports
 from ivr.services.contact_agents import DISPOSITIONS, PAUSE_REASONS, Agent, Note
 from ivr.services.contact_context import CenterContext
 from ivr.services.contact_entries import Entry, Refused
@@ -172,12 +172,13 @@ def desk(ctx: CenterContext, agent_id: int) -> Desk:
             return Desk(agent, None, None, [])
         callback = uow.callbacks.get(entry.callback_id) if entry.callback_id else None
         notes = uow.notes.about(entry.account_number, entry.caller_id, 10)
+        story = call_story.story(uow, entry)
         actor = f"agent:{agent.username}"
         if not uow.audit.recorded(entry.call_id, "desk_viewed", actor):
             detail = {"entry": entry.id, "agent": agent.username}
             uow.audit.record(now, entry.call_id, entry.account_number, "desk_viewed", detail, actor)
             uow.commit()
-        return Desk(agent, entry, callback, notes)
+        return Desk(agent, entry, callback, notes, story)
 
 
 def _desk_entry(uow: ports.UnitOfWork, agent: Agent) -> Entry | None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ivr.services.call_story import CallStory
 from ivr.services.contact_agents import Agent, Note
 from ivr.services.contact_callbacks import Callback
 from ivr.services.contact_entries import Entry
@@ -34,6 +35,8 @@ class Desk:
     entry: Entry | None
     callback: Callback | None
     notes: list[Note]
+    #: The call in words (holder, verification, what the IVR said, the path).
+    story: CallStory | None = None
 
 
 @dataclass(frozen=True)

@@ -205,6 +205,11 @@ class AuditLog(abc.ABC):
         screen pop an agent's console refreshes is logged once, not at every refresh)."""
         return False
 
+    def actions(self, call_id: str) -> list[str]:
+        """The hotline's own (``ivr``) actions on this call, oldest first: what the
+        screen pop says the IVR did (``ivr.services.call_story``)."""
+        return []
+
 
 class UnitOfWork(abc.ABC):
     accounts: Accounts

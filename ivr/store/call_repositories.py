@@ -204,3 +204,13 @@ class SqlAuditLog(ports.AuditLog):
             .limit(1)
         )
         return found is not None
+
+    def actions(self, call_id: str) -> list[str]:
+        found = self.session.scalars(
+            select(AuditRow.action)
+            .where(AuditRow.call_id == call_id)
+            .where(AuditRow.actor == "ivr")
+            .order_by(AuditRow.at, AuditRow.id)
+            .limit(200)
+        )
+        return list(found)

@@ -12,7 +12,7 @@ from typing import Any
 from flask import Blueprint, Response, g, jsonify, request
 
 from ivr.services.contact_agents import Agent
-from ivr.web import actions, csrf, openapi, payloads, sessions
+from ivr.web import actions, csrf, events, openapi, payloads, sessions
 from ivr.web.auth import SUPERVISOR
 from ivr.web.context import center, now
 from ivr.web.errors import WebError, bad_input
@@ -82,9 +82,17 @@ def desk() -> Response:
     return jsonify(payloads.desk(center().desk(me().id), now()))
 
 
+@bp.get("/events")
+def live() -> Response:
+    """Server-sent events: the desk, the queue and the callbacks when they change
+    (``ivr.web.events``); 503 when this process has enough streams open."""
+    return events.stream(me().id)
+
+
 @bp.post("/state")
 def set_state() -> Response:
-    agent = actions.set_state(me(), body().get("state"))
+    data = body()
+    agent = actions.set_state(me(), data.get("state"), reason=data.get("reason"))
     return jsonify(agent=payloads.agent(agent, now()))
 
 

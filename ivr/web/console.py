@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
-from ivr.services.contact_agents import DISPOSITIONS, Agent
-from ivr.web import actions, payloads
+from ivr.audio.tone import ring_tone
+from ivr.services.contact_agents import DISPOSITIONS, PAUSE_REASONS, Agent
+from ivr.web import actions, console_words, payloads
 from ivr.web.auth import login_required
 from ivr.web.context import center, now, signed_in
 from ivr.web.errors import WebError
@@ -35,8 +36,19 @@ def index() -> str:
         queue=[payloads.place(p, at, agent) for p in places],
         callbacks=payloads.callbacks(center().callbacks_view(), places),
         dispositions=DISPOSITIONS,
+        pause_reasons=PAUSE_REASONS,
         notes_limit=actions.NOTES_LIMIT,
+        words=console_words,
     )
+
+
+@bp.get("/ring.wav")
+@login_required
+def ring() -> Response:
+    """The ringing alert's sound, made here (``ivr.audio.tone``), never fetched elsewhere."""
+    response = Response(ring_tone(), mimetype="audio/wav")
+    response.headers["Cache-Control"] = "private, max-age=86400"
+    return response
 
 
 def _back(action: Callable[[], str]) -> BaseResponse:
@@ -55,7 +67,10 @@ def _back(action: Callable[[], str]) -> BaseResponse:
 @login_required
 def availability() -> BaseResponse:
     def go() -> str:
-        agent = actions.set_state(_agent(), request.form.get("state"))
+        form = request.form
+        agent = actions.set_state(_agent(), form.get("state"), reason=form.get("reason"))
+        if agent.pause_reason:
+            return f"You are paused ({agent.pause_reason})."
         return f"You are {agent.state.replace('_', ' ')}."
 
     return _back(go)

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
@@ -74,4 +75,9 @@ class WebParts(Protocol):
 
     def unit_of_work(self) -> ports.UnitOfWork:
         """A unit of work on the hotline's database (the reports page reads through it)."""
+        ...
+
+    @property
+    def stopping(self) -> threading.Event:
+        """Set when the process stops: the console's live streams end at once."""
         ...

@@ -119,5 +119,6 @@ def desk(item: Desk, now: datetime) -> Json:
         "entry": None if item.entry is None else entry(item.entry, now),
         "callback": None if item.callback is None else callback(item.callback),
         "notes": [plain(note) for note in item.notes],
+        "story": None if item.story is None else plain(item.story),
         "now": now.isoformat(),
     }

@@ -123,7 +123,7 @@ def waiting(call_id: str, queue: str, priority: int, **fields: Any) -> WaitingCa
         "caller_id": "+14155550102",
         "account_number": "10000002",
         "reason": "payment_failure",
-        "path": ("choose_language", "welcome", "main_menu", "payment_menu", "agent_payments"),
+        "path": ("choose_language", "welcome", "main_menu", "payment_intro", "payments_agent"),
         **fields,
     }
     return WaitingCall(call_id=call_id, queue=queue, priority=priority, skill=queue, **values)
@@ -160,11 +160,14 @@ def test_an_agent_takes_a_call_and_notes_it(served: Served, browser: Any) -> Non
         pop = page.locator("#screen-pop")
         expect(pop).to_be_visible()
         expect(page.locator("#agent-state")).to_have_text("Ringing")
-        expect(pop.locator('[data-field="account_number"]')).to_have_text("10000002")
-        expect(pop.locator('[data-field="reason"]')).to_have_text("Payment failure")
-        expect(pop.locator('[data-field="language"]')).to_have_text("en")
-        expect(page.locator("#ivr-path li")).to_have_text(list(entry.path))
-        expect(page.locator("#call-alert")).to_contain_text("New call: Payment failure")
+        expect(pop.locator('[data-field="holder_name"]')).to_have_text("Emma Walker")
+        expect(pop.locator('[data-field="account_status"]')).to_have_text("Active (no. 10000002)")
+        expect(pop.locator('[data-field="reason"]')).to_have_text("A failed payment")
+        expect(pop.locator('[data-field="language"]')).to_have_text("English")
+        steps = ["Chose a language", "Heard the welcome", "Main menu", "Chose: a failed payment",
+                 "Asked for a payments agent"]  # fmt: skip
+        expect(page.locator("#ivr-path li")).to_have_text(steps)
+        expect(page.locator("#call-alert")).to_contain_text("New call: A failed payment")
 
         # The phone side: alice answers, talks, the caller hangs up.
         center.connected(entry.id)

@@ -74,7 +74,7 @@ def test_setting_availability(alice: Web) -> None:
 @pytest.mark.parametrize(
     ("body", "where", "says"),
     [
-        ({"state": "busy"}, "state", "state must be one of available, offline, not 'busy'"),
+        ({"state": "busy"}, "state", "state must be one of available, paused, offline, not 'busy'"),
         ({}, "state", "not None"),
         (["available"], "body", "send a JSON object"),
     ],
@@ -237,7 +237,8 @@ def test_call_now_is_refused_the_second_time(web: Web) -> None:
     assert second.status_code == 409
     assert second.json is not None
     assert second.json["error"] == "refused"
-    assert second.json["message"].startswith(f"callback {callback.id} not dialled: ")
+    said = f"Callback {callback.id}: This callback is already ringing at an agent."
+    assert second.json["message"] == said  # a sentence, not the service's refusal
     assert web.agent_state("bob") == "available"
 
 
@@ -267,3 +268,44 @@ def test_unknown_paths_and_methods_answer_in_json(alice: Web) -> None:
     wrong = alice.client.get("/api/queue/claim")
     assert wrong.status_code == 405
     assert wrong.json is not None and wrong.json["error"] == "method_not_allowed"
+
+
+def test_an_agent_pauses_with_a_reason_through_the_api(alice: Web) -> None:
+    alice.api("POST", "/api/state", {"state": "available"})
+    response = alice.api("POST", "/api/state", {"state": "paused", "reason": "training"})
+    assert response.status_code == 200 and response.json is not None
+    assert response.json["agent"]["state"] == "paused"
+    assert response.json["agent"]["pause_reason"] == "training"
+    back = alice.api("POST", "/api/state", {"state": "available"})
+    assert back.json is not None and back.json["agent"]["pause_reason"] is None
+
+
+@pytest.mark.parametrize("reason", [None, "nap", 3])
+def test_a_pause_needs_a_known_reason(alice: Web, reason: object) -> None:
+    response = alice.api("POST", "/api/state", {"state": "paused", "reason": reason})
+    assert response.status_code == 400 and response.json is not None
+    assert response.json["where"] == "reason"
+    assert "reason must be one of break, lunch, training" in response.json["message"]
+    assert alice.agent_state("alice") == "offline"
+
+
+def test_no_pause_on_a_call(alice: Web) -> None:
+    entry = alice.center.enqueue(caller("paused-on-call", "general"))
+    alice.api("POST", "/api/state", {"state": "available"})
+    alice.center.dispatch()
+    alice.center.connected(entry.id)
+    response = alice.api("POST", "/api/state", {"state": "paused", "reason": "break"})
+    assert response.status_code == 409 and response.json is not None
+    assert response.json["message"].startswith("cannot pause: ")
+    assert alice.agent_state("alice") == "on_call"
+
+
+def test_the_desk_says_the_call_in_words(alice: Web) -> None:
+    entry = alice.center.enqueue(caller("desk-story", "payments", account=None, reason=None))
+    alice.api("POST", "/api/state", {"state": "available"})
+    alice.center.dispatch()
+    desk = alice.client.get("/api/desk").json
+    assert desk is not None and desk["entry"]["id"] == entry.id
+    assert desk["story"]["holder_name"] is None and desk["story"]["verified"] is False
+    assert desk["story"]["path"] == ["Chose a language", "Heard the welcome", "Main menu",
+                                     "Agent general"]  # fmt: skip

@@ -4,6 +4,8 @@ database: availability, the screen pop, notes and disposition, the queue, callba
 from __future__ import annotations
 
 import html
+import re
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -45,7 +47,7 @@ def test_availability_toggle(web: Web) -> None:
 
 def test_a_bad_state_is_said_on_the_console(web: Web) -> None:
     web.form("/availability", state="asleep")
-    assert "state must be one of available, offline, not 'asleep'" in flashed(web)
+    assert "state must be one of available, paused, offline, not 'asleep'" in flashed(web)
 
 
 def test_the_queue_is_listed(web: Web, clock: StoppedClock) -> None:
@@ -53,13 +55,13 @@ def test_the_queue_is_listed(web: Web, clock: StoppedClock) -> None:
     clock.advance(seconds=75)
     text = page(web)
     assert "1 waiting or being offered." in text
-    assert "<td>payments</td><td>5</td>" in text
-    assert "<td>+8613800138001</td><td>Payment failure</td>" in text
-    assert "<td>1 min 15 s</td>" in text
+    assert '<td data-label="Queue">payments</td><td data-label="Priority">5</td>' in text
+    assert '<td data-label="Caller">+8613800138001</td><td data-label="Reason">Payment' in text
+    assert '<td data-label="Waited">1 min 15 s</td>' in text
 
 
 def test_the_screen_pop_shows_who_why_and_how(web: Web, clock: StoppedClock) -> None:
-    path = ("choose_language", "welcome", "main_menu", "payment_menu", "agent_payments")
+    path = ("choose_language", "welcome", "main_menu", "payment_intro", "payments_agent")
     entry = web.center.enqueue(caller("pop", "payments", language="zh", path=path))
     clock.advance(seconds=40)
     web.center.place(entry.id)  # its holder is still there (renews the lease)
@@ -68,12 +70,23 @@ def test_the_screen_pop_shows_who_why_and_how(web: Web, clock: StoppedClock) -> 
     assert assignment.entry.id == entry.id
     text = page(web)
     assert f'id="desk" data-entry="{entry.id}"' in text
-    assert '<dd data-field="account_number">10000002</dd>' in text
-    assert '<dd data-field="reason">Payment failure</dd>' in text
-    assert '<dd data-field="language">zh</dd>' in text
+    assert '<dd data-field="holder_name">Emma Walker</dd>' in text
+    assert '<dd data-field="account_status">Active (no. 10000002)</dd>' in text
+    assert '<dd data-field="verification">Verified with account number and PIN.</dd>' in text
+    assert '<dd data-field="reason">A failed payment</dd>' in text
+    assert '<dd data-field="language">Chinese (中文)</dd>' in text
     assert '<dd data-field="waited_seconds">40 s</dd>' in text
-    assert "".join(f"<li>{node}</li>" for node in path) in text
+    assert '<dd data-field="kind">The customer called in</dd>' in text
+    steps = ("Chose a language", "Heard the welcome", "Main menu", "Chose: a failed payment",
+             "Asked for a payments agent")  # fmt: skip
+    assert "".join(f"<li>{words}</li>" for words in steps) in text
+    pop = text[text.index('id="screen-pop"') : text.index('id="queue-heading"')]
+    assert not any(node in pop for node in path if "_" in node)  # no raw node ids
     assert 'data-state="ringing"' in text
+    assert "A call is ringing: answer it on your phone." in text
+    # Ringing: no end-of-call form yet, and no stale "You are available." banner as status.
+    assert '<p id="finish-later" >' in text or '<p id="finish-later">' in text
+    assert f'action="/calls/{entry.id}/complete" hidden>' in text
 
 
 def test_notes_and_disposition_at_the_end_of_a_call(web: Web, clock: StoppedClock, db: Db) -> None:
@@ -99,6 +112,7 @@ def test_notes_and_disposition_at_the_end_of_a_call(web: Web, clock: StoppedCloc
     text = page(web)
     assert f'data-entry="{second.id}"' in text
     assert f"Follow up: {notes}</li>" in text
+    assert '<li><time datetime="' in text  # stamped for the browser to say in local time
 
 
 def test_a_missing_disposition_is_said_and_nothing_is_saved(
@@ -119,11 +133,52 @@ def test_callbacks_with_call_now(web: Web) -> None:
     callback, _code = web.center.request_callback(entry.id, "+14155550102")
     text = page(web)
     assert f'action="/callbacks/{callback.id}/call"' in text
-    assert "<td>+14155550102</td><td>Account closure</td>" in text
+    number = '<td data-label="Number">+14155550102</td>'
+    assert number + '<td data-label="Reason">Account closure' in text
+    assert '<td data-label="Expires"><time datetime="' in text and " data-relative>in " in text
     web.form("/availability", state="available")
     web.form(f"/callbacks/{callback.id}/call")
     assert f"Calling back request {callback.id} now." in flashed(web)
     assert web.agent_state("alice") == "ringing"
     web.form(f"/callbacks/{callback.id}/call")
-    assert f"callback {callback.id} not dialled: " in flashed(web)
+    assert f"Callback {callback.id}: This callback is already ringing at an agent." in flashed(web)
     assert f'action="/callbacks/{callback.id}/call"' not in page(web)
+
+
+def test_an_agent_pauses_with_a_reason_and_comes_back(web: Web, db: Db) -> None:
+    web.form("/availability", state="available")
+    web.form("/availability", state="paused", reason="lunch")
+    assert "You are paused (lunch)." in flashed(web)
+    text = page(web)
+    assert "You are paused (lunch): no calls come to you." in text
+    assert '<option value="lunch" selected>Lunch</option>' in text
+    assert 'id="take-next" class="actions" method="post" action="/claim" ' in text
+    assert 'data-states="available wrap_up" hidden>' in text  # no taking callers while paused
+    assert web.agent("alice").pause_reason == "lunch"
+    assert db.one("audit_log", action="agent_paused")["detail"]["reason"] == "lunch"
+    web.form("/availability", state="available")
+    assert web.agent_state("alice") == "available"
+
+
+def test_a_pause_without_a_known_reason_is_said(web: Web) -> None:
+    web.form("/availability", state="available")
+    web.form("/availability", state="paused", reason="nap")
+    assert "reason must be one of break, lunch" in flashed(web)
+    assert web.agent_state("alice") == "available"
+
+
+def test_times_are_in_the_hotline_zone_without_script(web: Web) -> None:
+    entry = web.center.enqueue(caller("zone", "general"))
+    web.center.request_callback(entry.id, "+14155550102")
+    text = page(web)
+    zone = web.hotline.flow.timezone
+    abbreviation = web.hotline.clock.now().astimezone(ZoneInfo(zone)).strftime("%Z")
+    stamp = r"\(\d{4}-\d\d-\d\d \d\d:\d\d "
+    assert re.search(r"data-relative>in \d+ (h|days) " + stamp + abbreviation, text)
+
+
+def test_the_ring_is_a_sound_made_here(web: Web) -> None:
+    response = web.client.get("/ring.wav")
+    assert response.status_code == 200 and response.mimetype == "audio/wav"
+    assert response.data[:4] == b"RIFF" and response.data[8:12] == b"WAVE"
+    assert Web(web.hotline).client.get("/ring.wav").status_code == 302  # signed in only
