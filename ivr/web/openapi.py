@@ -130,16 +130,42 @@ PATHS: dict[str, dict[str, Any]] = {
                 entry={"oneOf": [ref("Entry"), {"type": "null"}]},
                 callback={"oneOf": [ref("Callback"), {"type": "null"}]},
                 notes=_list("Note"),
+                story={"oneOf": [ref("CallStory"), {"type": "null"}]},
                 now={"type": "string", "format": "date-time"},
             ),
         )
     },
+    "/api/events": {
+        "get": {
+            "summary": "Server-sent events for the console: `snapshot` (the desk, queue and "
+            "callbacks, sent when they change), `away` (the database cannot be reached), "
+            "`bye` (the stream's time is up: reconnect); comment lines are heartbeats",
+            "responses": {
+                "200": {
+                    "description": "an event stream, ended after a bounded lifetime",
+                    "content": {"text/event-stream": {"schema": {"type": "string"}}},
+                },
+                **{status: _error(why) for status, why in _COMMON.items()},
+                "503": _error("this process has enough streams open: poll instead"),
+            },
+        }
+    },
     "/api/state": {
         "post": _operation(
-            "Go available or offline",
+            "Go available, offline, or paused with a reason",
             _AGENT,
-            {"400": "another state", "409": "going available while ringing or on a call"},
-            _body(state={"enum": ["available", "offline"]}),
+            {
+                "400": "another state, or no pause reason",
+                "409": "going available or pausing while ringing or on a call",
+            },
+            {
+                "type": "object",
+                "properties": {
+                    "state": {"enum": ["available", "paused", "offline"]},
+                    "reason": {"enum": list(PAUSE_REASONS), "description": "paused only"},
+                },
+                "required": ["state"],
+            },
         )
     },
     "/api/queue": {

@@ -164,6 +164,19 @@ NOTE = _object(
         "account_number": _nullable("string"),
     },
 )
+CALL_STORY = _object(
+    "The screen pop in words: who is calling, whether they verified, and what the IVR "
+    "already told them (never a PIN or a code).",
+    {
+        "holder_name": _nullable("string", "null: no account named on this call"),
+        "account_status": {"oneOf": [{"enum": ["active", "frozen", "closed"]}, {"type": "null"}]},
+        "verified": {"type": "boolean"},
+        "verification": {"type": "string", "description": "in words"},
+        "reason": {"type": "string", "description": "in words"},
+        "told": {**TEXTS, "description": "what the IVR said or did, a sentence each"},
+        "path": {**TEXTS, "description": "the IVR's steps, in words"},
+    },
+)
 DISPOSITIONS = list(_DISPOSITIONS)
 QUEUE_STATS = _object(
     "One queue's figures (today: since midnight UTC).",
@@ -240,6 +253,7 @@ ERROR = _object(
 SCHEMAS: dict[str, Schema] = {
     "Agent": AGENT,
     "AgentNow": AGENT_NOW,
+    "CallStory": CALL_STORY,
     "Entry": ENTRY,
     "Place": PLACE,
     "Callback": CALLBACK,

@@ -308,7 +308,7 @@ def three_mistakes(tmp_path: Path) -> FlowFiles:
         tmp_path,
         patch=[("    next: main_menu\n", "    next: main_meun\n")],
         add=ORPHAN,
-        catalog_patch=[('  zh: "感谢您的来电,再见。"\n', "")],
+        catalog_patch=[('  zh: "感谢您的来电，再见。"\n', "")],
     )
 
 
