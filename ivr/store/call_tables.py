@@ -86,7 +86,7 @@ class AuditRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     at: Mapped[datetime]
     actor: Mapped[str] = mapped_column(String(40))  # ivr | agent:<name> | admin
-    call_id: Mapped[str] = mapped_column(CallId)
+    call_id: Mapped[str] = mapped_column(CallId, index=True)
     account_number: Mapped[str | None] = mapped_column(String(20), index=True)
     action: Mapped[str] = mapped_column(String(40))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON)
