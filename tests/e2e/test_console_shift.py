@@ -1,12 +1,14 @@
-"""An agent's part of a shift in a real browser (Debian's chromium, headless, driven by
+"""A whole shift in a real browser (Debian's chromium, headless, driven by
 Playwright) against a real ``ivr serve`` (waitress, the dispatcher and a FastAGI port) on
 its own seeded SQLite database. The caller is a scripted Asterisk (``tests/agi_fake.py``)
 speaking AGI to that FastAGI port: Chinese, a failed payment, account and PIN, then the
 payments team. The agent signs in, turns on call alerts, goes available, pauses for lunch
 and comes back, is rung (sound, title, notification), reads the screen pop in words, is
 connected (the test plays Asterisk's ``U()`` gosub through ``ContactCenter.connected``, as
-the dialplan would), and finishes with a disposition. Then the console at 375 px wide:
-nothing wider than the screen.
+the dialplan would), and finishes with a disposition. At the end of the shift the
+supervisor lands on the supervisor view, sets the agent offline (her console follows) and
+adds a new agent, who signs in. Then the console at 375 px wide: nothing wider than the
+screen.
 
 Chinese: the holder's name is 李伟. There is no OCR here, so the test checks the glyphs'
 pixels instead: each of 李 and 伟 is drawn on its own in the page's font and photographed;
@@ -179,6 +181,7 @@ def test_an_agents_shift_in_the_browser(shift: Shift, browser: Any) -> None:  # 
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     context.grant_permissions(["notifications"], origin=shift.url)
     page = context.new_page()
+    supervisor, newcomers = browser.new_context(), browser.new_context()
     page.set_default_timeout(WAIT_MS)
     expect.set_options(timeout=WAIT_MS)
     # Script errors and CSP refusals (an HTTP refusal the page reads, such as the 404 of
@@ -296,11 +299,42 @@ def test_an_agents_shift_in_the_browser(shift: Shift, browser: Any) -> None:  # 
             "nobody is waiting whom you can take (skills, languages)"
         )
         page.screenshot(path=str(ARTIFACTS / "console-after-call.png"), full_page=True)
+
+        # The end of the shift: the supervisor lands on the supervisor view, sets alice
+        # offline (her console follows) and adds a new agent, who signs in.
+        boss = supervisor.new_page()
+        boss.set_default_timeout(WAIT_MS)
+        boss.goto(shift.url + "/login")
+        boss.get_by_label("Username").fill("sam")
+        boss.get_by_label("Password").fill("sam-demo")
+        boss.get_by_role("button", name="Sign in").click()
+        expect(boss.get_by_role("heading", level=1)).to_have_text("Supervisor view")
+        boss.get_by_role("button", name="Set Alice Martin offline").click()
+        expect(boss.locator("#flash")).to_contain_text("Alice Martin is offline.")
+        expect(page.locator("#agent-state")).to_have_text("Offline")
+        boss.get_by_role("link", name="Agents: add, edit, disable").click()
+        boss.get_by_role("link", name="New agent").click()
+        boss.get_by_label("Username", exact=True).fill("dana")
+        boss.get_by_label("Name", exact=True).fill("Dana Wu")
+        boss.get_by_label("payments", exact=True).check()
+        boss.get_by_label("zh", exact=True).check()
+        boss.get_by_label("PJSIP endpoint").fill("agent-dana")
+        boss.get_by_role("button", name="Create agent").click()
+        password = boss.locator("#generated-password").inner_text().strip()
+        newcomer = newcomers.new_page()
+        newcomer.set_default_timeout(WAIT_MS)
+        newcomer.goto(shift.url + "/login")
+        newcomer.get_by_label("Username").fill("dana")
+        newcomer.get_by_label("Password").fill(password)
+        newcomer.get_by_role("button", name="Sign in").click()
+        expect(newcomer.get_by_role("heading", level=1)).to_have_text("Agent console: Dana Wu")
+        newcomer.screenshot(path=str(ARTIFACTS / "console-shift-new-agent.png"), full_page=True)
         assert broken == [], broken
     finally:
         caller.hang_up.set()
         page.close()
-        context.close()
+        for each in (context, supervisor, newcomers):
+            each.close()
     caller.join(30)
 
     with shift.hotline.database.connect() as conn:
