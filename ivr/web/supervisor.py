@@ -6,6 +6,8 @@ Supervisors land here after signing in; agents are administered on ``/supervisor
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -45,31 +47,33 @@ def _supervisor() -> Agent:
 @bp.post("/agents/<id:agent_id>/offline")
 @supervisor_required
 def force_offline(agent_id: int) -> BaseResponse:
-    try:
-        agent = actions.force_offline(_supervisor(), agent_id)
-        flash(f"{agent.name} is offline.", "info")
-    except WebError as exc:
-        flash(exc.message, "error")
-    return redirect(url_for("supervisor.index"))
+    return _back(lambda: f"{actions.force_offline(_supervisor(), agent_id).name} is offline.")
 
 
 @bp.post("/agents/<id:agent_id>/pause")
 @supervisor_required
 def pause(agent_id: int) -> BaseResponse:
-    try:
+    def go() -> str:
         agent = do.pause(_supervisor(), agent_id, request.form.get("reason"))
-        flash(f"{agent.name} is paused ({agent.pause_reason}).", "info")
-    except WebError as exc:
-        flash(exc.message, "error")
-    return redirect(url_for("supervisor.index"))
+        return f"{agent.name} is paused ({agent.pause_reason})."
+
+    return _back(go)
 
 
 @bp.post("/queue/<id:entry_id>/move")
 @supervisor_required
 def move(entry_id: int) -> BaseResponse:
-    try:
+    def go() -> str:
         entry = do.move(_supervisor(), entry_id, request.form.get("queue"))
-        flash(f"Caller {entry.id} moved to {entry.queue}.", "info")
+        return f"Caller {entry.id} moved to {entry.queue}."
+
+    return _back(go)
+
+
+def _back(action: Callable[[], str]) -> BaseResponse:
+    """Do it, say how it went (a refusal is said, not raised), and go back to the view."""
+    try:
+        flash(action(), "info")
     except WebError as exc:
         flash(exc.message, "error")
     return redirect(url_for("supervisor.index"))
