@@ -90,6 +90,8 @@ def limits() -> StreamLimits:
 def snapshot(contact: ContactCenter, at: datetime, agent_id: int) -> dict[str, Any]:
     """What the console shows of the agent's world now (as the API's payloads)."""
     desk = contact.desk(agent_id)  # LookupError: the agent is gone
+    if desk.agent.disabled:  # disabled since the stream began: it ends
+        raise LookupError(f"agent {agent_id} is disabled")
     places = contact.queue_view()
     rows = [payloads.place(p, at, desk.agent) for p in places]
     return {

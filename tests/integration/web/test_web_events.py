@@ -133,3 +133,16 @@ def test_a_stopping_process_ends_its_streams_at_once(web: Web) -> None:
     web.hotline.stopping.set()
     assert next(said)[0] == "bye"  # not a minute later
     response.close()
+
+
+def test_the_stream_of_an_agent_disabled_meanwhile_ends(hotline: Components) -> None:
+    web = web_for(hotline, StreamLimits(max_streams=2, lifetime=30, interval=0.05))
+    response = opened(web)
+    said = messages(response.iter_encoded())
+    assert next(said)[0] == "" and next(said)[0] == "snapshot"
+    alice = next(a for a in web.center.agents_view() if a.username == "alice")
+    with hotline.unit_of_work() as uow:
+        assert uow.agents.edit(alice.id, {"disabled_at": hotline.clock.now()})
+        uow.commit()
+    assert [name for name, _ in said] == []  # ended at the next turn, not after 30 s
+    assert web.app.extensions["ivr.event_gate"].open == 0
