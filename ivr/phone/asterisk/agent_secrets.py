@@ -31,6 +31,8 @@ from ivr.errors import IvrError
 
 FILE_NAME = "agent-secrets.json"
 MODE = 0o600
+#: A bound on what is read: thousands of phones' passwords are far below it.
+MAX_BYTES = 1 << 20
 ENDPOINT = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 
 
@@ -89,11 +91,14 @@ def plan(
 def load(path: Path) -> dict[str, str]:
     """The passwords in ``path``; none when it does not exist."""
     try:
-        mode = path.stat().st_mode
+        status = path.stat()
     except FileNotFoundError:
         return {}
     except OSError as exc:
         raise AgentSecretsError(f"{path}: cannot read the agents' passwords: {exc}") from exc
+    mode = status.st_mode
+    if status.st_size > MAX_BYTES:
+        raise _corrupt(path, f"{status.st_size} bytes, more than the {MAX_BYTES} it may hold")
     if mode & 0o077:
         raise AgentSecretsError(
             f"{path} is readable by others (mode {stat.S_IMODE(mode):04o}); refused: "

@@ -17,7 +17,7 @@ from ivr.app.asterisk_cli import register
 from ivr.app.config import Settings
 from ivr.errors import IvrError
 from ivr.phone.asterisk import agent_secrets, config, pjsip_queues
-from ivr.phone.asterisk.agent_secrets import AgentSecretsError, load, plan, save
+from ivr.phone.asterisk.agent_secrets import MAX_BYTES, AgentSecretsError, load, plan, save
 from ivr.phone.asterisk.queue_members import (
     QueueNameClash,
     asterisk_queues,
@@ -103,6 +103,7 @@ def test_no_file_means_no_passwords_yet(tmp_path: Path) -> None:
         ('["agent-alice"]', 'no {"passwords"'),
         ('{"passwords": {"agent alice; [x]": "p"}}', "is not an endpoint and a password"),
         ('{"passwords": {"agent-alice": ""}}', "is not an endpoint and a password"),
+        (" " * (MAX_BYTES + 1), "more than the"),  # a bounded read
     ],
 )
 def test_a_corrupt_file_is_an_error_naming_it_and_nothing_is_regenerated(
