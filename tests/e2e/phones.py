@@ -6,6 +6,7 @@ the contact center (the sandbox's database, the FastAGI server's secret).
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -45,7 +46,24 @@ class Phone:
         self.process = subprocess.Popen(
             command, cwd=workdir, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
         )
-        time.sleep(0.3)  # listening before Asterisk rings it
+        self._listening(endpoint, port)
+
+    def _listening(self, endpoint: str, port: int, within: float = 15.0) -> None:
+        """Wait until SIPp holds its port (a fixed pause was too short on a loaded machine:
+        Asterisk rang a phone not yet listening); a SIPp that exits first (its port taken
+        meanwhile by another process) fails the test with what it said."""
+        deadline = time.monotonic() + within
+        while time.monotonic() < deadline and self.process.poll() is None:
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+                try:
+                    probe.bind(("127.0.0.1", port))
+                except OSError:
+                    return  # SIPp has it
+            time.sleep(0.05)
+        if self.process.poll() is None:
+            self.process.kill()
+        said = self.process.communicate()[1][-1500:]
+        raise AssertionError(f"the SIPp phone of {endpoint} is not listening on {port}: {said}")
 
     def rang(self) -> bool:
         return self.messages.exists() and "INVITE sip:" in self.messages.read_text(errors="replace")
