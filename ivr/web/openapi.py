@@ -1,6 +1,8 @@
 """The JSON API's OpenAPI 3.1 document, served at ``GET /api/openapi.json`` without a
 sign-in (docs/api.md says the same in prose). Every ``/api/`` route is here, and only
-those: ``tests/unit/web/test_openapi.py`` holds the document to ``app.url_map``."""
+those: ``tests/integration/web/test_openapi.py`` holds the document to ``app.url_map``.
+Its pieces: ``openapi_parts`` (operations), ``openapi_shapes`` (bodies) and
+``openapi_admin`` (the supervisors' administration)."""
 
 from __future__ import annotations
 
@@ -9,70 +11,14 @@ from typing import Any
 
 from ivr import __version__
 from ivr.services.contact_agents import PAUSE_REASONS
-from ivr.web.openapi_shapes import DISPOSITIONS, SCHEMAS, Schema, ref
+from ivr.web.openapi_admin import ADMIN_PATHS
+from ivr.web.openapi_parts import COMMON, body, error, json_body, listed, operation, path_id
+from ivr.web.openapi_shapes import DISPOSITIONS, SCHEMAS, ref
 
 #: Statuses every authenticated endpoint may answer besides its own.
-_COMMON = {
-    "401": "no or wrong credentials",
-    "403": "missing or wrong X-CSRF-Token (a session's POST), or supervisors only",
-    "429": "too many failed sign-ins for this username or from this address",
-    "503": "every password-check slot is busy; try again after Retry-After",
-}
-
-
-def _json(schema: Schema, description: str = "OK") -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
-
-
-def _error(description: str) -> dict[str, Any]:
-    return _json(ref("Error"), description)
-
-
-def _body(**properties: Schema) -> Schema:
-    return {"type": "object", "properties": properties, "required": sorted(properties)}
-
-
-def _list(item: str) -> Schema:
-    return {"type": "array", "items": ref(item)}
-
-
-def _operation(
-    summary: str,
-    answer: Schema,
-    errors: dict[str, str] | None = None,
-    request: Schema | None = None,
-    supervisors: bool = False,
-    status: str = "200",
-    optional_body: bool = False,
-) -> dict[str, Any]:
-    responses = {status: _json(answer)}
-    for status, why in {**_COMMON, **(errors or {})}.items():
-        responses[status] = _error(why)
-    operation: dict[str, Any] = {
-        "summary": summary + (" (supervisors)" if supervisors else ""),
-        "responses": responses,
-    }
-    if request is not None:
-        operation["requestBody"] = {
-            "required": not optional_body,
-            "content": {"application/json": {"schema": request}},
-        }
-    return operation
-
-
-def _id(name: str) -> dict[str, Any]:
-    return {
-        "name": name,
-        "in": "path",
-        "required": True,
-        "schema": {"type": "integer", "minimum": 1, "maximum": 2147483647},
-        "description": "anything else is 404",
-    }
-
-
-_AGENT = _body(agent=ref("Agent"))
-_ASSIGNMENT = _body(assignment=_body(entry=ref("Entry"), agent=ref("Agent")))
-_COMPLAINT = _body(complaint=ref("ComplaintFile"))
+_AGENT = body(agent=ref("Agent"))
+_ASSIGNMENT = body(assignment=body(entry=ref("Entry"), agent=ref("Agent")))
+_COMPLAINT = body(complaint=ref("ComplaintFile"))
 _CHANGE = {
     "name": "change",
     "in": "path",
@@ -81,55 +27,23 @@ _CHANGE = {
     "description": "another is 404",
 }
 
-_AGENT_PASSWORD: Schema = {
-    "type": "object",
-    "properties": {
-        "agent": ref("Agent"),
-        "password": {"type": "string", "description": "only when generated: shown once"},
-    },
-    "required": ["agent"],
-}
-_AGENT_FIELDS: dict[str, Schema] = {
-    "name": {"type": "string", "maxLength": 120},
-    "role": {"enum": ["agent", "supervisor"]},
-    "skills": {"type": "array", "items": {"type": "string"}, "description": "queue skills"},
-    "languages": {"type": "array", "items": {"type": "string"}, "description": "flow's"},
-    "endpoint": {"type": "string", "description": "the PJSIP endpoint of their phone"},
-}
-_NEW_AGENT: Schema = {
-    "type": "object",
-    "properties": {
-        "username": {"type": "string", "maxLength": 40},
-        **_AGENT_FIELDS,
-        "password": {"type": "string", "minLength": 12},
-    },
-    "required": ["username", *sorted(_AGENT_FIELDS)],
-}
-_EDIT_AGENT = _operation(
-    "Change an agent's name, role, skills, languages or phone (audited)",
-    _AGENT,
-    {"400": "bad input (where names the field)", "404": "no such agent", "409": "refused"},
-    {"type": "object", "properties": _AGENT_FIELDS},
-    supervisors=True,
-)
-
 PATHS: dict[str, dict[str, Any]] = {
     "/api/openapi.json": {
         "get": {
             "summary": "This document (no sign-in)",
             "security": [],
-            "responses": {"200": _json({"type": "object"})},
+            "responses": {"200": json_body({"type": "object"})},
         }
     },
-    "/api/me": {"get": _operation("The signed-in agent", _AGENT)},
+    "/api/me": {"get": operation("The signed-in agent", _AGENT)},
     "/api/desk": {
-        "get": _operation(
+        "get": operation(
             "The screen pop: the agent's call, its callback and earlier notes",
-            _body(
+            body(
                 agent=ref("Agent"),
                 entry={"oneOf": [ref("Entry"), {"type": "null"}]},
                 callback={"oneOf": [ref("Callback"), {"type": "null"}]},
-                notes=_list("Note"),
+                notes=listed("Note"),
                 story={"oneOf": [ref("CallStory"), {"type": "null"}]},
                 now={"type": "string", "format": "date-time"},
             ),
@@ -145,13 +59,13 @@ PATHS: dict[str, dict[str, Any]] = {
                     "description": "an event stream, ended after a bounded lifetime",
                     "content": {"text/event-stream": {"schema": {"type": "string"}}},
                 },
-                **{status: _error(why) for status, why in _COMMON.items()},
-                "503": _error("this process has enough streams open: poll instead"),
+                **{status: error(why) for status, why in COMMON.items()},
+                "503": error("this process has enough streams open: poll instead"),
             },
         }
     },
     "/api/state": {
-        "post": _operation(
+        "post": operation(
             "Go available, offline, or paused with a reason",
             _AGENT,
             {
@@ -169,27 +83,27 @@ PATHS: dict[str, dict[str, Any]] = {
         )
     },
     "/api/queue": {
-        "get": _operation(
+        "get": operation(
             "Everyone waiting or being offered, in dispatch order",
-            _body(
+            body(
                 now={"type": "string", "format": "date-time"},
                 count={"type": "integer"},
-                entries=_list("Place"),
+                entries=listed("Place"),
             ),
         )
     },
     "/api/queue/claim": {
-        "post": _operation(
+        "post": operation(
             "Take the next caller the agent can take",
             _ASSIGNMENT,
             {"404": "nobody waiting whom the agent can take", "409": "not available"},
         )
     },
     "/api/calls/{entry_id}/complete": {
-        "parameters": [_id("entry_id")],
-        "post": _operation(
+        "parameters": [path_id("entry_id")],
+        "post": operation(
             "The disposition and notes at the end of a call",
-            _body(note=ref("Note")),
+            body(note=ref("Note")),
             {"400": "bad disposition or notes", "409": "not this agent's call, or noted"},
             {
                 "type": "object",
@@ -202,116 +116,43 @@ PATHS: dict[str, dict[str, Any]] = {
         ),
     },
     "/api/callbacks": {
-        "get": _operation(
+        "get": operation(
             "Active callbacks (oldest first), then recently ended ones",
-            _body(callbacks=_list("Callback")),
+            body(callbacks=listed("Callback")),
         )
     },
     "/api/callbacks/{callback_id}/call": {
-        "parameters": [_id("callback_id")],
-        "post": _operation(
+        "parameters": [path_id("callback_id")],
+        "post": operation(
             "Call now: the waiting callback is offered to this agent",
             _ASSIGNMENT,
             {"404": "no such callback", "409": "refused: offered, dialled, done, expired"},
         ),
     },
-    "/api/agents": {
-        "get": _operation(
-            "Every agent, by username, with their current call",
-            _body(agents=_list("AgentNow")),
-            supervisors=True,
-        ),
-        "post": _operation(
-            "Create an agent (audited); a password is generated when none is given",
-            _AGENT_PASSWORD,
-            {"400": "bad input (where names the field)", "409": "the username is taken"},
-            _NEW_AGENT,
-            supervisors=True,
-            status="201",
-        ),
-    },
-    "/api/agents/{agent_id}": {
-        "parameters": [_id("agent_id")],
-        "patch": _EDIT_AGENT,
-        "post": _EDIT_AGENT,
-    },
-    "/api/agents/{agent_id}/pause": {
-        "parameters": [_id("agent_id")],
-        "post": _operation(
-            "Pause an agent with a reason (a ringing offer goes back to the line; audited)",
-            _AGENT,
-            {
-                "400": "not a pause reason",
-                "404": "no such agent",
-                "409": "on a call, or disabled",
-            },
-            _body(reason={"enum": list(PAUSE_REASONS)}),
-            supervisors=True,
-        ),
-    },
-    "/api/agents/{agent_id}/disable": {
-        "parameters": [_id("agent_id")],
-        "post": _operation(
-            "Disable an agent: offline, signed out, cannot sign in (audited)",
-            _AGENT,
-            {"404": "no such agent", "409": "yourself, or the last enabled supervisor"},
-            supervisors=True,
-        ),
-    },
-    "/api/agents/{agent_id}/enable": {
-        "parameters": [_id("agent_id")],
-        "post": _operation(
-            "Enable a disabled agent (audited)", _AGENT, {"404": "no such agent"}, supervisors=True
-        ),
-    },
-    "/api/agents/{agent_id}/reset-password": {
-        "parameters": [_id("agent_id")],
-        "post": _operation(
-            "A new password (given, or generated and answered once); ends their sessions",
-            _AGENT_PASSWORD,
-            {"400": "too short a password", "404": "no such agent"},
-            {"type": "object", "properties": {"password": {"type": "string", "minLength": 12}}},
-            supervisors=True,
-            optional_body=True,
-        ),
-    },
-    "/api/queue/{entry_id}/move": {
-        "parameters": [_id("entry_id")],
-        "post": _operation(
-            "Move a waiting caller to another queue, keeping their wait (audited)",
-            _body(entry=ref("Entry")),
-            {
-                "400": "not one of the flow's queues",
-                "404": "no such entry",
-                "409": "not waiting (offered, connected, a callback)",
-            },
-            _body(queue={"type": "string"}),
-            supervisors=True,
-        ),
-    },
+    **ADMIN_PATHS,
     "/api/agents/{agent_id}/offline": {
-        "parameters": [_id("agent_id")],
-        "post": _operation(
+        "parameters": [path_id("agent_id")],
+        "post": operation(
             "Set an agent offline (audited)", _AGENT, {"404": "no such agent"}, supervisors=True
         ),
     },
     "/api/stats": {
-        "get": _operation(
+        "get": operation(
             "Per queue, in priority order",
-            _body(queues={"type": "object", "additionalProperties": ref("QueueStats")}),
+            body(queues={"type": "object", "additionalProperties": ref("QueueStats")}),
             supervisors=True,
         )
     },
     "/api/complaints": {
-        "get": _operation(
+        "get": operation(
             "The complaints not resolved yet, overdue first",
-            _body(timezone={"type": "string"}, complaints=_list("Complaint")),
+            body(timezone={"type": "string"}, complaints=listed("Complaint")),
             supervisors=True,
         )
     },
     "/api/complaints/{complaint_id}": {
-        "parameters": [_id("complaint_id")],
-        "get": _operation(
+        "parameters": [path_id("complaint_id")],
+        "get": operation(
             "One complaint with its history",
             _COMPLAINT,
             {"404": "no such complaint"},
@@ -319,8 +160,8 @@ PATHS: dict[str, dict[str, Any]] = {
         ),
     },
     "/api/complaints/{complaint_id}/{change}": {
-        "parameters": [_id("complaint_id"), _CHANGE],
-        "post": _operation(
+        "parameters": [path_id("complaint_id"), _CHANGE],
+        "post": operation(
             "Assign, note, acknowledge or resolve a complaint (audited)",
             _COMPLAINT,
             {
