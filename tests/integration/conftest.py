@@ -18,6 +18,7 @@ import os
 import secrets
 import sqlite3
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -223,13 +224,19 @@ def clock() -> StoppedClock:
 
 @pytest.fixture
 def make_hotline(clock: StoppedClock) -> Iterator[Callable[..., Components]]:
-    """``make_hotline(url, clock=None)``: the product's composition root on that database,
-    on ``clock`` (None: the test's ``clock``); its connections are closed after the test."""
+    """``make_hotline(url, clock=None, busy_timeout=None)``: the product's composition root
+    on that database, on ``clock`` (None: the test's ``clock``); its connections are closed
+    after the test."""
     made: list[Components] = []
     tests_clock = clock
 
-    def build(url: str, clock: ports.Clock | None = None) -> Components:
-        hotline = bootstrap(hotline_settings(url), clock=clock or tests_clock)
+    def build(
+        url: str, clock: ports.Clock | None = None, busy_timeout: int | None = None
+    ) -> Components:
+        settings = hotline_settings(url)
+        if busy_timeout is not None:  # an outage test: SQLite's lock is waited for that long
+            settings = replace(settings, db_busy_timeout=busy_timeout)
+        hotline = bootstrap(settings, clock=clock or tests_clock)
         made.append(hotline)
         return hotline
 

@@ -139,6 +139,7 @@ def test_a_database_that_is_away_is_one_line(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("IVR_DATABASE_URL", outage.url)
+    monkeypatch.setenv("IVR_DB_BUSY_TIMEOUT", "1")  # SQLite's lock: not 30 s of waiting
     outage.cut()
     try:
         code, out, err = run(capsys, *ADD)

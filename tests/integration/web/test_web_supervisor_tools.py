@@ -220,7 +220,7 @@ def test_the_agent_pages_create_edit_and_disable_with_the_csrf_token(sam: Web, d
 def test_a_database_that_goes_away_gives_a_503_page_on_the_agent_pages(
     make_hotline: Callable[..., Components], outage: Outage
 ) -> None:
-    web = Web(make_hotline(outage.url))
+    web = Web(make_hotline(outage.url, busy_timeout=1))
     assert web.sign_in("sam").status_code == 302
     outage.cut()
     try:
