@@ -50,12 +50,11 @@ def web_of(line: Components) -> Web:
 
 def _paths(web: Web) -> list[tuple[str, str]]:
     """Every rule of the url_map with each hostile value put in each of its variables."""
-    found = []
+    found: dict[tuple[str, str], None] = {}  # each once (a rule without variables too)
     for rule in web.app.url_map.iter_rules():
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             for value in HOSTILE_VALUES:
-                path = re.sub(r"<[^>]+>", value, rule.rule)
-                found.append((method, path))
+                found[(method, re.sub(r"<[^>]+>", value, rule.rule))] = None
     return sorted(found, key=lambda route: route[1] == "/logout")  # signed out last
 
 
