@@ -9,6 +9,8 @@ A worker runs a whole group, in collection order:
   sandboxes take free ports);
 - the Asterisk kit (tests/e2e/test_asterisk_kit.py): an Asterisk of its own, configured as
   README.md tells an administrator, on free ports;
+- the whole shift in a browser (tests/e2e/test_console_shift.py): its own ``ivr serve``
+  with a FastAGI port and a scripted Asterisk, on free ports;
 - the browser tests (their module-scoped browser);
 - any other module, once per database backend (``sqlite``, ``postgresql`` in the test's id),
   so that a worker seeds a module's template database once, not once for each test of it
@@ -29,8 +31,13 @@ from xdist.scheduler import LoadScopeScheduling
 
 E2E = "tests/e2e/"
 BROWSER = "tests/e2e/test_console_browser.py"
-#: End-to-end modules that start a sandbox of their own: a group each.
-OWN_SANDBOX = ("tests/e2e/test_survey_call.py", "tests/e2e/test_asterisk_kit.py")
+#: End-to-end modules that start a sandbox, an Asterisk or a server of their own: a group
+#: each, beside the rest of tests/e2e.
+OWN_SANDBOX = (
+    "tests/e2e/test_survey_call.py",
+    "tests/e2e/test_asterisk_kit.py",
+    "tests/e2e/test_console_shift.py",
+)
 #: Any other browser test module of tests/e2e ends so (test_reports_browser.py).
 BROWSER_SUFFIX = "_browser.py"
 #: The ``backend`` fixture's ids (tests/integration/conftest.py), as they appear in a test id.

@@ -13,6 +13,8 @@ def test_the_end_to_end_calls_are_one_group_and_the_browser_tests_another() -> N
     assert group_of(survey) == "e2e:tests/e2e/test_survey_call.py"  # its own sandbox
     kit = "tests/e2e/test_asterisk_kit.py::test_the_hotline_context_is_loaded"
     assert group_of(kit) == "e2e:tests/e2e/test_asterisk_kit.py"  # its own Asterisk
+    shift = "tests/e2e/test_console_shift.py::test_an_agents_shift_in_the_browser"
+    assert group_of(shift) == "e2e:tests/e2e/test_console_shift.py"  # its own ivr serve
     assert group_of("tests/e2e/test_reports_browser.py::test_a_supervisor_reads") == "browser"
 
 
