@@ -18,7 +18,7 @@ from rich.table import Table
 from ivr.app.bootstrap import Components, bootstrap
 from ivr.app.cli_flow import Commands
 from ivr.app.config import Settings
-from ivr.services import agent_admin
+from ivr.services import agent_admin, agent_fields
 from ivr.services.agent_admin import ROLES, AdminRefused
 from ivr.services.contact_agents import Agent
 
@@ -108,7 +108,8 @@ def _given(args: argparse.Namespace) -> dict[str, Any]:
 def _stdin(args: argparse.Namespace) -> str | None:
     if not args.password_stdin:
         return None
-    password = sys.stdin.readline().rstrip("\r\n")
+    # one line, bounded: a longer one is refused by the password's own check
+    password = sys.stdin.readline(agent_fields.MAX_PASSWORD + 3).rstrip("\r\n")
     if not password:
         raise AdminRefused(400, "no password on standard input", "password")
     return password

@@ -52,11 +52,12 @@ def create(
     username = agent_fields.username(values.get("username"))
     fields = agent_fields.fields(choices, values, partial=False)
     password, generated = agent_fields.password(values.get("password"))
+    hashed = _hash(password)  # slow (scrypt): before the transaction, never inside it
     with ctx.unit_of_work() as uow:
         if uow.agents.by_username(username) is not None:
             raise AdminRefused(409, f"the username {username!r} is taken", "username")
         agent = uow.agents.add(
-            username, fields["name"], _hash(password), fields["role"], fields["skills"],
+            username, fields["name"], hashed, fields["role"], fields["skills"],
             fields["languages"], fields["endpoint"], ctx.clock.now(),
         )  # fmt: skip
         detail = {"agent": username, **_shown(fields), "by": actor.name}
@@ -128,9 +129,10 @@ def reset_password(
     """A new password (the generated one returned, once, when none is given); the
     agent's console sessions end, so they sign in again with it."""
     chosen, generated = agent_fields.password(password)
+    hashed = _hash(chosen)  # slow (scrypt): never while the agent's row is locked
     with ctx.unit_of_work() as uow:
         agent = _locked(uow, agent_id)
-        uow.agents.edit(agent_id, {"password_hash": _hash(chosen)})
+        uow.agents.edit(agent_id, {"password_hash": hashed})
         detail = {"agent": agent.username, "generated": generated, "by": actor.name}
         _audit(uow, ctx, actor, "agent_password_reset", detail)
         uow.commit()

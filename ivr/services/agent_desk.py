@@ -130,7 +130,8 @@ def pause(ctx: CenterContext, agent_id: int, reason: str, by: Agent | None) -> A
                 agent_id, lc.PAUSED, agent.state_since, expect=(lc.PAUSED,), pause_reason=reason
             )
         elif not lc.allowed(lc.AGENT, agent.state, Trigger.PAUSE):
-            return Refused(f"{agent.name} is {lc_label(agent.state)}: pause after the call")
+            said = agent.state.replace("_", " ")
+            return Refused(f"{agent.name} is {said}: pause after the call")
         elif entry is not None and entry.state == lc.OFFERED:
             withdraw(uow, entry, Trigger.PAUSE, actor, now, ctx.lease())
             uow.agents.set_state(agent_id, lc.PAUSED, now, expect=(lc.PAUSED,), pause_reason=reason)
@@ -152,10 +153,6 @@ def pause(ctx: CenterContext, agent_id: int, reason: str, by: Agent | None) -> A
         changed = uow.agents.get(agent_id)
         assert changed is not None
         return changed
-
-
-def lc_label(state: str) -> str:
-    return state.replace("_", " ")
 
 
 def desk(ctx: CenterContext, agent_id: int) -> Desk:

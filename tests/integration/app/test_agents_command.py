@@ -85,6 +85,11 @@ def test_a_password_is_read_from_standard_input_and_not_printed(
     code, out, err = run(capsys, "reset-password", "ivy", "--password-stdin")
     assert code == 2 and out == ""
     assert err == "ivr agents reset-password: password: 12 to 256 characters\n"
+    endless = io.StringIO("x" * 10_000_000)  # no newline: the read stops at the bound
+    monkeypatch.setattr("sys.stdin", endless)
+    code, out, err = run(capsys, "reset-password", "ivy", "--password-stdin")
+    assert (code, out) == (2, "") and "12 to 256 characters" in err
+    assert endless.tell() < 1000
 
 
 def test_edit_disable_enable_and_reset_by_username(
