@@ -5,18 +5,18 @@ sessions, and the last supervisor kept."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
 
-from integration.services.test_contact_store import SECRET, available, caller
+from integration.services.test_contact_store import available, caller, center, ids
 from integration.support import Db, StoppedClock
-from ivr.app.bootstrap import Components, center_settings
+from ivr.app.bootstrap import Components
 from ivr.center import lifecycle as lc
 from ivr.services import agent_admin
 from ivr.services.agent_admin import Actor, AdminRefused, Choices
 from ivr.services.contact_center import ContactCenter
 from ivr.services.sign_in_ports import SignInRecords
+
+__all__ = ["center", "ids"]  # the fixtures, used by name
 
 CHOICES = Choices(
     frozenset({"general", "payments", "closure", "security"}), frozenset({"en", "zh"})
@@ -33,20 +33,8 @@ NEW = {
 
 
 @pytest.fixture
-def center(hotline: Components, clock: StoppedClock) -> ContactCenter:
-    settings = replace(hotline.settings, secret_key=SECRET)
-    hotline.sessions  # noqa: B018 - the schema check
-    return ContactCenter(hotline.unit_of_work, clock, center_settings(settings))
-
-
-@pytest.fixture
 def records(hotline: Components) -> SignInRecords:
     return hotline.sign_in_records
-
-
-@pytest.fixture
-def ids(center: ContactCenter) -> dict[str, int]:
-    return {agent.username: agent.id for agent in center.agents_view()}
 
 
 def sam(ids: dict[str, int]) -> Actor:

@@ -4,27 +4,12 @@ may pause anyone, and every pause is audited with who and why."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-
-import pytest
-
-from integration.services.test_contact_store import SECRET, available, caller
+from integration.services.test_contact_store import available, caller, center, ids
 from integration.support import Db, StoppedClock
-from ivr.app.bootstrap import Components, center_settings
 from ivr.center import lifecycle as lc
 from ivr.services.contact_center import ContactCenter, Refused
 
-
-@pytest.fixture
-def center(hotline: Components, clock: StoppedClock) -> ContactCenter:
-    settings = replace(hotline.settings, secret_key=SECRET, wrap_up_seconds=30)
-    hotline.sessions  # noqa: B018 - the schema check
-    return ContactCenter(hotline.unit_of_work, clock, center_settings(settings))
-
-
-@pytest.fixture
-def ids(center: ContactCenter) -> dict[str, int]:
-    return {agent.username: agent.id for agent in center.agents_view()}
+__all__ = ["center", "ids"]  # the fixtures, used by name
 
 
 def test_a_paused_agent_is_offered_nothing_until_available(

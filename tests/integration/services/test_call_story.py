@@ -5,28 +5,19 @@ with no account, a frozen account and a lookup that found nothing; never a secre
 
 from __future__ import annotations
 
-from dataclasses import replace
-
-import pytest
-
-from integration.services.test_contact_store import SECRET, available
+from integration.services.test_contact_store import available, center
 from integration.support import Db, StoppedClock
 from integration.web_client import caller
-from ivr.app.bootstrap import Components, center_settings
+from ivr.app.bootstrap import Components
 from ivr.services.call_story import CallStory, money
 from ivr.services.contact_center import ContactCenter
 from ivr.services.path_words import step, step_words
 
+__all__ = ["center"]  # the fixtures, used by name
+
 PAYMENT_PATH = ("choose_language", "welcome", "main_menu", "payment_intro", "identify",
                 "ask_account", "ask_pin", "check_identity", "after_verify", "payment_lookup",
                 "payment_details", "payment_followup", "payments_agent")  # fmt: skip
-
-
-@pytest.fixture
-def center(hotline: Components, clock: StoppedClock) -> ContactCenter:
-    settings = replace(hotline.settings, secret_key=SECRET, wrap_up_seconds=30)
-    hotline.sessions  # noqa: B018 - the schema check
-    return ContactCenter(hotline.unit_of_work, clock, center_settings(settings))
 
 
 def told(hotline: Components, clock: StoppedClock, call_id: str, *actions: str) -> None:

@@ -10,11 +10,9 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-import pytest
-
-from integration.services.test_contact_store import SECRET, available, caller
+from integration.services.test_contact_store import available, caller, center, ids
 from integration.support import Db, StoppedClock
-from ivr.app.bootstrap import Components, center_settings
+from ivr.app.bootstrap import Components
 from ivr.center import estimates
 from ivr.center import lifecycle as lc
 from ivr.services import ports, queue_moves
@@ -22,20 +20,10 @@ from ivr.services.contact_center import ContactCenter, Refused
 from ivr.services.contact_entries import Entry
 from ivr.services.queue_moves import QueueTarget
 
+__all__ = ["center", "ids"]  # the fixtures, used by name
+
 SECURITY = QueueTarget("security", "security", 10)
 GENERAL = QueueTarget("general", "general", 1)
-
-
-@pytest.fixture
-def center(hotline: Components, clock: StoppedClock) -> ContactCenter:
-    settings = replace(hotline.settings, secret_key=SECRET)
-    hotline.sessions  # noqa: B018 - the schema check
-    return ContactCenter(hotline.unit_of_work, clock, center_settings(settings))
-
-
-@pytest.fixture
-def ids(center: ContactCenter) -> dict[str, int]:
-    return {agent.username: agent.id for agent in center.agents_view()}
 
 
 def test_a_moved_caller_takes_the_new_queues_skill_and_keeps_their_time(
