@@ -4,7 +4,7 @@ on PostgreSQL.
 Each simulated Asterisk (``tests/agi_fake.FakeAsterisk``, the same fake the integration
 tests use) connects, chooses English and the payment-failure branch, types an account
 number and its PIN, hears the result and presses 9 (goodbye). All calls start together,
-so their PINs arrive within moments of each other: every PIN check (scrypt, about 45 ms
+so their PINs arrive within moments of each other: every PIN check (scrypt, about 2 ms
 of CPU) is in flight at once. While they are checked, ten more callers ask for a person
 (1 0: the queue, their place announced, a hang-up at the hold): how long their calls
 take shows whether the PIN checks hold up everyone else's database work. The controller

@@ -8,13 +8,21 @@ Two forms are recognised by their first field:
 
 New hashes are always the second form. The pepper lives outside the database
 (``Settings.pepper``), so a stolen database alone cannot be searched for the million
-six-digit PINs. A first-form hash still verifies; ``needs_upgrade`` tells the caller to
-store ``hash_pin`` of the PIN it has just checked.
+six-digit PINs: the key, not the hash's slowness, is what protects a PIN. No work factor a
+phone call can wait for makes a million guesses slow (at N = 2**14, one core tries every
+six-digit PIN of an account in about ten hours; at N = 2**10 in about 35 minutes), so the
+cost ``N`` is set for the hotline's throughput (about 2 ms of one core, 1 MiB of memory per
+check, memory-hard against cheap parallel hardware) and the pepper does the protecting,
+with the lockout and the throttle against guessing by phone (docs/security.md).
 
-``PepperedPins`` is the ``PinChecker`` the hotline uses: scrypt takes about 45 ms of one
-core, so at most ``slots`` checks run at once (one per core by default) and the other
-callers wait their turn in order instead of all slowing each other down; none holds a
-database connection or lock meanwhile (``UseCases.verify_identity``).
+A first-form hash, or one made with another cost, still verifies; ``needs_upgrade`` tells
+the caller to store ``hash_pin`` of the PIN it has just checked (so the cost can be raised
+or lowered in a release, and every account follows at its next successful check).
+
+``PepperedPins`` is the ``PinChecker`` the hotline uses: at most ``slots`` checks run at
+once (one per core by default) and the other callers wait their turn in order instead of
+all slowing each other down; none holds a database connection or lock meanwhile
+(``UseCases.verify_identity``).
 """
 
 from __future__ import annotations
@@ -30,7 +38,9 @@ from contextlib import contextmanager
 from ivr.errors import IvrError
 from ivr.services import ports
 
-N, R, P = 2**14, 8, 1
+#: scrypt's cost: N = 2**10 with r = 8 is about 2 ms of one core and 1 MiB per check (2**14
+#: was about 40 ms: 20 times the CPU of a whole call's other work; see the module's text).
+N, R, P = 2**10, 8, 1
 LEGACY = "scrypt"
 PEPPERED = "scrypt-hmac"
 
@@ -62,14 +72,16 @@ def pin_matches(pin: str, stored: str, pepper: bytes | None) -> bool:
     return hmac.compare_digest(actual, expected)
 
 
-def needs_upgrade(stored: str) -> bool:
-    """A hash made before the pepper (rewrite it after a successful check)."""
-    return stored.split("$", 1)[0] == LEGACY
+def needs_upgrade(stored: str, n: int = N) -> bool:
+    """A hash made before the pepper, or with another cost than ``n`` (rewrite it after
+    a successful check)."""
+    fields = stored.split("$")
+    return fields[0] == LEGACY or len(fields) < 2 or fields[1] != str(n)
 
 
 #: A hash no PIN is checked against for real: compared when the account does not exist, so
 #: an unknown account number answers as slowly as a known one.
-DECOY = f"{PEPPERED}$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA==$" + "A" * 43 + "="
+DECOY = f"{PEPPERED}${N}${R}${P}$AAAAAAAAAAAAAAAAAAAAAA==$" + "A" * 43 + "="
 
 
 #: How long a PIN check waits for a free slot before the call takes its error route.

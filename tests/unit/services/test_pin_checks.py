@@ -42,6 +42,20 @@ def test_a_legacy_hash_is_upgraded_after_a_match_and_a_peppered_one_is_not() -> 
     assert check.upgraded("246810", upgraded) is None
 
 
+def test_a_hash_of_another_cost_is_rewritten_at_the_current_cost_after_a_match() -> None:
+    old = pins.hash_pin("246810", PEPPER, n=FAST)
+    check = checker()
+    assert pins.needs_upgrade(old) and not pins.needs_upgrade(old, n=FAST)
+    upgraded = check.upgraded("246810", old)
+    assert upgraded is not None and upgraded.startswith(f"scrypt-hmac${pins.N}$8$1$")
+    assert check.matches("246810", upgraded) and check.upgraded("246810", upgraded) is None
+    assert pins.needs_upgrade("garbage") and pins.needs_upgrade("")
+
+
+def test_an_unknown_account_costs_the_same_hashing_as_a_known_one() -> None:
+    assert pins.DECOY.split("$")[1:4] == [str(pins.N), str(pins.R), str(pins.P)]
+
+
 def test_checks_beyond_the_slots_wait_then_give_up() -> None:
     check = checker(slots=1, wait=0.05)
     stored = pins.hash_pin("246810", PEPPER, n=FAST)
