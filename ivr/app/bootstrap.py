@@ -55,6 +55,10 @@ if TYPE_CHECKING:
 #: Threads besides calls and web requests that use the database: the dispatcher (its
 #: rounds also send the SMS outbox) and one to spare.
 BACKGROUND_THREADS = 2
+#: Seconds a call's move through the menus may wait for a newer one before its record is
+#: rewritten, in a process serving many calls (``CallRecorder.keep_later``): what a killed
+#: process can lose of a call's path, never the record.
+RECORD_DEFER = 1.0
 
 
 def pool_size(settings: Settings) -> PoolSize:
@@ -172,7 +176,11 @@ class Components:
         """Keeps call records: in the database, else in this database's spool."""
         from ivr.store.record_spool import FileRecordSpool
 
-        return CallRecorder(self.unit_of_work, FileRecordSpool(self.settings.record_spool()))
+        # A process serving many calls lets a call's moves through the menus wait a moment
+        # for newer ones (``CallRecorder.keep_later``); a per-call AGI process writes each.
+        defer = RECORD_DEFER if self.role in ("fastagi", "serve") else None
+        spool = FileRecordSpool(self.settings.record_spool())
+        return CallRecorder(self.unit_of_work, spool, defer)
 
     def record_upkeep(self) -> RecordUpkeep:
         """What each dispatcher round does for call records (spool, reaper)."""

@@ -14,7 +14,8 @@ stops serving (a test's ``shutdown()``, a crash). Stopping then, in this order:
    with an agent or in the menus go on;
 2. the web server takes no new requests; those in progress end (up to ``REQUEST_GRACE``);
 3. the dispatcher, then the reloader, stop (the reverse of their start);
-4. the phone servers close, waiting for the calls in progress to finish.
+4. the phone servers close, waiting for the calls in progress to finish;
+5. the call records' versions still deferred are written (``CallRecorder.flush``).
 """
 
 from __future__ import annotations
@@ -118,6 +119,8 @@ def _run(
             http.task_dispatcher.shutdown(cancel_pending=False, timeout=REQUEST_GRACE)
             wasyncore.close_all(sockets)
         threads.close()
+        if "recorder" in hotline.__dict__:  # built: the calls' deferred record versions
+            hotline.recorder.flush()
         logger.warning("stopped")
 
 

@@ -7,7 +7,9 @@ only what the phone line must do: ``Play``, ``Gather``, ``SetData`` and the endi
 
 The call's record is opened when the call starts, rewritten as the call moves (each time
 its node changes, so a call cut off is closed at the last node it reached, and at least
-every ``HEARTBEAT`` while events come) and closed when the call ends. A driver that
+every ``HEARTBEAT`` while events come; a process serving many calls may let a newer
+version replace one not yet written: ``CallRecorder.keep_later``) and closed when the call
+ends. A driver that
 holds queued callers (``holds=True``: Asterisk, Twilio) keeps the record open through
 the hold, and closes it with ``close_record()`` when the caller leaves; the record is
 written as the call reaches the queue. Writing a record never fails the call
@@ -167,19 +169,18 @@ class CallSession:
             version.last_node, version.path, version.queue,
         )  # fmt: skip
         since = None if self._written_at is None else now - self._written_at
-        if (
-            last is None
-            or state.ended  # at the queue: always
-            or since is None
-            or moved
-            or since >= HEARTBEAT
-        ):
+        if last is None or state.ended:  # the record opens; at the queue: at once
             self._written_at = now
             self._write(version)
+        elif since is None or moved or since >= HEARTBEAT:
+            # Moving through the menus: a newer version may replace it before it is written
+            # (``CallRecorder.keep_later``, in processes that serve many calls).
+            self._written_at = now
+            self._write(version, later=True)
 
-    def _write(self, version: ports.CallRecord) -> None:
+    def _write(self, version: ports.CallRecord, later: bool = False) -> None:
         self.record = self._written = version
-        self.use_cases.record_call(version)
+        self.use_cases.record_call(version, later)
 
     def _version(self, now: datetime, closed: bool) -> ports.CallRecord:
         state = self.state

@@ -5,12 +5,24 @@ its own unit of work. If the database cannot take it, the version goes to the sp
 (``ports.RecordSpool``), which a dispatcher round replays (``replay``) once the database
 is back; if even the spool fails, the record is lost, and that is counted and logged as
 one line naming the call. Nothing here raises: a caller never notices a record.
+
+A process that serves many calls at once (FastAGI, ``ivr serve``) also *defers* the
+versions written while a call moves through the menus (``keep_later``): each waits
+``defer`` seconds, and a newer version of the same call replaces it meanwhile, so a call
+that moves five times in a second is written once, not five times. A background thread
+writes the due versions, all of them in one unit of work. The version that opens a record
+and the one that closes it are never deferred (``keep``): a record exists from the call's
+first second and its outcome is in the database before the call's thread lets go. What a
+killed process loses is at most the last ``defer`` seconds of a call's path (the reaper
+closes the record at the node written before), never the record. ``flush`` writes what
+waits (when the process stops).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 
 from ivr.services import ports
@@ -22,20 +34,62 @@ REPLAY_BATCH = 200
 
 
 class CallRecorder:
+    """``defer``: seconds a ``keep_later`` version waits (None: written at once, as a
+    process with one call does); ``ticker``: the monotonic clock of that wait (not the
+    hotline's clock: it times a write, not a call)."""
+
     def __init__(
         self,
         unit_of_work: Callable[[], ports.UnitOfWork],
         spool: ports.RecordSpool | None = None,
+        defer: float | None = None,
+        ticker: Callable[[], float] = time.monotonic,
     ) -> None:
         self.unit_of_work = unit_of_work
         self.spool = spool
+        self.defer = defer
+        self.ticker = ticker
         #: Versions that went to the spool, and records lost, since the process started.
         self.spooled = 0
         self.lost = 0
+        #: Deferred versions written, and those a newer version replaced unwritten.
+        self.deferred_written = 0
+        self.superseded = 0
         self._lock = threading.Lock()
+        self._pending: dict[str, tuple[ports.CallRecord, float]] = {}
+        self._wake = threading.Condition(self._lock)
+        self._writer: threading.Thread | None = None
+
+    def keep_later(self, record: ports.CallRecord) -> bool:
+        """Write an open ``record`` within ``defer`` seconds unless a newer version of
+        the call comes first; at once when this recorder does not defer."""
+        if self.defer is None or not record.open:
+            return self.keep(record)
+        with self._lock:
+            if self._pending.pop(record.call_id, None) is not None:
+                self.superseded += 1
+            self._pending[record.call_id] = (record, self.ticker() + self.defer)
+            if self._writer is None:
+                self._writer = threading.Thread(
+                    target=self._write_due, name="call-record-writer", daemon=True
+                )
+                self._writer.start()
+        return True
+
+    def flush(self) -> int:
+        """Write every deferred version now; how many were."""
+        with self._lock:
+            due = [record for record, _ in self._pending.values()]
+            self._pending.clear()
+        return self._write_batch(due)
 
     def keep(self, record: ports.CallRecord) -> bool:
-        """Write ``record`` (else spool it); False only if it is lost."""
+        """Write ``record`` (else spool it); False only if it is lost. A deferred, older
+        version of the same call is dropped: this one supersedes it."""
+        if self._pending:
+            with self._lock:
+                if self._pending.pop(record.call_id, None) is not None:
+                    self.superseded += 1
         try:
             self._save(record)
             return True
@@ -64,6 +118,39 @@ class CallRecorder:
             *(record.call_id, failure, lost),
         )
         return False
+
+    def _write_due(self) -> None:
+        assert self.defer is not None
+        while True:
+            with self._lock:
+                if not self._pending:  # nothing waits: the next keep_later starts another
+                    self._writer = None
+                    return
+                now = self.ticker()
+                due = [r for r, at in self._pending.values() if at <= now]
+                for record in due:
+                    del self._pending[record.call_id]
+                if not due:
+                    self._wake.wait(self.defer / 2)
+                    continue
+            self._write_batch(due)
+
+    def _write_batch(self, records: list[ports.CallRecord]) -> int:
+        """One unit of work for them all; if it fails, each on its own (``keep``: the
+        database, else the spool)."""
+        if not records:
+            return 0
+        try:
+            with self.unit_of_work() as uow:
+                for record in records:
+                    uow.calls.save(record)
+                uow.commit()
+        except Exception:
+            for record in records:
+                self.keep(record)
+        with self._lock:
+            self.deferred_written += len(records)
+        return len(records)
 
     def replay(self, limit: int = REPLAY_BATCH) -> int:
         """Write spooled records to the database; how many were written. Stops at the

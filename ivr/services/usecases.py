@@ -104,9 +104,12 @@ class UseCases:
             logger.exception("use case %s failed at node %s", action.name, action.node)
             return Result(ERROR_OUTCOME)
 
-    def record_call(self, record: ports.CallRecord) -> bool:
+    def record_call(self, record: ports.CallRecord, later: bool = False) -> bool:
         """Keep a version of a call's record (``CallRecorder.keep``): in the database, else
-        in the spool; False (counted and logged) if it is lost. Never raises."""
+        in the spool; False (counted and logged) if it is lost. Never raises. ``later``:
+        a version that may wait for a newer one (``CallRecorder.keep_later``)."""
+        if later:
+            return self.recorder.keep_later(record)
         return self.recorder.keep(record)
 
     def keep_recording(self, call_id: str, recording_id: str, location: str) -> bool:

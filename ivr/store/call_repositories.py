@@ -7,7 +7,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Table, bindparam, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from ivr.center.lifecycle import ACTIVE_ENTRY_STATES, CALL, CB_CONNECTED
@@ -19,44 +21,43 @@ from ivr.store.node_visits import replace_visits, visit_rows
 
 
 class SqlCallRecords(ports.CallRecords):
-    """``save`` is a conditional UPDATE (the merge rule of ``ports.CallRecords``), then an
-    INSERT when there is no row yet; two processes inserting one call at once make the
-    second fail on the unique call id, and the caller (``CallRecorder``) tries again.
-    A version that wins the merge rewrites the call's funnel rows (``node_visits``): a
-    closed one writes them, an open one (the call was alive after all) drops them."""
+    """``save`` applies the merge rule of ``ports.CallRecords`` in one statement in the
+    usual case: an upsert (``INSERT ... ON CONFLICT (call_id) DO UPDATE ... WHERE``) that
+    inserts the first version, or replaces a still-open row when the rule allows (no
+    funnel rows exist for an open row, so a closed version only adds them). An upsert is
+    atomic on both databases: two processes saving one call at once never both insert.
+    Only when the row was closed ``interrupted`` by a reaper (the call was alive after
+    all) does a second statement replace it, and its funnel rows (``node_visits``) with
+    it: a closed version writes them, an open one drops them."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
 
     def save(self, record: ports.CallRecord) -> None:
-        row = CallRecordRow
-        values = _values(record)
-        replaceable = row.outcome.is_(None) | (row.outcome == ports.INTERRUPTED)
-        if record.open:
-            replaceable = replaceable & (row.last_seen_at <= record.last_seen)
-        done = self.session.execute(
-            update(row)
-            .where(row.call_id == record.call_id, replaceable)
-            .values(**values)
-            .execution_options(synchronize_session=False)
-        )
-        if done.rowcount == 1:  # type: ignore[attr-defined]
-            self._visits(record)
+        values = {f"v_{k}": v for k, v in _values(record).items()}
+        values["v_call_id"] = record.call_id
+        connection = self.session.connection()
+        statement = _UPSERT_OPEN if record.open else _UPSERT_CLOSED
+        if connection.execute(statement[connection.dialect.name], values).first() is not None:
+            if not record.open:  # the row was open: it had no funnel rows yet
+                self._visits(record, replace=False)
             return
-        if self.session.scalar(select(row.id).where(row.call_id == record.call_id)) is None:
-            self.session.add(row(call_id=record.call_id, **values))
-            self.session.flush()
-            if not record.open:
-                self._visits(record)
+        interrupted = _REPLACE_INTERRUPTED_OPEN if record.open else _REPLACE_INTERRUPTED
+        if connection.execute(interrupted, values).rowcount == 1:
+            self._visits(record, replace=True)
+        # Else the row is closed for good, or newer than this open version: left alone.
 
-    def _visits(self, record: ports.CallRecord) -> None:
+    def _visits(self, record: ports.CallRecord, replace: bool) -> None:
         rows = []
         if not record.open:
             rows = visit_rows(
                 record.call_id, record.started_at, record.path, record.last_node,
                 record.outcome, record.timeouts, record.invalid, record.handoff_node,
             )  # fmt: skip
-        replace_visits(self.session, record.call_id, rows)
+        if replace:
+            replace_visits(self.session, record.call_id, rows)
+        elif rows:
+            self.session.connection().execute(insert(_VISITS), rows)
 
     def add_ended(self, records: Sequence[ports.CallRecord]) -> None:
         """Insert ended calls' records that are not in the table yet, and their funnel
@@ -169,6 +170,49 @@ def _values(record: ports.CallRecord) -> dict[str, Any]:
         "handoff_node": record.handoff_node,
         "handoff": record.handoff,
     }
+
+
+_TABLE: Table = CallRecordRow.__table__  # type: ignore[assignment]
+_VISITS: Table = CallNodeVisitRow.__table__  # type: ignore[assignment]
+_COLUMNS = [c.name for c in _TABLE.columns if c.name != "id"]
+
+
+def _upsert(dialect_insert: Any, open_version: bool) -> Any:
+    """The first version inserts; a later one replaces a row that is still open (and, for
+    an open version, last seen no later than it)."""
+    statement = dialect_insert(_TABLE).values({name: bindparam(f"v_{name}") for name in _COLUMNS})
+    still_open = _TABLE.c.outcome.is_(None)
+    if open_version:
+        still_open = still_open & (_TABLE.c.last_seen_at <= statement.excluded.last_seen_at)
+    return statement.on_conflict_do_update(
+        index_elements=[_TABLE.c.call_id],
+        set_={name: statement.excluded[name] for name in _COLUMNS if name != "call_id"},
+        where=still_open,
+    ).returning(_TABLE.c.id)  # a row back: inserted or replaced (rowcount is not portable)
+
+
+_UPSERT_OPEN = {"postgresql": _upsert(pg_insert, True), "sqlite": _upsert(sqlite_insert, True)}
+_UPSERT_CLOSED = {
+    "postgresql": _upsert(pg_insert, False),
+    "sqlite": _upsert(sqlite_insert, False),
+}
+
+
+def _replace_interrupted(open_version: bool) -> Any:
+    where = (_TABLE.c.call_id == bindparam("v_call_id")) & (
+        _TABLE.c.outcome == ports.INTERRUPTED
+    )
+    if open_version:
+        where = where & (_TABLE.c.last_seen_at <= bindparam("v_last_seen_at"))
+    return (
+        update(_TABLE)
+        .where(where)
+        .values({name: bindparam(f"v_{name}") for name in _COLUMNS if name != "call_id"})
+    )
+
+
+_REPLACE_INTERRUPTED_OPEN = _replace_interrupted(True)
+_REPLACE_INTERRUPTED = _replace_interrupted(False)
 
 
 class SqlAuditLog(ports.AuditLog):
