@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 
 
 @dataclass(frozen=True)
@@ -33,7 +35,9 @@ def connect(url: str, pool: PoolSize | None = None, busy_timeout: float = 30) ->
     if pool is not None:
         sizing = {"pool_size": pool.size, "max_overflow": 0, "pool_timeout": pool.timeout}
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True, hide_parameters=True, **sizing)
+        engine = create_engine(url, hide_parameters=True, **sizing)
+        _ping_when_idle(engine)
+        return engine
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     else:
@@ -52,6 +56,36 @@ def connect(url: str, pool: PoolSize | None = None, busy_timeout: float = 30) ->
         cursor.close()
 
     return engine
+
+
+#: A pooled connection unused for this long is pinged before it is handed out (a database
+#: restarted meanwhile has closed it: a fresh one is opened instead, and nobody notices).
+PING_AFTER_IDLE = 2.0
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """SQLAlchemy's ``pool_pre_ping``, but only for connections idle ``PING_AFTER_IDLE``
+    seconds or more: a busy server hands a connection out dozens of times a second, and a
+    ping each time was a round trip per unit of work. A connection that broke while in
+    use fails that one statement: SQLAlchemy then invalidates the whole pool, so the next
+    unit of work opens fresh connections (the use case's caller takes the flow's error
+    route, a call record goes to the spool)."""
+
+    @event.listens_for(engine, "checkin")
+    def _idle_from(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE:
+            return  # new, or in use a moment ago
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as exc:
+            if engine.dialect.is_disconnect(exc, dbapi_connection, None):  # type: ignore[arg-type]
+                raise DisconnectionError("pooled connection closed by the server") from exc
+            raise
 
 
 class _NoRows(logging.Filter):
