@@ -116,6 +116,24 @@ def main() -> None:
             total.add(more)
         total.sort_stats(args.sort).print_stats(args.top)
         print(out.getvalue())
+        shares: Counter[str] = Counter()
+        for (filename, _line, _name), row in total.stats.items():  # type: ignore[attr-defined]
+            shares[_package(filename)] += row[2]  # tottime: the function's own time
+        whole = sum(shares.values())
+        print("own time by package, per call:")
+        for package, seconds in shares.most_common(12):
+            print(f"  {seconds / len(calls) * 1000:7.2f} ms  {seconds / whole:5.1%}  {package}")
+
+
+def _package(filename: str) -> str:
+    """``sqlalchemy``, ``psycopg``, ``ivr/store``..., or ``python`` (the standard library
+    and built-ins)."""
+    if "site-packages/" in filename:
+        return filename.split("site-packages/", 1)[1].split("/", 1)[0]
+    if "/ivr/" in filename:
+        parts = filename.split("/ivr/", 1)[1].split("/")
+        return "ivr/" + "/".join(parts[:-1] or parts)
+    return "python"
 
 
 if __name__ == "__main__":

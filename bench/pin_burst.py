@@ -254,9 +254,13 @@ def controller(url: str, root: Path, calls: int, folder: Path) -> Iterator[int]:
         except subprocess.TimeoutExpired:
             process.kill()
         log.seek(0)
-        errors = [line for line in log.read().splitlines() if "ERROR" in line]
+        lines = log.read().splitlines()
+        errors = [n for n, line in enumerate(lines) if "ERROR" in line]
         if errors:
-            print(f"  controller logged {len(errors)} errors, the first: {errors[0]}")
+            first = errors[0]
+            print(f"  controller logged {len(errors)} errors, the first: {lines[first]}")
+            trace = lines[first + 1 : first + 40]
+            print("\n".join(f"    {line}" for line in trace if not line.startswith("20")))
         log.close()
 
 

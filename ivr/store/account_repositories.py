@@ -1,10 +1,16 @@
-"""SQL adapters for the accounts port and the log of PIN checks."""
+"""SQL adapters for the accounts port and the log of PIN checks.
+
+The statements a call runs (the account, its PIN hash, its lock, the attempts, the failed
+payment) go through the session's connection as Core statements on the tables: a call
+needs values, not ORM objects, and the ORM's object loading and flush cost more CPU than
+the database's whole answer (docs/performance.md)."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Row, Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from ivr.services import ports
@@ -12,27 +18,51 @@ from ivr.services.caller_numbers import e164
 from ivr.store.account_tables import AccountRow, TransactionRow, VerificationAttemptRow
 from ivr.store.lockout_queries import failures_after_success, same_caller
 
+_ACCOUNTS: Table = AccountRow.__table__  # type: ignore[assignment]
+_TRANSACTIONS: Table = TransactionRow.__table__  # type: ignore[assignment]
+_ATTEMPTS: Table = VerificationAttemptRow.__table__  # type: ignore[assignment]
+_ACCOUNT = select(
+    _ACCOUNTS.c.number, _ACCOUNTS.c.holder_name, _ACCOUNTS.c.phone, _ACCOUNTS.c.language,
+    _ACCOUNTS.c.status, _ACCOUNTS.c.balance_minor, _ACCOUNTS.c.currency,
+).where(_ACCOUNTS.c.number == bindparam("number"))  # fmt: skip
+# FOR NO KEY UPDATE: one checker at a time, while rows that merely refer to the account
+# (attempts, incidents) can still be written by others.
+_LOCKED_ACCOUNT = _ACCOUNT.with_for_update(key_share=True)
+_PIN_HASH = select(_ACCOUNTS.c.pin_hash).where(_ACCOUNTS.c.number == bindparam("number"))
+_LATEST_FAILED = (
+    select(
+        _TRANSACTIONS.c.amount_minor,
+        _TRANSACTIONS.c.currency,
+        _TRANSACTIONS.c.merchant,
+        _TRANSACTIONS.c.at,
+        _TRANSACTIONS.c.failure_reason,
+    )  # fmt: skip
+    .where(
+        _TRANSACTIONS.c.account_number == bindparam("number"),
+        _TRANSACTIONS.c.status == "failed",
+    )
+    .order_by(_TRANSACTIONS.c.at.desc(), _TRANSACTIONS.c.id.desc())
+    .limit(1)
+)
+_NEW_ATTEMPT = insert(_ATTEMPTS)
+
 
 class SqlAccounts(ports.Accounts):
     def __init__(self, session: Session) -> None:
         self.session = session
 
+    def _one(self, statement: Any, **values: Any) -> Row[Any] | None:
+        return self.session.connection().execute(statement, values).first()
+
     def get(self, number: str) -> ports.Account | None:
-        return _account(self.session.get(AccountRow, number))
+        return _account(self._one(_ACCOUNT, number=number))
 
     def lock(self, number: str) -> ports.Account | None:
-        # FOR NO KEY UPDATE: one checker at a time, while rows that merely refer to the
-        # account (attempts, incidents) can still be written by others.
-        row = self.session.scalar(
-            select(AccountRow)
-            .where(AccountRow.number == number)
-            .with_for_update(key_share=True)
-            .execution_options(populate_existing=True)
-        )
-        return _account(row)
+        return _account(self._one(_LOCKED_ACCOUNT, number=number))
 
     def pin_hash(self, number: str) -> str | None:
-        return self.session.scalar(select(AccountRow.pin_hash).where(AccountRow.number == number))
+        row = self._one(_PIN_HASH, number=number)
+        return None if row is None else str(row[0])
 
     def replace_pin_hash(self, number: str, old: str, new: str) -> None:
         self.session.execute(
@@ -43,12 +73,7 @@ class SqlAccounts(ports.Accounts):
         )
 
     def latest_failed_payment(self, number: str) -> ports.FailedPayment | None:
-        row = self.session.scalars(
-            select(TransactionRow)
-            .where(TransactionRow.account_number == number, TransactionRow.status == "failed")
-            .order_by(TransactionRow.at.desc(), TransactionRow.id.desc())
-            .limit(1)
-        ).first()
+        row = self._one(_LATEST_FAILED, number=number)
         if row is None or row.failure_reason is None:
             return None
         return ports.FailedPayment(
@@ -78,24 +103,24 @@ class SqlVerificationLog(ports.VerificationLog):
         self.session = session
 
     def record(self, number: str, ani: str, call_id: str, at: datetime, ok: bool) -> None:
-        self.session.add(
-            VerificationAttemptRow(
-                account_number=number,
-                ani=ani,
-                ani_e164=e164(ani),
-                call_id=call_id,
-                at=at,
-                succeeded=ok,
-            )
+        self.session.connection().execute(
+            _NEW_ATTEMPT,
+            {
+                "account_number": number,
+                "ani": ani,
+                "ani_e164": e164(ani),
+                "call_id": call_id,
+                "at": at,
+                "succeeded": ok,
+            },
         )
-        self.session.flush()
 
     def failures_since(self, number: str, since: datetime) -> list[datetime]:
         row = VerificationAttemptRow
         return failures_after_success(self.session, row, row.account_number == number, since)
 
     def accounts_failed_from(self, ani: str, since: datetime) -> set[str]:
-        rows = self.session.scalars(
+        rows = self.session.connection().execute(
             select(VerificationAttemptRow.account_number)
             .distinct()
             .where(
@@ -104,10 +129,10 @@ class SqlVerificationLog(ports.VerificationLog):
                 VerificationAttemptRow.at >= since,
             )
         )
-        return set(rows)
+        return set(rows.scalars())
 
 
-def _account(row: AccountRow | None) -> ports.Account | None:
+def _account(row: Row[Any] | None) -> ports.Account | None:
     if row is None:
         return None
     return ports.Account(

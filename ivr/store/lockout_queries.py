@@ -41,7 +41,7 @@ def failures_after_success(
     last_success = (
         select(func.max(attempt.at)).where(whose, attempt.succeeded.is_(True)).scalar_subquery()
     )
-    rows = session.scalars(
+    rows = session.connection().execute(  # values only: no ORM loading (a call's hot path)
         select(attempt.at).where(
             whose,
             attempt.succeeded.is_(False),
@@ -49,4 +49,4 @@ def failures_after_success(
             (attempt.at > last_success) | last_success.is_(None),
         )
     )
-    return list(rows)
+    return list(rows.scalars())
