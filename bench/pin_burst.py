@@ -214,6 +214,16 @@ def seed(url: str, accounts: int) -> None:
 @contextmanager
 def controller(url: str, root: Path, calls: int, folder: Path) -> Iterator[int]:
     """``ivr fastagi`` from ``root`` on ``url``; yields its port, stops it with SIGTERM."""
+    with controller_process(url, root, calls, folder) as (port, _):
+        yield port
+
+
+@contextmanager
+def controller_process(
+    url: str, root: Path, calls: int, folder: Path
+) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
+    """``controller``, yielding the port and the process (``bench/fastagi_peer.py``
+    measures its CPU and memory)."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = int(probe.getsockname()[1])
@@ -246,7 +256,7 @@ def controller(url: str, root: Path, calls: int, folder: Path) -> Iterator[int]:
                     log.seek(0)
                     raise SystemExit(f"ivr fastagi did not start:\n{log.read()}") from None
                 time.sleep(0.1)
-        yield port
+        yield port, process
     finally:
         process.send_signal(signal.SIGTERM)
         try:
