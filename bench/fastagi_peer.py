@@ -47,7 +47,7 @@ from typing import Any
 import agi_callers
 import pin_burst
 from figures import Figure, show
-from peer_servers import NoPeer, peer_python, peer_server
+from peer_servers import NoPeer, peer_python, peer_server, peer_tool
 from proc_sampler import Sampler
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -120,11 +120,11 @@ def steady_part(ends: list[float], concurrency: int) -> tuple[float, float]:
 
 def drive(
     port: int, pid: int, calls: int, concurrency: int, loaders: int, run: str, folder: Path,
-    profile: Path | None = None,
+    profile: Path | None = None, gil: bool = False,
 ) -> Load:  # fmt: skip
     """The closed loop against the server on ``port`` (process ``pid``), measured."""
     sampler = Sampler(pid).start()
-    spy = _profiler(pid, profile) if profile else None
+    spy = _profiler(pid, profile, gil) if profile else None
     results, loader_cpu = callers(port, calls, concurrency, loaders, run, folder)
     if spy is not None:
         spy.send_signal(signal.SIGINT)
@@ -152,18 +152,18 @@ def drive(
     )
 
 
-def _profiler(pid: int, out: Path) -> subprocess.Popen[bytes] | None:
+def _profiler(pid: int, out: Path, gil: bool) -> subprocess.Popen[bytes] | None:
     """py-spy (in the peer environment) recording ``pid`` until SIGINT; None without it."""
     try:
-        python = peer_python(module="py_spy", package="py-spy")
+        spy = peer_tool("py-spy", "py-spy")
     except NoPeer as exc:
         print(f"  no profile: {exc}")
         return None
     kind = {".svg": "flamegraph", ".json": "speedscope"}.get(out.suffix, "raw")
     out.parent.mkdir(parents=True, exist_ok=True)
     return subprocess.Popen(
-        [python.parent / "py-spy", "record", "--nonblocking", "--format", kind,
-         "-o", out, "--pid", str(pid)],
+        [spy, "record", "--nonblocking", "--format", kind, "-o", out, "--pid", str(pid),
+         *(["--gil"] if gil else [])],
         stdout=subprocess.DEVNULL,
     )  # fmt: skip
 
@@ -175,7 +175,7 @@ def measure(args: argparse.Namespace, python: Path, folder: Path) -> None:
             commands = record(port, args.calls)
             print(f"the call: {len(commands)} command lines (recorded from ivr fastagi)")
             ours = drive(port, process.pid, args.calls, c, args.loaders, "ours", folder,
-                         args.profile)  # fmt: skip
+                         args.profile, args.gil)  # fmt: skip
         closed, _ = pin_burst.recorded(url, "ours.")  # after the server stopped
     script = folder / "commands.txt"
     script.write_text("".join(f"{line}\n" for line in commands), encoding="utf-8")
@@ -240,6 +240,9 @@ def main() -> None:
         "--profile", type=Path, help="py-spy record of ours into this file (.svg, .json: "
         "speedscope, else raw stacks); py-spy goes into the peer environment; it costs CPU"
     )  # fmt: skip
+    parser.add_argument(
+        "--gil", action="store_true", help="with --profile: only the thread holding the GIL"
+    )
     args = parser.parse_args()
     try:
         python = peer_python()

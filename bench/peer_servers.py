@@ -29,9 +29,9 @@ def _has(python: Path, module: str) -> bool:
     return found.returncode == 0
 
 
-def peer_python(folder: Path = PEER_ENV, module: str = "panoramisk", package: str = "") -> Path:
-    """The peer environment's python, with ``module`` importable (pip installs ``package``,
-    else ``module``, when it is not)."""
+def peer_python(folder: Path = PEER_ENV, module: str = "panoramisk") -> Path:
+    """The peer environment's python, with ``module`` importable (pip installs it when it
+    is not)."""
     python = folder / "bin" / "python"
     if not python.exists():
         made = subprocess.run([sys.executable, "-m", "venv", folder], capture_output=True)
@@ -39,11 +39,25 @@ def peer_python(folder: Path = PEER_ENV, module: str = "panoramisk", package: st
             raise NoPeer(f"cannot make {folder}: {made.stderr.decode().strip()[-200:]}")
     if not _has(python, module):
         pip = [python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
-        got = subprocess.run([*pip, package or module], capture_output=True, text=True)
+        got = subprocess.run([*pip, module], capture_output=True, text=True)
         if got.returncode != 0 or not _has(python, module):
             last = (got.stderr.strip().splitlines() or ["no message"])[-1]
-            raise NoPeer(f"pip cannot install {package or module} into {folder}: {last}")
+            raise NoPeer(f"pip cannot install {module} into {folder}: {last}")
     return python
+
+
+def peer_tool(name: str, package: str, folder: Path = PEER_ENV) -> Path:
+    """A command of the peer environment (``py-spy``), pip installing ``package`` first
+    when it is missing."""
+    python = peer_python(folder)
+    tool = python.parent / name
+    if not tool.exists():
+        pip = [python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+        got = subprocess.run([*pip, package], capture_output=True, text=True)
+        if got.returncode != 0 or not tool.exists():
+            last = (got.stderr.strip().splitlines() or ["no message"])[-1]
+            raise NoPeer(f"pip cannot install {package} into {folder}: {last}")
+    return tool
 
 
 def free_port() -> int:

@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import os
+import re
 import secrets
 import signal
 import socket
@@ -39,6 +40,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -65,6 +67,8 @@ PIN = "135790"
 FIRST_ACCOUNT = 30_000_000
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 CALL_TIMEOUT = 120.0
+#: The last line of a traceback in the controller's log.
+EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(: |$)")
 #: The callers for a person arrive from this many seconds after the burst, one every
 #: ``OTHERS_EVERY``: while the burst's PINs are being checked.
 OTHERS_AFTER, OTHERS_EVERY = 2.0, 0.25
@@ -264,9 +268,15 @@ def controller_process(
         except subprocess.TimeoutExpired:
             process.kill()
         log.seek(0)
-        errors = [line for line in log.read().splitlines() if "ERROR" in line]
+        lines = log.read().splitlines()
+        errors = [line for line in lines if "ERROR" in line]
         if errors:
             print(f"  controller logged {len(errors)} errors, the first: {errors[0]}")
+            # the exceptions of their tracebacks ("sqlalchemy.exc.TimeoutError: ..."), most
+            # frequent first
+            raised = Counter(line for line in lines if EXCEPTION_LINE.match(line))
+            for line, times in raised.most_common(2):
+                print(f"  {times} times: {line[:300]}")
         log.close()
 
 
