@@ -98,7 +98,8 @@ def callers(
     processes = []
     for i, out in enumerate(outs):  # loader i: calls i, i + loaders...
         share = concurrency // loaders + (i < concurrency % loaders)
-        options = {"port": port, "calls": calls, "concurrency": share, "first": i}
+        options: dict[str, object] = {"port": port, "calls": calls, "concurrency": share}
+        options |= {"first": i}
         options |= {"step": loaders, "run": run, "out": out}
         argv = [str(part) for key, value in options.items() for part in (f"--{key}", value)]
         processes.append(subprocess.Popen([sys.executable, CALLERS, *argv]))

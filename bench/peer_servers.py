@@ -29,6 +29,16 @@ def _has(python: Path, module: str) -> bool:
     return found.returncode == 0
 
 
+def _pip_install(python: Path, package: str) -> str | None:
+    """pip installs ``package`` with ``python``; None, or the last line pip wrote."""
+    got = subprocess.run(
+        [python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", package],
+        capture_output=True,
+        text=True,
+    )
+    return None if got.returncode == 0 else (got.stderr.strip().splitlines() or ["?"])[-1]
+
+
 def peer_python(folder: Path = PEER_ENV, module: str = "panoramisk") -> Path:
     """The peer environment's python, with ``module`` importable (pip installs it when it
     is not)."""
@@ -38,25 +48,20 @@ def peer_python(folder: Path = PEER_ENV, module: str = "panoramisk") -> Path:
         if made.returncode != 0:
             raise NoPeer(f"cannot make {folder}: {made.stderr.decode().strip()[-200:]}")
     if not _has(python, module):
-        pip = [python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
-        got = subprocess.run([*pip, module], capture_output=True, text=True)
-        if got.returncode != 0 or not _has(python, module):
-            last = (got.stderr.strip().splitlines() or ["no message"])[-1]
-            raise NoPeer(f"pip cannot install {module} into {folder}: {last}")
+        failed = _pip_install(python, module)
+        if failed or not _has(python, module):
+            raise NoPeer(f"pip cannot install {module} into {folder}: {failed}")
     return python
 
 
 def peer_tool(name: str, package: str, folder: Path = PEER_ENV) -> Path:
     """A command of the peer environment (``py-spy``), pip installing ``package`` first
     when it is missing."""
-    python = peer_python(folder)
-    tool = python.parent / name
+    tool = peer_python(folder).parent / name
     if not tool.exists():
-        pip = [python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
-        got = subprocess.run([*pip, package], capture_output=True, text=True)
-        if got.returncode != 0 or not tool.exists():
-            last = (got.stderr.strip().splitlines() or ["no message"])[-1]
-            raise NoPeer(f"pip cannot install {package} into {folder}: {last}")
+        failed = _pip_install(tool.parent / "python", package)
+        if failed or not tool.exists():
+            raise NoPeer(f"pip cannot install {package} into {folder}: {failed}")
     return tool
 
 
