@@ -34,6 +34,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import resource
 import signal
 import subprocess
@@ -49,6 +50,8 @@ import pin_burst
 from figures import Figure, show
 from peer_servers import NoPeer, peer_python, peer_server, peer_tool
 from proc_sampler import Sampler
+from sqlalchemy import create_engine, text
+from sqlalchemy.pool import NullPool
 
 ROOT = Path(__file__).resolve().parent.parent
 CALLERS = Path(__file__).resolve().parent / "agi_callers.py"
@@ -169,10 +172,28 @@ def _profiler(pid: int, out: Path, gil: bool) -> subprocess.Popen[bytes] | None:
     )  # fmt: skip
 
 
+def rehash(url: str, root: Path) -> None:
+    """The seeded accounts' PIN hash made again by ``root``'s code (its scrypt cost: a hash
+    of another cost would be checked at that cost, then rewritten, on every call)."""
+    made = subprocess.run(
+        [sys.executable, "-c", "import sys; from ivr.services.pins import hash_pin; "
+         "print(hash_pin(sys.argv[1], sys.argv[2].encode()))", pin_burst.PIN, pin_burst.PEPPER],
+        env={**os.environ, "PYTHONPATH": str(root)}, cwd=root, capture_output=True, text=True,
+        check=True,
+    )  # fmt: skip
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE accounts SET pin_hash = :h"), {"h": made.stdout.strip()})
+    finally:
+        engine.dispose()
+
+
 def measure(args: argparse.Namespace, python: Path, folder: Path) -> None:
     c = args.concurrency
     with pin_burst.database(args.backend, folder, args.calls + 1) as url:
-        with pin_burst.controller_process(url, ROOT, c, folder) as (port, process):
+        rehash(url, args.root)
+        with pin_burst.controller_process(url, args.root, c, folder) as (port, process):
             commands = record(port, args.calls)
             print(f"the call: {len(commands)} command lines (recorded from ivr fastagi)")
             ours = drive(port, process.pid, args.calls, c, args.loaders, "ours", folder,
@@ -242,9 +263,13 @@ def main() -> None:
         "speedscope, else raw stacks); py-spy goes into the peer environment; it costs CPU"
     )  # fmt: skip
     parser.add_argument(
+        "--root", type=Path, default=ROOT, help="ours's checkout (another one: before/after)"
+    )
+    parser.add_argument(
         "--gil", action="store_true", help="with --profile: only the thread holding the GIL"
     )
     args = parser.parse_args()
+    args.root = args.root.resolve()
     try:
         python = peer_python()
     except NoPeer as exc:
