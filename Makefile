@@ -67,6 +67,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/agi_startup.py
 	$(BIN)/python bench/fastagi_load.py
 	$(BIN)/python bench/pin_burst.py
+	$(BIN)/python bench/fastagi_peer.py
 	$(BIN)/python bench/funnel.py
 
 clean:

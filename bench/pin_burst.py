@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import os
+import re
 import secrets
 import signal
 import socket
@@ -39,6 +40,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -65,6 +67,8 @@ PIN = "135790"
 FIRST_ACCOUNT = 30_000_000
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 CALL_TIMEOUT = 120.0
+#: The last line of a traceback in the controller's log.
+EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(: |$)")
 #: The callers for a person arrive from this many seconds after the burst, one every
 #: ``OTHERS_EVERY``: while the burst's PINs are being checked.
 OTHERS_AFTER, OTHERS_EVERY = 2.0, 0.25
@@ -214,6 +218,16 @@ def seed(url: str, accounts: int) -> None:
 @contextmanager
 def controller(url: str, root: Path, calls: int, folder: Path) -> Iterator[int]:
     """``ivr fastagi`` from ``root`` on ``url``; yields its port, stops it with SIGTERM."""
+    with controller_process(url, root, calls, folder) as (port, _):
+        yield port
+
+
+@contextmanager
+def controller_process(
+    url: str, root: Path, calls: int, folder: Path
+) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
+    """``controller``, yielding the port and the process (``bench/fastagi_peer.py``
+    measures its CPU and memory)."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = int(probe.getsockname()[1])
@@ -246,7 +260,7 @@ def controller(url: str, root: Path, calls: int, folder: Path) -> Iterator[int]:
                     log.seek(0)
                     raise SystemExit(f"ivr fastagi did not start:\n{log.read()}") from None
                 time.sleep(0.1)
-        yield port
+        yield port, process
     finally:
         process.send_signal(signal.SIGTERM)
         try:
@@ -255,12 +269,14 @@ def controller(url: str, root: Path, calls: int, folder: Path) -> Iterator[int]:
             process.kill()
         log.seek(0)
         lines = log.read().splitlines()
-        errors = [n for n, line in enumerate(lines) if "ERROR" in line]
+        errors = [line for line in lines if "ERROR" in line]
         if errors:
-            first = errors[0]
-            print(f"  controller logged {len(errors)} errors, the first: {lines[first]}")
-            trace = lines[first + 1 : first + 40]
-            print("\n".join(f"    {line}" for line in trace if not line.startswith("20")))
+            print(f"  controller logged {len(errors)} errors, the first: {errors[0]}")
+            # the exceptions of their tracebacks ("sqlalchemy.exc.TimeoutError: ..."), most
+            # frequent first
+            raised = Counter(line for line in lines if EXCEPTION_LINE.match(line))
+            for line, times in raised.most_common(2):
+                print(f"  {times} times: {line[:300]}")
         log.close()
 
 
