@@ -71,8 +71,11 @@ def controller(env: Mapping[str, str]) -> tuple[str, int] | None:
 
 def connect(address: tuple[str, int], timeout: float = CONNECT_TIMEOUT) -> socket.socket | None:
     """A connection to the controller, or None if it is not there."""
+    # The host as bytes (getaddrinfo takes them; typeshed says str): a str would be encoded
+    # with the "idna" codec, whose import (re, stringprep) costs more than the whole relay.
+    name = address[0].encode()
     try:
-        sock = socket.create_connection(address, timeout)
+        sock = socket.create_connection((name, address[1]), timeout)  # type: ignore[arg-type]
     except OSError:  # refused, timed out, unreachable, no such host
         return None
     sock.settimeout(None)
