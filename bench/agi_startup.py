@@ -14,7 +14,10 @@ SQLite database:
 Each call then hangs up (end of input) and must exit with status 0. The peers, measured
 the same way in the same run, turn by turn with ours (a busy machine slows all alike):
 ``python -c pass`` (to exit) and a minimal pyst2 script (``AGI()``, ``answer()``), both on
-the same interpreter. Medians; the target is the relay's start-up <= 1.5x ``python -c pass``.
+the same interpreter, and ``python -S -c pass`` (the interpreter without its site packages:
+the floor; the relay's own peer in one figure, named in its label). Environment variables
+``PYTHON*`` are not passed on: ``.pyc`` files are written and used, as an installed package's
+are. Medians; the target is the relay's start-up <= 1.5x ``python -c pass``.
 The CPU figures are the script's process only (a relayed call's work is the controller's:
 ``bench/fastagi_load.py`` measures that); on a busy machine they vary less than the times.
 
@@ -146,10 +149,10 @@ def ended(process: subprocess.Popen[str]) -> str:
     return err
 
 
-def python_pass(env: dict[str, str], cwd: str) -> Timings:
+def python_pass(env: dict[str, str], cwd: str, *options: str) -> Timings:
     cpu = children_cpu()
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-c", "pass"], check=True, env=env, cwd=cwd)
+    subprocess.run([sys.executable, *options, "-c", "pass"], check=True, env=env, cwd=cwd)
     return time.perf_counter() - start, None, children_cpu() - cpu
 
 
@@ -186,6 +189,7 @@ def main() -> None:
             up = env | {"IVR_FASTAGI_PORT": str(port)}
             series: dict[str, Callable[[str], Timings]] = {
                 "pass": lambda _: python_pass(env, folder),
+                "bare": lambda _: python_pass(env, folder, "-S"),
                 "pyst2": lambda n: one_call([sys.executable, str(minimal)], n, env, folder),
                 "relay": lambda n: one_call([str(SCRIPT)], n, up, folder),
                 "fallback": lambda n: one_call([str(SCRIPT)], n, down, folder),
@@ -205,6 +209,7 @@ def main() -> None:
             Figure("fallback (controller down): to ANSWER", first["fallback"], bare, "s"),
             Figure("fallback: start to first prompt", prompt["fallback"], bare, "s"),
             Figure("relay: CPU of the script's process", cpu["relay"], cpu["pass"], "s"),
+            Figure("relay: to ANSWER / python -S -c pass", first["relay"], first["bare"], "s"),
             Figure("fallback: CPU of the script's process", cpu["fallback"], cpu["pass"], "s"),
         ],
         peer=f"python -c pass, to exit ({sys.executable})",

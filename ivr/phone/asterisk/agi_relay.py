@@ -22,17 +22,19 @@ connection, even mid-call, ends the script at once (status 0; a controller that 
 left no ``IVR_OUTCOME``, so the dialplan takes its safe route); Asterisk closing stdin
 ends it too (the controller sees its connection close: the caller left).
 
-Only modules a bare interpreter loads in a millisecond or two are imported here, never the
-rest of ``ivr``: the limits and exit statuses repeat ``agi_environment``'s and
-``agi_stdio``'s (a test keeps them equal).
+Only what a bare interpreter loads in a millisecond or two is imported here, never the rest
+of ``ivr``: the limits and exit statuses repeat ``agi_environment``'s and ``agi_stdio``'s (a
+test keeps them equal); ``_socket`` and ``_signal``, not ``socket`` and ``signal``, whose
+enums (``enum``, ``functools``, ``collections``) and ``selectors`` cost as much CPU as the
+interpreter's own start (``python -S -X importtime``).
 """
 
 from __future__ import annotations
 
+import _signal  # type: ignore[import-not-found]  # typeshed has no stub for it
+import _socket
 import os
 import select
-import signal
-import socket
 import sys
 
 TYPE_CHECKING = False
@@ -69,18 +71,25 @@ def controller(env: Mapping[str, str]) -> tuple[str, int] | None:
     return None
 
 
-def connect(address: tuple[str, int], timeout: float = CONNECT_TIMEOUT) -> socket.socket | None:
+def connect(address: tuple[str, int], timeout: float = CONNECT_TIMEOUT) -> _socket.socket | None:
     """A connection to the controller, or None if it is not there."""
-    # The host as bytes (getaddrinfo takes them; typeshed says str): a str would be encoded
-    # with the "idna" codec, whose import (re, stringprep) costs more than the whole relay.
-    name = address[0].encode()
-    try:
-        sock = socket.create_connection((name, address[1]), timeout)  # type: ignore[arg-type]
-    except OSError:  # refused, timed out, unreachable, no such host
+    host, port = address
+    try:  # the host as bytes: a str goes through the "idna" codec (re, stringprep)
+        found = _socket.getaddrinfo(host.encode(), port, 0, _socket.SOCK_STREAM)
+    except OSError:  # no such host
         return None
-    sock.settimeout(None)
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # short lines, at once
-    return sock
+    for family, kind, proto, _, where in found:
+        sock = _socket.socket(family, kind, proto)
+        sock.settimeout(timeout)
+        try:
+            sock.connect(where)
+        except OSError:  # refused, timed out, unreachable
+            sock.close()
+            continue
+        sock.settimeout(None)
+        sock.setsockopt(_socket.IPPROTO_TCP, _socket.TCP_NODELAY, 1)  # short lines, at once
+        return sock
+    return None
 
 
 def relay(
@@ -95,23 +104,20 @@ def relay(
     sock = connect(address)
     if sock is None:
         return None
-    with sock:
-        try:
-            lines, rest = read_environment(stdin)
-        except Refused as exc:
-            _say(str(exc))
-            return BAD_INPUT
-        try:
-            sock.sendall(fastagi_environment(lines))
-            return _Shuttle(sock, stdin, stdout, hangups).run(rest)
-        except Refused as exc:
-            _say(str(exc))
-            return BAD_INPUT
-        except ConnectionError:  # reset, broken pipe: it closed the call with bytes unread
-            return HANDLED
-        except OSError as exc:
-            _say(f"the controller at {address[0]}:{address[1]} failed mid-call: {exc}")
-            return FAILED
+    try:
+        lines, rest = read_environment(stdin)
+        sock.sendall(fastagi_environment(lines))
+        return _Shuttle(sock, stdin, stdout, hangups).run(rest)
+    except Refused as exc:
+        _say(str(exc))
+        return BAD_INPUT
+    except ConnectionError:  # reset, broken pipe: it closed the call with bytes unread
+        return HANDLED
+    except OSError as exc:
+        _say(f"the controller at {address[0]}:{address[1]} failed mid-call: {exc}")
+        return FAILED
+    finally:
+        sock.close()
 
 
 def read_environment(fd: int) -> tuple[list[bytes], bytes]:
@@ -186,7 +192,7 @@ def _quoted(text: str) -> str:
 class _Shuttle:
     """Bytes both ways until one side closes."""
 
-    def __init__(self, sock: socket.socket, stdin: int, stdout: int, hangups: list[int]) -> None:
+    def __init__(self, sock: _socket.socket, stdin: int, stdout: int, hangups: list[int]) -> None:
         self.sock, self.stdin, self.stdout = sock, stdin, stdout
         self.hangups = hangups
         self.partial = bytearray()  # Asterisk's unfinished line
@@ -195,12 +201,12 @@ class _Shuttle:
     def run(self, rest: bytes) -> int:
         wake_read, wake_write = os.pipe()
         os.set_blocking(wake_write, False)
-        previous = signal.set_wakeup_fd(wake_write, warn_on_full_buffer=False)
+        previous = _signal.set_wakeup_fd(wake_write, warn_on_full_buffer=False)
         try:
             self._from_asterisk(rest)
             return self._loop(wake_read)
         finally:
-            signal.set_wakeup_fd(previous)
+            _signal.set_wakeup_fd(previous)
             os.close(wake_read)
             os.close(wake_write)
 
