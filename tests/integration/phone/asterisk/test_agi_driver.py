@@ -404,6 +404,7 @@ def test_hotline_agi_answers_and_a_hang_up_ends_it_cleanly(
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("IVR_")},
         "IVR_DATABASE_URL": seeded_url,  # IVR_FLOW unset: the project's callflows.yaml
+        "IVR_FASTAGI_PORT": "off",  # in-process, whatever listens on 4573
         **clock_environment(clock),
     }
     captured = environment(agi_uniqueid=f"process.{style}")

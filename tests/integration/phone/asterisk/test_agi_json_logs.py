@@ -28,6 +28,7 @@ def test_hotline_agi_writes_json_lines_naming_its_call_without_the_pin(
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("IVR_")},
         "IVR_DATABASE_URL": seeded_url,
+        "IVR_FASTAGI_PORT": "off",  # in-process, whatever listens on 4573
         "IVR_LOG_FORMAT": "json",
         "IVR_LOG_LEVEL": "DEBUG",
         **clock_environment(clock),

@@ -85,6 +85,7 @@ def hotline_agi(
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("IVR_")},
         "IVR_DATABASE_URL": url,  # IVR_FLOW unset: the project's callflows.yaml
+        "IVR_FASTAGI_PORT": "off",  # in-process, whatever listens on 4573
         "IVR_QUEUE_LEASE_SECONDS": str(LEASE),
         "IVR_SPOOL_DIR": str(folder / "spool"),
         "IVR_LOG_LEVEL": "WARNING",

@@ -33,6 +33,7 @@ def run_script(url: str, stdin: bytes, cwd: Path) -> subprocess.CompletedProcess
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("IVR_")},
         "IVR_DATABASE_URL": url,  # IVR_FLOW unset: the project's callflows.yaml
+        "IVR_FASTAGI_PORT": "off",  # in-process, whatever listens on 4573
         CLOCK_ENV: OPEN,
     }
     return subprocess.run(
@@ -195,6 +196,7 @@ def test_a_failing_use_case_is_logged_on_one_line_without_a_traceback_or_the_pin
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("IVR_")},
         "IVR_DATABASE_URL": seeded_url,
+        "IVR_FASTAGI_PORT": "off",
         CLOCK_ENV: OPEN,
     }
     plain = [line for line in environment(agi_uniqueid="usecase.1") if "agi_arg_" not in line]
