@@ -1,6 +1,7 @@
-"""A large, valid flow for the validation benchmark: ``blocks`` copies of a ten-node branch
-(menu, say, branch, gather, action, menus, queue, transfer, hangup), each branch's menu
-leading on to the next one's, so every node is reached from the start and every call ends.
+"""A large, valid flow for the validation benchmark: copies of a ten-node branch (a menu,
+a say, a branch, account and PIN gathers, a verify, a use case, an "anything else" menu, a
+queue, a hangup), each branch's menu leading on to the next one's and back to the one
+before, so that every node is reached from the start and every call can end.
 """
 
 from __future__ import annotations
@@ -18,11 +19,14 @@ BLOCK = """\
       1: s{i}
       2: g{i}
       3: x{i}
-      9: {next_menu}
+      8: {back}
+      9: {forward}
       0: q{i}
       "*": repeat
     timeout: 6s
     on_failure: q{i}
+    max_visits: 3
+    on_max_visits: q{i}
 
   s{i}:
     type: say
@@ -39,34 +43,49 @@ BLOCK = """\
 
   g{i}:
     type: gather
-    prompt: enter_number
-    min_digits: 4
+    prompt: enter_account
+    min_digits: 8
     max_digits: 8
     finish_key: "#"
     timeout: 8s
     save_as: account_number
-    next: a{i}
+    next: p{i}
     on_failure: q{i}
+
+  p{i}:
+    type: gather
+    prompt: enter_pin
+    min_digits: 6
+    max_digits: 6
+    save_as: pin
+    secure: true
+    next: v{i}
+    on_failure: q{i}
+
+  v{i}:
+    type: verify
+    account: account_number
+    pin: pin
+    attempts: 3
+    retry: g{i}
+    on_success: a{i}
+    on_failure: q{i}
+    on_locked: q{i}
+    on_error: q{i}
 
   a{i}:
     type: action
     action: send_reset_code
     outcomes:
-      sent: d{i}
+      sent: x{i}
       no_phone: q{i}
     on_error: q{i}
-
-  d{i}:
-    type: say
-    prompt: done
-    next: x{i}
 
   x{i}:
     type: menu
     prompt: anything_else
     choices:
       1: h{i}
-      2: t{i}
       0: q{i}
     on_failure: h{i}
 
@@ -74,11 +93,6 @@ BLOCK = """\
     type: queue
     queue: general
     callback: offer
-    prompt: hold
-
-  t{i}:
-    type: transfer
-    to: "SIP/desk-{i}"
     prompt: hold
 
   h{i}:
@@ -109,8 +123,8 @@ nodes:
 CATALOG = """\
 menu: {en: "For help press 1.", zh: "帮助请按1。"}
 info: {en: "Here is how it works.", zh: "说明如下。"}
-enter_number: {en: "Enter your number.", zh: "请输入号码。"}
-done: {en: "Done.", zh: "完成。"}
+enter_account: {en: "Enter your account number.", zh: "请输入账号。"}
+enter_pin: {en: "Enter your PIN.", zh: "请输入密码。"}
 anything_else: {en: "Anything else?", zh: "还有其他问题吗？"}
 hold: {en: "Please hold.", zh: "请稍候。"}
 goodbye: {en: "Goodbye.", zh: "再见。"}
@@ -122,8 +136,9 @@ def flow_text(nodes: int) -> str:
     blocks = nodes // BLOCK_NODES
     parts = [HEAD]
     for i in range(blocks):
-        next_menu = f"m{i + 1}" if i + 1 < blocks else "repeat"
-        parts.append(BLOCK.format(i=i, next_menu=next_menu))
+        back = f"m{i - 1}" if i else "repeat"
+        forward = f"m{i + 1}" if i + 1 < blocks else "repeat"
+        parts.append(BLOCK.format(i=i, back=back, forward=forward))
     return "".join(parts)
 
 
