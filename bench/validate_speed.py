@@ -100,7 +100,9 @@ def measure(path: Path, runs: int) -> dict[str, Timing]:
         "safe_load": best_of(max(1, runs - 1), lambda: yaml.safe_load(text)),
         "libyaml": best_of(runs, lambda: yaml.load(text, Loader=yaml.CSafeLoader)),
         "ours_cmd": best_of(runs, lambda: run_child(me)),
-        "peer_cmd": best_of(runs, lambda: run_child([sys.executable, "-c", PEER_CODE, str(path)])),
+        "peer_cmd": best_of(
+            max(1, runs - 1), lambda: run_child([sys.executable, "-c", PEER_CODE, str(path)])
+        ),
     }
 
 

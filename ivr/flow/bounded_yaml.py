@@ -81,7 +81,6 @@ class _Bounded(Composer):
 
     limits: YamlLimits
     _file: str
-    _depth: int
     _made: int  # nodes so far, as if every alias were expanded
     _by_aliases: int  # the part of ``_made`` that aliases stand for
     _marks: dict[str, Any]  # anchor -> where its node starts, from the moment it opens
@@ -95,7 +94,7 @@ class _Bounded(Composer):
     def start_counting(self, limits: YamlLimits, file: str) -> None:
         self.limits = limits
         self._file = file
-        self._depth = self._made = self._by_aliases = 0
+        self._made = self._by_aliases = 0
         self._marks = {}
         self._sizes = {}
         self._values = {}
