@@ -69,6 +69,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/pin_burst.py
 	$(BIN)/python bench/fastagi_peer.py
 	$(BIN)/python bench/funnel.py
+	$(BIN)/python bench/validate_speed.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .hypothesis

@@ -12,8 +12,8 @@ Three bounds, each checked before the cost it guards against is paid:
 * node count: at most ``max_nodes`` in all, aliases expanded (the real hotline has 809),
   so that even a file within ``max_bytes`` cannot make a live server hold much.
 
-The composer is PyYAML's own, run on libyaml's events when PyYAML has libyaml (as fast as
-libyaml's composer: the events come from C, and the nodes were Python objects anyway).
+The composer is PyYAML's, run on libyaml's events when PyYAML has libyaml, and it builds the
+located tree (``located.py``) itself: one pass over the events, no ``yaml.Node`` graph.
 """
 
 from __future__ import annotations
@@ -22,12 +22,13 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 from yaml.composer import Composer, ComposerError
 
 from ivr.errors import IvrError
+from ivr.flow.located import Located, Map, Scalar, Seq
 
 
 @dataclass(frozen=True)
@@ -70,62 +71,123 @@ def _bytes(count: int) -> str:
 
 
 class _Bounded(Composer):
-    """PyYAML's composer, counting depth and the nodes aliases stand for."""
+    """PyYAML's composer, building the located tree (``located.py``) straight from the
+    parser's events, counting depth and the nodes aliases stand for.
+
+    It composes as PyYAML's ``Composer.get_single_node`` does (the same events, the same
+    errors in the same order) but makes no ``yaml.Node`` graph to be walked a second time,
+    and resolves a plain scalar's tag only when it could be a null (the one tag the tree
+    keeps)."""
 
     limits: YamlLimits
-    _depth: int
+    _file: str
     _made: int  # nodes so far, as if every alias were expanded
     _by_aliases: int  # the part of ``_made`` that aliases stand for
+    _marks: dict[str, Any]  # anchor -> where its node starts, from the moment it opens
     _sizes: dict[str, int]  # anchor -> expanded size of its node, once it is complete
+    _values: dict[str, Located]  # anchor -> its node, once it is complete
     peek_event: Callable[[], yaml.Event]  # the parser's half of a loader
     get_event: Callable[[], yaml.Event]
+    check_event: Callable[..., bool]
+    resolve: Callable[..., str]
 
-    def start_counting(self, limits: YamlLimits) -> None:
+    def start_counting(self, limits: YamlLimits, file: str) -> None:
         self.limits = limits
-        self._depth = self._made = self._by_aliases = 0
+        self._file = file
+        self._made = self._by_aliases = 0
+        self._marks = {}
         self._sizes = {}
+        self._values = {}
 
-    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
-        # PyYAML's Composer.compose_node with the counting woven in (one call per node: this
-        # runs for every value of the flow in every per-call AGI process). Path resolvers,
-        # which SafeLoader never has, are left out.
-        event: Any = self.peek_event()
-        anchor = event.anchor
-        kind = type(event)
-        if kind is yaml.AliasEvent:
-            self.get_event()
-            if anchor not in self.anchors:
-                problem = f"found undefined alias {anchor!r}"
-                raise ComposerError(None, None, problem, event.start_mark)
-            self._count_alias(event)
-            return self.anchors[anchor]
-        if anchor is not None and anchor in self.anchors:
-            first = self.anchors[anchor].start_mark
-            raise ComposerError(
-                f"found duplicate anchor {anchor!r}; first occurrence",
-                first,
-                "second occurrence",
-                event.start_mark,
+    def build_single(self) -> Located | None:
+        """The one document's tree (None for an empty stream), as ``get_single_node``."""
+        self.get_event()  # stream start
+        root = None
+        if not self.check_event(yaml.StreamEndEvent):
+            self.get_event()  # document start
+            start: Any = self.peek_event().start_mark
+            root = self.build_value()
+            self.get_event()  # document end
+            if not self.check_event(yaml.StreamEndEvent):
+                event: Any = self.get_event()
+                raise ComposerError(
+                    "expected a single document in the stream",
+                    start,
+                    "but found another document",
+                    event.start_mark,
+                )
+        self.get_event()  # stream end
+        return root
+
+    def build_value(self) -> Located:
+        """The value that starts at the next event, with everything inside it."""
+        # One turn of this loop per event of the file, in every per-call AGI process too:
+        # PyYAML's compose_node with the counting woven in, without its recursion.
+        get_event = self.get_event
+        max_depth, max_nodes = self.limits.max_depth, self.limits.max_nodes
+        file, marks, sizes, values = self._file, self._marks, self._sizes, self._values
+        made = self._made
+        opened: list[_Open] = []  # the collections being read, the innermost last
+        while True:
+            event: Any = get_event()
+            kind = type(event)
+            value: Located
+            if kind is _SCALAR or kind is _SEQUENCE or kind is _MAPPING:
+                anchor, mark = event.anchor, event.start_mark
+                if anchor is not None:
+                    if anchor in marks:
+                        raise ComposerError(
+                            f"found duplicate anchor {anchor!r}; first occurrence",
+                            marks[anchor],
+                            "second occurrence",
+                            mark,
+                        )
+                    marks[anchor] = mark
+                if len(opened) >= max_depth:
+                    raise _at(mark, f"nested more than {max_depth} levels deep, the limit")
+                made += 1
+                if made > max_nodes:
+                    self._too_many(event)
+                if kind is not _SCALAR:
+                    opened.append(_Open([], kind is _MAPPING, mark, anchor, made - 1))
+                    continue
+                text = event.value
+                if event.tag is None and text not in _NULLS:  # most: a plain text
+                    value = Scalar(text, file, False, mark)
+                else:
+                    value = Scalar(text, file, self._is_null(event), mark)
+                if anchor is not None:
+                    sizes[anchor], values[anchor] = 1, value
+            elif kind is yaml.AliasEvent:
+                anchor = event.anchor
+                if anchor not in marks:
+                    problem = f"found undefined alias {anchor!r}"
+                    raise ComposerError(None, None, problem, event.start_mark)
+                self._made = made
+                self._count_alias(event)
+                made = self._made
+                value = values[anchor]
+            else:  # the end of the innermost collection
+                done = opened.pop()
+                if done.mapping:
+                    value = Map(_pairs(done.items), file, done.mark)
+                else:
+                    value = Seq(tuple(done.items), file, done.mark)
+                if done.anchor is not None:
+                    sizes[done.anchor], values[done.anchor] = made - done.made, value
+            if not opened:
+                self._made = made
+                return value
+            opened[-1].items.append(value)
+
+    def _is_null(self, event: yaml.ScalarEvent) -> bool:
+        tag = event.tag
+        if tag is None or tag == "!":
+            return (
+                event.value in _NULLS
+                and self.resolve(yaml.ScalarNode, event.value, event.implicit) == _NULL
             )
-        self._depth += 1
-        if self._depth > self.limits.max_depth:
-            limit = self.limits.max_depth
-            raise _at(event.start_mark, f"nested more than {limit} levels deep, the limit")
-        start = self._made
-        self._made += 1
-        if self._made > self.limits.max_nodes:
-            self._too_many(event)
-        node: yaml.Node
-        if kind is yaml.ScalarEvent:
-            node = self.compose_scalar_node(anchor)
-        elif kind is yaml.SequenceStartEvent:
-            node = self.compose_sequence_node(anchor)
-        else:
-            node = self.compose_mapping_node(anchor)
-        self._depth -= 1
-        if anchor is not None:
-            self._sizes[anchor] = self._made - start
-        return node
+        return tag == _NULL
 
     def _count_alias(self, event: yaml.AliasEvent) -> None:
         name = event.anchor or ""
@@ -149,6 +211,27 @@ class _Bounded(Composer):
             f"more than {self.limits.max_nodes} YAML values, the limit (keys and items, "
             "aliases expanded)",
         )
+
+
+#: The tag of a null, and the only plain scalars SafeLoader's resolver can give it.
+_NULL = "tag:yaml.org,2002:null"
+_NULLS = frozenset({"", "~", "null", "Null", "NULL"})
+_SCALAR, _SEQUENCE, _MAPPING = yaml.ScalarEvent, yaml.SequenceStartEvent, yaml.MappingStartEvent
+
+
+class _Open(NamedTuple):
+    """A collection being read: its values so far (a mapping's keys and values in turn)."""
+
+    items: list[Located]
+    mapping: bool
+    mark: Any
+    anchor: str | None
+    made: int  # nodes made before it
+
+
+def _pairs(items: list[Located]) -> tuple[tuple[Scalar, Located], ...]:
+    keys = [k if isinstance(k, Scalar) else Scalar("<complex key>", k.pos) for k in items[::2]]
+    return tuple(zip(keys, items[1::2], strict=True))
 
 
 def _at(mark: Any, message: str) -> YamlLimitExceeded:
@@ -180,22 +263,24 @@ else:  # pragma: no cover - PyYAML built without libyaml
 _EXPLAIN_UP_TO = 128 * 1024
 
 
-def compose(text: str, limits: YamlLimits) -> yaml.Node | None:
-    """The node tree of one YAML document (None if empty). Raises ``yaml.YAMLError`` for
-    bad YAML and ``YamlLimitExceeded`` for a file past ``limits``."""
+def compose(text: str, limits: YamlLimits, file: str = "") -> Located | None:
+    """The located tree of one YAML document (None if empty), its positions in ``file``.
+    Raises ``yaml.YAMLError`` for bad YAML and ``YamlLimitExceeded`` for a file past
+    ``limits``."""
     try:
-        return _compose(_FAST, text, limits)
+        return _compose(_FAST, text, limits, file)
     except yaml.YAMLError:
         if _FAST is _PureLoader or len(text) > _EXPLAIN_UP_TO:
             raise
-    return _compose(_PureLoader, text, limits)
+    return _compose(_PureLoader, text, limits, file)
 
 
-def _compose(loader_class: type[_Bounded], text: str, limits: YamlLimits) -> yaml.Node | None:
+def _compose(
+    loader_class: type[_Bounded], text: str, limits: YamlLimits, file: str
+) -> Located | None:
     loader = loader_class(text)  # type: ignore[call-arg]
-    loader.start_counting(limits)
+    loader.start_counting(limits, file)
     try:
-        node: yaml.Node | None = loader.get_single_node()
-        return node
+        return loader.build_single()
     finally:
         loader.dispose()  # type: ignore[attr-defined]

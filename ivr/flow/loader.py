@@ -16,6 +16,7 @@ import yaml
 from ivr.errors import FlowErrors, SourcePosition
 from ivr.flow import model, nodes
 from ivr.flow.bounded_yaml import YamlLimitExceeded, YamlLimits, compose, read_bounded
+from ivr.flow.collector import collector_paused
 from ivr.flow.compiler import Defaults, NodeCompiler, SourceIndex
 from ivr.flow.complaints import (
     COMPLAINT_KEYS,
@@ -25,7 +26,7 @@ from ivr.flow.complaints import (
     read_standard,
 )
 from ivr.flow.graph_checks import GraphChecker
-from ivr.flow.located import Fields, Located, Map, Reader, Scalar, Seq, suggestion
+from ivr.flow.located import Fields, Located, Map, Reader, Scalar, suggestion
 from ivr.flow.name_checks import NameChecker
 from ivr.flow.node_reader import compile_node
 from ivr.flow.prompts import Catalog, placeholders
@@ -55,17 +56,27 @@ DEFAULT_KEYS = (
 )
 
 
-def load_flow(path: str | Path, actions: Mapping[str, model.ActionSpec]) -> model.Flow:
-    """Read, compile and check a flow file; raise ``FlowErrors`` listing every problem."""
+def load_flow(
+    path: str | Path, actions: Mapping[str, model.ActionSpec], limits: YamlLimits | None = None
+) -> model.Flow:
+    """Read, compile and check a flow file; raise ``FlowErrors`` listing every problem.
+    ``limits`` bound the flow file and its prompt catalog (``YamlLimits()`` if None)."""
     path = Path(path)
     reader = Reader()
-    root = read_yaml(path, reader)
-    if root is None:
-        raise FlowErrors(reader.problems)
-    flow = _compile(path, root, reader, actions)
+    with collector_paused():
+        flow = _read(path, reader, actions, limits)
     if reader.problems or flow is None:
         raise FlowErrors(reader.problems)
     return flow
+
+
+def _read(
+    path: Path, reader: Reader, actions: Mapping[str, model.ActionSpec], limits: YamlLimits | None
+) -> model.Flow | None:
+    # The located tree is freed here, before the collector runs again: it would have to
+    # look through every value of it once more, for nothing.
+    root = read_yaml(path, reader, limits)
+    return None if root is None else _compile(path, root, reader, actions, limits)
 
 
 def read_yaml(path: Path, reader: Reader, limits: YamlLimits | None = None) -> Located | None:
@@ -75,7 +86,7 @@ def read_yaml(path: Path, reader: Reader, limits: YamlLimits | None = None) -> L
     limits = limits or YamlLimits()
     try:
         text = read_bounded(path, limits)
-        node = compose(text, limits)
+        root = compose(text, limits, name)
     except YamlLimitExceeded as exc:
         reader.error(SourcePosition(name, exc.line, exc.column), exc.message)
         return None
@@ -97,37 +108,21 @@ def read_yaml(path: Path, reader: Reader, limits: YamlLimits | None = None) -> L
     except yaml.YAMLError as exc:
         reader.error(_top(name), f"YAML: {exc}")
         return None
-    if node is None:
+    if root is None:
         reader.error(_top(name), "the file is empty")
-        return None
-    return _locate(node, name)
+    return root
 
 
 def _top(name: str) -> SourcePosition:
     return SourcePosition(name, 1, 1)
 
 
-def _locate(node: yaml.Node, name: str) -> Located:
-    mark = node.start_mark
-    pos = SourcePosition(name, mark.line + 1, mark.column + 1)
-    if isinstance(node, yaml.MappingNode):
-        pairs = []
-        for key, value in node.value:
-            located_key = _locate(key, name)
-            if not isinstance(located_key, Scalar):
-                located_key = Scalar("<complex key>", located_key.pos)
-            pairs.append((located_key, _locate(value, name)))
-        return Map(tuple(pairs), pos)
-    if isinstance(node, yaml.SequenceNode):
-        return Seq(tuple(_locate(item, name) for item in node.value), pos)
-    is_null = node.tag == "tag:yaml.org,2002:null"
-    return Scalar(str(node.value), pos, is_null)
-
-
-def load_catalog(path: Path, languages: tuple[str, ...], reader: Reader) -> Catalog | None:
+def load_catalog(
+    path: Path, languages: tuple[str, ...], reader: Reader, limits: YamlLimits | None = None
+) -> Catalog | None:
     """Read ``prompts.yaml``: ``id: {en: text, zh: text}``; each language must be there
     and say the same placeholders. None if the file could not be read at all."""
-    root = read_yaml(path, reader)
+    root = read_yaml(path, reader, limits)
     if root is None or not isinstance(root, Map):
         if root is not None:
             reader.error(root.pos, "the prompt catalog must map prompt ids to texts")
@@ -151,7 +146,11 @@ def load_catalog(path: Path, languages: tuple[str, ...], reader: Reader) -> Cata
 
 
 def _compile(
-    path: Path, root: Located, reader: Reader, actions: Mapping[str, model.ActionSpec]
+    path: Path,
+    root: Located,
+    reader: Reader,
+    actions: Mapping[str, model.ActionSpec],
+    limits: YamlLimits | None = None,
 ) -> model.Flow | None:
     top = reader.fields(root, "the flow file", (*TOP_LEVEL, *SECTIONS), ("start", "nodes"))
     if top.has("version") and top.text("version") != "1":
@@ -159,7 +158,7 @@ def _compile(
     languages = top.texts("languages") or ("en", "zh")
     timezone = _timezone(reader, top)
     catalog_path = path.parent / top.text("prompts", "prompts/prompts.yaml")
-    catalog = load_catalog(catalog_path, languages, reader)
+    catalog = load_catalog(catalog_path, languages, reader, limits)
     defaults, defaults_fields = _defaults(reader, top.raw("defaults"), languages)
     queues, queue_targets = _queues(reader, top)
     index = SourceIndex()

@@ -1,8 +1,8 @@
 """A YAML document as a small tree of values that remember where they were written.
 
-``loader.py`` builds it from PyYAML's node graph; everything after that (``compiler.py``,
-``node_reader.py``, ``builders.py``, the checks) works on this pure tree, so only the loader
-imports yaml.
+``bounded_yaml.py`` builds it straight from the YAML parser's events (for ``loader.py``);
+everything after that (``compiler.py``, ``node_reader.py``, ``builders.py``, the checks) works
+on this pure tree, so only those two import yaml.
 ``Reader`` reads typed values out of it and collects every problem instead of stopping.
 """
 
@@ -12,29 +12,89 @@ import difflib
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from ivr.errors import Problem, SourcePosition
 from ivr.flow.durations import parse_duration
 
 
-@dataclass(frozen=True)
-class Scalar:
-    value: str
-    pos: SourcePosition
-    is_null: bool = False
+class Mark(Protocol):
+    """Where a parser saw a value: 0-based ``line`` and ``column`` (a YAML mark)."""
+
+    @property
+    def line(self) -> int: ...
+
+    @property
+    def column(self) -> int: ...
 
 
-@dataclass(frozen=True)
-class Seq:
-    items: tuple[Located, ...]
-    pos: SourcePosition
+class _Written:
+    """A value's place in its file, made into a ``SourcePosition`` only when asked for:
+    a flow has a quarter of a million values and needs the places of a few."""
+
+    __slots__ = ("_file", "_mark", "_pos")
+    _file: str
+    _mark: Mark | None
+    _pos: SourcePosition | None
+
+    @property
+    def pos(self) -> SourcePosition:
+        pos = self._pos
+        if pos is None:
+            mark = self._mark
+            assert mark is not None  # set whenever _pos is not
+            pos = self._pos = SourcePosition(self._file, mark.line + 1, mark.column + 1)
+        return pos
 
 
-@dataclass(frozen=True)
-class Map:
-    pairs: tuple[tuple[Scalar, Located], ...]
-    pos: SourcePosition
+class Scalar(_Written):
+    """A text (or a null). Built at a ``SourcePosition``, or in ``file`` at a parser's
+    ``mark``; not changed once built."""
+
+    __slots__ = ("value", "is_null")
+
+    def __init__(
+        self,
+        value: str,
+        where: SourcePosition | str,
+        is_null: bool = False,
+        mark: Mark | None = None,
+    ) -> None:
+        self.value = value
+        self.is_null = is_null
+        if isinstance(where, str):
+            self._file, self._mark, self._pos = where, mark, None
+        else:
+            self._file, self._mark, self._pos = where.file, None, where
+
+
+class Seq(_Written):
+    __slots__ = ("items",)
+
+    def __init__(
+        self, items: tuple[Located, ...], where: SourcePosition | str, mark: Mark | None = None
+    ) -> None:
+        self.items = items
+        if isinstance(where, str):
+            self._file, self._mark, self._pos = where, mark, None
+        else:
+            self._file, self._mark, self._pos = where.file, None, where
+
+
+class Map(_Written):
+    __slots__ = ("pairs",)
+
+    def __init__(
+        self,
+        pairs: tuple[tuple[Scalar, Located], ...],
+        where: SourcePosition | str,
+        mark: Mark | None = None,
+    ) -> None:
+        self.pairs = pairs
+        if isinstance(where, str):
+            self._file, self._mark, self._pos = where, mark, None
+        else:
+            self._file, self._mark, self._pos = where.file, None, where
 
 
 Located = Scalar | Seq | Map
@@ -67,7 +127,10 @@ class Reader:
         if not isinstance(value, Map):
             self.error(value.pos, f"{what} must be a mapping of key: value lines")
             return {}
-        out: dict[str, tuple[Scalar, Located]] = {}
+        out = {key.value: (key, item) for key, item in value.pairs}
+        if len(out) == len(value.pairs):
+            return out  # no key twice: most mappings
+        out = {}
         for key, item in value.pairs:
             if key.value in out:
                 first = out[key.value][0].pos
@@ -85,7 +148,10 @@ class Reader:
         """A mapping with a fixed set of keys: unknown ones and missing required ones are
         reported."""
         pairs = self.mapping(value, what)
-        allowed_set = set(allowed) | set(required)
+        if isinstance(allowed, frozenset) and allowed.issuperset(required):
+            allowed_set = allowed
+        else:
+            allowed_set = frozenset((*allowed, *required))
         meant = set()
         for name, (key, _) in pairs.items():
             if name not in allowed_set:

@@ -36,6 +36,10 @@ class NameChecker:
         doubtful = any(
             isinstance(g, nodes.Gather) and g.next not in self.nodes for g in self.nodes.values()
         )
+        feeders: dict[tuple[str, str], list[nodes.Gather]] = {}  # by (next, save_as)
+        for g in self.nodes.values():
+            if isinstance(g, nodes.Gather):
+                feeders.setdefault((g.next, g.save_as), []).append(g)
         for node in self.nodes.values():
             if node.id in self.index.flawed:
                 continue
@@ -51,12 +55,10 @@ class NameChecker:
                         f"node that uses '{node.save_as}' (secure digits are never stored)",
                     )
             if isinstance(node, nodes.Verify):
-                feeders = [
-                    g
-                    for g in self.nodes.values()
-                    if isinstance(g, nodes.Gather) and g.next == node.id and g.save_as == node.pin
-                ]
-                fed = any(g.secure or g.id in self.index.flawed for g in feeders)
+                fed = any(
+                    g.secure or g.id in self.index.flawed
+                    for g in feeders.get((node.id, node.pin), ())
+                )
                 if not fed and not doubtful:
                     self.reader.error(
                         node.position,

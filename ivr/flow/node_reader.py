@@ -30,6 +30,13 @@ NOT_TARGETS = frozenset(
 )
 
 
+#: Every key each kind of node may have.
+_KEYS = {
+    kind: frozenset((*COMMON, *allowed, *required))
+    for kind, (allowed, required, _) in BUILDERS.items()
+}
+
+
 def _texts_under(value: Located) -> list[str]:
     if isinstance(value, Scalar):
         return [value.value]
@@ -50,17 +57,16 @@ def _build(c: NodeCompiler, node_id: str, value: Located) -> model.Node | None:
         c.reader.error(value.pos, f"{where} must be a mapping with a 'type'")
         return None
     kind_value = next((v for k, v in value.pairs if k.value == "type"), None)
-    kinds = ", ".join(BUILDERS)
     if not isinstance(kind_value, Scalar) or kind_value.is_null:
         pos = value.pos if kind_value is None else kind_value.pos
-        c.reader.error(pos, f"{where} needs 'type' (one of {kinds})")
+        c.reader.error(pos, f"{where} needs 'type' (one of {', '.join(BUILDERS)})")
         return None
     spec = BUILDERS.get(kind_value.value)
     if spec is None:
         hint = suggestion(kind_value.value, BUILDERS)
         c.reader.error(kind_value.pos, f"{where}: unknown type '{kind_value.value}'{hint}")
         return None
-    allowed, required, build = spec
+    _, required, build = spec
     what = f"{kind_value.value} {where}"
-    fields = c.reader.fields(value, what, (*COMMON, *allowed), required)
+    fields = c.reader.fields(value, what, _KEYS[kind_value.value], required)
     return build(c, node_id, fields, c.common(node_id, fields))
