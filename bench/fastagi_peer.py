@@ -193,7 +193,7 @@ def measure(args: argparse.Namespace, python: Path, folder: Path) -> None:
     c = args.concurrency
     with pin_burst.database(args.backend, folder, args.calls + 1) as url:
         rehash(url, args.root)
-        with pin_burst.controller_process(url, args.root, c, folder) as (port, process):
+        with pin_burst.controller_process(url, args.root, 2 * c, folder) as (port, process):
             commands = record(port, args.calls)
             print(f"the call: {len(commands)} command lines (recorded from ivr fastagi)")
             ours = drive(port, process.pid, args.calls, c, args.loaders, "ours", folder,

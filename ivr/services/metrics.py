@@ -107,6 +107,16 @@ def signature_refused(reason: str) -> None:
 def reaped(kind: str, count: int = 1) -> None:
     if count > 0:
         REAPER_ACTIONS.labels(kind=label(kind)).inc(count)
+POOL_WAITS = Counter(
+    "ivr_database_pool_waits",
+    "Waits for a pooled connection that ran out (the pool's timeout) and were tried again.",
+    registry=REGISTRY,
+)
+
+
+def pool_waits_retried() -> None:
+    """A unit of work waited the pool's timeout for a connection (and tries again)."""
+    POOL_WAITS.inc()
 
 
 def database_failed(error: BaseException) -> None:

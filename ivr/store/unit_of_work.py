@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import threading
+import time
 from types import TracebackType
 
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
 from ivr.errors import IvrError
 from ivr.services import ports
 from ivr.services.insight import InsightQueries
-from ivr.services.metrics import database_failed
+from ivr.services.metrics import database_failed, pool_waits_retried
 from ivr.store.account_repositories import SqlAccounts, SqlVerificationLog
 from ivr.store.agents import SqlAgentNotes, SqlAgents
 from ivr.store.call_repositories import SqlAuditLog, SqlCallRecords
@@ -20,6 +22,10 @@ from ivr.store.complaint_repositories import SqlComplaints
 from ivr.store.queue_entries import SqlQueueEntries
 from ivr.store.request_repositories import SqlRequests
 from ivr.store.sms_outbox import SqlSmsOutbox
+
+#: Waits for a pooled connection (each up to the pool's timeout) before a unit of work fails.
+POOL_TRIES = 3
+POOL_RETRY_PAUSE = 0.05
 
 
 class WriterBusy(IvrError):
@@ -50,7 +56,14 @@ class SqlUnitOfWork(ports.UnitOfWork):
                 busy = WriterBusy(f"the SQLite writer lock stayed taken for {wait:g} s")
                 database_failed(busy)
                 raise busy
-        self.session = self.sessions()  # connects on its first statement
+        self.session = self.sessions()
+        try:
+            self._connect()
+        except BaseException:
+            self.session.close()
+            if self.writer_lock is not None:
+                self.writer_lock.release()
+            raise
         self.accounts = SqlAccounts(self.session)
         self.verifications = SqlVerificationLog(self.session)
         self.requests = SqlRequests(self.session)
@@ -91,6 +104,21 @@ class SqlUnitOfWork(ports.UnitOfWork):
         finally:
             if self.writer_lock is not None:
                 self.writer_lock.release()
+
+    def _connect(self) -> None:
+        """Take a pooled connection now. A wait for one that runs out (every connection
+        busy for the pool's timeout: a burst) is tried again, ``POOL_TRIES`` times in all,
+        after a short pause; only then does it fail the unit of work (``TimeoutError``:
+        the use case's error route). No statement has run, so trying again is safe."""
+        for attempt in range(1, POOL_TRIES + 1):
+            try:
+                self.session.connection()
+                return
+            except PoolTimeout:
+                pool_waits_retried()
+                if attempt == POOL_TRIES:
+                    raise
+                time.sleep(POOL_RETRY_PAUSE * attempt)
 
     def commit(self) -> None:
         self.session.commit()

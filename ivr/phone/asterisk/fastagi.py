@@ -7,7 +7,8 @@ then it waits in the intake (``ivr.phone.asterisk.fastagi_intake``), one thread 
 Calls and waiting connections are capped (``FastAgiLimits``); beyond a cap, a connection
 is closed, and Asterisk takes the dialplan's safe route. Routing is on
 ``agi_network_script`` (``agi://host:4573/hotline``, arguments after ``?`` allowed),
-through the route table ``ivr.phone.asterisk.routes.ROUTES``.
+through the route table ``ivr.phone.asterisk.routes.ROUTES``. At most ``WORK_SLOTS`` call
+threads run at once between two replies (``ivr.phone.asterisk.fastagi_gate``).
 Stopping (``shutdown()``, then ``server_close()``: the process runner, ``ivr.app.runner``,
 on SIGTERM or Ctrl-C) stops accepting new calls, closes the connections still sending
 their environment and waits for the calls in progress to finish.
@@ -23,9 +24,10 @@ from typing import TYPE_CHECKING
 
 from ivr.phone.asterisk.agi_line import AgiLine
 from ivr.phone.asterisk.agi_protocol import AgiEnvironment, shown
+from ivr.phone.asterisk.fastagi_gate import WorkGate
 from ivr.phone.asterisk.fastagi_intake import Intake
 from ivr.phone.asterisk.fastagi_limits import FastAgiLimits, fit_open_files
-from ivr.phone.asterisk.fastagi_lines import SocketLines
+from ivr.phone.asterisk.fastagi_lines import GatedWriter, SocketLines
 from ivr.phone.asterisk.fastagi_refusals import Peer, Refusals, peer_text
 from ivr.phone.asterisk.routes import ROUTES, BadRequest
 
@@ -65,6 +67,8 @@ class FastAgiServer:
         self.refusals = Refusals()
         self.intake = Intake(listener, self.limits, self._hand_over, self.refusals)
         self._threads = ThreadPoolExecutor(self.limits.max_calls, "fastagi-call")
+        #: Call threads running at once (the rest wait for their peer, or their turn).
+        self.gate = WorkGate()
 
     @property
     def address(self) -> tuple[str, int]:
@@ -119,8 +123,9 @@ class FastAgiServer:
         self, connection: socket.socket, peer: Peer, env: AgiEnvironment, rest: bytes
     ) -> None:
         where = peer_text(peer)
-        reader = SocketLines(connection, self.limits, IDLE_TIMEOUT, rest, where)
-        writer = connection.makefile("w", encoding="utf-8", newline="\n")
+        reader = SocketLines(connection, self.limits, IDLE_TIMEOUT, rest, where, self.gate)
+        writer = GatedWriter(connection.makefile("w", encoding="utf-8", newline="\n"), self.gate)
+        self.gate.enter()
         try:
             line = AgiLine(reader, writer, env)
 
@@ -137,6 +142,7 @@ class FastAgiServer:
         except Exception:
             logger.exception("FastAGI call from %s failed", where)
         finally:
+            self.gate.leave()
             self._call_ended()
             for closing in (writer.close, connection.close):
                 try:

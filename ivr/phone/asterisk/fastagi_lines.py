@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import socket
 import time
+from typing import TextIO
 
 from ivr.phone.asterisk.agi_protocol import (
     AgiEnvironment,
@@ -18,6 +19,7 @@ from ivr.phone.asterisk.agi_protocol import (
     OverLimit,
     parse_environment,
 )
+from ivr.phone.asterisk.fastagi_gate import WorkGate
 from ivr.phone.asterisk.fastagi_limits import FastAgiLimits
 
 #: Bytes asked of the socket per read.
@@ -83,9 +85,12 @@ class SocketLines:
         idle: float | None,
         pending: bytes = b"",
         peer: str = "?",
+        gate: WorkGate | None = None,
     ) -> None:
-        """``pending``: bytes already read; ``peer``: named in errors."""
+        """``pending``: bytes already read; ``peer``: named in errors; ``gate``: left while
+        waiting for the peer, entered again once data is in (``WorkGate``)."""
         self.sock = sock
+        self.gate = gate
         self.peer = peer
         self.limits = limits
         #: Seconds of silence before the peer counts as gone (None: wait for ever).
@@ -116,7 +121,7 @@ class SocketLines:
                 started = time.monotonic()
             self.sock.settimeout(timeout)
             try:
-                chunk = self.sock.recv(CHUNK)
+                chunk = self._recv()
             except TimeoutError:
                 if by_deadline:
                     continue  # the line's deadline, not the peer's silence: said above
@@ -129,3 +134,35 @@ class SocketLines:
         line = bytes(self._buffer[: end + 1])
         del self._buffer[: end + 1]
         return line.decode("utf-8")
+
+    def _recv(self) -> bytes:
+        gate = self.gate
+        if gate is None:
+            return self.sock.recv(CHUNK)
+        gate.leave()
+        try:
+            return self.sock.recv(CHUNK)
+        finally:
+            gate.enter()
+
+
+class GatedWriter:
+    """The call's writer (a socket's text file), sent with the gate left: a peer that does
+    not read makes ``flush`` wait, and a waiting call must not hold a slot."""
+
+    def __init__(self, writer: TextIO, gate: WorkGate) -> None:
+        self.writer = writer
+        self.gate = gate
+
+    def write(self, text: str, /) -> int:
+        return self.writer.write(text)
+
+    def flush(self) -> None:
+        self.gate.leave()
+        try:
+            self.writer.flush()
+        finally:
+            self.gate.enter()
+
+    def close(self) -> None:
+        self.writer.close()

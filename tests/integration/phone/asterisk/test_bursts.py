@@ -232,13 +232,15 @@ def test_a_caller_who_gets_no_connection_in_time_takes_the_safe_route_and_is_rec
             return super().matches(pin, stored)
 
     class GivesItBack(SqlUnitOfWork):
-        """...until a unit of work has waited for it in vain."""
+        """...until a unit of work has waited for it in vain (each of its tries)."""
 
-        def __exit__(self, *exc: object) -> None:
-            super().__exit__(*exc)
-            if exc[0] is not None:
+        def __enter__(self) -> SqlUnitOfWork:
+            try:
+                return super().__enter__()
+            except Exception:
                 for connection in taken:
                     connection.close()
+                raise
 
     def unit_of_work() -> ports.UnitOfWork:
         return GivesItBack(hotline.sessions, hotline._writer_lock, 1)
