@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Update, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from ivr.center.lifecycle import ACTIVE_ENTRY_STATES, CALL, CB_CONNECTED
@@ -16,6 +16,32 @@ from ivr.services.caller_numbers import e164
 from ivr.store.call_tables import AuditRow, CallNodeVisitRow, CallRecordRow
 from ivr.store.contact_tables import CallbackRow, QueueEntryRow
 from ivr.store.node_visits import replace_visits, visit_rows
+
+_RECORDS = CallRecordRow.__table__
+#: The columns ``_values`` gives (all but the id and the call id).
+_COLUMNS = (
+    "channel", "caller_id", "caller_e164", "language", "reason", "account_number", "path",
+    "last_node", "outcome", "queue", "started_at", "ended_at", "last_seen_at", "timeouts",
+    "invalid", "verification", "handoff_node", "handoff",
+)  # fmt: skip
+
+
+def _merge(open_version: bool) -> Update:
+    """The conditional UPDATE of ``save`` (built once: a call's record is written at every
+    step of the call)."""
+    c = _RECORDS.c
+    replaceable = c.outcome.is_(None) | (c.outcome == ports.INTERRUPTED)
+    if open_version:
+        replaceable = replaceable & (c.last_seen_at <= bindparam("seen"))
+    new = {name: bindparam(f"new_{name}") for name in _COLUMNS}
+    return update(_RECORDS).where(c.call_id == bindparam("call"), replaceable).values(new)
+
+
+#: ``save``'s statements: the merge of an open version and of a closed one, and the look
+#: for the row when neither matched.
+_MERGE = {True: _merge(True), False: _merge(False)}
+_FIND = select(_RECORDS.c.id).where(_RECORDS.c.call_id == bindparam("call"))
+_ADD = insert(_RECORDS)
 
 
 class SqlCallRecords(ports.CallRecords):
@@ -29,23 +55,15 @@ class SqlCallRecords(ports.CallRecords):
         self.session = session
 
     def save(self, record: ports.CallRecord) -> None:
-        row = CallRecordRow
         values = _values(record)
-        replaceable = row.outcome.is_(None) | (row.outcome == ports.INTERRUPTED)
-        if record.open:
-            replaceable = replaceable & (row.last_seen_at <= record.last_seen)
-        done = self.session.execute(
-            update(row)
-            .where(row.call_id == record.call_id, replaceable)
-            .values(**values)
-            .execution_options(synchronize_session=False)
-        )
+        merge = {f"new_{name}": value for name, value in values.items()}
+        merge.update(call=record.call_id, seen=record.last_seen)
+        done = self.session.execute(_MERGE[record.open], merge)
         if done.rowcount == 1:  # type: ignore[attr-defined]
             self._visits(record)
             return
-        if self.session.scalar(select(row.id).where(row.call_id == record.call_id)) is None:
-            self.session.add(row(call_id=record.call_id, **values))
-            self.session.flush()
+        if self.session.scalar(_FIND, {"call": record.call_id}) is None:
+            self.session.execute(_ADD, {"call_id": record.call_id, **values})
             if not record.open:
                 self._visits(record)
 

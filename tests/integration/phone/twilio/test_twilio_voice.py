@@ -20,13 +20,13 @@ from integration.phone.asterisk.test_agi_driver import logged
 from integration.support import EMMA, LI_WEI, OMAR, Db, sign_in_busy
 from integration.twilio_api import TwilioStandIn
 from ivr.app.bootstrap import Components
+from ivr.app.channels import twilio_calls
 from ivr.app.dispatcher import Dispatcher
 from ivr.phone.twilio import webhooks as twilio_hooks
 from ivr.phone.twilio.channel import TwilioDialer
 from ivr.phone.twilio.rest import TwilioAccount, TwilioRest
 from ivr.phone.twilio.settings import TwilioSettings
 from ivr.services.outbox import OutboxSender
-from ivr.store.twilio_calls import TwilioCalls
 from ivr.web import create_app
 
 TOKEN = "test-auth-token"
@@ -37,7 +37,7 @@ HOTLINE = "+14155550100"
 def twilio_webhooks(hotline: Components) -> Blueprint:
     """The Twilio webhooks, as the composition root builds them for ``hotline``."""
     settings = TwilioSettings.of(hotline.settings)
-    return twilio_hooks.make_blueprint(hotline, settings, TwilioCalls(hotline.sessions))
+    return twilio_hooks.make_blueprint(hotline, settings, twilio_calls(hotline))
 
 
 def twilio_client(hotline: Components) -> FlaskClient:
