@@ -24,29 +24,36 @@ _COLUMNS = (
     "last_node", "outcome", "queue", "started_at", "ended_at", "last_seen_at", "timeouts",
     "invalid", "verification", "handoff_node", "handoff",
 )  # fmt: skip
+#: What an open version may change in an open row: not the call's channel, caller or start,
+#: and no outcome or end yet (fewer columns set, fewer of the table's indexes rewritten).
+_MOVING = tuple(c for c in _COLUMNS if c not in {
+    "channel", "caller_id", "caller_e164", "started_at", "outcome", "ended_at",
+})  # fmt: skip
 
 
-def _merge(open_version: bool) -> Update:
-    """The conditional UPDATE of ``save`` (built once: a call's record is written at every
-    step of the call)."""
+def _merge(open_version: bool, row_open: bool) -> Update:
+    """A conditional UPDATE of ``save`` (built once: a call's record is written at every
+    step of the call), for a row still open or one the reaper closed as interrupted."""
     c = _RECORDS.c
-    replaceable = c.outcome.is_(None) | (c.outcome == ports.INTERRUPTED)
+    replaceable = c.outcome.is_(None) if row_open else c.outcome == ports.INTERRUPTED
     if open_version:
         replaceable = replaceable & (c.last_seen_at <= bindparam("seen"))
-    new = {name: bindparam(f"new_{name}") for name in _COLUMNS}
+    columns = _MOVING if open_version and row_open else _COLUMNS
+    new = {name: bindparam(f"new_{name}") for name in columns}
     return update(_RECORDS).where(c.call_id == bindparam("call"), replaceable).values(new)
 
 
-#: ``save``'s statements: the merge of an open version and of a closed one, and the look
-#: for the row when neither matched.
-_MERGE = {True: _merge(True), False: _merge(False)}
+#: ``save``'s statements: the merges (by the version's openness, then the row's), and the
+#: look for the row when none matched.
+_MERGE = {(v, r): _merge(v, r) for v in (True, False) for r in (True, False)}
 _FIND = select(_RECORDS.c.id).where(_RECORDS.c.call_id == bindparam("call"))
 _ADD = insert(_RECORDS)
 
 
 class SqlCallRecords(ports.CallRecords):
-    """``save`` is a conditional UPDATE (the merge rule of ``ports.CallRecords``), then an
-    INSERT when there is no row yet; two processes inserting one call at once make the
+    """``save`` is a conditional UPDATE (the merge rule of ``ports.CallRecords``: first of
+    an open row, the common case, then of one closed as interrupted), then an INSERT when
+    there is no row yet; two processes inserting one call at once make the
     second fail on the unique call id, and the caller (``CallRecorder``) tries again.
     A version that wins the merge rewrites the call's funnel rows (``node_visits``): a
     closed one writes them, an open one (the call was alive after all) drops them."""
@@ -58,10 +65,12 @@ class SqlCallRecords(ports.CallRecords):
         values = _values(record)
         merge = {f"new_{name}": value for name, value in values.items()}
         merge.update(call=record.call_id, seen=record.last_seen)
-        done = self.session.execute(_MERGE[record.open], merge)
-        if done.rowcount == 1:  # type: ignore[attr-defined]
-            self._visits(record)
-            return
+        for row_open in (True, False):
+            done = self.session.execute(_MERGE[record.open, row_open], merge)
+            if done.rowcount == 1:  # type: ignore[attr-defined]
+                if not (record.open and row_open):  # an open row has no funnel rows
+                    self._visits(record)
+                return
         if self.session.scalar(_FIND, {"call": record.call_id}) is None:
             self.session.execute(_ADD, {"call_id": record.call_id, **values})
             if not record.open:
