@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Update, bindparam, func, insert, select, update
+from sqlalchemy import Table, Update, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from ivr.center.lifecycle import ACTIVE_ENTRY_STATES, CALL, CB_CONNECTED
@@ -17,7 +17,7 @@ from ivr.store.call_tables import AuditRow, CallNodeVisitRow, CallRecordRow
 from ivr.store.contact_tables import CallbackRow, QueueEntryRow
 from ivr.store.node_visits import replace_visits, visit_rows
 
-_RECORDS = CallRecordRow.__table__
+_RECORDS = cast(Table, CallRecordRow.__table__)
 #: The columns ``_values`` gives (all but the id and the call id).
 _COLUMNS = (
     "channel", "caller_id", "caller_e164", "language", "reason", "account_number", "path",
@@ -39,7 +39,7 @@ def _merge(open_version: bool, row_open: bool) -> Update:
     if open_version:
         replaceable = replaceable & (c.last_seen_at <= bindparam("seen"))
     columns = _MOVING if open_version and row_open else _COLUMNS
-    new = {name: bindparam(f"new_{name}") for name in columns}
+    new: dict[str, Any] = {name: bindparam(f"new_{name}") for name in columns}
     return update(_RECORDS).where(c.call_id == bindparam("call"), replaceable).values(new)
 
 

@@ -22,16 +22,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, bindparam, insert, select, update
+from sqlalchemy import Connection, Engine, Table, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ivr.services.metrics import database_failed
 from ivr.store.models import TwilioCallRow
 from ivr.store.unit_of_work import WriterBusy
 
-_CALLS = TwilioCallRow.__table__
+_CALLS = cast(Table, TwilioCallRow.__table__)
 _C = _CALLS.c
 _GET = select(_C.call_sid, _C.step, _C.memo, _C.reply, _C.updated_at).where(
     _C.call_sid == bindparam("sid")
