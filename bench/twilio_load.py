@@ -78,13 +78,15 @@ def start_hotline(folder: Path) -> tuple[subprocess.Popen[str], int]:
     for step in (("db", "upgrade"), ("seed", "--demo")):
         subprocess.run(ivr_command(*step), env=env, check=True, capture_output=True)
     serve = ivr_command("serve", "--host", "127.0.0.1", "--port", "0", "--no-fastagi")
-    return _started(subprocess.Popen(serve, env=env, stdout=subprocess.PIPE, text=True))
+    log = (folder / "serve.log").open("w")  # its warnings (the forged webhooks refused)
+    return _started(subprocess.Popen(serve, env=env, stdout=subprocess.PIPE, stderr=log, text=True))
 
 
 def start_peer() -> tuple[subprocess.Popen[str], int]:
     """The minimal Flask app under waitress (this file with ``--peer``)."""
     command = [sys.executable, __file__, "--peer"]
-    return _started(subprocess.Popen(command, stdout=subprocess.PIPE, text=True))
+    quiet = subprocess.DEVNULL  # waitress's queue warnings
+    return _started(subprocess.Popen(command, stdout=subprocess.PIPE, stderr=quiet, text=True))
 
 
 def _started(process: subprocess.Popen[str]) -> tuple[subprocess.Popen[str], int]:
@@ -293,6 +295,8 @@ def main() -> None:
             for process, _ in servers:
                 process.terminate()
                 process.wait(30)
+        if ours.errors:
+            print((Path(folder) / "serve.log").read_text()[-3000:], file=sys.stderr)
 
     show(
         f"Twilio webhooks, {args.clients} clients, one process",
