@@ -206,7 +206,7 @@ def client(port: int, index: int, start: float, end: float) -> Tally:
     calls = 0
     sid = ""
     while time.perf_counter() < end:
-        sid = f"CA{index:08x}{calls:024x}"
+        sid = f"CA{os.getpid():08x}{index:04x}{calls:020x}"  # new calls in every load
         calls += 1
         for path, form in walk(sid):
             began = time.perf_counter()
