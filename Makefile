@@ -70,6 +70,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/fastagi_peer.py
 	$(BIN)/python bench/funnel.py
 	$(BIN)/python bench/validate_speed.py
+	$(BIN)/python bench/twilio_load.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .hypothesis

@@ -116,6 +116,13 @@ class Components:
     def _writer_lock(self) -> threading.Lock | None:
         return threading.Lock() if self.database.dialect.name == "sqlite" else None
 
+    @property
+    def writer_lock(self) -> threading.Lock | None:
+        """SQLite's one writer at a time, as this process's threads take turns on it (every
+        writing transaction takes it: units of work, Twilio's call states); None on
+        PostgreSQL."""
+        return self._writer_lock
+
     @cached_property
     def pepper(self) -> bytes:
         """The PIN hashes' key (read, or created, on the first PIN checked)."""

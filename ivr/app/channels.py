@@ -32,8 +32,16 @@ def phone_channels(
     fastagi_caps = FastAgiLimits.from_settings(components.settings)
     return [
         AsteriskChannel(components, fastagi, CallbackSettings.from_env(), limits or fastagi_caps),
-        TwilioChannel(components, twilio, TwilioCalls(components.sessions), twilio_for(twilio)),
+        TwilioChannel(components, twilio, twilio_calls(components), twilio_for(twilio)),
     ]
+
+
+def twilio_calls(components: Components) -> TwilioCalls:
+    """Where Twilio calls' state is kept: the hotline's database (its schema checked),
+    writing under the process's SQLite writer lock like every unit of work."""
+    components.sessions  # noqa: B018 - the schema matches this code, else SchemaOutOfDate
+    timeout = components.settings.db_pool_timeout
+    return TwilioCalls(components.database, components.writer_lock, timeout)
 
 
 def callback_dialer(via: str, channels: Sequence[Channel]) -> Dialer:

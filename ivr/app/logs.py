@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
+import time
 from datetime import UTC, datetime
 from typing import IO
 
@@ -41,6 +43,31 @@ class CallIdStamp(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if not hasattr(record, "call_id"):
             record.call_id = current()
+        return True
+
+
+class OncePer(logging.Filter):
+    """Lets one record through per ``seconds``, saying how many it held back since the
+    last: for a warning an overloaded server would otherwise write for every request
+    (waitress's "Task queue depth", ``ivr.app.runner``)."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__()
+        self.seconds = seconds
+        self._next = 0.0
+        self._held = 0
+        self._lock = threading.Lock()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        now = time.monotonic()
+        with self._lock:
+            if now < self._next:
+                self._held += 1
+                return False
+            self._next = now + self.seconds
+            held, self._held = self._held, 0
+        if held:
+            record.msg = f"{record.msg} (and {held} more in the last {self.seconds:g} s)"
         return True
 
 

@@ -35,6 +35,7 @@ from ivr.app.bootstrap import Components, load_hotline
 from ivr.app.channels import dispatcher_for
 from ivr.app.config import WEB_THREADS
 from ivr.app.dispatcher import Dispatcher
+from ivr.app.logs import OncePer
 from ivr.app.reloader import FlowReloader
 from ivr.phone.channel import Channel, Server
 
@@ -46,6 +47,7 @@ logger = logging.getLogger(__name__)
 REQUEST_GRACE = 10
 LOOP_TURN = 0.25  # seconds between looks at the stop flag
 SERVER_POLL = 0.2  # seconds between a server's looks at its own stop flag
+QUEUE_WARNING_EVERY = 60.0  # seconds: waitress's "Task queue depth" warning at most this often
 
 
 @dataclass(frozen=True)
@@ -134,6 +136,10 @@ def _web_server(
     from ivr.web import create_app  # only a process with a web server needs Flask
 
     blueprints = [bp for bp in (c.blueprint() for c in channels) if bp is not None]
+    # Busy, waitress warns of its queue at every request it queues: once a minute is news
+    queue_log = logging.getLogger("waitress.queue")
+    if not any(isinstance(f, OncePer) for f in queue_log.filters):
+        queue_log.addFilter(OncePer(QUEUE_WARNING_EVERY))
     app = create_app(hotline, blueprints=blueprints)
     http = create_server(app, map=sockets, host=address[0], port=address[1], threads=WEB_THREADS)
     assert isinstance(http, TcpWSGIServer)  # one host and port: one listening socket

@@ -7,9 +7,9 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, insert
+from sqlalchemy import Table, bindparam, delete, insert
 from sqlalchemy.orm import Session
 
 from ivr.services.call_record_ports import INTERRUPTED
@@ -50,8 +50,13 @@ def visit_rows(
     ]
 
 
+#: Built once: every write of an open call record runs it (``replace_visits``).
+_VISITS = cast(Table, CallNodeVisitRow.__table__)
+_FORGET = delete(_VISITS).where(_VISITS.c.call_id == bindparam("call"))
+
+
 def replace_visits(session: Session, call_id: str, rows: list[dict[str, Any]]) -> None:
     """The call's node rows become ``rows`` (none: the call is not over after all)."""
-    session.execute(delete(CallNodeVisitRow).where(CallNodeVisitRow.call_id == call_id))
+    session.execute(_FORGET, {"call": call_id})
     if rows:
         session.execute(insert(CallNodeVisitRow), rows)

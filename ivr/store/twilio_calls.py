@@ -2,22 +2,53 @@
 ``ivr.phone.twilio.call_state.CallStates`` (structurally: the store imports no phone).
 
 Any controller process may answer any webhook of a call, so each webhook *claims* its step
-with a conditional update (``step = N - 1 -> N``, reply cleared): one process wins and
-works out the reply, which it then saves; the others (and replays of the same webhook)
-read that reply back. The claim is its own short transaction, so the use cases the
-winner runs meanwhile (their own units of work) never wait on it.
+with a conditional update (``step = N - 1 -> N``, reply cleared) that also returns the
+call's state: one process wins and works out the reply, which it then saves; the others
+(and replays of the same webhook) read that reply back. The claim is its own short
+transaction, so the use cases the winner runs meanwhile (their own units of work) never
+wait on it.
+
+Every webhook runs these statements, so they are built once (SQLAlchemy Core, no ORM
+session: its bookkeeping cost more than the statement) and run on a connection of the
+pool in one transaction each. On SQLite a writing transaction takes the process's writer
+lock (``ivr.store.unit_of_work``) like every unit of work: threads take turns in the
+process instead of sleeping on the database's busy timeout.
 """
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import Connection, Engine, Table, bindparam, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
+from ivr.services.metrics import database_failed
 from ivr.store.models import TwilioCallRow
+from ivr.store.unit_of_work import WriterBusy
+
+_CALLS = cast(Table, TwilioCallRow.__table__)
+_C = _CALLS.c
+_GET = select(_C.call_sid, _C.step, _C.memo, _C.reply, _C.updated_at).where(
+    _C.call_sid == bindparam("sid")
+)
+_CREATE = insert(_CALLS)
+_CLAIM = (
+    update(_CALLS)
+    .where(_C.call_sid == bindparam("sid"), _C.step == bindparam("before"))
+    .values(step=bindparam("claimed"), reply=None, updated_at=bindparam("now"))
+    .returning(_C.memo)
+)
+_SAVE = (
+    update(_CALLS)
+    .where(_C.call_sid == bindparam("sid"), _C.step == bindparam("at"))
+    .values(memo=bindparam("new_memo"), reply=bindparam("new_reply"), updated_at=bindparam("now"))
+)
+_SIDS = select(_C.call_sid)
 
 
 @dataclass(frozen=True)
@@ -30,56 +61,70 @@ class TwilioCall:
 
 
 class TwilioCalls:
-    """The ``twilio_calls`` table; every method is one transaction."""
+    """The ``twilio_calls`` table on ``database``; every method is one transaction.
+    ``writer_lock`` (SQLite): taken by each writing transaction, waited for up to
+    ``wait`` seconds (None: for ever), then ``WriterBusy``."""
 
-    def __init__(self, sessions: sessionmaker[Session]) -> None:
-        self.sessions = sessions
+    def __init__(
+        self,
+        database: Engine,
+        writer_lock: threading.Lock | None = None,
+        wait: float | None = None,
+    ) -> None:
+        self.database = database
+        self.writer_lock = writer_lock
+        self.wait = wait
 
     def get(self, call_sid: str) -> TwilioCall | None:
-        with self.sessions() as session:
-            row = session.get(TwilioCallRow, call_sid)
-            if row is None:
-                return None
-            return TwilioCall(row.call_sid, row.step, dict(row.memo), row.reply, row.updated_at)
+        with self.database.connect() as connection:
+            row = connection.execute(_GET, {"sid": call_sid}).first()
+        if row is None:
+            return None
+        return TwilioCall(row.call_sid, row.step, dict(row.memo), row.reply, row.updated_at)
 
     def create(self, call_sid: str, memo: dict[str, Any], now: datetime) -> bool:
         """Add the call at step 0 (claimed: no reply yet); False if it exists already."""
-        with self.sessions() as session:
-            if session.get(TwilioCallRow, call_sid) is not None:
-                return False
-            session.add(TwilioCallRow(call_sid=call_sid, step=0, memo=memo, updated_at=now))
-            try:
-                session.commit()
-            except Exception:  # another process added it first
-                session.rollback()
-                if session.get(TwilioCallRow, call_sid) is None:
-                    raise
-                return False
-            return True
+        values = {"call_sid": call_sid, "step": 0, "memo": memo, "updated_at": now}
+        try:
+            with self._writing() as connection:
+                connection.execute(_CREATE, values)
+        except IntegrityError:  # the call is there already (a replay, or another process)
+            if self.get(call_sid) is None:
+                raise
+            return False
+        return True
 
-    def claim(self, call_sid: str, step: int, now: datetime) -> bool:
-        """Move the call from ``step - 1`` to ``step``; False if another process did."""
-        with self.sessions() as session:
-            done = session.execute(
-                update(TwilioCallRow)
-                .where(TwilioCallRow.call_sid == call_sid, TwilioCallRow.step == step - 1)
-                .values(step=step, reply=None, updated_at=now)
-            )
-            session.commit()
-            return bool(getattr(done, "rowcount", 0) == 1)
+    def claim(self, call_sid: str, step: int, now: datetime) -> dict[str, Any] | None:
+        """Move the call from ``step - 1`` to ``step`` and return its state; None if the
+        call is not at ``step - 1`` (unknown, or another process claimed it)."""
+        params = {"sid": call_sid, "before": step - 1, "claimed": step, "now": now}
+        with self._writing() as connection:
+            row = connection.execute(_CLAIM, params).first()
+        return None if row is None else dict(row.memo)
 
     def save(
         self, call_sid: str, step: int, memo: dict[str, Any], reply: str, now: datetime
     ) -> None:
         """The claimed step's reply and the call's new state."""
-        with self.sessions() as session:
-            session.execute(
-                update(TwilioCallRow)
-                .where(TwilioCallRow.call_sid == call_sid, TwilioCallRow.step == step)
-                .values(memo=memo, reply=reply, updated_at=now)
-            )
-            session.commit()
+        params = {"sid": call_sid, "at": step, "new_memo": memo, "new_reply": reply, "now": now}
+        with self._writing() as connection:
+            connection.execute(_SAVE, params)
 
     def sids(self) -> list[str]:
-        with self.sessions() as session:
-            return list(session.scalars(select(TwilioCallRow.call_sid)))
+        with self.database.connect() as connection:
+            return list(connection.scalars(_SIDS))
+
+    @contextmanager
+    def _writing(self) -> Iterator[Connection]:
+        """One writing transaction (committed at the end), under the writer lock."""
+        lock = self.writer_lock
+        if lock is not None and not lock.acquire(timeout=-1 if self.wait is None else self.wait):
+            busy = WriterBusy(f"the SQLite writer lock stayed taken for {self.wait:g} s")
+            database_failed(busy)
+            raise busy
+        try:
+            with self.database.begin() as connection:
+                yield connection
+        finally:
+            if lock is not None:
+                lock.release()

@@ -4,8 +4,9 @@ claimed step at a time (``ivr.phone.twilio.steps``). The SQL adapter is
 store imports nothing of ``ivr.phone``), and the composition root passes it in.
 
 Any controller process may answer any webhook of a call, so each webhook *claims* its
-step (``step = N - 1 -> N``, reply cleared): one process wins, works out the reply and
-saves it; the others (and replays of the same webhook) read that reply back.
+step (``step = N - 1 -> N``, reply cleared, the call's state read in the same
+transaction): one process wins, works out the reply and saves it; the others (and replays
+of the same webhook) read that reply back.
 """
 
 from __future__ import annotations
@@ -39,8 +40,9 @@ class CallStates(Protocol):
         """Add the call at step 0 (claimed: no reply yet); False if it exists already."""
         ...
 
-    def claim(self, call_sid: str, step: int, now: datetime) -> bool:
-        """Move the call from ``step - 1`` to ``step``; False if another process did."""
+    def claim(self, call_sid: str, step: int, now: datetime) -> dict[str, Any] | None:
+        """Move the call from ``step - 1`` to ``step`` and return its state (``memo``);
+        None if the call is not at ``step - 1`` (unknown, or another process claimed it)."""
         ...
 
     def save(

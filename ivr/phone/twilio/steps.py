@@ -51,13 +51,11 @@ class Steps:
         return self.run(call_sid, 0, memo, work)
 
     def advance(self, call_sid: str, step: int, work: Work) -> str:
-        """Step ``step`` of a known call: applied once, replayed after."""
-        found = self.calls.get(call_sid)
-        if found is None:
-            logger.warning("webhook for unknown call %s (step %d): ended politely", call_sid, step)
-            return twiml.xml(twiml.apology())
-        if step == found.step + 1 and self.calls.claim(call_sid, step, self.clock.now()):
-            return self.run(call_sid, step, found.memo, work)
+        """Step ``step`` of a known call: applied once, replayed after. The claim reads
+        the call's state: one transaction when the step is this process's to work."""
+        memo = self.calls.claim(call_sid, step, self.clock.now())
+        if memo is not None:
+            return self.run(call_sid, step, memo, work)
         return self.replay(call_sid, step)
 
     def run(self, call_sid: str, step: int, memo: Memo, work: Work) -> str:
@@ -76,9 +74,12 @@ class Steps:
 
     def replay(self, call_sid: str, step: int) -> str:
         found = self.calls.get(call_sid)
-        if found is None or found.step != step:
-            logger.warning("call %s: webhook step %d, the call is at %s", call_sid, step,
-                           found.step if found else None)  # fmt: skip
+        if found is None:
+            logger.warning("webhook for unknown call %s (step %d): ended politely", call_sid, step)
+            return twiml.xml(twiml.apology())
+        if found.step != step:
+            at = found.step
+            logger.warning("call %s: webhook step %d, the call is at %d", call_sid, step, at)
             return twiml.xml(twiml.apology())
         if found.reply is None:  # another process is on it
             age = (self.clock.now() - found.updated_at).total_seconds()

@@ -131,9 +131,10 @@ class TwilioVoice:
         if found is None or found.memo.get("closed"):
             return
         step = found.step + 1
-        if not self.calls.claim(call_sid, step, self.parts.clock.now()):
+        claimed = self.calls.claim(call_sid, step, self.parts.clock.now())
+        if claimed is None:
             return
-        memo = dict(found.memo)
+        memo = dict(claimed)
         LIVE_CALLS.ended(CHANNEL, call_sid)
         try:
             self._close(call_sid, memo)

@@ -10,6 +10,7 @@ shows it."""
 from __future__ import annotations
 
 import functools
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,7 @@ def make_blueprint(parts: Parts, settings: TwilioSettings, calls: CallStates) ->
     """The ``twilio`` blueprint (``/twilio/...``) serving ``parts``' calls, their state
     kept in ``calls``."""
     bp = Blueprint(NAME, __name__, url_prefix="/twilio")
+    validator = twilio_signature.validator_for(settings)
 
     def base() -> str:
         return settings.public_url or request.host_url.rstrip("/")
@@ -51,7 +53,8 @@ def make_blueprint(parts: Parts, settings: TwilioSettings, calls: CallStates) ->
         return prompts_root(parts.flow)
 
     def audio_url(name: str) -> str | None:
-        if name in hold_policy.SEGMENTS or (prompts() / f"{name}.wav").is_file():
+        # os.path on strings: asked for every prompt of every reply, pathlib costs more
+        if name in hold_policy.SEGMENTS or os.path.isfile(f"{prompts()}/{name}.wav"):
             return f"{base()}/twilio/audio/{quote(name)}.wav"
         return None
 
@@ -62,7 +65,7 @@ def make_blueprint(parts: Parts, settings: TwilioSettings, calls: CallStates) ->
     @bp.before_request
     def signed_only() -> None:
         if request.endpoint != f"{NAME}.audio":  # prompt audio is public, changes nothing
-            twilio_signature.check(settings)
+            twilio_signature.check(settings, validator)
             # 400 before any state is read or written by an unusable CallSid; lines logged
             # while the webhook is served name the call (ivr.services.call_context)
             g.ivr_call_context = CALL_ID.set(call_sid())

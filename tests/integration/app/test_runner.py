@@ -16,7 +16,7 @@ from flask import Blueprint
 
 from integration.support import Db
 from ivr.app.bootstrap import Components
-from ivr.app.channels import callback_dialer, dispatcher_for, sms_sender
+from ivr.app.channels import callback_dialer, dispatcher_for, sms_sender, twilio_calls
 from ivr.app.runner import Running, Stopped, run
 from ivr.errors import IvrError
 from ivr.phone.channel import Channel, Server, SmsSender
@@ -25,7 +25,6 @@ from ivr.phone.twilio.rest import TwilioNotConfigured
 from ivr.phone.twilio.settings import TwilioSettings
 from ivr.services.contact_callbacks import Callback
 from ivr.services.contact_entries import WaitingCall
-from ivr.store.twilio_calls import TwilioCalls
 
 sqlite = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 
@@ -155,7 +154,7 @@ def test_a_server_that_ends_stops_the_process(
 def without_an_account(hotline: Components) -> TwilioChannel:
     """Twilio with its webhooks but no account (no callbacks or SMS through it)."""
     settings = TwilioSettings.of(hotline.settings)
-    return TwilioChannel(hotline, settings, TwilioCalls(hotline.sessions), None)
+    return TwilioChannel(hotline, settings, twilio_calls(hotline), None)
 
 
 @sqlite

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -20,13 +21,13 @@ from integration.phone.asterisk.test_agi_driver import logged
 from integration.support import EMMA, LI_WEI, OMAR, Db, sign_in_busy
 from integration.twilio_api import TwilioStandIn
 from ivr.app.bootstrap import Components
+from ivr.app.channels import twilio_calls
 from ivr.app.dispatcher import Dispatcher
 from ivr.phone.twilio import webhooks as twilio_hooks
 from ivr.phone.twilio.channel import TwilioDialer
 from ivr.phone.twilio.rest import TwilioAccount, TwilioRest
 from ivr.phone.twilio.settings import TwilioSettings
 from ivr.services.outbox import OutboxSender
-from ivr.store.twilio_calls import TwilioCalls
 from ivr.web import create_app
 
 TOKEN = "test-auth-token"
@@ -37,7 +38,7 @@ HOTLINE = "+14155550100"
 def twilio_webhooks(hotline: Components) -> Blueprint:
     """The Twilio webhooks, as the composition root builds them for ``hotline``."""
     settings = TwilioSettings.of(hotline.settings)
-    return twilio_hooks.make_blueprint(hotline, settings, TwilioCalls(hotline.sessions))
+    return twilio_hooks.make_blueprint(hotline, settings, twilio_calls(hotline))
 
 
 def twilio_client(hotline: Components) -> FlaskClient:
@@ -171,6 +172,32 @@ def test_each_branch_over_signed_webhooks(
     else:
         assert reply[-1].tag == "Hangup"
     assert pin not in db.dump()
+
+
+def test_a_call_goes_on_when_its_process_is_replaced_between_two_webhooks(
+    line: Components, make_hotline: Callable[..., Components], seeded_url: str, db: Db
+) -> None:
+    """A crash between two webhooks loses nothing: the next webhook, served by a fresh
+    process (its own components and app, nothing in memory), goes on with the call."""
+    number, pin, phone_number = LI_WEI
+    before = Phone(twilio_client(line), "CA-crash", phone_number)
+    menu = before.press(before.start(), "1")  # English: the main menu
+    line.database.dispose()  # the process dies: nothing of it serves the call again
+
+    fresh = make_hotline(seeded_url)
+    fresh.settings = replace(
+        fresh.settings, twilio_auth_token=TOKEN, public_url=BASE, secret_key="k" * 32
+    )
+    after = Phone(twilio_client(fresh), before.sid, phone_number)
+    ask = after.press(menu, "2")  # payments: the account number
+    assert int(ask.find("Gather").attrib["numDigits"]) >= 8  # type: ignore[union-attr]
+    reply = after.press(after.press(after.press(ask, number), pin), "9")
+
+    assert reply[-1].tag == "Hangup"
+    record = db.one("call_records", call_id=before.sid)
+    assert (record["outcome"], record["reason"]) == ("solved", "payment_failure")
+    assert record["path"][:3] == ["choose_language", "welcome", "main_menu"]
+    assert db.one("twilio_calls", call_sid=before.sid)["step"] == 5
 
 
 def test_a_gather_has_the_flows_timeout_digits_and_finish_key(client: FlaskClient) -> None:

@@ -38,12 +38,12 @@ class FakeCallStates(CallStates):
         self.calls[call_sid] = Saved(call_sid, 0, memo, None, now)
         return True
 
-    def claim(self, call_sid: str, step: int, now: datetime) -> bool:
-        found = self.calls[call_sid]
-        if found.step != step - 1:
-            return False
+    def claim(self, call_sid: str, step: int, now: datetime) -> dict[str, Any] | None:
+        found = self.calls.get(call_sid)
+        if found is None or found.step != step - 1:
+            return None
         self.calls[call_sid] = replace(found, step=step, reply=None, updated_at=now)
-        return True
+        return found.memo
 
     def save(
         self, call_sid: str, step: int, memo: dict[str, Any], reply: str, now: datetime
