@@ -19,7 +19,8 @@ from ivr.store.lockout_queries import same_caller
 from ivr.store.sql_repository import SqlRepository
 
 
-def _agent(row: m.AgentRow) -> Agent:
+def agent_of(row: m.AgentRow | Any) -> Agent:
+    """The agent of a row (an ORM row, or any object with the columns as attributes)."""
     return Agent(
         id=row.id,
         username=row.username,
@@ -37,6 +38,10 @@ def _agent(row: m.AgentRow) -> Agent:
     )
 
 
+#: An agent's columns but the password hash (``by_username`` reads that one).
+_COLUMNS = tuple(c for c in m.AgentRow.__table__.c if c.name != "password_hash")
+
+
 def _free(now: datetime) -> Any:
     """Available, or a wrap-up that has run out."""
     free = or_(
@@ -50,8 +55,9 @@ class SqlAgents(SqlRepository, cp.Agents):
     """Agents; skills and languages are JSON lists on the row (see ``m.AgentRow``)."""
 
     def _one(self, query: Select[Any]) -> Agent | None:
-        row = self.session.scalars(query.execution_options(populate_existing=True)).first()
-        return None if row is None else _agent(row)
+        """The agent ``query`` (a ``select(AgentRow)``) finds, read as a plain row."""
+        row = self.session.execute(query.with_only_columns(*_COLUMNS)).first()
+        return None if row is None else agent_of(row)
 
     def get(self, agent_id: int) -> Agent | None:
         return self._one(select(m.AgentRow).where(m.AgentRow.id == agent_id))
@@ -62,7 +68,7 @@ class SqlAgents(SqlRepository, cp.Agents):
             .where(m.AgentRow.username == username)
             .execution_options(populate_existing=True)
         ).first()
-        return None if row is None else (_agent(row), row.password_hash)
+        return None if row is None else (agent_of(row), row.password_hash)
 
     def all(self) -> list[Agent]:
         rows = self.session.scalars(
@@ -70,7 +76,7 @@ class SqlAgents(SqlRepository, cp.Agents):
             .order_by(m.AgentRow.username)
             .execution_options(populate_existing=True)
         )
-        return [_agent(row) for row in rows]
+        return [agent_of(row) for row in rows]
 
     def lock_free(self, now: datetime, exclude: frozenset[int], limit: int) -> list[Agent]:
         query = (
@@ -83,7 +89,7 @@ class SqlAgents(SqlRepository, cp.Agents):
         )
         if exclude:
             query = query.where(m.AgentRow.id.not_in(exclude))
-        return [_agent(row) for row in self.session.scalars(query)]
+        return [agent_of(row) for row in self.session.scalars(query)]
 
     def lock(self, agent_id: int, skip_locked: bool = False) -> Agent | None:
         query = select(m.AgentRow).where(m.AgentRow.id == agent_id)
@@ -157,7 +163,7 @@ class SqlAgents(SqlRepository, cp.Agents):
         )
         self.session.add(row)
         self.session.flush()
-        return _agent(row)
+        return agent_of(row)
 
 
 class SqlAgentNotes(SqlRepository, cp.AgentNotes):

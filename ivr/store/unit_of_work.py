@@ -6,9 +6,9 @@ import threading
 from types import TracebackType
 
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
-from ivr.errors import IvrError
 from ivr.services import ports
 from ivr.services.insight import InsightQueries
 from ivr.services.metrics import database_failed
@@ -22,8 +22,14 @@ from ivr.store.request_repositories import SqlRequests
 from ivr.store.sms_outbox import SqlSmsOutbox
 
 
-class WriterBusy(IvrError):
+class WriterBusy(ports.StoreBusy):
     """The SQLite writer lock stayed taken longer than a unit of work may wait for it."""
+
+
+class PoolBusy(ports.StoreBusy, PoolTimeout):
+    """No pooled connection was free within the pool's wait (``pool_timeout``): still
+    SQLAlchemy's ``TimeoutError``, and the port's ``StoreBusy`` that a use case may try
+    again on (``ivr.services.store_waits``)."""
 
 
 class SqlUnitOfWork(ports.UnitOfWork):
@@ -91,6 +97,8 @@ class SqlUnitOfWork(ports.UnitOfWork):
         finally:
             if self.writer_lock is not None:
                 self.writer_lock.release()
+        if isinstance(error, PoolTimeout) and not isinstance(error, PoolBusy):
+            raise PoolBusy(str(error)) from error
 
     def commit(self) -> None:
         self.session.commit()
