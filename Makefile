@@ -68,6 +68,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/fastagi_load.py
 	$(BIN)/python bench/pin_burst.py
 	$(BIN)/python bench/funnel.py
+	$(BIN)/python bench/queue_claims.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .hypothesis

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, or_, select, update
+from sqlalchemy import Select, bindparam, or_, select, update
 
 from ivr.center import lifecycle as lc
 from ivr.services import contact_ports as cp
@@ -38,8 +38,13 @@ def agent_of(row: m.AgentRow | Any) -> Agent:
     )
 
 
-#: An agent's columns but the password hash (``by_username`` reads that one).
-_COLUMNS = tuple(c for c in m.AgentRow.__table__.c if c.name != "password_hash")
+#: One agent by id, as a plain row (always fresh; not the password hash), built once:
+#: every claim and move reads one.
+_GET = select(*(c for c in m.AgentRow.__table__.c if c.name != "password_hash")).where(
+    m.AgentRow.id == bindparam("agent_id")
+)
+_LOCK = _GET.with_for_update()
+_TRY_LOCK = _GET.with_for_update(skip_locked=True)
 
 
 def _free(now: datetime) -> Any:
@@ -54,13 +59,12 @@ def _free(now: datetime) -> Any:
 class SqlAgents(SqlRepository, cp.Agents):
     """Agents; skills and languages are JSON lists on the row (see ``m.AgentRow``)."""
 
-    def _one(self, query: Select[Any]) -> Agent | None:
-        """The agent ``query`` (a ``select(AgentRow)``) finds, read as a plain row."""
-        row = self.session.execute(query.with_only_columns(*_COLUMNS)).first()
+    def _one(self, query: Select[Any], agent_id: int) -> Agent | None:
+        row = self.session.execute(query, {"agent_id": agent_id}).first()
         return None if row is None else agent_of(row)
 
     def get(self, agent_id: int) -> Agent | None:
-        return self._one(select(m.AgentRow).where(m.AgentRow.id == agent_id))
+        return self._one(_GET, agent_id)
 
     def by_username(self, username: str) -> tuple[Agent, str] | None:
         row = self.session.scalars(
@@ -92,8 +96,7 @@ class SqlAgents(SqlRepository, cp.Agents):
         return [agent_of(row) for row in self.session.scalars(query)]
 
     def lock(self, agent_id: int, skip_locked: bool = False) -> Agent | None:
-        query = select(m.AgentRow).where(m.AgentRow.id == agent_id)
-        return self._one(query.with_for_update(skip_locked=skip_locked))
+        return self._one(_TRY_LOCK if skip_locked else _LOCK, agent_id)
 
     def take(self, agent_id: int, now: datetime, entry_id: int | None = None) -> bool:
         values: dict[str, Any] = {

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, case, func, or_, select, text, update
+from sqlalchemy import Select, bindparam, case, func, or_, select, text, update
 
 from ivr.center import lifecycle as lc
 from ivr.services import contact_ports as cp
@@ -22,6 +22,9 @@ Q = m.QueueEntryRow
 _ORDER = (Q.priority.desc(), Q.enqueued_at, Q.id)
 _ENDED = lc.ENDED_ENTRY_STATES
 _HELD = tuple(sorted(lc.HELD))
+#: One entry by id, as a plain row (always fresh), built once: every move reads one.
+_GET = select(*offers.ENTRIES.c).where(offers.ENTRIES.c.id == bindparam("entry_id"))
+_LOCK = _GET.with_for_update()
 #: ``pg_try_advisory_xact_lock``'s key for the reaper (any constant all processes share).
 REAPER_LOCK_KEY = 0x1F0_4EA9
 
@@ -58,10 +61,12 @@ def _entry(row: m.QueueEntryRow | Any) -> Entry:
 
 class SqlQueueEntries(SqlRepository, cp.QueueEntries):
     def _many(self, query: Select[Any]) -> list[Entry]:
-        """The entries ``query`` (a ``select(Q)``) finds, read as plain rows: always
-        fresh, and without building ORM objects nobody keeps."""
-        rows = self.session.execute(query.with_only_columns(*offers.ENTRIES.c))
+        rows = self.session.scalars(query.execution_options(populate_existing=True))
         return [_entry(row) for row in rows]
+
+    def _by_id(self, query: Select[Any], entry_id: int) -> Entry | None:
+        row = self.session.execute(query, {"entry_id": entry_id}).first()
+        return None if row is None else _entry(row)
 
     def add(
         self,
@@ -125,12 +130,10 @@ class SqlQueueEntries(SqlRepository, cp.QueueEntries):
         return bool(self.session.scalar(query, {"key": REAPER_LOCK_KEY}))
 
     def get(self, entry_id: int) -> Entry | None:
-        found = self._many(select(Q).where(Q.id == entry_id))
-        return found[0] if found else None
+        return self._by_id(_GET, entry_id)
 
     def lock(self, entry_id: int) -> Entry | None:
-        found = self._many(select(Q).where(Q.id == entry_id).with_for_update())
-        return found[0] if found else None
+        return self._by_id(_LOCK, entry_id)
 
     def offer_best(
         self, agent: Agent, now: datetime, move: cp.OfferMove

@@ -14,7 +14,7 @@ from datetime import timedelta
 from typing import TypeVar
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import sessionmaker
 
 from integration.support import StoppedClock
@@ -22,6 +22,8 @@ from ivr.center import lifecycle as lc
 from ivr.services.contact_agents import AGENT
 from ivr.services.contact_center import Assignment, ContactCenter, WaitingCall
 from ivr.services.contact_context import CenterSettings
+from ivr.store import models as m
+from ivr.store import queue_offers
 from ivr.store.db import PoolSize, connect
 from ivr.store.unit_of_work import SqlUnitOfWork
 
@@ -157,3 +159,28 @@ def test_fifty_agents_on_three_connections_drain_the_queue_without_a_double_or_a
     assert not [p for p in center.queue_view() if p.entry.state == lc.WAITING]
     if engine.dialect.name == "postgresql":  # SQLite: one writer at a time holds a connection
         assert pauses.taken, "no claim waited for the pool: the test proves nothing"
+
+
+def test_a_claim_past_every_candidate_locked_by_other_claims_takes_the_next_caller(
+    center: ContactCenter, engine: Engine, clock: StoppedClock
+) -> None:
+    """PostgreSQL reads a few candidates per skill and language; when other claims hold
+    them all, the claim walks the whole line rather than leave a caller it could take."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("row locks are PostgreSQL's (SQLite has one writer at a time)")
+    crowd(center, engine, clock, agents=3, callers=0)
+    for n in range(queue_offers.CANDIDATES + 2):
+        center.enqueue(WaitingCall(f"general-{n}", "general", 1, "general", "en",
+                                   f"+1555{n:07d}", None, None, ("welcome",)))  # fmt: skip
+        clock.advance(seconds=1)
+    line = [p.entry.id for p in center.queue_view()]
+    agent = next(a for a in center.agents_view() if a.can_take("general", "en"))
+    with engine.connect() as other:  # another process's claims, still in flight
+        held = line[: queue_offers.CANDIDATES]
+        other.execute(
+            select(m.QueueEntryRow.id).where(m.QueueEntryRow.id.in_(held)).with_for_update()
+        ).all()
+        assignment = center.claim_next(agent.id)
+        other.rollback()
+    assert assignment is not None
+    assert assignment.entry.id == line[queue_offers.CANDIDATES]  # the best nobody holds
