@@ -65,10 +65,10 @@ validate: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/engine_steps.py
 	$(BIN)/python bench/agi_startup.py
+	$(BIN)/python bench/queue_claims.py
 	$(BIN)/python bench/fastagi_load.py
 	$(BIN)/python bench/pin_burst.py
 	$(BIN)/python bench/funnel.py
-	$(BIN)/python bench/queue_claims.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .hypothesis
