@@ -65,6 +65,7 @@ validate: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/engine_steps.py
 	$(BIN)/python bench/agi_startup.py
+	$(BIN)/python bench/queue_claims.py
 	$(BIN)/python bench/fastagi_load.py
 	$(BIN)/python bench/pin_burst.py
 	$(BIN)/python bench/fastagi_peer.py

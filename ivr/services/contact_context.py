@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import platform
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -57,13 +58,15 @@ def default_holder() -> str:
 class CenterContext:
     """``ring_timeouts``: seconds an offer rings, per queue (others: 20); ``holder``:
     who holds the callers this process enqueues (shown to supervisors; at most 80
-    characters)."""
+    characters); ``pause``: how a retry sleeps (tests pass one that records)."""
 
     unit_of_work: Callable[[], ports.UnitOfWork]
     clock: ports.Clock
     settings: CenterSettings
     ring_timeouts: Mapping[str, int] = field(default_factory=dict)
     holder: str = field(default_factory=default_holder)
+    #: Sleeps between two tries of a unit of work that found the store busy.
+    pause: Callable[[float], None] = time.sleep
     _key: _ReadOnce = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -26,7 +27,18 @@ from ivr.services.contact_agents import Agent, Note
 from ivr.services.contact_callbacks import Callback
 from ivr.services.contact_entries import Entry, WaitingCall
 
-__all__ = ["AgentNotes", "Agents", "Callbacks", "CodeAttempts", "QueueEntries"]
+__all__ = ["AgentNotes", "Agents", "Callbacks", "CodeAttempts", "OfferMove", "QueueEntries"]
+
+
+@dataclass(frozen=True)
+class OfferMove:
+    """What an offer changes, as ``ivr.center.lifecycle`` says: the entry from one of
+    ``entry_from`` to ``entry_to``, its agent from one of ``agent_from`` to ``agent_to``."""
+
+    entry_from: tuple[str, ...]
+    entry_to: str
+    agent_from: tuple[str, ...]
+    agent_to: str
 
 
 class Agents(abc.ABC):
@@ -133,12 +145,16 @@ class QueueEntries(abc.ABC):
     def lock(self, entry_id: int) -> Entry | None: ...
 
     @abc.abstractmethod
-    def lock_best(
-        self, skills: frozenset[str], languages: frozenset[str], now: datetime
-    ) -> Entry | None:
-        """The best waiting, due, unexpired entry with one of these skills and languages
-        whose lease (if any) has not run out (priority desc, enqueued_at asc, id asc),
-        locked; locked entries are skipped."""
+    def offer_best(
+        self, agent: Agent, now: datetime, move: OfferMove
+    ) -> tuple[Entry, Agent] | None:
+        """Offer ``agent`` (locked by the caller) the best waiting, due, unexpired entry
+        with one of their skills and languages whose lease (if any) has not run out
+        (priority desc, enqueued_at asc, id asc; entries locked by others are skipped):
+        both rows moved by ``move`` in one go, the agent only if free (available, or a
+        wrap-up run out; not disabled), and the entry remembered as the agent's. The
+        entry and the agent as they are now; None if nothing waits that the agent can
+        take or the agent is not free (then the caller rolls back: nothing is kept)."""
 
     @abc.abstractmethod
     def change(self, entry_id: int, expect: tuple[str, ...] | None = None, **values: Any) -> bool:

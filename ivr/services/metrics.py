@@ -54,6 +54,11 @@ REAPER_ACTIONS = Counter(
     ["kind"],
     registry=REGISTRY,
 )
+STORE_WAITS_RETRIED = Counter(
+    "ivr_store_waits_retried",
+    "Units of work tried again because no database connection was free in time.",
+    registry=REGISTRY,
+)
 DATABASE_ERRORS = Counter(
     "ivr_database_errors",
     "Units of work that failed on a database error, by the error's class.",

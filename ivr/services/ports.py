@@ -14,6 +14,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any
 
+from ivr.errors import IvrError
 from ivr.services import contact_ports as cp
 from ivr.services.call_record_ports import INTERRUPTED, CallRecord, CallRecords, RecordSpool
 from ivr.services.complaint_ports import Complaints
@@ -24,7 +25,8 @@ from ivr.services.insight import InsightQueries
 __all__ = [
     "ACTIVE", "CLOSED", "FROZEN", "INTERRUPTED", "Account", "Accounts", "AuditLog",
     "CallRecord", "CallRecords", "Clock", "FailedPayment", "PinChecker", "QueuedSms",
-    "RecordSpool", "Requests", "SmsOutbox", "Transaction", "UnitOfWork", "VerificationLog",
+    "RecordSpool", "Requests", "SmsOutbox", "StoreBusy", "Transaction", "UnitOfWork",
+    "VerificationLog",
 ]  # fmt: skip
 
 ACTIVE, FROZEN, CLOSED = "active", "frozen", "closed"
@@ -209,6 +211,11 @@ class AuditLog(abc.ABC):
         """The hotline's own (``ivr``) actions on this call, oldest first: what the
         screen pop says the IVR did (``ivr.services.call_story``)."""
         return []
+
+
+class StoreBusy(IvrError):
+    """The store had no connection free (on SQLite: no turn at writing) within its wait:
+    the unit of work did nothing, and the same work may be tried again later."""
 
 
 class UnitOfWork(abc.ABC):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from functools import cache
 
 from ivr.center import lifecycle as lc
 from ivr.center.lifecycle import Actor, Trigger
@@ -27,7 +28,9 @@ from ivr.services.contact_moves import (
     locked_with_agent,
     withdraw,
 )
+from ivr.services.contact_ports import OfferMove
 from ivr.services.contact_snapshots import Assignment, Place
+from ivr.services.store_waits import retrying
 
 logger = logging.getLogger(__name__)
 
@@ -123,7 +126,12 @@ def dispatch(ctx: CenterContext) -> list[Assignment]:
 
 
 def claim_next(ctx: CenterContext, agent_id: int) -> Assignment | None:
-    """The agent's "next caller": the best entry they can take, if they are free."""
+    """The agent's "next caller": the best entry they can take, if they are free. A wait
+    for a database connection that runs out is tried again (``store_waits``)."""
+    return retrying(lambda: _claim_next(ctx, agent_id), ctx.pause)
+
+
+def _claim_next(ctx: CenterContext, agent_id: int) -> Assignment | None:
     with ctx.unit_of_work() as uow:
         now = ctx.clock.now()
         agent = uow.agents.lock(agent_id)
@@ -132,18 +140,27 @@ def claim_next(ctx: CenterContext, agent_id: int) -> Assignment | None:
         return _claim(uow, agent, now, Actor.AGENT)
 
 
+@cache
+def _offer(actor: str) -> OfferMove:
+    """The offer's moves by ``actor``, from the lifecycle table."""
+    entry_from = lc.sources(lc.ENTRY, Trigger.OFFER)
+    agent_from = lc.sources(lc.AGENT, Trigger.OFFER)
+    (entry_to,) = {lc.next_state(lc.ENTRY, s, Trigger.OFFER, actor) for s in entry_from}
+    (agent_to,) = {lc.next_state(lc.AGENT, s, Trigger.OFFER, actor) for s in agent_from}
+    return OfferMove(entry_from, entry_to, agent_from, agent_to)
+
+
 def _claim(uow: ports.UnitOfWork, agent: Agent, now: datetime, actor: str) -> Assignment | None:
-    """Offer the best entry ``agent`` can take (commits), or None (changes nothing)."""
-    entry = uow.queue.lock_best(agent.skills, agent.languages, now)
-    if entry is None or not uow.agents.take(agent.id, now, entry.id):
+    """Offer the best entry ``agent`` (locked) can take (commits), or None (changes
+    nothing): one statement on PostgreSQL (``ivr.store.queue_offers``), the audit row,
+    the commit."""
+    claimed = uow.queue.offer_best(agent, now, _offer(actor))
+    if claimed is None:
+        uow.rollback()  # nothing to take, or the agent is no longer free
         return None
-    if not entry_to(uow, entry, Trigger.OFFER, actor, agent_id=agent.id, offered_at=now):
-        uow.rollback()  # another process won the entry; the agent stays free
-        return None
-    offered, ringing = uow.queue.get(entry.id), uow.agents.get(agent.id)
-    assert offered is not None and ringing is not None
+    offered, ringing = claimed
     detail = {**about(offered), "agent": agent.username}
-    uow.audit.record(now, entry.call_id, entry.account_number, "queue_offered", detail)
+    uow.audit.record(now, offered.call_id, offered.account_number, "queue_offered", detail)
     uow.commit()
     return Assignment(offered, ringing)
 

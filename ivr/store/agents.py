@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, or_, select, update
+from sqlalchemy import Select, bindparam, or_, select, update
 
 from ivr.center import lifecycle as lc
 from ivr.services import contact_ports as cp
@@ -19,7 +19,8 @@ from ivr.store.lockout_queries import same_caller
 from ivr.store.sql_repository import SqlRepository
 
 
-def _agent(row: m.AgentRow) -> Agent:
+def agent_of(row: m.AgentRow | Any) -> Agent:
+    """The agent of a row (an ORM row, or any object with the columns as attributes)."""
     return Agent(
         id=row.id,
         username=row.username,
@@ -37,6 +38,15 @@ def _agent(row: m.AgentRow) -> Agent:
     )
 
 
+#: One agent by id, as a plain row (always fresh; not the password hash), built once:
+#: every claim and move reads one.
+_GET = select(*(c for c in m.AgentRow.__table__.c if c.name != "password_hash")).where(
+    m.AgentRow.id == bindparam("agent_id")
+)
+_LOCK = _GET.with_for_update()
+_TRY_LOCK = _GET.with_for_update(skip_locked=True)
+
+
 def _free(now: datetime) -> Any:
     """Available, or a wrap-up that has run out."""
     free = or_(
@@ -49,12 +59,12 @@ def _free(now: datetime) -> Any:
 class SqlAgents(SqlRepository, cp.Agents):
     """Agents; skills and languages are JSON lists on the row (see ``m.AgentRow``)."""
 
-    def _one(self, query: Select[Any]) -> Agent | None:
-        row = self.session.scalars(query.execution_options(populate_existing=True)).first()
-        return None if row is None else _agent(row)
+    def _one(self, query: Select[Any], agent_id: int) -> Agent | None:
+        row = self.session.execute(query, {"agent_id": agent_id}).first()
+        return None if row is None else agent_of(row)
 
     def get(self, agent_id: int) -> Agent | None:
-        return self._one(select(m.AgentRow).where(m.AgentRow.id == agent_id))
+        return self._one(_GET, agent_id)
 
     def by_username(self, username: str) -> tuple[Agent, str] | None:
         row = self.session.scalars(
@@ -62,7 +72,7 @@ class SqlAgents(SqlRepository, cp.Agents):
             .where(m.AgentRow.username == username)
             .execution_options(populate_existing=True)
         ).first()
-        return None if row is None else (_agent(row), row.password_hash)
+        return None if row is None else (agent_of(row), row.password_hash)
 
     def all(self) -> list[Agent]:
         rows = self.session.scalars(
@@ -70,7 +80,7 @@ class SqlAgents(SqlRepository, cp.Agents):
             .order_by(m.AgentRow.username)
             .execution_options(populate_existing=True)
         )
-        return [_agent(row) for row in rows]
+        return [agent_of(row) for row in rows]
 
     def lock_free(self, now: datetime, exclude: frozenset[int], limit: int) -> list[Agent]:
         query = (
@@ -83,11 +93,10 @@ class SqlAgents(SqlRepository, cp.Agents):
         )
         if exclude:
             query = query.where(m.AgentRow.id.not_in(exclude))
-        return [_agent(row) for row in self.session.scalars(query)]
+        return [agent_of(row) for row in self.session.scalars(query)]
 
     def lock(self, agent_id: int, skip_locked: bool = False) -> Agent | None:
-        query = select(m.AgentRow).where(m.AgentRow.id == agent_id)
-        return self._one(query.with_for_update(skip_locked=skip_locked))
+        return self._one(_TRY_LOCK if skip_locked else _LOCK, agent_id)
 
     def take(self, agent_id: int, now: datetime, entry_id: int | None = None) -> bool:
         values: dict[str, Any] = {
@@ -157,7 +166,7 @@ class SqlAgents(SqlRepository, cp.Agents):
         )
         self.session.add(row)
         self.session.flush()
-        return _agent(row)
+        return agent_of(row)
 
 
 class SqlAgentNotes(SqlRepository, cp.AgentNotes):

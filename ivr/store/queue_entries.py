@@ -6,24 +6,31 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, case, func, or_, select, text, update
+from sqlalchemy import Select, bindparam, case, func, or_, select, text, update
 
 from ivr.center import lifecycle as lc
 from ivr.services import contact_ports as cp
 from ivr.services.caller_numbers import e164
+from ivr.services.contact_agents import Agent
 from ivr.services.contact_entries import Entry, WaitingCall
 from ivr.store import models as m
+from ivr.store import queue_offers as offers
+from ivr.store.agents import agent_of
 from ivr.store.sql_repository import SqlRepository
 
 Q = m.QueueEntryRow
 _ORDER = (Q.priority.desc(), Q.enqueued_at, Q.id)
 _ENDED = lc.ENDED_ENTRY_STATES
 _HELD = tuple(sorted(lc.HELD))
+#: One entry by id, as a plain row (always fresh), built once: every move reads one.
+_GET = select(*offers.ENTRIES.c).where(offers.ENTRIES.c.id == bindparam("entry_id"))
+_LOCK = _GET.with_for_update()
 #: ``pg_try_advisory_xact_lock``'s key for the reaper (any constant all processes share).
 REAPER_LOCK_KEY = 0x1F0_4EA9
 
 
-def _entry(row: m.QueueEntryRow) -> Entry:
+def _entry(row: m.QueueEntryRow | Any) -> Entry:
+    """The entry of a row (an ORM row, or any object with the columns as attributes)."""
     return Entry(
         id=row.id,
         kind=row.kind,
@@ -56,6 +63,10 @@ class SqlQueueEntries(SqlRepository, cp.QueueEntries):
     def _many(self, query: Select[Any]) -> list[Entry]:
         rows = self.session.scalars(query.execution_options(populate_existing=True))
         return [_entry(row) for row in rows]
+
+    def _by_id(self, query: Select[Any], entry_id: int) -> Entry | None:
+        row = self.session.execute(query, {"entry_id": entry_id}).first()
+        return None if row is None else _entry(row)
 
     def add(
         self,
@@ -119,33 +130,23 @@ class SqlQueueEntries(SqlRepository, cp.QueueEntries):
         return bool(self.session.scalar(query, {"key": REAPER_LOCK_KEY}))
 
     def get(self, entry_id: int) -> Entry | None:
-        found = self._many(select(Q).where(Q.id == entry_id))
-        return found[0] if found else None
+        return self._by_id(_GET, entry_id)
 
     def lock(self, entry_id: int) -> Entry | None:
-        found = self._many(select(Q).where(Q.id == entry_id).with_for_update())
-        return found[0] if found else None
+        return self._by_id(_LOCK, entry_id)
 
-    def lock_best(
-        self, skills: frozenset[str], languages: frozenset[str], now: datetime
-    ) -> Entry | None:
-        if not skills or not languages:
+    def offer_best(
+        self, agent: Agent, now: datetime, move: cp.OfferMove
+    ) -> tuple[Entry, Agent] | None:
+        if not agent.skills or not agent.languages:
             return None
-        found = self._many(
-            select(Q)
-            .where(
-                Q.state == lc.WAITING,
-                Q.skill.in_(sorted(skills)),
-                Q.language.in_(sorted(languages)),
-                or_(Q.not_before.is_(None), Q.not_before <= now),
-                or_(Q.expires_at.is_(None), Q.expires_at > now),
-                or_(Q.lease_until.is_(None), Q.lease_until > now),  # its holder is alive
-            )
-            .order_by(*_ORDER)
-            .limit(1)
-            .with_for_update(skip_locked=True)
-        )
-        return found[0] if found else None
+        if self.session.get_bind().dialect.name == "postgresql":
+            row = offers.offer_in_one(self.session, agent, now, move)
+            if row is None:
+                return None
+            return _entry(offers.Columns(row, "entry_")), agent_of(offers.Columns(row, "agent_"))
+        both = offers.offer_in_steps(self.session, agent, now, move)
+        return None if both is None else (_entry(both[0]), agent_of(both[1]))
 
     def change(self, entry_id: int, expect: tuple[str, ...] | None = None, **values: Any) -> bool:
         if "caller_id" in values:

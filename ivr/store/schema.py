@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 #: The newest migration this code was written for (tests/integration/store/test_store.py checks it).
-HEAD = "0014"
+HEAD = "0015"
 VERSION_TABLE = "alembic_version"
 
 

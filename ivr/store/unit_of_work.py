@@ -10,7 +10,6 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
-from ivr.errors import IvrError
 from ivr.services import ports
 from ivr.services.insight import InsightQueries
 from ivr.services.metrics import database_failed, pool_waits_retried
@@ -28,8 +27,14 @@ POOL_TRIES = 3
 POOL_RETRY_PAUSE = 0.05
 
 
-class WriterBusy(IvrError):
+class WriterBusy(ports.StoreBusy):
     """The SQLite writer lock stayed taken longer than a unit of work may wait for it."""
+
+
+class PoolBusy(ports.StoreBusy, PoolTimeout):
+    """No pooled connection was free within the pool's wait (``pool_timeout``): still
+    SQLAlchemy's ``TimeoutError``, and the port's ``StoreBusy`` that a use case may try
+    again on (``ivr.services.store_waits``)."""
 
 
 class SqlUnitOfWork(ports.UnitOfWork):
@@ -104,6 +109,8 @@ class SqlUnitOfWork(ports.UnitOfWork):
         finally:
             if self.writer_lock is not None:
                 self.writer_lock.release()
+        if isinstance(error, PoolTimeout) and not isinstance(error, PoolBusy):
+            raise PoolBusy(str(error)) from error
 
     def _connect(self) -> None:
         """Take a pooled connection now. A wait for one that runs out (every connection

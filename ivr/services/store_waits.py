@@ -1,0 +1,49 @@
+"""Waiting for the store again instead of failing: a unit of work that found no pooled
+connection free within the pool's wait (``ports.StoreBusy``: on SQLite, no turn at the
+writer lock) did nothing, so it is tried again after a pause that doubles each time
+(with some jitter, so the waiting threads do not all come back at once). An agent's
+"next caller" uses it: fifty agents on a smaller pool wait their turn, and none of their
+threads ends on a busy pool. Only for work that commits last (nothing runs after its
+commit that could find the pool busy and run the committed part twice)."""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable
+from typing import TypeVar
+
+from ivr.services import metrics
+from ivr.services.ports import StoreBusy
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+#: Tries in all, each after the pool's own wait (``IVR_DB_POOL_TIMEOUT``) ran out: about
+#: 9 s of pauses besides those waits before the last ``StoreBusy`` is let through.
+ATTEMPTS = 10
+#: The first pause, and the longest (seconds).
+FIRST_PAUSE, LONGEST_PAUSE = 0.05, 2.0
+
+
+def retrying(
+    work: Callable[[], T],
+    pause: Callable[[float], None],
+    attempts: int = ATTEMPTS,
+    first: float = FIRST_PAUSE,
+    longest: float = LONGEST_PAUSE,
+) -> T:
+    """``work()``, tried again after ``pause(seconds)`` while the store is busy; the last
+    try's ``StoreBusy`` is raised (the store has been unreachable for a long while)."""
+    wait = first
+    for attempt in range(1, attempts + 1):
+        try:
+            return work()
+        except StoreBusy as busy:
+            if attempt == attempts:
+                raise
+            metrics.STORE_WAITS_RETRIED.inc()
+            logger.info("store busy (%s); trying again in %.2f s", busy, wait)
+            pause(wait * random.uniform(0.5, 1.0))
+            wait = min(wait * 2, longest)
+    raise AssertionError("unreachable")  # pragma: no cover
