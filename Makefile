@@ -31,10 +31,12 @@ call: $(STAMP)
 test-deps: $(STAMP)
 	scripts/install-test-deps $(BIN)/python
 
-# -n: pytest-xdist workers; whole groups each (tests/worker_groups.py): all of tests/e2e on
-# one worker, started first, while the others run the rest. Most of the time is spent
-# waiting (subprocesses, databases, real calls), so more workers than cores pay.
-TEST_JOBS ?= 3
+# -n: pytest-xdist workers; whole groups each (tests/worker_groups.py): the end-to-end
+# groups (three sandboxes' calls, the browsers) start first, while the others run the rest.
+# Most of the time is spent waiting (subprocesses, databases, real calls: the end-to-end
+# groups use about a tenth of a core each), so more workers than cores pay: four keep the
+# CPU busy while three of them wait on calls.
+TEST_JOBS ?= 4
 test: lint typecheck test-deps
 	$(BIN)/pytest -n $(TEST_JOBS)
 	$(MAKE) --no-print-directory test-dates
