@@ -36,10 +36,14 @@ class Databases:
         self._asked: set[str | None] = set()
         self._ready: dict[str | None, Future[str]] = {}
         self._dropping: list[Future[None]] = []
-        self._background = (
-            ThreadPoolExecutor(1, thread_name_prefix=f"ivr-{name}-databases")
+        # one thread makes copies, another drops: a copy never waits behind a drop
+        self._background, self._dropper = (
+            (
+                ThreadPoolExecutor(1, thread_name_prefix=f"ivr-{name}-create"),
+                ThreadPoolExecutor(1, thread_name_prefix=f"ivr-{name}-drop"),
+            )
             if admin is not None
-            else None
+            else (None, None)
         )
 
     def seeded_template(self, prepare: Callable[[str], None]) -> str:
@@ -66,8 +70,8 @@ class Databases:
         if url not in self.made:
             return
         self.made.remove(url)
-        if self._background is not None:
-            self._dropping.append(self._background.submit(self._drop, url))
+        if self._dropper is not None:
+            self._dropping.append(self._dropper.submit(self._drop, url))
         # SQLite: a file in a temporary folder
 
     def drop_all(self) -> None:
@@ -75,16 +79,18 @@ class Databases:
         for url in [u for u in self.made if u != self._template]:
             self.drop(url)
         for ready in self._ready.values():
-            self._dropping.append(self._background.submit(self._drop, ready.result()))  # type: ignore[union-attr]
+            self._dropping.append(self._dropper.submit(self._drop, ready.result()))  # type: ignore[union-attr]
         self._ready.clear()
         if self._template is not None:
             self.drop(self._template)
             self._template = None
-        for dropping in self._dropping:
-            dropping.result()
+        failed = [e for f in self._dropping if (e := f.exception()) is not None]
         self._dropping.clear()
-        if self._background is not None:
+        if self._background is not None and self._dropper is not None:
             self._background.shutdown()
+            self._dropper.shutdown()
+        if failed:  # every drop was tried; the first failure tells
+            raise failed[0]
 
     def _make(self, copy_of: str | None) -> str:
         label = f"ivr_test_{secrets.token_hex(6)}"
