@@ -22,6 +22,9 @@ from pathlib import Path
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 
+#: Threads that drop finished tests' PostgreSQL databases.
+DROPPERS = 4
+
 
 class Databases:
     """Creates and drops the test databases of one backend (``admin``: PostgreSQL's)."""
@@ -36,11 +39,13 @@ class Databases:
         self._asked: set[str | None] = set()
         self._ready: dict[str | None, Future[str]] = {}
         self._dropping: list[Future[None]] = []
-        # one thread makes copies, another drops: a copy never waits behind a drop
+        # one thread makes copies, others drop: a copy never waits behind a drop, and drops
+        # at once share the checkpoint each one asks the server for (one at a time, they
+        # fall behind the tests)
         self._background, self._dropper = (
             (
                 ThreadPoolExecutor(1, thread_name_prefix=f"ivr-{name}-create"),
-                ThreadPoolExecutor(1, thread_name_prefix=f"ivr-{name}-drop"),
+                ThreadPoolExecutor(DROPPERS, thread_name_prefix=f"ivr-{name}-drop"),
             )
             if admin is not None
             else (None, None)
