@@ -24,6 +24,33 @@ from ivr.services.usecases import UseCases
 ROOT = Path(__file__).resolve().parent.parent
 FLOW_PATH = ROOT / "callflows.yaml"
 __all__ = ["CLOSED_TIME", "OPEN_TIME", "SHANGHAI"]
+#: Modules that read no clock, neither the tests nor the code they run (the YAML loader and
+#: its bounds, ``ivr validate``, the import rules, the worker groups, the operator's kit
+#: files; the property tests' calls start in literal weeks): marked ``date_free``, which
+#: ``make test-dates`` leaves out (``-m "not date_free"``), their outcome being the same
+#: on any date.
+DATE_FREE = frozenset(
+    {
+        "tests/unit/flow/test_yaml_bombs.py",
+        "tests/unit/flow/test_properties.py",
+        "tests/unit/app/test_validate_cli.py",
+        "tests/unit/test_layers.py",
+        "tests/unit/test_purity.py",
+        "tests/unit/test_worker_groups.py",
+        "tests/integration/ops/test_compose.py",
+        "tests/integration/ops/test_systemd.py",
+    }
+)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "date_free: reads no clock (tests/conftest.py DATE_FREE)")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.nodeid.split("::", 1)[0] in DATE_FREE:
+            item.add_marker(pytest.mark.date_free)
 
 
 def pytest_report_header() -> str:

@@ -7,19 +7,17 @@ SQLite file in a temporary folder (id ``sqlite``) and on PostgreSQL (id ``postgr
 share state. Without that URL, or with the server unreachable, the PostgreSQL tests skip
 with a one-line reason; in CI (``CI=true``) they fail instead.
 
-Seeding hashes five PINs with scrypt, so it is done once per module into a template
-database; each test gets its own copy of the template (``CREATE DATABASE ... TEMPLATE``
-on PostgreSQL, the SQLite backup API on SQLite), which takes milliseconds.
+Seeding hashes five PINs with scrypt, so it is done once per process and backend into a
+template database; each test gets its own copy of the template (``CREATE DATABASE ...
+TEMPLATE`` on PostgreSQL, made ahead in the background; the SQLite backup API on SQLite):
+``integration.databases``.
 """
 
 from __future__ import annotations
 
 import os
-import secrets
-import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import replace
-from pathlib import Path
 from typing import Any, NoReturn
 
 import pytest
@@ -30,6 +28,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.pool import NullPool
 
+from integration.databases import Databases
 from integration.support import FLOW_PATH, OPEN, OPEN_UTC, Db, StoppedClock
 from ivr.app import cli_call, cli_db, cli_serve
 from ivr.app.bootstrap import Components, bootstrap
@@ -90,66 +89,29 @@ def postgres_admin() -> Iterator[Engine]:
     engine.dispose()
 
 
-class Databases:
-    """Creates and drops the test databases of one backend."""
-
-    def __init__(self, name: str, folder: Path, admin: Engine | None = None) -> None:
-        self.name = name
-        self.folder = folder
-        self.admin = admin
-        self.made: list[str] = []
-
-    def create(self, copy_of: str | None = None) -> str:
-        """A new database (empty, or a copy of ``copy_of``); returns its URL."""
-        label = f"ivr_test_{secrets.token_hex(6)}"
-        if self.admin is None:
-            path = self.folder / f"{label}.sqlite3"
-            if copy_of is not None:
-                source = sqlite3.connect(make_url(copy_of).database or "")
-                target = sqlite3.connect(path)
-                try:
-                    source.backup(target)
-                finally:
-                    source.close()
-                    target.close()
-            url = f"sqlite:///{path}"
-        else:
-            template = ""
-            if copy_of is not None:
-                template = f' TEMPLATE "{make_url(copy_of).database}"'
-            with self.admin.connect() as conn:
-                conn.execute(text(f'CREATE DATABASE "{label}"{template}'))
-            url = make_url(self.admin.url).set(database=label).render_as_string(hide_password=False)
-        self.made.append(url)
-        return url
-
-    def drop(self, url: str) -> None:
-        if url not in self.made:
-            return
-        self.made.remove(url)
-        if self.admin is None:
-            return  # a file in a temporary folder
-        name = make_url(url).database
-        with self.admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-    def drop_all(self) -> None:
-        for url in list(self.made):
-            self.drop(url)
+@pytest.fixture(scope="session")
+def databases() -> Iterator[dict[str, Databases]]:
+    """Each backend's databases in this process, by name; all dropped at the end."""
+    made: dict[str, Databases] = {}
+    yield made
+    for backend in made.values():
+        backend.drop_all()
 
 
 @pytest.fixture(scope="module", params=BACKENDS, ids=BACKENDS)
 def backend(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Databases]:
+    request: pytest.FixtureRequest,
+    databases: dict[str, Databases],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Databases:
     """The backend under test. Module-scoped, so a module runs all its SQLite tests, then
-    all its PostgreSQL tests, each with one seeded template."""
+    all its PostgreSQL tests."""
     name: str = request.param
-    folder = tmp_path_factory.mktemp(f"ivr-{name}")
-    admin = request.getfixturevalue("postgres_admin") if name == "postgresql" else None
-    databases = Databases(name, folder, admin)
-    yield databases
-    databases.drop_all()
+    if name not in databases:
+        folder = tmp_path_factory.mktemp(f"ivr-{name}")
+        admin = request.getfixturevalue("postgres_admin") if name == "postgresql" else None
+        databases[name] = Databases(name, folder, admin)
+    return databases[name]
 
 
 @pytest.fixture
@@ -193,12 +155,14 @@ def upgraded_url(database_url: str) -> str:
 
 @pytest.fixture(scope="module")
 def seeded_template(backend: Databases) -> str:
-    """Upgraded and seeded once per module and backend; never used directly (PostgreSQL
+    """Upgraded and seeded once per process and backend; never used directly (PostgreSQL
     copies a template only while nobody is connected to it)."""
-    url = backend.create()
+    return backend.seeded_template(_upgrade_and_seed)
+
+
+def _upgrade_and_seed(url: str) -> None:
     upgrade(url)
     seed(url)
-    return url
 
 
 @pytest.fixture

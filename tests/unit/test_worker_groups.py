@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-from worker_groups import group_of
+from types import SimpleNamespace
+
+import pytest
+from worker_groups import LONGEST, GroupScheduling, group_of, rank
 
 
 def test_the_end_to_end_calls_are_one_group_and_the_browser_tests_another() -> None:
     assert group_of("tests/e2e/test_agents.py::test_a_caller_waits") == "e2e"
-    assert group_of("tests/e2e/test_branches.py::test_password_reset_texts_a_code") == "e2e"
+    assert group_of("tests/e2e/test_hotline_calls.py::test_english_then_agent") == "e2e"
+    # the branches' and the complaint's calls: a second sandbox, beside the first
+    assert group_of("tests/e2e/test_branches.py::test_password_reset_texts_a") == "e2e:calls"
+    assert group_of("tests/e2e/test_complaint_call.py::test_a_complaint") == "e2e:calls"
+    crash = "tests/e2e/test_crash.py::test_killing_the_controller_strands_nobody"
+    assert group_of(crash) == "e2e:tests/e2e/test_crash.py"  # its own sandbox
     assert group_of("tests/e2e/test_console_browser.py::test_an_agent_takes_a_call") == "browser"
     survey = "tests/e2e/test_survey_call.py::test_a_caller_scores_the_call_after_self_service"
     assert group_of(survey) == "e2e:tests/e2e/test_survey_call.py"  # its own sandbox
@@ -28,3 +36,47 @@ def test_an_integration_module_is_one_group_per_backend() -> None:
 def test_any_other_module_is_one_group() -> None:
     assert group_of("tests/unit/test_tokens.py::test_well_formed") == "tests/unit/test_tokens.py"
     assert group_of("tests/unit/test_engine.py::test_x[en-1]") == "tests/unit/test_engine.py"
+
+
+def test_the_end_to_end_groups_go_out_first_and_the_rest_in_collection_order() -> None:
+    assert [rank(group) for group in LONGEST] == list(range(len(LONGEST)))
+    assert rank("e2e") == 0
+    assert rank("tests/unit/test_tokens.py") == rank("tests/x.py:sqlite") == len(LONGEST)
+
+
+class _Worker:
+    """Stands in for pytest-xdist's WorkerController: records what it is sent."""
+
+    def __init__(self, name: str) -> None:
+        self.gateway = SimpleNamespace(id=name)
+        self.sent: list[int] = []
+        self.shutting_down = False
+
+    def send_runtest_some(self, indexes: list[int]) -> None:
+        self.sent += indexes
+
+    def shutdown(self) -> None:
+        self.shutting_down = True
+
+
+def test_each_worker_starts_with_the_longest_group_left(
+    pytestconfig: pytest.Config, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pytestconfig.option, "tx", ["4*popen"], raising=False)
+    monkeypatch.setattr(pytestconfig.option, "loadscopereorder", True, raising=False)
+    collection = [
+        "tests/e2e/test_agents.py::test_a",
+        "tests/e2e/test_branches.py::test_b",
+        "tests/e2e/test_survey_call.py::test_c",
+        "tests/integration/x.py::test_d[sqlite]",
+        "tests/unit/y.py::test_e",
+    ]
+    scheduler = GroupScheduling(pytestconfig)
+    workers = [_Worker(f"gw{n}") for n in range(4)]
+    for worker in workers:
+        scheduler.add_node(worker)  # type: ignore[arg-type]
+        scheduler.add_node_collection(worker, collection)  # type: ignore[arg-type]
+    scheduler.schedule()
+
+    firsts = [collection[worker.sent[0]] for worker in workers]
+    assert firsts == [collection[0], collection[2], collection[1], collection[3]]
