@@ -3,9 +3,11 @@ Nothing is built at import time; each piece is built on first use.
 
 The database pool is sized to the threads that may want a connection at once (the
 FastAGI calls, the web server's threads, the background threads), up to
-``IVR_DB_POOL_SIZE``; a thread that gets none within ``IVR_DB_POOL_TIMEOUT`` seconds (on
-SQLite: the writer lock) fails its use case, and the caller takes the flow's error route.
-PIN checks (CPU-heavy) run at most one per core at once (``PepperedPins``)."""
+``IVR_DB_POOL_SIZE``; a unit of work that gets no connection within ``IVR_DB_POOL_TIMEOUT``
+seconds waits again, three waits in all (``SqlUnitOfWork``; an agent's claim retries longer,
+``ivr.services.store_waits``), then fails its use case, and the caller takes the flow's
+error route (on SQLite: the writer lock, one wait). PIN checks (CPU-bound) run at most one
+per core at once (``PepperedPins``)."""
 
 from __future__ import annotations
 
