@@ -115,16 +115,18 @@ class SqlUnitOfWork(ports.UnitOfWork):
     def _connect(self) -> None:
         """Take a pooled connection now. A wait for one that runs out (every connection
         busy for the pool's timeout: a burst) is tried again, ``POOL_TRIES`` times in all,
-        after a short pause; only then does it fail the unit of work (``TimeoutError``:
-        the use case's error route). No statement has run, so trying again is safe."""
+        after a short pause; only then does it fail the unit of work (``PoolBusy``: the
+        use case's error route, or a longer retry of its own, ``ivr.services.store_waits``).
+        No statement has run, so trying again is safe."""
         for attempt in range(1, POOL_TRIES + 1):
             try:
                 self.session.connection()
                 return
-            except PoolTimeout:
+            except PoolTimeout as exc:
                 pool_waits_retried()
                 if attempt == POOL_TRIES:
-                    raise
+                    database_failed(exc)
+                    raise PoolBusy(str(exc)) from exc
                 time.sleep(POOL_RETRY_PAUSE * attempt)
 
     def commit(self) -> None:
