@@ -3,7 +3,8 @@
 
 The call is ``bench/pin_burst.py``'s: English (1), payment failure (2), an account number
 and ``#``, its PIN, the result heard, 9 (goodbye). First one such call is made against the
-real ``ivr fastagi`` (its own process, ``IVR_FASTAGI_MAX_CALLS`` = the concurrency, on a
+real ``ivr fastagi`` (its own process, ``IVR_FASTAGI_MAX_CALLS`` twice the concurrency, so
+that a new call of the loop never meets the cap before the last one's thread let go, on a
 PostgreSQL database created for the run on ``IVR_TEST_POSTGRES_URL``'s server and dropped
 after it, or ``--backend sqlite``; one account per caller) and the command lines it sends
 are recorded. Then the same load drives, one after the other:
