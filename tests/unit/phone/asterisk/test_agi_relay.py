@@ -148,3 +148,32 @@ def test_the_relay_imports_nothing_of_the_engine() -> None:
     heavy |= {"enum", "functools", "collections", "selectors", "socket", "signal"}
     assert not {name.split(".")[0] for name in loaded} & heavy, sorted(loaded)
     assert "encodings.idna" not in loaded
+
+
+def test_a_controller_that_does_not_answer_in_time_runs_the_call_in_process() -> None:
+    """A listener whose queue is full drops the next connection's handshake: the relay
+    gives up after its connect timeout and the script runs the call itself."""
+    import socket
+    import time
+
+    from ivr.phone.asterisk import agi_relay
+
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(0)  # never accepted: the queue fills with the first connections
+        address = listener.getsockname()
+        fillers = []
+        try:
+            for _ in range(4):
+                filler = socket.socket()
+                filler.setblocking(False)
+                filler.connect_ex(address)
+                fillers.append(filler)
+            time.sleep(0.1)
+            began = time.monotonic()
+            assert agi_relay.connect(address, timeout=0.2) is None
+            waited = time.monotonic() - began
+            assert 0.15 <= waited < 2.0  # its timeout ran out: not refused, not stuck
+        finally:
+            for filler in fillers:
+                filler.close()
