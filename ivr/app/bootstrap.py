@@ -25,11 +25,13 @@ from sqlalchemy import Engine as Database
 from sqlalchemy.orm import Session, sessionmaker
 
 from ivr.app.config import WEB_THREADS, Settings
+from ivr.app.gate_waits import wait_outside
 from ivr.flow.engine import Engine
 from ivr.flow.loader import load_flow
 from ivr.flow.model import Flow
 from ivr.flow.state import CallStart
 from ivr.flow.survey_parts import RECORD_SURVEY
+from ivr.phone.asterisk.fastagi_gate import GATE
 from ivr.phone.session import CallSession
 from ivr.services import ports
 from ivr.services.call_records import CallRecorder
@@ -106,7 +108,9 @@ class Components:
     @cached_property
     def database(self) -> Database:
         settings = self.settings
-        return connect(settings.database_url, pool_size(settings), settings.db_busy_timeout)
+        engine = connect(settings.database_url, pool_size(settings), settings.db_busy_timeout)
+        wait_outside(engine, GATE)  # FastAGI calls wait for the database off the work gate
+        return engine
 
     @cached_property
     def sessions(self) -> sessionmaker[Session]:
@@ -136,7 +140,9 @@ class Components:
         return PepperedPins(lambda: self.pepper)
 
     def unit_of_work(self) -> ports.UnitOfWork:
-        return SqlUnitOfWork(self.sessions, self._writer_lock, self.settings.db_pool_timeout)
+        return SqlUnitOfWork(
+            self.sessions, self._writer_lock, self.settings.db_pool_timeout, GATE.outside
+        )
 
     @cached_property
     def use_cases(self) -> UseCases:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from types import TracebackType
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -49,15 +51,21 @@ class SqlUnitOfWork(ports.UnitOfWork):
         sessions: sessionmaker[Session],
         writer_lock: threading.Lock | None = None,
         wait: float | None = None,
+        waiting: Callable[[], AbstractContextManager[object]] = nullcontext,
     ) -> None:
+        """``waiting``: entered around each wait for the writer lock or a pooled
+        connection (a FastAGI call steps out of its server's work gate meanwhile)."""
         self.sessions = sessions
         self.writer_lock = writer_lock
         self.wait = wait
+        self.waiting = waiting
 
     def __enter__(self) -> SqlUnitOfWork:
         if self.writer_lock is not None:
             wait = -1 if self.wait is None else self.wait
-            if not self.writer_lock.acquire(timeout=wait):
+            with self.waiting():
+                taken = self.writer_lock.acquire(timeout=wait)
+            if not taken:
                 busy = WriterBusy(f"the SQLite writer lock stayed taken for {wait:g} s")
                 database_failed(busy)
                 raise busy
@@ -120,7 +128,8 @@ class SqlUnitOfWork(ports.UnitOfWork):
         No statement has run, so trying again is safe."""
         for attempt in range(1, POOL_TRIES + 1):
             try:
-                self.session.connection()
+                with self.waiting():
+                    self.session.connection()
                 return
             except PoolTimeout as exc:
                 pool_waits_retried()

@@ -8,7 +8,8 @@ Calls and waiting connections are capped (``FastAgiLimits``); beyond a cap, a co
 is closed, and Asterisk takes the dialplan's safe route. Routing is on
 ``agi_network_script`` (``agi://host:4573/hotline``, arguments after ``?`` allowed),
 through the route table ``ivr.phone.asterisk.routes.ROUTES``. At most ``WORK_SLOTS`` call
-threads run at once between two replies (``ivr.phone.asterisk.fastagi_gate``).
+threads run at once; a call waiting for Asterisk or the database holds no slot
+(``ivr.phone.asterisk.fastagi_gate``).
 Stopping (``shutdown()``, then ``server_close()``: the process runner, ``ivr.app.runner``,
 on SIGTERM or Ctrl-C) stops accepting new calls, closes the connections still sending
 their environment and waits for the calls in progress to finish.
@@ -24,7 +25,7 @@ from typing import TYPE_CHECKING
 
 from ivr.phone.asterisk.agi_line import AgiLine
 from ivr.phone.asterisk.agi_protocol import AgiEnvironment, shown
-from ivr.phone.asterisk.fastagi_gate import WorkGate
+from ivr.phone.asterisk.fastagi_gate import GATE
 from ivr.phone.asterisk.fastagi_intake import Intake
 from ivr.phone.asterisk.fastagi_limits import FastAgiLimits, fit_open_files
 from ivr.phone.asterisk.fastagi_lines import GatedWriter, SocketLines
@@ -67,8 +68,9 @@ class FastAgiServer:
         self.refusals = Refusals()
         self.intake = Intake(listener, self.limits, self._hand_over, self.refusals)
         self._threads = ThreadPoolExecutor(self.limits.max_calls, "fastagi-call")
-        #: Call threads running at once (the rest wait for their peer, or their turn).
-        self.gate = WorkGate()
+        #: Call threads running at once (the rest wait for their peer, the database, or
+        #: their turn): the process's one gate.
+        self.gate = GATE
 
     @property
     def address(self) -> tuple[str, int]:

@@ -136,14 +136,10 @@ class SocketLines:
         return line.decode("utf-8")
 
     def _recv(self) -> bytes:
-        gate = self.gate
-        if gate is None:
+        if self.gate is None:
             return self.sock.recv(CHUNK)
-        gate.leave()
-        try:
+        with self.gate.outside():
             return self.sock.recv(CHUNK)
-        finally:
-            gate.enter()
 
 
 class GatedWriter:
@@ -158,11 +154,8 @@ class GatedWriter:
         return self.writer.write(text)
 
     def flush(self) -> None:
-        self.gate.leave()
-        try:
+        with self.gate.outside():
             self.writer.flush()
-        finally:
-            self.gate.enter()
 
     def close(self) -> None:
         self.writer.close()
