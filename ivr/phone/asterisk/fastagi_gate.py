@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -30,10 +31,46 @@ from contextlib import contextmanager
 WORK_SLOTS = 2 * (os.cpu_count() or 1)
 
 
+class FairSlots:
+    """A semaphore that serves its waiters in order: a released slot goes to the thread
+    that has waited longest, never to one that just arrived (``threading.Semaphore`` lets
+    a newcomer take it first, and under load some threads waited seconds)."""
+
+    def __init__(self, slots: int) -> None:
+        self._lock = threading.Lock()
+        self._free = slots
+        self._waiters: deque[threading.Lock] = deque()
+
+    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
+        with self._lock:
+            if self._free and not self._waiters:
+                self._free -= 1
+                return True
+            if not blocking:
+                return False
+            turn = threading.Lock()
+            turn.acquire()
+            self._waiters.append(turn)
+        if turn.acquire(timeout=timeout):  # released by ``release``: the slot is ours
+            return True
+        with self._lock:
+            if turn in self._waiters:  # still waiting: give up the place
+                self._waiters.remove(turn)
+                return False
+        return True  # handed over as the wait ran out: ours all the same
+
+    def release(self) -> None:
+        with self._lock:
+            if self._waiters:
+                self._waiters.popleft().release()  # straight to the longest waiter
+            else:
+                self._free += 1
+
+
 class WorkGate:
     def __init__(self, slots: int = WORK_SLOTS) -> None:
         self.slots = slots
-        self._slots = threading.BoundedSemaphore(slots)
+        self._slots = FairSlots(slots)
         self._local = threading.local()
 
     def enter(self) -> None:

@@ -105,13 +105,18 @@ def test_a_statement_is_waited_for_outside_the_gate_and_the_web_is_not_gated() -
         assert not free(gate)  # and is its own again
     gate.leave()
 
-    web = threading.Thread(target=lambda: engine.connect().execute(text("SELECT 1")))
+    def web_request() -> None:
+        with engine.connect() as conn:  # closed in its own thread (SQLite's rule)
+            conn.execute(text("SELECT 1"))
+
+    web = threading.Thread(target=web_request)
     gate.enter()  # the slot taken: a web thread's statements must not wait for it
     web.start()
     web.join(5)
     assert not web.is_alive() and seen[-1] is False
     gate.leave()
     assert free(gate)
+    engine.dispose()
 
 
 def test_a_unit_of_work_waits_for_the_writer_lock_outside_the_gate() -> None:
@@ -125,9 +130,32 @@ def test_a_unit_of_work_waits_for_the_writer_lock_outside_the_gate() -> None:
             steps.append(free(gate))
             yield
 
-    sessions = sessionmaker(create_engine("sqlite://"))
+    engine = create_engine("sqlite://")
     gate.enter()
-    with SqlUnitOfWork(sessions, writer_lock, 5.0, waiting):
+    with SqlUnitOfWork(sessionmaker(engine), writer_lock, 5.0, waiting):
         assert not free(gate)
     gate.leave()
+    engine.dispose()
     assert steps == [True, True]  # the writer lock's wait and the pool's
+
+
+def test_slots_go_to_the_longest_waiter_first() -> None:
+    from ivr.phone.asterisk.fastagi_gate import FairSlots
+
+    slots = FairSlots(1)
+    assert slots.acquire()
+    order: list[int] = []
+    waiting = []
+    for n in range(5):
+        thread = threading.Thread(target=lambda n=n: (slots.acquire(), order.append(n)))
+        thread.start()
+        while len(slots._waiters) < n + 1:  # each in line before the next comes
+            thread.join(0.001)
+        waiting.append(thread)
+    for _ in range(5):
+        slots.release()
+        while len(order) < _ + 1:
+            waiting[_].join(0.01)
+    assert order == [0, 1, 2, 3, 4]
+    assert not slots.acquire(timeout=0.05)  # the last one kept its slot: a wait runs out
+    assert not slots._waiters  # and the one that gave up left the line
