@@ -141,7 +141,7 @@ class Components:
 
     def unit_of_work(self) -> ports.UnitOfWork:
         return SqlUnitOfWork(
-            self.sessions, self._writer_lock, self.settings.db_pool_timeout, GATE.outside
+            self.sessions, self._writer_lock, self.settings.db_pool_timeout, GATE.database_wait
         )
 
     @cached_property

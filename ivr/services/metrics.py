@@ -112,6 +112,8 @@ def signature_refused(reason: str) -> None:
 def reaped(kind: str, count: int = 1) -> None:
     if count > 0:
         REAPER_ACTIONS.labels(kind=label(kind)).inc(count)
+
+
 POOL_WAITS = Counter(
     "ivr_database_pool_waits",
     "Waits for a pooled connection that ran out (the pool's timeout) and were tried again.",

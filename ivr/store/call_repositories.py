@@ -200,9 +200,7 @@ _UPSERT_CLOSED = {
 
 
 def _replace_interrupted(open_version: bool) -> Any:
-    where = (_TABLE.c.call_id == bindparam("v_call_id")) & (
-        _TABLE.c.outcome == ports.INTERRUPTED
-    )
+    where = (_TABLE.c.call_id == bindparam("v_call_id")) & (_TABLE.c.outcome == ports.INTERRUPTED)
     if open_version:
         where = where & (_TABLE.c.last_seen_at <= bindparam("v_last_seen_at"))
     return (

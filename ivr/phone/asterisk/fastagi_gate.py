@@ -24,7 +24,7 @@ import os
 import threading
 from collections import deque
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 
 #: Call threads running at once: twice the cores (measured at 300 calls on 2 cores: 2
 #: slots 44 calls/s, 4 slots 48, no gate 37 with a p99 of seconds).
@@ -41,7 +41,9 @@ class FairSlots:
         self._free = slots
         self._waiters: deque[threading.Lock] = deque()
 
-    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
+    def acquire(self, blocking: bool = True, timeout: float = -1, first: bool = False) -> bool:
+        """``first``: go to the head of the line (a thread in the middle of a transaction,
+        holding a database connection, must not wait behind every new call)."""
         with self._lock:
             if self._free and not self._waiters:
                 self._free -= 1
@@ -50,7 +52,10 @@ class FairSlots:
                 return False
             turn = threading.Lock()
             turn.acquire()
-            self._waiters.append(turn)
+            if first:
+                self._waiters.appendleft(turn)
+            else:
+                self._waiters.append(turn)
         if turn.acquire(timeout=timeout):  # released by ``release``: the slot is ours
             return True
         with self._lock:
@@ -92,19 +97,24 @@ class WorkGate:
             self._local.held, self._local.away = False, True
             self._slots.release()
 
-    def step_in(self) -> None:
-        """The wait is over: take a slot again if ``step_out`` gave one up."""
+    def step_in(self, first: bool = False) -> None:
+        """The wait is over: take a slot again if ``step_out`` gave one up; ``first``: at
+        the head of the line (the database's waits: the thread holds a connection)."""
         if getattr(self._local, "away", False):
-            self._slots.acquire()
+            self._slots.acquire(first=first)
             self._local.held, self._local.away = True, False
 
     @contextmanager
-    def outside(self) -> Iterator[None]:
+    def outside(self, first: bool = False) -> Iterator[None]:
         self.step_out()
         try:
             yield
         finally:
-            self.step_in()
+            self.step_in(first)
+
+    def database_wait(self) -> AbstractContextManager[None]:
+        """``outside`` for a wait on the database: back at the head of the line."""
+        return self.outside(first=True)
 
 
 #: The process's gate: every FastAGI server of the process, and the database hooks.

@@ -159,3 +159,28 @@ def test_slots_go_to_the_longest_waiter_first() -> None:
     assert order == [0, 1, 2, 3, 4]
     assert not slots.acquire(timeout=0.05)  # the last one kept its slot: a wait runs out
     assert not slots._waiters  # and the one that gave up left the line
+
+
+def test_a_thread_back_from_the_database_goes_ahead_of_new_work() -> None:
+    from ivr.phone.asterisk.fastagi_gate import FairSlots
+
+    slots = FairSlots(1)
+    assert slots.acquire()
+    order: list[str] = []
+
+    def wait(name: str, first: bool) -> None:
+        slots.acquire(first=first)
+        order.append(name)
+        slots.release()
+
+    threads = []
+    for name, first in (("new call", False), ("in a transaction", True)):
+        thread = threading.Thread(target=wait, args=(name, first))
+        thread.start()
+        while len(slots._waiters) < len(threads) + 1:
+            thread.join(0.001)
+        threads.append(thread)
+    slots.release()
+    for thread in threads:
+        thread.join(5)
+    assert order == ["in a transaction", "new call"]
