@@ -19,7 +19,8 @@ from ivr.services.ports import StoreBusy
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
-#: Tries in all, each after the pool's own wait (``IVR_DB_POOL_TIMEOUT``) ran out: about
+#: Tries in all, each after the unit of work's own waits ran out (``SqlUnitOfWork``: three
+#: of ``IVR_DB_POOL_TIMEOUT`` for a pooled connection, one for SQLite's writer lock): about
 #: 9 s of pauses besides those waits before the last ``StoreBusy`` is let through.
 ATTEMPTS = 10
 #: The first pause, and the longest (seconds).
