@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import platform
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cached_property, partial
@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ivr.app.config import WEB_THREADS, Settings
 from ivr.app.gate_waits import wait_outside
+from ivr.app.loop_sessions import CallSessions, OffLoop
 from ivr.flow.engine import Engine
 from ivr.flow.loader import load_flow
 from ivr.flow.model import Flow
@@ -41,11 +42,13 @@ from ivr.services.registry import HOTLINE_ACTIONS
 from ivr.services.survey_ports import SurveyAnswers
 from ivr.services.surveys import keep_recording, record_survey
 from ivr.services.usecases import UseCases
-from ivr.store.db import PoolSize, connect
+from ivr.store.db import PoolSize, connect, connect_for_loop, is_sqlite
 from ivr.store.schema import require_current
 from ivr.store.unit_of_work import SqlUnitOfWork
 
 if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
     from ivr.app.operations import Operations
     from ivr.audio.values import Renderer
     from ivr.services.call_record_reaper import RecordUpkeep
@@ -137,11 +140,46 @@ class Components:
     @cached_property
     def pins(self) -> PepperedPins:
         """Checks PINs, one per core at once."""
-        return PepperedPins(lambda: self.pepper)
+        offload = OffLoop() if self.calls_on_loop else None
+        return PepperedPins(lambda: self.pepper, offload=offload)
+
+    @property
+    def calls_on_loop(self) -> bool:
+        """Whether this process's FastAGI calls run on an event loop, a greenlet each
+        (``ivr fastagi`` and ``ivr serve`` on PostgreSQL), not on a thread each (SQLite:
+        its statements are no network wait, and its writer lock is a thread's)."""
+        return self.role in ("fastagi", "serve") and not is_sqlite(self.settings.database_url)
+
+    @cached_property
+    def call_database(self) -> AsyncEngine | None:
+        """The same database through an asyncio engine, for the FastAGI calls on the event
+        loop (``ivr.phone.asterisk.fastagi_loop``); None when calls run on threads."""
+        if not self.calls_on_loop:
+            return None
+        return connect_for_loop(self.settings.database_url, pool_size(self.settings))
+
+    def call_loop_ended(self) -> None:
+        """Close the asyncio engine's connections, on the loop that opened them; a later
+        loop gets a new engine."""
+        engine = self.__dict__.pop("call_database", None)
+        self.__dict__.pop("call_sessions", None)
+        if engine is not None:
+            engine.sync_engine.dispose()
+
+    @cached_property
+    def call_sessions(self) -> Callable[[], Session]:
+        """Sessions from the engine the asking thread waits on (``CallSessions``)."""
+        if self.call_database is None:
+            return self.sessions
+        on_loop = sessionmaker(self.call_database.sync_engine, expire_on_commit=False)
+        return CallSessions(self.sessions, on_loop)
 
     def unit_of_work(self) -> ports.UnitOfWork:
         return SqlUnitOfWork(
-            self.sessions, self._writer_lock, self.settings.db_pool_timeout, GATE.database_wait
+            self.call_sessions,
+            self._writer_lock,
+            self.settings.db_pool_timeout,
+            GATE.database_wait,
         )
 
     @cached_property
@@ -170,7 +208,7 @@ class Components:
         """Survey answers and recordings, in the database."""
         from ivr.store.survey_answers import SqlSurveyAnswers
 
-        return SqlSurveyAnswers(self.sessions)
+        return SqlSurveyAnswers(self.call_sessions)
 
     @property
     def recordings_dir(self) -> Path:

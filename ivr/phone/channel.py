@@ -63,6 +63,14 @@ class Parts(Protocol):
     @property
     def recorder(self) -> CallRecorder: ...
 
+    @property
+    def calls_on_loop(self) -> bool:
+        """FastAGI calls on one event loop, a greenlet each (else a thread each)."""
+        ...
+
+    def call_loop_ended(self) -> None:
+        """The loop's calls are over: release what they used there (run on the loop)."""
+
     def session(self, call: CallStart, channel: str, holds: bool = False) -> CallSession:
         """A new call on the current flow; ``holds``: the driver holds queued callers and
         closes the call's record when they leave."""

@@ -34,6 +34,7 @@ import os
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Protocol, TypeVar
 
 from ivr.errors import IvrError
 from ivr.services import ports
@@ -88,6 +89,16 @@ DECOY = f"{PEPPERED}${N}${R}${P}$AAAAAAAAAAAAAAAAAAAAAA==$" + "A" * 43 + "="
 SLOT_WAIT = 60.0
 
 
+T = TypeVar("T")
+
+
+class Offload(Protocol):
+    """Runs a piece of work somewhere and returns what it returned
+    (``PepperedPins.offload``)."""
+
+    def __call__(self, work: Callable[[], T], /) -> T: ...
+
+
 class PinCheckBusy(IvrError):
     """Every hashing slot stayed busy for ``SLOT_WAIT`` seconds."""
 
@@ -96,24 +107,38 @@ class PepperedPins(ports.PinChecker):
     """``pepper``: read when the first PIN is checked; ``slots``: checks at once."""
 
     def __init__(
-        self, pepper: Callable[[], bytes], slots: int | None = None, wait: float = SLOT_WAIT
+        self,
+        pepper: Callable[[], bytes],
+        slots: int | None = None,
+        wait: float = SLOT_WAIT,
+        offload: Offload | None = None,
     ) -> None:
+        """``offload``: runs a hashing (with its slot taken) and returns its result; the
+        composition root's runs it on a worker thread when the caller is a call on an event
+        loop (scrypt lets go of the interpreter lock: the loop serves other calls
+        meanwhile). None: in the calling thread."""
         self.pepper = pepper
         self.slots = slots or os.cpu_count() or 1
         self.wait = wait
+        self.offload = offload
         self._slots = threading.BoundedSemaphore(self.slots)
 
     def matches(self, pin: str, stored: str | None) -> bool:
-        with self._slot():
-            # An unknown number costs the same hashing work, so timing tells nothing.
-            ok = pin_matches(pin, stored or DECOY, self.pepper())
+        # An unknown number costs the same hashing work, so timing tells nothing.
+        ok = self._hashing(lambda: pin_matches(pin, stored or DECOY, self.pepper()))
         return ok and stored is not None
 
     def upgraded(self, pin: str, stored: str) -> str | None:
         if not needs_upgrade(stored):
             return None
-        with self._slot():
-            return hash_pin(pin, self.pepper())
+        return self._hashing(lambda: hash_pin(pin, self.pepper()))
+
+    def _hashing(self, work: Callable[[], T]) -> T:
+        def slotted() -> T:
+            with self._slot():
+                return work()
+
+        return slotted() if self.offload is None else self.offload(slotted)
 
     @contextmanager
     def _slot(self) -> Iterator[None]:

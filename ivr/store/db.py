@@ -6,11 +6,14 @@ import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,29 @@ def connect(url: str, pool: PoolSize | None = None, busy_timeout: float = 30) ->
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
+    return engine
+
+
+def is_sqlite(url: str) -> bool:
+    return make_url(url).get_backend_name() == "sqlite"
+
+
+def connect_for_loop(url: str, pool: PoolSize | None = None) -> AsyncEngine | None:
+    """An asyncio engine for ``url``, for the calls of an event loop
+    (``ivr.phone.asterisk.fastagi_loop``: they run it through its ``sync_engine`` inside
+    their greenlets, and its round trips wait on the loop); None for SQLite (its file is
+    this process's, and a statement there is no network wait). Parameters hidden, idle
+    connections pinged, as ``connect``'s."""
+    if is_sqlite(url):
+        return None
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    _hide_rows()
+    sizing: dict[str, Any] = {}
+    if pool is not None:
+        sizing = {"pool_size": pool.size, "max_overflow": 0, "pool_timeout": pool.timeout}
+    engine = create_async_engine(url, hide_parameters=True, **sizing)
+    _ping_when_idle(engine.sync_engine)
     return engine
 
 

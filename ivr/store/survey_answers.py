@@ -3,17 +3,18 @@ every method is one short transaction."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import delete, select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from ivr.services.survey_ports import Recording, SurveyAnswer, SurveyAnswers
 from ivr.store.models import QueueEntryRow, RecordingRow, SurveyAnswerRow
 
 
 class SqlSurveyAnswers(SurveyAnswers):
-    def __init__(self, sessions: sessionmaker[Session]) -> None:
+    def __init__(self, sessions: Callable[[], Session]) -> None:
         self.sessions = sessions
 
     def add(self, answer: SurveyAnswer) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections.abc import Callable
@@ -10,7 +11,8 @@ from types import TracebackType
 
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
+from sqlalchemy.util.concurrency import await_, in_greenlet
 
 from ivr.services import ports
 from ivr.services.insight import InsightQueries
@@ -27,6 +29,15 @@ from ivr.store.sms_outbox import SqlSmsOutbox
 #: Waits for a pooled connection (each up to the pool's timeout) before a unit of work fails.
 POOL_TRIES = 3
 POOL_RETRY_PAUSE = 0.05
+
+
+def pause(seconds: float) -> None:
+    """Sleep; in a call's greenlet on an event loop (``ivr.phone.asterisk.fastagi_loop``)
+    on the loop, so that the other calls go on meanwhile."""
+    if in_greenlet():
+        await_(asyncio.sleep(seconds))
+    else:
+        time.sleep(seconds)
 
 
 class WriterBusy(ports.StoreBusy):
@@ -48,7 +59,7 @@ class SqlUnitOfWork(ports.UnitOfWork):
 
     def __init__(
         self,
-        sessions: sessionmaker[Session],
+        sessions: Callable[[], Session],
         writer_lock: threading.Lock | None = None,
         wait: float | None = None,
         waiting: Callable[[], AbstractContextManager[object]] = nullcontext,
@@ -136,7 +147,7 @@ class SqlUnitOfWork(ports.UnitOfWork):
                 if attempt == POOL_TRIES:
                     database_failed(exc)
                     raise PoolBusy(str(exc)) from exc
-                time.sleep(POOL_RETRY_PAUSE * attempt)
+                pause(POOL_RETRY_PAUSE * attempt)
 
     def commit(self) -> None:
         self.session.commit()

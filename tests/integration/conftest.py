@@ -188,19 +188,23 @@ def clock() -> StoppedClock:
 
 @pytest.fixture
 def make_hotline(clock: StoppedClock) -> Iterator[Callable[..., Components]]:
-    """``make_hotline(url, clock=None, busy_timeout=None)``: the product's composition root
-    on that database, on ``clock`` (None: the test's ``clock``); its connections are closed
-    after the test."""
+    """``make_hotline(url, clock=None, busy_timeout=None, role="ivr")``: the product's
+    composition root on that database, on ``clock`` (None: the test's ``clock``), as a
+    process of ``role`` (``fastagi``: its calls on an event loop, on PostgreSQL); its
+    connections are closed after the test."""
     made: list[Components] = []
     tests_clock = clock
 
     def build(
-        url: str, clock: ports.Clock | None = None, busy_timeout: int | None = None
+        url: str,
+        clock: ports.Clock | None = None,
+        busy_timeout: int | None = None,
+        role: str = "ivr",
     ) -> Components:
         settings = hotline_settings(url)
         if busy_timeout is not None:  # an outage test: SQLite's lock is waited for that long
             settings = replace(settings, db_busy_timeout=busy_timeout)
-        hotline = bootstrap(settings, clock=clock or tests_clock)
+        hotline = bootstrap(settings, clock=clock or tests_clock, role=role)
         made.append(hotline)
         return hotline
 

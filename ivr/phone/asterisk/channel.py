@@ -104,7 +104,8 @@ class AsteriskChannel:
             return []
         from ivr.phone.asterisk.fastagi import FastAgiServer  # only a listening process
 
-        return [FastAgiListener(FastAgiServer(self.fastagi, self.parts, self.limits))]
+        on_loop = self.parts.calls_on_loop
+        return [FastAgiListener(FastAgiServer(self.fastagi, self.parts, self.limits, on_loop))]
 
     def blueprint(self) -> Blueprint | None:
         return None

@@ -17,9 +17,11 @@ their environment and waits for the calls in progress to finish.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import socket
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
@@ -28,7 +30,8 @@ from ivr.phone.asterisk.agi_protocol import AgiEnvironment, shown
 from ivr.phone.asterisk.fastagi_gate import GATE
 from ivr.phone.asterisk.fastagi_intake import Intake
 from ivr.phone.asterisk.fastagi_limits import FastAgiLimits, fit_open_files
-from ivr.phone.asterisk.fastagi_lines import GatedWriter, SocketLines
+from ivr.phone.asterisk.fastagi_lines import CHUNK, GatedWriter, SocketLines
+from ivr.phone.asterisk.fastagi_loop import CallLoop, LoopLines, LoopWriter, connect
 from ivr.phone.asterisk.fastagi_refusals import Peer, Refusals, peer_text
 from ivr.phone.asterisk.routes import ROUTES, BadRequest
 
@@ -54,7 +57,10 @@ class FastAgiServer:
         address: tuple[str, int],
         parts: Parts,
         limits: FastAgiLimits,
+        on_loop: bool = False,
     ) -> None:
+        """``on_loop``: every call on one event loop, in a greenlet of its own
+        (``ivr.phone.asterisk.fastagi_loop``), not a thread per call."""
         self.parts = parts
         self.limits = fit_open_files(limits)
         self.calls = 0
@@ -67,10 +73,15 @@ class FastAgiServer:
         listener = socket.create_server(address, backlog=BACKLOG)
         self.refusals = Refusals()
         self.intake = Intake(listener, self.limits, self._hand_over, self.refusals)
-        self._threads = ThreadPoolExecutor(self.limits.max_calls, "fastagi-call")
         #: Call threads running at once (the rest wait for their peer, the database, or
         #: their turn): the process's one gate.
         self.gate = GATE
+        self._threads: ThreadPoolExecutor | None = None
+        self._loop: CallLoop | None = None
+        if on_loop:
+            self._loop = CallLoop()
+        else:
+            self._threads = ThreadPoolExecutor(self.limits.max_calls, "fastagi-call")
 
     @property
     def address(self) -> tuple[str, int]:
@@ -96,7 +107,10 @@ class FastAgiServer:
         """Close the listening socket and the connections still sending their environment,
         then wait for the calls in progress."""
         self.intake.close()
-        self._threads.shutdown(wait=True)
+        if self._threads is not None:
+            self._threads.shutdown(wait=True)
+        if self._loop is not None:
+            self._loop.close(self.parts.call_loop_ended)
 
     def _hand_over(
         self, connection: socket.socket, peer: Peer, env: AgiEnvironment, rest: bytes
@@ -112,7 +126,11 @@ class FastAgiServer:
             connection.close()
             return
         try:
-            self._threads.submit(self._call, connection, peer, env, rest)
+            if self._loop is not None:
+                self._loop.submit(self._call_on_loop, connection, peer, env, rest)
+            else:
+                assert self._threads is not None
+                self._threads.submit(self._call, connection, peer, env, rest)
         except RuntimeError:  # stopping
             self._call_ended()
             connection.close()
@@ -129,6 +147,41 @@ class FastAgiServer:
         writer = GatedWriter(connection.makefile("w", encoding="utf-8", newline="\n"), self.gate)
         self.gate.enter()
         try:
+            self._serve(where, env, reader, writer, (writer.close, connection.close))
+        finally:
+            self.gate.leave()
+
+    def _call_on_loop(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        connection: socket.socket,
+        peer: Peer,
+        env: AgiEnvironment,
+        rest: bytes,
+    ) -> None:
+        """A call in its greenlet on the call loop: no thread, no gate."""
+        where = peer_text(peer)
+        try:
+            protocol = connect(loop, connection, self.limits.max_line + CHUNK)
+        except OSError as exc:  # gone between the intake and here
+            logger.info("FastAGI call from %s gone before it began: %s", where, exc)
+            self._call_ended()
+            connection.close()
+            return
+        reader = LoopLines(connection, self.limits, IDLE_TIMEOUT, rest, where)
+        reader.protocol = protocol
+        writer = LoopWriter(protocol)
+        self._serve(where, env, reader, writer, (writer.close,))
+
+    def _serve(
+        self,
+        where: str,
+        env: AgiEnvironment,
+        reader: SocketLines,
+        writer: GatedWriter | LoopWriter,
+        closers: tuple[Callable[[], None], ...],
+    ) -> None:
+        try:
             line = AgiLine(reader, writer, env)
 
             def quiet(quiet: bool) -> None:
@@ -144,9 +197,8 @@ class FastAgiServer:
         except Exception:
             logger.exception("FastAGI call from %s failed", where)
         finally:
-            self.gate.leave()
             self._call_ended()
-            for closing in (writer.close, connection.close):
+            for closing in closers:
                 try:
                     closing()
                 except OSError:

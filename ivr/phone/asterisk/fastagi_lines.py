@@ -119,9 +119,8 @@ class SocketLines:
                     timeout, by_deadline = left, True
             else:
                 started = time.monotonic()
-            self.sock.settimeout(timeout)
             try:
-                chunk = self._recv()
+                chunk = self._recv(timeout)
             except TimeoutError:
                 if by_deadline:
                     continue  # the line's deadline, not the peer's silence: said above
@@ -135,7 +134,9 @@ class SocketLines:
         del self._buffer[: end + 1]
         return line.decode("utf-8")
 
-    def _recv(self) -> bytes:
+    def _recv(self, timeout: float | None) -> bytes:
+        """One chunk (``b""`` at end of input), ``TimeoutError`` after ``timeout`` s."""
+        self.sock.settimeout(timeout)
         if self.gate is None:
             return self.sock.recv(CHUNK)
         with self.gate.outside():

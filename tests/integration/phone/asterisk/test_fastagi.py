@@ -23,7 +23,7 @@ from ivr.app.cli_serve import serve_fastagi
 from ivr.app.config import Settings
 from ivr.phone.asterisk.fastagi import FastAgiServer
 
-pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+pytestmark = pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
 Start = Callable[..., tuple[FastAgiServer, threading.Thread]]
 
 
@@ -70,7 +70,13 @@ def running(
 
         thread = threading.Thread(
             target=serve_fastagi,
-            args=(hotline or make_hotline(seeded_url), "127.0.0.1", 0, on_ready, interval),
+            args=(
+                hotline or make_hotline(seeded_url, role="fastagi"),
+                "127.0.0.1",
+                0,
+                on_ready,
+                interval,
+            ),
         )
         thread.start()
         assert ready.wait(30)

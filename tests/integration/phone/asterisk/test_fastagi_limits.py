@@ -22,7 +22,7 @@ from ivr.app.cli_serve import serve_fastagi
 from ivr.phone.asterisk.fastagi import FastAgiServer
 from ivr.phone.asterisk.fastagi_limits import FastAgiLimits
 
-pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+pytestmark = pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
 Start = Callable[..., FastAgiServer]
 #: Quick limits for the tests on time.
 QUICK = FastAgiLimits(environment_deadline=1.0, read_timeout=0.5, line_deadline=1.0)
@@ -41,7 +41,7 @@ def running(seeded_url: str, make_hotline: Callable[..., Components]) -> Iterato
             holder.append(server)
             ready.set()
 
-        hotline = make_hotline(seeded_url)
+        hotline = make_hotline(seeded_url, role="fastagi")  # on PostgreSQL: on the loop
         extra = {"limits": limits} if limits is not None else {}
         thread = threading.Thread(
             target=serve_fastagi, args=(hotline, "127.0.0.1", 0, on_ready), kwargs=extra
