@@ -1,20 +1,21 @@
-"""The composition root: the one place that builds engines, stores and use cases.
-Nothing is built at import time; each piece is built on first use.
+"""The composition root: the one place that builds engines, stores and use cases, each
+on first use (nothing at import time).
 
-The database pool is sized to the threads that may want a connection at once (the
-FastAGI calls, the web server's threads, the background threads), up to
-``IVR_DB_POOL_SIZE``; a unit of work that gets no connection within ``IVR_DB_POOL_TIMEOUT``
-seconds waits again, three waits in all (``SqlUnitOfWork``; an agent's claim retries longer,
-``ivr.services.store_waits``), then fails its use case, and the caller takes the flow's
-error route (on SQLite: the writer lock, one wait). PIN checks (CPU-bound) run at most one
-per core at once (``PepperedPins``)."""
+The pool is sized to the threads that may want a connection at once (FastAGI calls, web
+and background threads), up to ``IVR_DB_POOL_SIZE``; on PostgreSQL, ``ivr fastagi`` and
+``ivr serve`` run their FastAGI calls on an event loop with a pool of their own
+(``CallLoopParts``). A unit of work that gets no connection within ``IVR_DB_POOL_TIMEOUT``
+seconds waits again, three waits in all (``SqlUnitOfWork``; an agent's claim retries
+longer, ``ivr.services.store_waits``), then fails its use case: the caller takes the
+flow's error route (SQLite: the writer lock, one wait). PINs are hashed at most one per
+core at once (``PepperedPins``)."""
 
 from __future__ import annotations
 
 import os
 import platform
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cached_property, partial
@@ -24,9 +25,9 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Engine as Database
 from sqlalchemy.orm import Session, sessionmaker
 
+from ivr.app.call_loop_parts import CallLoopParts
 from ivr.app.config import WEB_THREADS, Settings
 from ivr.app.gate_waits import wait_outside
-from ivr.app.loop_sessions import CallSessions, OffLoop
 from ivr.flow.engine import Engine
 from ivr.flow.loader import load_flow
 from ivr.flow.model import Flow
@@ -42,13 +43,11 @@ from ivr.services.registry import HOTLINE_ACTIONS
 from ivr.services.survey_ports import SurveyAnswers
 from ivr.services.surveys import keep_recording, record_survey
 from ivr.services.usecases import UseCases
-from ivr.store.db import PoolSize, connect, connect_for_loop, is_sqlite
+from ivr.store.db import PoolSize, connect
 from ivr.store.schema import require_current
 from ivr.store.unit_of_work import SqlUnitOfWork
 
 if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncEngine
-
     from ivr.app.operations import Operations
     from ivr.audio.values import Renderer
     from ivr.services.call_record_reaper import RecordUpkeep
@@ -59,18 +58,19 @@ if TYPE_CHECKING:
     from ivr.services.sign_in_ports import SignInRecords
 
 
-#: Threads besides calls and web requests that use the database: the dispatcher (its
-#: rounds also send the SMS outbox) and one to spare.
+#: Threads besides calls and web requests that use the database: the dispatcher (its rounds
+#: send the SMS outbox too) and one to spare.
 BACKGROUND_THREADS = 2
 #: Seconds a call's move through the menus may wait for a newer one before its record is
-#: rewritten, in a process serving many calls (``CallRecorder.keep_later``): what a killed
-#: process can lose of a call's path, never the record.
+#: rewritten, in a process serving many calls (``CallRecorder.keep_later``).
 RECORD_DEFER = 1.0
 
 
-def pool_size(settings: Settings) -> PoolSize:
-    """The connections one process may need at once, up to ``IVR_DB_POOL_SIZE``."""
-    wanted = settings.fastagi_max_calls + WEB_THREADS + BACKGROUND_THREADS
+def pool_size(settings: Settings, calls: bool = True, others: bool = True) -> PoolSize:
+    """Connections a process may need at once (up to ``IVR_DB_POOL_SIZE``): its FastAGI
+    ``calls``, its ``others`` (web and background threads)."""
+    besides = WEB_THREADS + BACKGROUND_THREADS
+    wanted = (settings.fastagi_max_calls if calls else 0) + (besides if others else 0)
     return PoolSize(min(wanted, settings.db_pool_size), settings.db_pool_timeout)
 
 
@@ -80,11 +80,10 @@ def load_hotline(path: Path) -> Flow:
 
 
 @dataclass
-class Components:
-    """The process's components (the dependency container of the composition root):
-    the flow, the engine, the database, the use cases, the contact center and the call
-    recorder, each built lazily on first use. Phone drivers see it as
-    ``ivr.phone.channel.Parts``, the web as ``ivr.web.parts.WebParts``."""
+class Components(CallLoopParts):
+    """The process's components (flow, engine, database, use cases, contact center, call
+    recorder), each built on first use. Phone drivers see it as ``ivr.phone.channel.Parts``,
+    the web as ``ivr.web.parts.WebParts``."""
 
     settings: Settings
     #: The one clock of the process: services, use cases and call records read it.
@@ -92,8 +91,8 @@ class Components:
     #: Set when the process stops taking calls (FastAGI shutdown): callers on hold are
     #: handed to the dialplan's safe route instead of holding the shutdown up.
     stopping: threading.Event = field(default_factory=threading.Event)
-    #: What this process is (``fastagi``, ``serve``, ``agi``): with the host and process id,
-    #: it names the holder of the callers it holds (``held_by``, on the supervisor page).
+    #: What this process is (``fastagi``, ``serve``, ``agi``): with the host and process id
+    #: it names the holder of its callers (``held_by``); ``CallLoopParts`` reads it too.
     role: str = "ivr"
 
     @cached_property
@@ -111,7 +110,8 @@ class Components:
     @cached_property
     def database(self) -> Database:
         settings = self.settings
-        engine = connect(settings.database_url, pool_size(settings), settings.db_busy_timeout)
+        pool = pool_size(settings, calls=not self.calls_on_loop)  # else: the loop's own
+        engine = connect(settings.database_url, pool, settings.db_busy_timeout)
         wait_outside(engine, GATE)  # FastAGI calls wait for the database off the work gate
         return engine
 
@@ -140,47 +140,16 @@ class Components:
     @cached_property
     def pins(self) -> PepperedPins:
         """Checks PINs, one per core at once."""
-        offload = OffLoop() if self.calls_on_loop else None
-        return PepperedPins(lambda: self.pepper, offload=offload)
+        return PepperedPins(lambda: self.pepper, offload=self.pin_offload)
 
     @property
-    def calls_on_loop(self) -> bool:
-        """Whether this process's FastAGI calls run on an event loop, a greenlet each
-        (``ivr fastagi`` and ``ivr serve`` on PostgreSQL), not on a thread each (SQLite:
-        its statements are no network wait, and its writer lock is a thread's)."""
-        return self.role in ("fastagi", "serve") and not is_sqlite(self.settings.database_url)
-
-    @cached_property
-    def call_database(self) -> AsyncEngine | None:
-        """The same database through an asyncio engine, for the FastAGI calls on the event
-        loop (``ivr.phone.asterisk.fastagi_loop``); None when calls run on threads."""
-        if not self.calls_on_loop:
-            return None
-        return connect_for_loop(self.settings.database_url, pool_size(self.settings))
-
-    def call_loop_ended(self) -> None:
-        """Close the asyncio engine's connections, on the loop that opened them; a later
-        loop gets a new engine."""
-        engine = self.__dict__.pop("call_database", None)
-        self.__dict__.pop("call_sessions", None)
-        if engine is not None:
-            engine.sync_engine.dispose()
-
-    @cached_property
-    def call_sessions(self) -> Callable[[], Session]:
-        """Sessions from the engine the asking thread waits on (``CallSessions``)."""
-        if self.call_database is None:
-            return self.sessions
-        on_loop = sessionmaker(self.call_database.sync_engine, expire_on_commit=False)
-        return CallSessions(self.sessions, on_loop)
+    def loop_pool(self) -> PoolSize:
+        """The pool of the calls' asyncio engine (``CallLoopParts``)."""
+        return pool_size(self.settings, others=False)
 
     def unit_of_work(self) -> ports.UnitOfWork:
-        return SqlUnitOfWork(
-            self.call_sessions,
-            self._writer_lock,
-            self.settings.db_pool_timeout,
-            GATE.database_wait,
-        )
+        timeout = self.settings.db_pool_timeout
+        return SqlUnitOfWork(self.call_sessions, self._writer_lock, timeout, GATE.database_wait)
 
     @cached_property
     def use_cases(self) -> UseCases:
@@ -288,7 +257,7 @@ class Components:
         from ivr.audio.build import prompts_root  # only calls that speak a value need these
         from ivr.audio.render import dynamic_renderer
 
-        return dynamic_renderer(prompts_root(flow))
+        return self.off_loop_renderer(dynamic_renderer(prompts_root(flow)))
 
     def session(self, call: CallStart, channel: str, holds: bool = False) -> CallSession:
         """``holds``: the driver holds queued callers and closes the record after."""
@@ -308,11 +277,8 @@ def center_settings(settings: Settings) -> CenterSettings:
     """The settings the contact center reads (the secret key is read on first need)."""
     from ivr.services.contact_context import CenterSettings
 
-    return CenterSettings(
-        secret=settings.secret,
-        wrap_up_seconds=settings.wrap_up_seconds,
-        queue_lease_seconds=settings.queue_lease_seconds,
-    )
+    leases = settings.queue_lease_seconds
+    return CenterSettings(settings.secret, settings.wrap_up_seconds, queue_lease_seconds=leases)
 
 
 class RingTimeouts(Mapping[str, int]):

@@ -38,3 +38,9 @@ def test_the_size_and_the_wait_come_from_the_environment() -> None:
 def test_a_bad_value_is_refused_naming_the_setting(name: str, value: str, says: str) -> None:
     with pytest.raises(IvrError, match=says.replace("(", r"\(")):
         Settings.from_env({name: value})
+
+
+def test_calls_on_an_event_loop_have_a_pool_of_their_own_and_the_rest_share_a_small_one() -> None:
+    settings = Settings.from_env({"IVR_FASTAGI_MAX_CALLS": "30"})
+    assert pool_size(settings, others=False).size == 30  # the loop's asyncio engine
+    assert pool_size(settings, calls=False).size == WEB_THREADS + BACKGROUND_THREADS
