@@ -16,6 +16,7 @@ import argparse
 import cProfile
 import io
 import pstats
+import resource
 import sys
 import tempfile
 import threading
@@ -34,6 +35,7 @@ from ivr.app.bootstrap import bootstrap  # noqa: E402
 from ivr.app.cli_serve import serve_fastagi  # noqa: E402
 from ivr.app.config import Settings  # noqa: E402
 from ivr.phone.asterisk.fastagi import FastAgiServer  # noqa: E402
+from ivr.phone.asterisk.fastagi_loop import CallLoop  # noqa: E402
 
 
 def main() -> None:
@@ -67,6 +69,22 @@ def main() -> None:
                     stats.append(profile)
 
     FastAgiServer._call = profiled_call  # type: ignore[method-assign]
+    plain_run = CallLoop._run
+
+    def profiled_loop(self: CallLoop) -> None:
+        """On PostgreSQL the calls share the loop's thread: it is profiled whole."""
+        profile = None if args.no_profile else cProfile.Profile(time.thread_time)
+        if profile:
+            profile.enable()
+        try:
+            plain_run(self)
+        finally:
+            if profile:
+                profile.disable()
+                with lock:
+                    stats.append(profile)
+
+    CallLoop._run = profiled_loop  # type: ignore[method-assign]
 
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
@@ -85,6 +103,9 @@ def main() -> None:
                     statements[" ".join(statement.split())[:90]] += 1
 
                 event.listen(hotline.database, "before_cursor_execute", count)
+                if hotline.call_database is not None:
+                    engine = hotline.call_database.sync_engine
+                    event.listen(engine, "before_cursor_execute", count)
             holder: list[FastAgiServer] = []
             started = threading.Event()
 
@@ -96,9 +117,12 @@ def main() -> None:
             thread.start()
             started.wait(30)
             port = holder[0].address[1]
+            before = resource.getrusage(resource.RUSAGE_SELF)
             (calls, _), elapsed = pin_burst.callers(
                 port, list(range(args.calls)), "profile", False, 0
             )
+            after = resource.getrusage(resource.RUSAGE_SELF)
+            process_cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
             holder[0].shutdown()
             thread.join()
     errors = [c for c in calls if c.error or c.outcome != "solved"]
@@ -106,7 +130,9 @@ def main() -> None:
         f"{args.backend}: {len(calls)} calls one after another in {elapsed:.1f} s, "
         f"errors {len(errors)}"
     )
-    print(f"server CPU per call: {sum(cpu) / len(cpu) * 1000:.2f} ms (call threads)")
+    if cpu:
+        print(f"server CPU per call: {sum(cpu) / len(cpu) * 1000:.2f} ms (call threads)")
+    print(f"process CPU per call: {process_cpu / len(calls) * 1000:.2f} ms (every thread)")
     for statement, times in statements.most_common():
         print(f"{times / len(calls):5.2f} per call  {statement}")
     if stats:
