@@ -283,3 +283,14 @@ class FakeAsterisk:
 
     def sent(self, prefix: str) -> list[str]:
         return [c for c in self.commands if c.startswith(prefix)]
+
+
+def close_pipes(process: subprocess.Popen[str]) -> None:
+    """Close ``process``'s pipes. A reply the fake wrote after the script left stays in the
+    stdin buffer, and closing flushes it into a closed pipe: that is not the test's failure."""
+    for stream in (process.stdin, process.stdout, process.stderr):
+        if stream and not stream.closed:
+            try:
+                stream.close()
+            except BrokenPipeError:
+                pass

@@ -18,7 +18,15 @@ import threading
 from pathlib import Path
 
 import pytest
-from agi_fake import DEAD, HANGUP_STYLES, USAGE, FakeAsterisk, Interference, environment
+from agi_fake import (
+    DEAD,
+    HANGUP_STYLES,
+    USAGE,
+    FakeAsterisk,
+    Interference,
+    close_pipes,
+    environment,
+)
 from asterisk.agi import AGIHangup
 
 from integration.support import LI_WEI, ROOT, Db, StoppedClock, clock_environment, sign_in_busy
@@ -429,9 +437,7 @@ def test_hotline_agi_answers_and_a_hang_up_ends_it_cleanly(
     finally:
         watchdog.cancel()
         process.kill()
-        for stream in (process.stdin, process.stdout, process.stderr):
-            if stream and not stream.closed:
-                stream.close()
+        close_pipes(process)
 
     assert fake.commands[0] == "ANSWER"
     assert fake.commands[1] == "STREAM FILE en/choose_language 0123456789*#"

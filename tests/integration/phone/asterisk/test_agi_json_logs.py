@@ -10,7 +10,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from agi_fake import FakeAsterisk, environment
+from agi_fake import FakeAsterisk, close_pipes, environment
 
 from integration.app.test_secret_logs import scrubbed
 from integration.phone.asterisk.test_agi_driver import SCRIPT
@@ -51,9 +51,7 @@ def test_hotline_agi_writes_json_lines_naming_its_call_without_the_pin(
         finally:
             watchdog.cancel()
             process.kill()
-            for stream in (process.stdin, process.stdout):
-                if stream and not stream.closed:
-                    stream.close()
+            close_pipes(process)
     errors = log.read_text(encoding="utf-8")
 
     assert db.count("verification_attempts") == 1  # the PIN was keyed and checked

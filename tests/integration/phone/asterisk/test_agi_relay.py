@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from agi_fake import FakeAsterisk, environment
+from agi_fake import FakeAsterisk, close_pipes, environment
 
 from integration.support import LI_WEI, ROOT, Db, StoppedClock, clock_environment
 from ivr.app.bootstrap import Components
@@ -82,9 +82,7 @@ def run(process: subprocess.Popen[str], fake: FakeAsterisk) -> tuple[int, str]:
     finally:
         watchdog.cancel()
         process.kill()
-        for stream in (process.stdin, process.stdout, process.stderr):
-            if stream and not stream.closed:
-                stream.close()
+        close_pipes(process)
 
 
 def plain_environment(call_id: str) -> list[str]:

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from agi_fake import FakeAsterisk, environment
+from agi_fake import FakeAsterisk, close_pipes, environment
 from start_date import CLOCK_ENV, OPEN
 
 from integration.support import LI_WEI, ROOT, Db
@@ -216,9 +216,7 @@ def test_a_failing_use_case_is_logged_on_one_line_without_a_traceback_or_the_pin
         err = process.stderr.read() if process.stderr else ""
     finally:
         process.kill()
-        for stream in (process.stdin, process.stdout, process.stderr):
-            if stream and not stream.closed:
-                stream.close()
+        close_pipes(process)
 
     assert "Traceback" not in err and PIN not in err, err
     failed = [line for line in err.splitlines() if "use case verify" in line]
