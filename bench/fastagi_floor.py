@@ -7,9 +7,9 @@ payment heard, goodbye). On a PostgreSQL database created for the run (``pin_bur
 one account per call) the parts are measured one after another in this run:
 
 1. the PIN check: ``ivr.services.pins.pin_matches`` at the product's cost, CPU of one check
-   (``time.thread_time``), best of ``--pins``;
+   (``time.thread_time``), best of ``--pins``, and at half that cost (for comparison);
 2. the call's SQL (``bench/floor_sql.py``: its 12 statements in 5 transactions) for
-   ``--sql-calls`` calls, ``--concurrency`` at once on one event loop: with raw psycopg
+   ``--sql-calls`` calls, ``--sql-concurrency`` at once on one event loop: with raw psycopg
    (``AsyncConnection``, one a caller, autocommit off, prepared statements), then through
    SQLAlchemy's ``AsyncEngine`` as the hotline makes it (``ivr.store.db.connect_for_loop``):
    this process's CPU per call (``time.process_time``; PostgreSQL's own is not counted, as
@@ -25,7 +25,7 @@ panoramisk it says whether target 1's CPU ratio can be met at all with this work
 PIN cost; the gaps between ours and each part say where ours spends above the floor.
 
     .venv/bin/python bench/fastagi_floor.py [--concurrency 50] [--sql-calls 1500]
-        [--peer-calls 3000] [--ours-calls 600] [--pins 50]
+        [--sql-concurrency 50] [--peer-calls 3000] [--ours-calls 600] [--pins 50]
 """
 
 from __future__ import annotations
@@ -54,9 +54,10 @@ from ivr.store.db import PoolSize, connect_for_loop
 WARM = 100  # calls made on the SQL's connections before the measured ones
 
 
-def pin_check(samples: int) -> tuple[float, float]:
-    """CPU seconds of one PIN check at the product's cost: best and median."""
-    stored = pins.hash_pin(pin_burst.PIN, pin_burst.PEPPER.encode())
+def pin_check(samples: int, n: int = pins.N) -> tuple[float, float]:
+    """CPU seconds of one PIN check at cost ``n`` (the product's by default): best and
+    median."""
+    stored = pins.hash_pin(pin_burst.PIN, pin_burst.PEPPER.encode(), n=n)
     spent = []
     for _ in range(samples):
         started = time.thread_time()
@@ -130,13 +131,15 @@ def measure(args: argparse.Namespace, python: Path, folder: Path) -> None:
             commands = record(port, accounts - 1)
             if args.ours_calls:
                 ours = drive(port, process.pid, args.ours_calls, c, 1, "ours", folder)
-        psycopg_cpu = asyncio.run(sql_by_psycopg(url, args.sql_calls, c))
-        sqlalchemy_cpu = asyncio.run(sql_by_sqlalchemy(url, args.sql_calls, c))
+        lines_of_sql = args.sql_concurrency
+        psycopg_cpu = asyncio.run(sql_by_psycopg(url, args.sql_calls, lines_of_sql))
+        sqlalchemy_cpu = asyncio.run(sql_by_sqlalchemy(url, args.sql_calls, lines_of_sql))
         for run in ("psycopg", "sqlalchemy"):  # the SQL did the call's work
-            closed, verified = pin_burst.recorded(url, f"{run}.")
+            closed, verified = pin_burst.recorded(url, run)
             done = len(closed & verified)
             print(f"  SQL by {run}: {done} of {WARM + args.sql_calls} calls closed and verified")
     pin, pin_median = pin_check(args.pins)
+    half_pin, _ = pin_check(args.pins, pins.N // 2)
     script = folder / "commands.txt"
     script.write_text("".join(f"{line}\n" for line in commands), encoding="utf-8")
     lines = {}
@@ -148,7 +151,8 @@ def measure(args: argparse.Namespace, python: Path, folder: Path) -> None:
         if load is not None and load.errors:
             print(f"  {name}: {load.errors} of {load.calls} calls failed: {load.first_error}")
     print(f"the call: {len(commands)} command lines; PIN check median {pin_median * 1000:.2f} ms")
-    parts = Parts(pin, psycopg_cpu, sqlalchemy_cpu, lines["raw"].cpu, lines["panoramisk"], ours)
+    line, peer = lines["raw"].cpu, lines["panoramisk"]
+    parts = Parts(pin, half_pin, psycopg_cpu, sqlalchemy_cpu, line, peer, ours)
     report(args, len(commands), parts)
 
 
@@ -157,6 +161,7 @@ class Parts:
     """CPU seconds per call of each measured part."""
 
     pin: float
+    half_pin: float  # at half the product's scrypt cost
     psycopg: float
     sqlalchemy: float
     raw_line: float
@@ -177,6 +182,7 @@ def report(args: argparse.Namespace, commands: int, p: Parts) -> None:
     peer = p.panoramisk.cpu
     figures = [
         Figure(f"PIN check (scrypt N={pins.N}), best of {args.pins}", p.pin, peer, "s"),
+        Figure(f"  the same at N={pins.N // 2} (half the cost)", p.half_pin, peer, "s"),
         Figure("SQL, 12 statements in 5 transactions: raw psycopg", p.psycopg, peer, "s"),
         Figure("SQL, the same: SQLAlchemy AsyncEngine", p.sqlalchemy, peer, "s"),
         Figure("SQLAlchemy's share (AsyncEngine - psycopg)", p.sqlalchemy - p.psycopg, peer, "s"),
@@ -208,6 +214,9 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--concurrency", type=int, default=50, help="calls up at once")
+    parser.add_argument(
+        "--sql-concurrency", type=int, default=50, help="the SQL's calls at once (connections)"
+    )
     parser.add_argument("--sql-calls", type=int, default=1500, help="calls of SQL, each way")
     parser.add_argument("--peer-calls", type=int, default=3000, help="calls made to each line")
     parser.add_argument("--ours-calls", type=int, default=600, help="calls to ours (0: none)")
