@@ -13,7 +13,8 @@ one account per call) the parts are measured one after another in this run:
    (``AsyncConnection``, one a caller, autocommit off, prepared statements), then through
    SQLAlchemy's ``AsyncEngine`` as the hotline makes it (``ivr.store.db.connect_for_loop``):
    this process's CPU per call (``time.process_time``; PostgreSQL's own is not counted, as
-   it is in no server's figure);
+   it is in no server's figure); and, for comparison only, raw psycopg with each
+   transaction pipelined (one round trip: what fewer round trips would save);
 3. the line: ``bench/agi_peers.py``'s servers sending the call's command lines (recorded from
    ``ivr fastagi``) with no work, driven by ``bench/agi_callers.py`` at ``--concurrency``:
    panoramisk (the peer every figure is divided by) and a raw asyncio server; their CPU per
@@ -93,13 +94,16 @@ async def _measured(caller_of: Callable[[int], Caller], calls: int, lines: int) 
     return (time.process_time() - started) / calls
 
 
-async def sql_by_psycopg(url: str, calls: int, lines: int) -> float:
-    """CPU seconds per call, raw psycopg: one connection a line (opened before)."""
+async def sql_by_psycopg(url: str, calls: int, lines: int, pipelined: bool = False) -> float:
+    """CPU seconds per call, raw psycopg: one connection a line (opened before);
+    ``pipelined``: each transaction in one round trip (``floor_sql.by_psycopg_pipelined``)."""
     conninfo = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
     conns = [await AsyncConnection.connect(conninfo) for _ in range(lines)]
     try:
 
         def caller_of(i: int) -> Caller:
+            if pipelined:
+                return lambda n: floor_sql.by_psycopg_pipelined(conns[i], _one_call(n, "pipeline"))
             return lambda n: floor_sql.by_psycopg(conns[i], _one_call(n, "psycopg"))
 
         return await _measured(caller_of, calls, lines)
@@ -134,7 +138,8 @@ def measure(args: argparse.Namespace, python: Path, folder: Path) -> None:
         lines_of_sql = args.sql_concurrency
         psycopg_cpu = asyncio.run(sql_by_psycopg(url, args.sql_calls, lines_of_sql))
         sqlalchemy_cpu = asyncio.run(sql_by_sqlalchemy(url, args.sql_calls, lines_of_sql))
-        for run in ("psycopg", "sqlalchemy"):  # the SQL did the call's work
+        pipelined_cpu = asyncio.run(sql_by_psycopg(url, args.sql_calls, lines_of_sql, True))
+        for run in ("psycopg", "sqlalchemy", "pipeline"):  # the SQL did the call's work
             closed, verified = pin_burst.recorded(url, run)
             done = len(closed & verified)
             print(f"  SQL by {run}: {done} of {WARM + args.sql_calls} calls closed and verified")
@@ -152,7 +157,7 @@ def measure(args: argparse.Namespace, python: Path, folder: Path) -> None:
             print(f"  {name}: {load.errors} of {load.calls} calls failed: {load.first_error}")
     print(f"the call: {len(commands)} command lines; PIN check median {pin_median * 1000:.2f} ms")
     line, peer = lines["raw"].cpu, lines["panoramisk"]
-    parts = Parts(pin, half_pin, psycopg_cpu, sqlalchemy_cpu, line, peer, ours)
+    parts = Parts(pin, half_pin, psycopg_cpu, pipelined_cpu, sqlalchemy_cpu, line, peer, ours)
     report(args, len(commands), parts)
 
 
@@ -163,6 +168,7 @@ class Parts:
     pin: float
     half_pin: float  # at half the product's scrypt cost
     psycopg: float
+    pipelined: float  # the same, each transaction in one round trip
     sqlalchemy: float
     raw_line: float
     panoramisk: Load
@@ -184,6 +190,7 @@ def report(args: argparse.Namespace, commands: int, p: Parts) -> None:
         Figure(f"PIN check (scrypt N={pins.N}), best of {args.pins}", p.pin, peer, "s"),
         Figure(f"  the same at N={pins.N // 2} (half the cost)", p.half_pin, peer, "s"),
         Figure("SQL, 12 statements in 5 transactions: raw psycopg", p.psycopg, peer, "s"),
+        Figure("  each transaction pipelined (one round trip)", p.pipelined, peer, "s"),
         Figure("SQL, the same: SQLAlchemy AsyncEngine", p.sqlalchemy, peer, "s"),
         Figure("SQLAlchemy's share (AsyncEngine - psycopg)", p.sqlalchemy - p.psycopg, peer, "s"),
         Figure("the line: raw asyncio server", p.raw_line, peer, "s"),
