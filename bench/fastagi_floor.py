@@ -14,8 +14,8 @@ one account per call) the parts are measured one after another in this run:
    SQLAlchemy's ``AsyncEngine`` as the hotline makes it (``ivr.store.db.connect_for_loop``):
    this process's CPU per call (``time.process_time``; PostgreSQL's own is not counted, as
    it is in no server's figure); and, for comparison only, raw psycopg with each
-   transaction pipelined (psycopg syncs after its BEGIN, then once: two round trips; what
-   fewer round trips would save);
+   transaction pipelined (a call's 33 exchanges with the server, each ended by its
+   ReadyForQuery, down to 16: what fewer round trips would save);
 3. the line: ``bench/agi_peers.py``'s servers sending the call's command lines (recorded from
    ``ivr fastagi``) with no work, driven by ``bench/agi_callers.py`` at ``--concurrency``:
    panoramisk (the peer every figure is divided by) and a raw asyncio server; their CPU per
@@ -97,7 +97,7 @@ async def _measured(caller_of: Callable[[int], Caller], calls: int, lines: int) 
 
 async def sql_by_psycopg(url: str, calls: int, lines: int, pipelined: bool = False) -> float:
     """CPU seconds per call, raw psycopg: one connection a line (opened before);
-    ``pipelined``: each transaction in two round trips (``floor_sql.by_psycopg_pipelined``)."""
+    ``pipelined``: each transaction pipelined (``floor_sql.by_psycopg_pipelined``)."""
     conninfo = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
     conns = [await AsyncConnection.connect(conninfo) for _ in range(lines)]
     try:
@@ -191,7 +191,7 @@ def report(args: argparse.Namespace, commands: int, p: Parts) -> None:
         Figure(f"PIN check (scrypt N={pins.N}), best of {args.pins}", p.pin, peer, "s"),
         Figure(f"  the same at N={pins.N // 2} (half the cost)", p.half_pin, peer, "s"),
         Figure("SQL, 12 statements in 5 transactions: raw psycopg", p.psycopg, peer, "s"),
-        Figure("  each transaction pipelined (2 round trips)", p.pipelined, peer, "s"),
+        Figure("  each transaction pipelined", p.pipelined, peer, "s"),
         Figure("SQL, the same: SQLAlchemy AsyncEngine", p.sqlalchemy, peer, "s"),
         Figure("SQLAlchemy's share (AsyncEngine - psycopg)", p.sqlalchemy - p.psycopg, peer, "s"),
         Figure("the line: raw asyncio server", p.raw_line, peer, "s"),

@@ -208,9 +208,9 @@ async def by_sqlalchemy(engine: AsyncEngine, transactions: list[Transaction]) ->
 
 
 async def by_psycopg_pipelined(conn: AsyncConnection[Any], transactions: list[Transaction]) -> None:
-    """``by_psycopg`` with each transaction sent in psycopg's pipeline mode: its ``BEGIN``
-    (psycopg syncs after it), then its statements and ``COMMIT`` in one more round trip,
-    results read after. What fewer round
+    """``by_psycopg`` with each transaction sent in psycopg's pipeline mode, results read
+    after (a call's exchanges with the server, each ended by a ReadyForQuery, go from 33
+    to 16: psycopg still syncs after each ``BEGIN`` and ``COMMIT``). What fewer round
     trips would save; not the hotline's order (it decides between some statements)."""
     for transaction in transactions:
         cursors = []
