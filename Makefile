@@ -73,6 +73,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/fastagi_load.py
 	$(BIN)/python bench/pin_burst.py
 	$(BIN)/python bench/fastagi_peer.py
+	$(BIN)/python bench/fastagi_floor.py
 	$(BIN)/python bench/funnel.py
 	$(BIN)/python bench/validate_speed.py
 	$(BIN)/python bench/twilio_load.py
