@@ -142,9 +142,7 @@ class FailingCallStates(FakeCallStates):
 
 def test_a_call_whose_state_cannot_be_created_hears_the_apology() -> None:
     run, applied = steps(FailingCallStates("create"))
-    assert run.begin("CA4", {}, OPEN_UTC, counting(applied, "hello")) == twiml.xml(
-        twiml.apology()
-    )
+    assert run.begin("CA4", {}, OPEN_UTC, counting(applied, "hello")) == twiml.xml(twiml.apology())
     assert applied == []
 
 
