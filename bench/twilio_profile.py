@@ -5,7 +5,14 @@ Twilio blueprint on ``create_app``), driven through Flask's test client in this 
 ``--no-profile``, the functions with the most cumulative time. The profile slows
 everything by a constant factor: read it for shares, not for absolute figures.
 
+``--threads N`` (no profile): N threads, a test client each, as waitress's threads would
+be; prints webhooks/s and the process's CPU per webhook. The interpreter lock handed
+between them at every call into SQLite costs more CPU than one thread alone spends; with
+no load generator or peer in the process, this is steadier than ``twilio_load.py`` on a
+busy machine for telling two versions apart.
+
     .venv/bin/python bench/twilio_profile.py [--calls 300] [--top 45] [--sort tottime]
+    .venv/bin/python bench/twilio_profile.py --threads 16 --calls 40
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ import pstats
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -33,6 +41,7 @@ def main() -> None:
     parser.add_argument("--top", type=int, default=45)
     parser.add_argument("--sort", default="cumulative")
     parser.add_argument("--no-profile", action="store_true", help="CPU per webhook only")
+    parser.add_argument("--threads", type=int, default=0, help="calls in N threads each")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         env = twilio_load.hotline_env(Path(folder))
@@ -42,6 +51,9 @@ def main() -> None:
         os.environ.update(env)
         client = _client()
         _calls(client, 20, 10**6)  # imports, caches, the pool
+        if args.threads:
+            _threaded(client.application, args.threads, args.calls)
+            return
         profile = None if args.no_profile else cProfile.Profile(time.thread_time)
         started = time.thread_time()
         if profile:
@@ -67,6 +79,22 @@ def _client():  # type: ignore[no-untyped-def]
     channels = phone_channels(hotline, None)
     blueprints = [bp for bp in (c.blueprint() for c in channels) if bp is not None]
     return create_app(hotline, blueprints=blueprints).test_client()
+
+
+def _threaded(app, threads: int, calls: int) -> None:  # type: ignore[no-untyped-def]
+    def run(i: int) -> None:
+        _calls(app.test_client(), calls, 10**7 * (i + 1))
+
+    workers = [threading.Thread(target=run, args=(i,)) for i in range(threads)]
+    started, cpu = time.perf_counter(), time.process_time()
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    spent, cpu = time.perf_counter() - started, time.process_time() - cpu
+    webhooks = threads * calls * (1 + len(twilio_load.KEYS))
+    print(f"{threads} threads: {webhooks / spent:.0f} webhooks/s, ", end="")
+    print(f"{cpu / webhooks * 1000:.3f} ms of process CPU each")
 
 
 def _calls(client, calls: int, first: int) -> int:  # type: ignore[no-untyped-def]
