@@ -9,10 +9,16 @@ transaction, so the use cases the winner runs meanwhile (their own units of work
 wait on it.
 
 Every webhook runs these statements, so they are built once (SQLAlchemy Core, no ORM
-session: its bookkeeping cost more than the statement) and run on a connection of the
-pool in one transaction each. On SQLite a writing transaction takes the process's writer
-lock (``ivr.store.unit_of_work``) like every unit of work: threads take turns in the
-process instead of sleeping on the database's busy timeout.
+session: its bookkeeping cost more than the statement), and each write is one statement:
+its own transaction. On PostgreSQL it runs on a connection of the pool in a transaction.
+On SQLite a write takes the process's writer lock (``ivr.store.unit_of_work``) like every
+unit of work, so threads take turns in the process instead of sleeping on the database's
+busy timeout; and since only the lock's holder writes, the writes share one connection
+kept in autocommit (the statement commits as it completes), not one from the pool with
+BEGIN and COMMIT around it. Under load each call into SQLite hands the interpreter lock
+to another thread: this made a gather's two writes cost three times what they cost
+alone. A write that fails closes that connection (the next write opens another), so a
+database that went away and came back is used again.
 """
 
 from __future__ import annotations
@@ -74,6 +80,8 @@ class TwilioCalls:
         self.database = database
         self.writer_lock = writer_lock
         self.wait = wait
+        #: SQLite: the connection the writer lock's holder writes on (None: not open).
+        self._writer: Connection | None = None
 
     def get(self, call_sid: str) -> TwilioCall | None:
         with self.database.connect() as connection:
@@ -116,15 +124,39 @@ class TwilioCalls:
 
     @contextmanager
     def _writing(self) -> Iterator[Connection]:
-        """One writing transaction (committed at the end), under the writer lock."""
+        """One writing transaction (committed at the end), under the writer lock; on
+        SQLite one autocommitted statement on the writers' connection."""
         lock = self.writer_lock
         if lock is not None and not lock.acquire(timeout=-1 if self.wait is None else self.wait):
             busy = WriterBusy(f"the SQLite writer lock stayed taken for {self.wait:g} s")
             database_failed(busy)
             raise busy
         try:
-            with self.database.begin() as connection:
+            if lock is None:
+                with self.database.begin() as connection:
+                    yield connection
+                return
+            connection = self._writer or self._open_writer()
+            try:
                 yield connection
+                connection.commit()  # ends SQLAlchemy's own transaction: nothing to send
+            except BaseException:
+                self._writer = None
+                connection.invalidate()  # the next write opens a fresh one
+                connection.close()
+                raise
         finally:
             if lock is not None:
                 lock.release()
+
+    def _open_writer(self) -> Connection:
+        """SQLite, under the writer lock: a connection of the pool kept for the writes,
+        in autocommit."""
+        connection = self.database.connect()
+        try:
+            connection.execution_options(isolation_level="AUTOCOMMIT")
+        except BaseException:
+            connection.close()
+            raise
+        self._writer = connection
+        return connection

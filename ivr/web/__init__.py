@@ -36,6 +36,7 @@ from ivr.web.guard import EXTENSION as GUARD
 from ivr.web.guard import SignInGuard
 from ivr.web.labels import register as register_labels
 from ivr.web.parts import WebParts, WebSettings
+from ivr.web.phone_app import PhoneRoutes, phone_app
 
 
 def create_app(
@@ -91,9 +92,15 @@ def create_app(
         agents_api.bp,
         complaints.api_bp,
         operations.bp,
-        *blueprints,
+        *(bp for bp in blueprints if not bp.url_prefix),
     ):
         app.register_blueprint(blueprint)
+    # The webhooks under a prefix skip the console's per-request work (ivr.web.phone_app)
+    prefixed = [bp for bp in blueprints if bp.url_prefix]
+    if prefixed:
+        webhooks = phone_app(prefixed, app.config)
+        prefixes = [str(bp.url_prefix) for bp in prefixed]
+        app.wsgi_app = PhoneRoutes(app.wsgi_app, webhooks.wsgi_app, prefixes)  # type: ignore[method-assign]
     return app
 
 

@@ -6,6 +6,10 @@ new state and the reply, and returns it. A replay of step N (Twilio retries) get
 saved reply back and applies nothing; a request racing the winner gets a short pause and
 a redirect to itself. A reply that says a callback code is saved without it, as a
 placeholder (``told`` in the memo); a replay asks ``said_again`` to re-derive it.
+
+When the call's state cannot be read or saved (the database gone, its writer busy for too
+long), the caller hears the apology and the call ends: never a reply whose state was not
+saved first, and never an error page Twilio would read out as "an application error".
 """
 
 from __future__ import annotations
@@ -46,17 +50,30 @@ class Steps:
 
     def begin(self, call_sid: str, memo: Memo, now: datetime, work: Work) -> str:
         """Step 0: the call comes in (a replay gets the first reply again)."""
-        if not self.calls.create(call_sid, memo, now):
-            return self.replay(call_sid, 0)
-        return self.run(call_sid, 0, memo, work)
+        try:
+            if not self.calls.create(call_sid, memo, now):
+                return self.replay(call_sid, 0)
+            return self.run(call_sid, 0, memo, work)
+        except Exception:
+            return self._unsaved(call_sid, 0, memo)
 
     def advance(self, call_sid: str, step: int, work: Work) -> str:
         """Step ``step`` of a known call: applied once, replayed after. The claim reads
         the call's state: one transaction when the step is this process's to work."""
-        memo = self.calls.claim(call_sid, step, self.clock.now())
-        if memo is not None:
-            return self.run(call_sid, step, memo, work)
-        return self.replay(call_sid, step)
+        memo: Memo | None = None
+        try:
+            memo = self.calls.claim(call_sid, step, self.clock.now())
+            if memo is not None:
+                return self.run(call_sid, step, memo, work)
+            return self.replay(call_sid, step)
+        except Exception:
+            return self._unsaved(call_sid, step, memo)
+
+    def _unsaved(self, call_sid: str, step: int, memo: Memo | None) -> str:
+        """The call's state could not be read or saved: the apology, and the call ends."""
+        logger.exception("call %s: step %d: its state could not be kept", call_sid, step)
+        language = "en" if memo is None else str(memo.get("language", "en"))
+        return twiml.xml(twiml.apology(language))
 
     def run(self, call_sid: str, step: int, memo: Memo, work: Work) -> str:
         """Apply a claimed step and save its reply (an apology if the work fails)."""

@@ -47,7 +47,7 @@ def make_blueprint(parts: Parts, settings: TwilioSettings, calls: CallStates) ->
         return settings.public_url or request.host_url.rstrip("/")
 
     def url(kind: str, **query: Any) -> str:
-        return f"{base()}/twilio/{kind}?{urlencode(query)}"
+        return f"{base()}/twilio/{kind}?{query_string(query)}"
 
     def prompts() -> Path:
         return prompts_root(parts.flow)
@@ -138,6 +138,14 @@ def make_blueprint(parts: Parts, settings: TwilioSettings, calls: CallStates) ->
 
 def xml(body: str) -> Response:
     return Response(body, mimetype=XML)
+
+
+def query_string(query: dict[str, Any]) -> str:
+    """``urlencode(query)``; whole numbers (every reply's ``step``, ``timeout``...) need no
+    quoting, and each reply builds several such URLs."""
+    if all(type(value) is int for value in query.values()):
+        return "&".join(f"{name}={value}" for name, value in query.items())
+    return urlencode(query)
 
 
 def step() -> int:

@@ -254,6 +254,22 @@ def test_an_unknown_call_on_a_gather_ends_politely(client: FlaskClient) -> None:
     assert [e.tag for e in reply] == ["Say", "Hangup"]
 
 
+def test_a_call_whose_state_is_gone_mid_call_ends_politely_not_with_an_error(
+    client: FlaskClient, db: Db
+) -> None:
+    phone = Phone(client, "CA-outage", EMMA[2])
+    menu = phone.start()
+    db.execute("ALTER TABLE twilio_calls RENAME TO twilio_calls_away")  # the database fails
+    try:
+        response = phone.send(menu.find("Gather").attrib["action"], Digits="1")  # type: ignore[union-attr]
+        other = Phone(client, "CA-outage-new", OMAR[2]).send("/twilio/voice")
+    finally:
+        db.execute("ALTER TABLE twilio_calls_away RENAME TO twilio_calls")
+    for reply in (response, other):
+        assert reply.status_code == 200 and reply.mimetype == "application/xml"
+        assert [e.tag for e in ET.fromstring(reply.data)] == ["Say", "Hangup"]
+
+
 def queued(client: FlaskClient, sid: str) -> tuple[Phone, ET.Element]:
     number, pin, phone_number = EMMA
     phone = Phone(client, sid, phone_number)

@@ -109,3 +109,60 @@ def test_an_unknown_call_or_a_step_out_of_turn_ends_politely() -> None:
     run.begin("CA3", {}, OPEN_UTC, counting(applied, "hello"))
     assert run.advance("CA3", 5, counting(applied, "x")) == sorry
     assert len(applied) == 1
+
+
+class GoneDatabase(Exception):
+    """What the store raises when the database went away."""
+
+
+class FailingCallStates(FakeCallStates):
+    """Call states whose database goes away at ``failing`` (a method's name)."""
+
+    def __init__(self, failing: str) -> None:
+        super().__init__()
+        self.failing = failing
+
+    def create(self, call_sid: str, memo: dict[str, Any], now: datetime) -> bool:
+        if self.failing == "create":
+            raise GoneDatabase("no such table: twilio_calls")
+        return super().create(call_sid, memo, now)
+
+    def claim(self, call_sid: str, step: int, now: datetime) -> dict[str, Any] | None:
+        if self.failing == "claim":
+            raise GoneDatabase("database is locked")
+        return super().claim(call_sid, step, now)
+
+    def save(
+        self, call_sid: str, step: int, memo: dict[str, Any], reply: str, now: datetime
+    ) -> None:
+        if self.failing == "save" and step > 0:
+            raise GoneDatabase("disk I/O error")
+        super().save(call_sid, step, memo, reply, now)
+
+
+def test_a_call_whose_state_cannot_be_created_hears_the_apology() -> None:
+    run, applied = steps(FailingCallStates("create"))
+    assert run.begin("CA4", {}, OPEN_UTC, counting(applied, "hello")) == twiml.xml(twiml.apology())
+    assert applied == []
+
+
+def test_a_claim_the_database_fails_ends_the_call_politely_without_applying_the_step() -> None:
+    calls = FailingCallStates("none")
+    run, applied = steps(calls)
+    run.begin("CA5", {}, OPEN_UTC, counting(applied, "hello"))
+    calls.failing = "claim"
+
+    reply = run.advance("CA5", 1, counting(applied, "menu"))
+
+    assert reply == twiml.xml(twiml.apology()) and len(applied) == 1
+
+
+def test_a_reply_whose_state_was_not_saved_is_never_sent() -> None:
+    calls = FailingCallStates("save")
+    run, applied = steps(calls)
+    run.begin("CA6", {"language": "en"}, OPEN_UTC, counting(applied, "hello"))
+
+    reply = run.advance("CA6", 1, counting(applied, "your balance is 42"))
+
+    assert "balance" not in reply and reply == twiml.xml(twiml.apology())
+    assert calls.calls["CA6"].reply is None  # a replay waits, then ends politely

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import typing
 import xml.etree.ElementTree as ET
+from urllib.parse import urlencode
 
 from ivr.flow import actions as act
 from ivr.phone.twilio import twiml
+from ivr.phone.twilio.webhooks import query_string
 
 TEMPLATES = {("callback_code", "en"): "Your code is {code}.", ("main_menu", "en"): "Press 1."}
 
@@ -107,3 +109,14 @@ def test_announcements_before_an_ending_are_not_gathered() -> None:
 
 def test_every_engine_action_has_one_renderer() -> None:
     assert set(twiml.RENDERERS) == set(typing.get_args(act.Action))
+
+
+def test_a_webhook_query_string_is_urlencoded_whatever_its_values() -> None:
+    for query in (
+        {"step": 3},
+        {"step": 12, "timeout": 1, "entry": 40},
+        {"step": 2, "entry": "7 & 8"},
+        {"callback": True, "step": -1},
+        {},
+    ):
+        assert query_string(query) == urlencode(query)
