@@ -90,10 +90,10 @@ LANGUAGES = bindparam("offer_languages", expanding=True, type_=String())
 
 def _eligible(states: Sequence[str]) -> list[ColumnElement[bool]]:
     """An entry the agent (``SKILLS``, ``LANGUAGES``) may be offered at ``NOW``."""
-    return [Q.state.in_(states), Q.skill.in_(SKILLS), Q.language.in_(LANGUAGES), *_due()]
+    return [Q.state.in_(states), Q.skill.in_(SKILLS), Q.language.in_(LANGUAGES), *due()]
 
 
-def _due() -> list[ColumnElement[bool]]:
+def due() -> list[ColumnElement[bool]]:
     """An entry that may be offered at ``NOW``, whoever takes it."""
     return [
         or_(Q.not_before.is_(None), Q.not_before <= NOW),
@@ -102,7 +102,7 @@ def _due() -> list[ColumnElement[bool]]:
     ]
 
 
-def _free(states: Sequence[str]) -> ColumnElement[bool]:
+def agent_free(states: Sequence[str]) -> ColumnElement[bool]:
     """An agent who may be offered a call at ``NOW``: in one of ``states``, available or
     in a wrap-up that has run out, not disabled."""
     return (
@@ -133,7 +133,7 @@ def _pick_near(move: OfferMove, shape: tuple[int, int]) -> Select[Any]:
         select(Q.id)
         .where(Q.state.in_(move.entry_from),
                Q.skill == bindparam(f"offer_skill_{i}", type_=String()),
-               Q.language == bindparam(f"offer_language_{j}", type_=String()), *_due())
+               Q.language == bindparam(f"offer_language_{j}", type_=String()), *due())
         .order_by(*ORDER)
         .limit(CANDIDATES)
         for i in range(skills) for j in range(languages)
@@ -141,10 +141,10 @@ def _pick_near(move: OfferMove, shape: tuple[int, int]) -> Select[Any]:
     return _pick(move).where(Q.id.in_(near))
 
 
-def _ring(move: OfferMove, entry_id: Any) -> Any:
+def ring(move: OfferMove, entry_id: Any) -> Any:
     return (
         update(AGENTS)
-        .where(AGENTS.c.id == AGENT_ID, _free(move.agent_from))
+        .where(AGENTS.c.id == AGENT_ID, agent_free(move.agent_from))
         .values(
             state=move.agent_to,
             state_since=NOW,
@@ -156,7 +156,7 @@ def _ring(move: OfferMove, entry_id: Any) -> Any:
     )
 
 
-def _offer(move: OfferMove, entry_id: Any) -> Any:
+def offer(move: OfferMove, entry_id: Any) -> Any:
     return (
         update(ENTRIES)
         .where(ENTRIES.c.id == entry_id, ENTRIES.c.state.in_(move.entry_from))
@@ -171,11 +171,11 @@ def one_statement(move: OfferMove, shape: tuple[int, int] | None) -> Select[Any]
     a walk through every waiting entry); its row holds ``entry_*`` and ``agent_*``."""
     picked = (_pick(move) if shape is None else _pick_near(move, shape)).cte("picked")
     ringing = (
-        _ring(move, select(picked.c.id).scalar_subquery())
+        ring(move, select(picked.c.id).scalar_subquery())
         .where(exists(picked.select()))
         .cte("ringing")
     )
-    offered = _offer(move, ringing.c.entry_id).cte("offered")
+    offered = offer(move, ringing.c.entry_id).cte("offered")
     return select(
         *(c.label(f"entry_{c.name}") for c in offered.c),
         *(c.label(f"agent_{c.name}") for c in ringing.c),
@@ -204,7 +204,7 @@ def offer_in_one(session: Session, agent: Agent, now: datetime, move: OfferMove)
 @cache
 def _steps(move: OfferMove) -> tuple[Any, Any, Any]:
     entry_id = bindparam("offer_entry", type_=Integer())
-    return _pick(move), _ring(move, entry_id), _offer(move, entry_id)
+    return _pick(move), ring(move, entry_id), offer(move, entry_id)
 
 
 def offer_in_steps(
