@@ -72,7 +72,7 @@ def _within(move: OfferMove, me: Any, walk: bool) -> ColumnElement[bool]:
     near = (
         select(Q.id)
         .where(
-            Q.state.in_(move.entry_from),
+            offers.one_of(Q.state, move.entry_from),
             Q.skill == pairs.c.skill,
             Q.language == pairs.c.language,
             *offers.due(),
@@ -96,7 +96,7 @@ def claim_statement(move: OfferMove, walk: bool) -> Select[Any]:
     )
     picked = (
         select(Q.id)
-        .where(Q.state.in_(move.entry_from), *offers.due(), _within(move, me, walk))
+        .where(offers.one_of(Q.state, move.entry_from), *offers.due(), _within(move, me, walk))
         .order_by(*offers.ORDER)
         .limit(1)
         .with_for_update(skip_locked=True)

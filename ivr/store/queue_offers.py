@@ -48,6 +48,7 @@ from sqlalchemy import (
     Table,
     bindparam,
     exists,
+    literal_column,
     or_,
     select,
     true,
@@ -88,9 +89,20 @@ SKILLS = bindparam("offer_skills", expanding=True, type_=String())
 LANGUAGES = bindparam("offer_languages", expanding=True, type_=String())
 
 
+def one_of(column: Any, states: Sequence[str]) -> ColumnElement[bool]:
+    """``column IN (...)`` with ``states`` written into the SQL: the lifecycle's own
+    names, fixed per statement, so no list parameter is expanded at each run."""
+    if not all(state.isidentifier() for state in states):
+        raise ValueError(f"not a state name: {states!r}")
+    found: ColumnElement[bool] = column.in_(
+        [literal_column(f"'{state}'", String()) for state in states]
+    )
+    return found
+
+
 def _eligible(states: Sequence[str]) -> list[ColumnElement[bool]]:
     """An entry the agent (``SKILLS``, ``LANGUAGES``) may be offered at ``NOW``."""
-    return [Q.state.in_(states), Q.skill.in_(SKILLS), Q.language.in_(LANGUAGES), *due()]
+    return [one_of(Q.state, states), Q.skill.in_(SKILLS), Q.language.in_(LANGUAGES), *due()]
 
 
 def due() -> list[ColumnElement[bool]]:
@@ -106,7 +118,7 @@ def agent_free(states: Sequence[str]) -> ColumnElement[bool]:
     """An agent who may be offered a call at ``NOW``: in one of ``states``, available or
     in a wrap-up that has run out, not disabled."""
     return (
-        A.state.in_(states)
+        one_of(A.state, states)
         & or_(A.state != lc.WRAP_UP, A.wrap_up_until <= NOW)
         & A.disabled_at.is_(None)
     )
@@ -131,7 +143,7 @@ def _pick_near(move: OfferMove, shape: tuple[int, int]) -> Select[Any]:
     skills, languages = shape
     near = union_all(*(
         select(Q.id)
-        .where(Q.state.in_(move.entry_from),
+        .where(one_of(Q.state, move.entry_from),
                Q.skill == bindparam(f"offer_skill_{i}", type_=String()),
                Q.language == bindparam(f"offer_language_{j}", type_=String()), *due())
         .order_by(*ORDER)
@@ -159,7 +171,7 @@ def ring(move: OfferMove, entry_id: Any) -> Any:
 def offer(move: OfferMove, entry_id: Any) -> Any:
     return (
         update(ENTRIES)
-        .where(ENTRIES.c.id == entry_id, ENTRIES.c.state.in_(move.entry_from))
+        .where(ENTRIES.c.id == entry_id, one_of(ENTRIES.c.state, move.entry_from))
         .values(state=move.entry_to, agent_id=AGENT_ID, offered_at=NOW)
         .returning(*ENTRIES.c)
     )

@@ -41,6 +41,7 @@ from ivr.center import lifecycle as lc
 from ivr.services.contact_ports import TalkMove
 from ivr.store import models as m
 from ivr.store.base import UtcDateTime
+from ivr.store.queue_offers import one_of
 
 ENTRIES: Table = m.QueueEntryRow.__table__  # type: ignore[assignment]
 AGENTS: Table = m.AgentRow.__table__  # type: ignore[assignment]
@@ -62,7 +63,7 @@ def _statement(move: TalkMove, entry_values: dict[str, Any], wrap_up: bool) -> S
         update(ENTRIES)
         .where(
             ENTRIES.c.id == ENTRY_ID,
-            ENTRIES.c.state.in_(move.entry_from),
+            one_of(ENTRIES.c.state, move.entry_from),
             ENTRIES.c.agent_id == select(locked.c.id).scalar_subquery(),
         )
         .values(state=move.entry_to, **entry_values)
@@ -71,7 +72,7 @@ def _statement(move: TalkMove, entry_values: dict[str, Any], wrap_up: bool) -> S
     )
     agent = (
         update(AGENTS)
-        .where(AGENTS.c.id == entry.c.agent_id, AGENTS.c.state.in_(move.agent_from))
+        .where(AGENTS.c.id == entry.c.agent_id, one_of(AGENTS.c.state, move.agent_from))
         .values(
             state=move.agent_to,
             state_since=NOW,
@@ -86,7 +87,7 @@ def _statement(move: TalkMove, entry_values: dict[str, Any], wrap_up: bool) -> S
         return found
     callback = (
         update(CALLBACKS)
-        .where(CALLBACKS.c.id == entry.c.callback_id, CALLBACKS.c.state.in_(move.callback_from))
+        .where(CALLBACKS.c.id == entry.c.callback_id, one_of(CALLBACKS.c.state, move.callback_from))
         .values(state=move.callback_to, used_at=NOW)
         .returning(CALLBACKS.c.id)
         .cte("callback")

@@ -97,6 +97,7 @@ class SqlUnitOfWork(ports.UnitOfWork):
         self.writer_lock = writer_lock
         self.wait = wait
         self.waiting = waiting
+        self._bind: Engine | None = None
 
     def __enter__(self) -> SqlUnitOfWork:
         self._take_writer()
@@ -166,12 +167,19 @@ class SqlUnitOfWork(ports.UnitOfWork):
         return SqlOneStatementMoves(self.run_alone)
 
     def _engine(self) -> Engine:
-        session = self.sessions()  # no connection yet: only which engine it would use
-        try:
-            bind = session.get_bind()
-        finally:
-            session.close()
-        return bind if isinstance(bind, Engine) else bind.engine
+        """The engine this unit of work's sessions use (a ``sessionmaker``'s own, or
+        asked of a session that has not connected yet); kept for this unit of work."""
+        if self._bind is None:
+            bind = getattr(self.sessions, "kw", {}).get("bind")
+            if not isinstance(bind, Engine):
+                session = self.sessions()
+                try:
+                    found = session.get_bind()
+                finally:
+                    session.close()
+                bind = found if isinstance(found, Engine) else found.engine
+            self._bind = bind
+        return self._bind
 
     def run_alone(self, statement: Executable, values: Mapping[str, Any]) -> list[Row[Any]]:
         """``statement`` in a transaction of its own (autocommit: one round trip, no
