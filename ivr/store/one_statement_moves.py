@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Executable, Row
+from sqlalchemy import Executable
 
 from ivr.services import contact_ports as cp
 from ivr.services.contact_agents import Agent
@@ -20,7 +20,7 @@ from ivr.store.queue_offers import Columns
 from ivr.store.queue_talks import answer_statement, finish_statement
 
 #: Runs one statement in a transaction of its own; the rows it returned.
-RunAlone = Callable[[Executable, Mapping[str, Any]], Sequence[Row[Any]]]
+RunAlone = Callable[[Executable, Mapping[str, Any]], Sequence[Mapping[str, Any]]]
 
 
 class SqlOneStatementMoves(cp.OneStatementMoves):

@@ -34,7 +34,7 @@ more than running it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -76,8 +76,9 @@ CANDIDATES = 16
 class Columns:
     """One side (``entry_`` or ``agent_``) of a row holding both, read by column name."""
 
-    def __init__(self, row: Row[Any], prefix: str) -> None:
-        self._row, self._prefix = row._mapping, prefix
+    def __init__(self, row: Row[Any] | Mapping[str, Any], prefix: str) -> None:
+        self._row = row._mapping if isinstance(row, Row) else row
+        self._prefix = prefix
 
     def __getattr__(self, name: str) -> Any:
         return self._row[self._prefix + name]

@@ -10,7 +10,7 @@ from contextlib import AbstractContextManager, nullcontext
 from types import TracebackType
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, Executable, Row
+from sqlalchemy import Engine, Executable
 from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
@@ -19,6 +19,7 @@ from sqlalchemy.util.concurrency import await_, in_greenlet
 from ivr.services import ports
 from ivr.services.insight import InsightQueries
 from ivr.services.metrics import database_failed, pool_waits_retried
+from ivr.store import statement_alone
 from ivr.store.account_repositories import SqlAccounts, SqlVerificationLog
 from ivr.store.agents import SqlAgentNotes, SqlAgents
 from ivr.store.call_repositories import SqlAuditLog, SqlCallRecords
@@ -181,18 +182,20 @@ class SqlUnitOfWork(ports.UnitOfWork):
             self._bind = bind
         return self._bind
 
-    def run_alone(self, statement: Executable, values: Mapping[str, Any]) -> list[Row[Any]]:
+    def run_alone(
+        self, statement: Executable, values: Mapping[str, Any]
+    ) -> list[Mapping[str, Any]]:
         """``statement`` in a transaction of its own (autocommit: one round trip, no
-        BEGIN, no COMMIT), on a connection taken as a unit of work takes one (its turn at
-        SQLite's writer lock, the pool's waits tried again); the rows it returned. A lost
-        connection raises ``ConnectionLost``, a pool that stayed busy ``PoolBusy``."""
+        BEGIN, no COMMIT; ``ivr.store.statement_alone``), on a connection taken as a unit
+        of work takes one (its turn at SQLite's writer lock, the pool's waits tried
+        again); the rows it returned. A lost connection raises ``ConnectionLost``, a pool
+        that stayed busy ``PoolBusy``."""
         engine = self._engine()
         self._take_writer()
         try:
             conn = self._connect(engine.connect)
             try:
-                alone = conn.execution_options(isolation_level="AUTOCOMMIT")
-                return list(alone.execute(statement, dict(values)).all())
+                return statement_alone.run(conn, statement, values)
             finally:
                 conn.close()
         except SQLAlchemyError as error:
