@@ -5,13 +5,22 @@ move that finds its entry elsewhere changes nothing (or takes the unit of work's
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, event
+from sqlalchemy.orm import sessionmaker
 
 from integration.services.test_contact_store import available, caller, center, ids
 from integration.support import Db, StoppedClock
 from ivr.app.bootstrap import Components
 from ivr.center import lifecycle as lc
 from ivr.services.contact_center import ContactCenter
+from ivr.services.contact_context import CenterSettings
+from ivr.store.db import connect
+from ivr.store.unit_of_work import SqlUnitOfWork
 
 __all__ = ["center", "ids"]  # the fixtures, used by name
 
@@ -114,3 +123,63 @@ def test_the_end_of_a_call_never_answered_counts_as_abandoned_and_frees_the_agen
     entry = db.one("queue_entries", id=waiting.id)
     assert (entry["state"], entry["talk_seconds"]) == (lc.ABANDONED, None)
     assert center.agent(ids["alice"]).state == lc.AVAILABLE  # type: ignore[union-attr]
+
+
+@pytest.fixture
+def shanghai(seeded_url: str) -> Iterator[Engine]:
+    """The database through connections whose session time zone is not UTC."""
+    engine = connect(seeded_url)
+
+    @event.listens_for(engine, "connect")
+    def _zone(dbapi_connection: Any, _record: Any) -> None:
+        if engine.dialect.name == "postgresql":
+            dbapi_connection.execute("SET TIME ZONE 'Asia/Shanghai'")
+            dbapi_connection.commit()
+
+    yield engine
+    engine.dispose()
+
+
+def test_times_come_back_as_utc_whatever_the_sessions_time_zone(
+    shanghai: Engine, clock: StoppedClock
+) -> None:
+    center = ContactCenter(
+        lambda: SqlUnitOfWork(sessionmaker(shanghai, expire_on_commit=False)), clock,
+        CenterSettings(lambda: b"zones", wrap_up_seconds=30, queue_lease_seconds=3600),
+    )  # fmt: skip
+    alice = next(a.id for a in center.agents_view() if a.username == "alice")
+    waiting = center.enqueue(caller("general"))
+    available(center, clock, alice)
+    assignment = center.claim_next(alice)
+    assert assignment is not None
+    assert assignment.entry.offered_at == clock.now()
+    assert assignment.entry.offered_at.utcoffset() == timedelta(0)  # type: ignore[union-attr]
+    assert assignment.agent.state_since.utcoffset() == timedelta(0)
+    assert assignment.entry.enqueued_at == waiting.enqueued_at
+
+
+def test_a_statement_hook_on_the_engine_sees_the_one_statement_moves(
+    hotline: Components, center: ContactCenter, clock: StoppedClock, ids: dict[str, int]
+) -> None:
+    """The FastAGI gate steps out around each statement (``ivr.app.gate_waits``): the
+    moves that run alone must not slip past its hooks."""
+    seen: list[str] = []
+
+    def hook(*args: Any) -> None:
+        seen.append(args[2])
+
+    event.listen(hotline.database, "before_cursor_execute", hook)
+    try:
+        waiting = center.enqueue(caller("general"))
+        available(center, clock, ids["alice"])
+        seen.clear()
+        assert center.claim_next(ids["alice"]) is not None
+        center.connected(waiting.id)
+        center.finished(waiting.id)
+    finally:
+        event.remove(hotline.database, "before_cursor_execute", hook)
+    if hotline.database.dialect.name == "postgresql":  # one statement each
+        assert len(seen) == 3 and "audit_log" in seen[0]
+    else:
+        assert len(seen) > 3
+    assert center.entry(waiting.id).state == lc.DONE  # type: ignore[union-attr]
