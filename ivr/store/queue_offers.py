@@ -106,12 +106,13 @@ def _eligible(states: Sequence[str]) -> list[ColumnElement[bool]]:
     return [one_of(Q.state, states), Q.skill.in_(SKILLS), Q.language.in_(LANGUAGES), *due()]
 
 
-def due() -> list[ColumnElement[bool]]:
-    """An entry that may be offered at ``NOW``, whoever takes it."""
+def due(q: Any = Q) -> list[ColumnElement[bool]]:
+    """An entry (of ``q``, the table or an alias of it) that may be offered at ``NOW``,
+    whoever takes it."""
     return [
-        or_(Q.not_before.is_(None), Q.not_before <= NOW),
-        or_(Q.expires_at.is_(None), Q.expires_at > NOW),
-        or_(Q.lease_until.is_(None), Q.lease_until > NOW),  # its holder is alive
+        or_(q.not_before.is_(None), q.not_before <= NOW),
+        or_(q.expires_at.is_(None), q.expires_at > NOW),
+        or_(q.lease_until.is_(None), q.lease_until > NOW),  # its holder is alive
     ]
 
 

@@ -33,6 +33,8 @@ END_THE_OTHERS = text(
     "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
     "WHERE datname = current_database() AND pid <> pg_backend_pid()"
 )
+#: How many times the server ends the pool's backends while the agents drain the queue.
+KILLS = 5
 
 
 class Restoring:
@@ -136,11 +138,13 @@ def test_backends_ended_mid_run_kill_no_agent_thread_and_give_no_caller_twice(
             center.connected(assignment.entry.id)
             center.finished(assignment.entry.id)
 
-    def killer() -> None:
+    def killer() -> None:  # the server ends every backend, a few times over the run
         admin = connect(outage.direct)
         try:
             with admin.connect() as conn:
-                while not stop.wait(0.05):
+                for kill in range(KILLS):
+                    if stop.wait(0.05 if kill == 0 else 0.3):  # first: the pool, in use
+                        return
                     conn.execute(END_THE_OTHERS)
                     conn.commit()
         finally:
