@@ -25,6 +25,9 @@ from sqlalchemy import Connection, Executable
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 
+#: The column names each statement's SQL returns (``Compiled.names``).
+_NAMES: dict[str, list[str]] = {}
+
 
 @dataclass(frozen=True)
 class Compiled:
@@ -33,6 +36,17 @@ class Compiled:
     sql: str
     constants: Mapping[str, Any]
     processors: Mapping[str, Callable[[Any], Any]]
+
+    def names(self, cursor: Any) -> list[str]:
+        """The names of the columns the statement returns (none: it returns no rows),
+        read from its first result and kept: a cursor's ``description`` is built anew
+        at each look, an object per column."""
+        known = _NAMES.get(self.sql)
+        if known is None:
+            described = cursor.description
+            known = [] if described is None else [column.name for column in described]
+            _NAMES[self.sql] = known
+        return known
 
     def parameters(self, values: Mapping[str, Any]) -> dict[str, Any]:
         bound = {**self.constants, **values}
@@ -75,10 +89,7 @@ def run(connection: Connection, statement: Executable, values: Mapping[str, Any]
         try:
             with raw.cursor() as cursor:
                 cursor.execute(sql.sql, parameters)
-                description = cursor.description  # built anew at each look: once
-                if description is None:
-                    return []
-                names = [column.name for column in description]
+                names = sql.names(cursor)
                 return [dict(zip(names, map(_utc, row), strict=True)) for row in cursor]
         finally:
             if not raw.closed:
