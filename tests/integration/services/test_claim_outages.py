@@ -20,11 +20,13 @@ from sqlalchemy.orm import sessionmaker
 
 from integration.services.test_claim_pool_waits import crowd, together
 from integration.support import Db, StoppedClock
+from ivr.app.bootstrap import Components
 from ivr.center import lifecycle as lc
 from ivr.services import metrics, store_waits
 from ivr.services.contact_center import ContactCenter
 from ivr.services.contact_context import CenterSettings
 from ivr.services.ports import StoreLost
+from ivr.store import unit_of_work
 from ivr.store.db import PoolSize, connect
 from ivr.store.unit_of_work import SqlUnitOfWork
 
@@ -166,3 +168,11 @@ def test_backends_ended_mid_run_kill_no_agent_thread_and_give_no_caller_twice(
         assert db.count("queue_entries", state=lc.WAITING) == 0
     finally:
         db.close()
+
+
+def test_the_hotlines_retries_wait_on_the_event_loop_in_a_calls_greenlet(
+    hotline: Components,
+) -> None:
+    """The holder's ``connected`` and ``finished`` are retried too: in a FastAGI call on
+    the event loop a pause must not stop the other calls (``unit_of_work.pause``)."""
+    assert hotline.contact_center.context.pause is unit_of_work.pause
