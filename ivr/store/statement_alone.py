@@ -49,6 +49,7 @@ class Compiled:
         return known
 
     def parameters(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        """``values`` with the constants, each through its type's processor."""
         bound = {**self.constants, **values}
         for name, process in self.processors.items():
             bound[name] = process(bound[name])
@@ -57,6 +58,7 @@ class Compiled:
 
 @cache
 def compiled(statement: Executable, dialect: Dialect) -> Compiled:
+    """``statement`` for ``dialect``, once (the statements are built once too)."""
     made = statement.compile(dialect=dialect)  # type: ignore[attr-defined]
     processors = {}
     for name, bind in made.binds.items():
