@@ -46,6 +46,7 @@ from ivr.services.usecases import UseCases
 from ivr.store.db import PoolSize, connect
 from ivr.store.schema import require_current
 from ivr.store.unit_of_work import SqlUnitOfWork
+from ivr.store.unit_of_work import pause as store_pause
 
 if TYPE_CHECKING:
     from ivr.app.operations import Operations
@@ -223,6 +224,7 @@ class Components(CallLoopParts):
             center_settings(self.settings),
             ring_timeouts=RingTimeouts(self),
             holder=f"{self.role} {platform.node()}:{os.getpid()}",
+            pause=store_pause,  # on the loop for a call's greenlet, else a sleep
         )
 
     @cached_property

@@ -38,13 +38,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         _print_problems(exc)
         _hint_missing_flow(args, settings)
         return 1
-    except IvrError as exc:
-        print(f"ivr {args.command}: {exc}", file=sys.stderr)
-        return 1
-    except SQLAlchemyError as exc:
+    except SQLAlchemyError as exc:  # first: a store error of ours may be one too
         where = redact(settings.database_url)
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
         print(f"ivr {args.command}: database {where}: {reason}", file=sys.stderr)
+        return 1
+    except IvrError as exc:
+        print(f"ivr {args.command}: {exc}", file=sys.stderr)
         return 1
     return code
 

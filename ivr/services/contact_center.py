@@ -29,6 +29,7 @@ back offers nobody answered.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 from datetime import timedelta
 
@@ -62,7 +63,8 @@ class ContactCenter:
     """The phone side (drivers), the dispatcher's and the agent side (web console, API)
     of the queue, over one ``CenterContext``. ``ring_timeouts``: seconds an offer rings,
     per queue (others: 20); ``holder``: who holds the callers this process enqueues
-    (shown to supervisors; by default ``host:pid``)."""
+    (shown to supervisors; by default ``host:pid``); ``pause``: how a retry of a busy or
+    lost store waits (a call's greenlet on an event loop must wait on the loop)."""
 
     def __init__(
         self,
@@ -71,10 +73,11 @@ class ContactCenter:
         settings: CenterSettings,
         ring_timeouts: Mapping[str, int] | None = None,
         holder: str | None = None,
+        pause: Callable[[float], None] = time.sleep,
     ) -> None:
         timeouts: Mapping[str, int] = {} if ring_timeouts is None else ring_timeouts
         self.context = CenterContext(
-            unit_of_work, clock, settings, timeouts, holder or default_holder()
+            unit_of_work, clock, settings, timeouts, holder or default_holder(), pause
         )
 
     @property

@@ -27,7 +27,10 @@ from ivr.services.contact_agents import Agent, Note
 from ivr.services.contact_callbacks import Callback
 from ivr.services.contact_entries import Entry, WaitingCall
 
-__all__ = ["AgentNotes", "Agents", "Callbacks", "CodeAttempts", "OfferMove", "QueueEntries"]
+__all__ = [
+    "AgentNotes", "Agents", "Callbacks", "CodeAttempts", "OfferMove", "OneStatementMoves",
+    "QueueEntries", "TalkMove",
+]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,48 @@ class OfferMove:
     entry_to: str
     agent_from: tuple[str, ...]
     agent_to: str
+
+
+@dataclass(frozen=True)
+class TalkMove:
+    """What a trigger of the talk (``answer``, ``finish``) changes, as
+    ``ivr.center.lifecycle`` says: the entry from one of ``entry_from`` to ``entry_to``;
+    its agent, if in one of ``agent_from``, to ``agent_to``; its callback, if in one of
+    ``callback_from``, to ``callback_to`` (none: the callback does not move)."""
+
+    entry_from: tuple[str, ...]
+    entry_to: str
+    agent_from: tuple[str, ...]
+    agent_to: str
+    callback_from: tuple[str, ...] = ()
+    callback_to: str | None = None
+
+
+class OneStatementMoves(abc.ABC):
+    """The moves an agent makes dozens of times a minute, each one statement and a
+    transaction of its own (``UnitOfWork.one_statement``), the rows locked in the lock
+    order (agent, entry, callback) and every change a compare-and-set on the states the
+    move names. A move that finds its rows elsewhere changes nothing and says so: the use
+    case then takes the unit of work's way, which knows every other case."""
+
+    @abc.abstractmethod
+    def claim(self, agent_id: int, now: datetime, move: OfferMove) -> tuple[Entry, Agent] | None:
+        """``QueueEntries.offer_best`` for the agent, if free, with its ``queue_offered``
+        audit row: the entry and the agent as they are now, or None (nothing changed)."""
+
+    @abc.abstractmethod
+    def answer(self, entry_id: int, now: datetime, move: TalkMove) -> bool:
+        """The agent answered: the entry (if in one of ``move.entry_from`` and still
+        offered to the agent, locked first) moved, answered at ``now``, its wait until
+        then, no lease; its agent as ``move`` says. False: the entry was elsewhere,
+        nothing changed."""
+
+    @abc.abstractmethod
+    def finish(self, entry_id: int, now: datetime, move: TalkMove, wrap_up_until: datetime) -> bool:
+        """The talk is over: the entry (as for ``answer``) moved, ended at ``now`` with
+        its talk time; its agent (to a wrap-up until ``wrap_up_until``) and its callback
+        (used at ``now``) as ``move`` says. False: the entry was elsewhere, nothing
+        changed."""
 
 
 class Agents(abc.ABC):

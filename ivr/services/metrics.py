@@ -59,6 +59,11 @@ STORE_WAITS_RETRIED = Counter(
     "Units of work tried again because no database connection was free in time.",
     registry=REGISTRY,
 )
+STORE_LOST_RETRIED = Counter(
+    "ivr_store_lost_retried",
+    "Units of work tried again because their database connection was lost.",
+    registry=REGISTRY,
+)
 DATABASE_ERRORS = Counter(
     "ivr_database_errors",
     "Units of work that failed on a database error, by the error's class.",

@@ -25,7 +25,8 @@ from ivr.services.insight import InsightQueries
 __all__ = [
     "ACTIVE", "CLOSED", "FROZEN", "INTERRUPTED", "Account", "Accounts", "AuditLog",
     "CallRecord", "CallRecords", "Clock", "FailedPayment", "PinChecker", "QueuedSms",
-    "RecordSpool", "Requests", "SmsOutbox", "StoreBusy", "Transaction", "UnitOfWork",
+    "RecordSpool", "Requests", "SmsOutbox", "StoreBusy", "StoreLost", "Transaction",
+    "UnitOfWork",
     "VerificationLog",
 ]  # fmt: skip
 
@@ -218,6 +219,13 @@ class StoreBusy(IvrError):
     the unit of work did nothing, and the same work may be tried again later."""
 
 
+class StoreLost(IvrError):
+    """The store's connection was lost, or could not be opened, or the server cut the
+    statement short (restarted, the backend ended, a deadlock broken): the unit of work's
+    transaction did not commit (or, lost during the commit itself, may have), and work that
+    commits last as a compare-and-set may be tried again (``ivr.services.store_waits``)."""
+
+
 class UnitOfWork(abc.ABC):
     accounts: Accounts
     verifications: VerificationLog
@@ -244,6 +252,12 @@ class UnitOfWork(abc.ABC):
         trace: TracebackType | None,
     ) -> None:
         self.rollback()
+
+    def one_statement(self) -> cp.OneStatementMoves | None:
+        """The contact center's busiest moves, each one statement in a transaction of its
+        own, where the store has them (PostgreSQL); None: the use case takes the unit of
+        work's way (``with uow: ... uow.commit()``)."""
+        return None
 
     @abc.abstractmethod
     def commit(self) -> None: ...

@@ -28,7 +28,7 @@ from ivr.services.contact_moves import (
     locked_with_agent,
     withdraw,
 )
-from ivr.services.contact_ports import OfferMove
+from ivr.services.contact_ports import OfferMove, TalkMove
 from ivr.services.contact_snapshots import Assignment, Place
 from ivr.services.store_waits import retrying
 
@@ -127,17 +127,39 @@ def dispatch(ctx: CenterContext) -> list[Assignment]:
 
 def claim_next(ctx: CenterContext, agent_id: int) -> Assignment | None:
     """The agent's "next caller": the best entry they can take, if they are free. A wait
-    for a database connection that runs out is tried again (``store_waits``)."""
+    for a database connection that runs out, or a lost connection, is tried again
+    (``store_waits``). One statement where the store has it (``OneStatementMoves``)."""
     return retrying(lambda: _claim_next(ctx, agent_id), ctx.pause)
 
 
 def _claim_next(ctx: CenterContext, agent_id: int) -> Assignment | None:
-    with ctx.unit_of_work() as uow:
+    uow = ctx.unit_of_work()
+    alone = uow.one_statement()
+    if alone is not None:
+        claimed = alone.claim(agent_id, ctx.clock.now(), _offer(Actor.AGENT))
+        return None if claimed is None else Assignment(*claimed)
+    with uow:
         now = ctx.clock.now()
         agent = uow.agents.lock(agent_id)
         if agent is None or not agent.free_at(now):
             return None
         return _claim(uow, agent, now, Actor.AGENT)
+
+
+@cache
+def _talk(trigger: str, actor: str) -> TalkMove:
+    """A talk's moves on ``trigger`` by ``actor``, from the lifecycle table (the callback
+    moves only if the table moves it on ``trigger``)."""
+    entry_from = lc.sources(lc.ENTRY, trigger)
+    agent_from = lc.sources(lc.AGENT, trigger)
+    (entry_to,) = {lc.next_state(lc.ENTRY, s, trigger, actor) for s in entry_from}
+    (agent_to,) = {lc.next_state(lc.AGENT, s, trigger, actor) for s in agent_from}
+    callbacks = [r for r in lc.TRANSITIONS if r.machine == lc.CALLBACK and r.trigger == trigger]
+    if not callbacks:
+        return TalkMove(entry_from, entry_to, agent_from, agent_to)
+    callback_from = lc.sources(lc.CALLBACK, trigger)
+    (callback_to,) = {lc.next_state(lc.CALLBACK, s, trigger, actor) for s in callback_from}
+    return TalkMove(entry_from, entry_to, agent_from, agent_to, callback_from, callback_to)
 
 
 @cache
@@ -175,9 +197,18 @@ def _expire_callbacks(ctx: CenterContext) -> None:
 
 def connected(ctx: CenterContext, entry_id: int) -> None:
     """The agent answered: the entry is connected (no lease: the talk is the
-    agent's), the agent on the call."""
+    agent's), the agent on the call. One statement where the store has it; a busy pool
+    or a lost connection is tried again (``store_waits``)."""
+    retrying(lambda: _connected(ctx, entry_id), ctx.pause)
+
+
+def _connected(ctx: CenterContext, entry_id: int) -> None:
     now = ctx.clock.now()
-    with ctx.unit_of_work() as uow:
+    uow = ctx.unit_of_work()
+    alone = uow.one_statement()
+    if alone is not None and alone.answer(entry_id, now, _talk(Trigger.ANSWER, Actor.HOLDER)):
+        return
+    with uow:  # not offered as the statement expects: every other case
         entry = locked_with_agent(uow, entry_id)
         if not lc.allowed(lc.ENTRY, entry.state, Trigger.ANSWER) or entry.agent_id is None:
             logger.warning("entry %s connected in state %s", entry_id, entry.state)
@@ -193,9 +224,19 @@ def connected(ctx: CenterContext, entry_id: int) -> None:
 
 def finished(ctx: CenterContext, entry_id: int) -> None:
     """The talk is over: the entry is done (its callback too), the agent in wrap-up.
-    An entry that never connected counts as abandoned."""
+    An entry that never connected counts as abandoned. One statement where the store has
+    it; a busy pool or a lost connection is tried again (``store_waits``)."""
+    retrying(lambda: _finished(ctx, entry_id), ctx.pause)
+
+
+def _finished(ctx: CenterContext, entry_id: int) -> None:
     now = ctx.clock.now()
-    with ctx.unit_of_work() as uow:
+    uow = ctx.unit_of_work()
+    alone = uow.one_statement()
+    move = _talk(Trigger.FINISH, Actor.HOLDER)
+    if alone is not None and alone.finish(entry_id, now, move, now + ctx.wrap_up()):
+        return
+    with uow:  # not connected as the statement expects: every other case
         entry = locked_with_agent(uow, entry_id)
         if lc.allowed(lc.ENTRY, entry.state, Trigger.HANG_UP):
             abandon(uow, entry, now)

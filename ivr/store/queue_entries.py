@@ -29,7 +29,7 @@ _LOCK = _GET.with_for_update()
 REAPER_LOCK_KEY = 0x1F0_4EA9
 
 
-def _entry(row: m.QueueEntryRow | Any) -> Entry:
+def entry_of_row(row: m.QueueEntryRow | Any) -> Entry:
     """The entry of a row (an ORM row, or any object with the columns as attributes)."""
     return Entry(
         id=row.id,
@@ -62,11 +62,11 @@ def _entry(row: m.QueueEntryRow | Any) -> Entry:
 class SqlQueueEntries(SqlRepository, cp.QueueEntries):
     def _many(self, query: Select[Any]) -> list[Entry]:
         rows = self.session.scalars(query.execution_options(populate_existing=True))
-        return [_entry(row) for row in rows]
+        return [entry_of_row(row) for row in rows]
 
     def _by_id(self, query: Select[Any], entry_id: int) -> Entry | None:
         row = self.session.execute(query, {"entry_id": entry_id}).first()
-        return None if row is None else _entry(row)
+        return None if row is None else entry_of_row(row)
 
     def add(
         self,
@@ -94,7 +94,7 @@ class SqlQueueEntries(SqlRepository, cp.QueueEntries):
         )
         self.session.add(row)
         self.session.flush()
-        return _entry(row)
+        return entry_of_row(row)
 
     def renew(self, entry_id: int, until: datetime) -> bool:
         result = self.session.execute(
@@ -144,9 +144,10 @@ class SqlQueueEntries(SqlRepository, cp.QueueEntries):
             row = offers.offer_in_one(self.session, agent, now, move)
             if row is None:
                 return None
-            return _entry(offers.Columns(row, "entry_")), agent_of(offers.Columns(row, "agent_"))
+            entry, agent_row = offers.Columns(row, "entry_"), offers.Columns(row, "agent_")
+            return entry_of_row(entry), agent_of(agent_row)
         both = offers.offer_in_steps(self.session, agent, now, move)
-        return None if both is None else (_entry(both[0]), agent_of(both[1]))
+        return None if both is None else (entry_of_row(both[0]), agent_of(both[1]))
 
     def change(self, entry_id: int, expect: tuple[str, ...] | None = None, **values: Any) -> bool:
         if "caller_id" in values:

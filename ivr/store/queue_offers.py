@@ -34,7 +34,7 @@ more than running it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -48,6 +48,7 @@ from sqlalchemy import (
     Table,
     bindparam,
     exists,
+    literal_column,
     or_,
     select,
     true,
@@ -75,8 +76,9 @@ CANDIDATES = 16
 class Columns:
     """One side (``entry_`` or ``agent_``) of a row holding both, read by column name."""
 
-    def __init__(self, row: Row[Any], prefix: str) -> None:
-        self._row, self._prefix = row._mapping, prefix
+    def __init__(self, row: Row[Any] | Mapping[str, Any], prefix: str) -> None:
+        self._row = row._mapping if isinstance(row, Row) else row
+        self._prefix = prefix
 
     def __getattr__(self, name: str) -> Any:
         return self._row[self._prefix + name]
@@ -88,25 +90,37 @@ SKILLS = bindparam("offer_skills", expanding=True, type_=String())
 LANGUAGES = bindparam("offer_languages", expanding=True, type_=String())
 
 
+def one_of(column: Any, states: Sequence[str]) -> ColumnElement[bool]:
+    """``column IN (...)`` with ``states`` written into the SQL: the lifecycle's own
+    names, fixed per statement, so no list parameter is expanded at each run."""
+    if not all(state.isidentifier() for state in states):
+        raise ValueError(f"not a state name: {states!r}")
+    found: ColumnElement[bool] = column.in_(
+        [literal_column(f"'{state}'", String()) for state in states]
+    )
+    return found
+
+
 def _eligible(states: Sequence[str]) -> list[ColumnElement[bool]]:
     """An entry the agent (``SKILLS``, ``LANGUAGES``) may be offered at ``NOW``."""
-    return [Q.state.in_(states), Q.skill.in_(SKILLS), Q.language.in_(LANGUAGES), *_due()]
+    return [one_of(Q.state, states), Q.skill.in_(SKILLS), Q.language.in_(LANGUAGES), *due()]
 
 
-def _due() -> list[ColumnElement[bool]]:
-    """An entry that may be offered at ``NOW``, whoever takes it."""
+def due(q: Any = Q) -> list[ColumnElement[bool]]:
+    """An entry (of ``q``, the table or an alias of it) that may be offered at ``NOW``,
+    whoever takes it."""
     return [
-        or_(Q.not_before.is_(None), Q.not_before <= NOW),
-        or_(Q.expires_at.is_(None), Q.expires_at > NOW),
-        or_(Q.lease_until.is_(None), Q.lease_until > NOW),  # its holder is alive
+        or_(q.not_before.is_(None), q.not_before <= NOW),
+        or_(q.expires_at.is_(None), q.expires_at > NOW),
+        or_(q.lease_until.is_(None), q.lease_until > NOW),  # its holder is alive
     ]
 
 
-def _free(states: Sequence[str]) -> ColumnElement[bool]:
+def agent_free(states: Sequence[str]) -> ColumnElement[bool]:
     """An agent who may be offered a call at ``NOW``: in one of ``states``, available or
     in a wrap-up that has run out, not disabled."""
     return (
-        A.state.in_(states)
+        one_of(A.state, states)
         & or_(A.state != lc.WRAP_UP, A.wrap_up_until <= NOW)
         & A.disabled_at.is_(None)
     )
@@ -131,9 +145,9 @@ def _pick_near(move: OfferMove, shape: tuple[int, int]) -> Select[Any]:
     skills, languages = shape
     near = union_all(*(
         select(Q.id)
-        .where(Q.state.in_(move.entry_from),
+        .where(one_of(Q.state, move.entry_from),
                Q.skill == bindparam(f"offer_skill_{i}", type_=String()),
-               Q.language == bindparam(f"offer_language_{j}", type_=String()), *_due())
+               Q.language == bindparam(f"offer_language_{j}", type_=String()), *due())
         .order_by(*ORDER)
         .limit(CANDIDATES)
         for i in range(skills) for j in range(languages)
@@ -141,10 +155,10 @@ def _pick_near(move: OfferMove, shape: tuple[int, int]) -> Select[Any]:
     return _pick(move).where(Q.id.in_(near))
 
 
-def _ring(move: OfferMove, entry_id: Any) -> Any:
+def ring(move: OfferMove, entry_id: Any) -> Any:
     return (
         update(AGENTS)
-        .where(AGENTS.c.id == AGENT_ID, _free(move.agent_from))
+        .where(AGENTS.c.id == AGENT_ID, agent_free(move.agent_from))
         .values(
             state=move.agent_to,
             state_since=NOW,
@@ -156,10 +170,10 @@ def _ring(move: OfferMove, entry_id: Any) -> Any:
     )
 
 
-def _offer(move: OfferMove, entry_id: Any) -> Any:
+def offer(move: OfferMove, entry_id: Any) -> Any:
     return (
         update(ENTRIES)
-        .where(ENTRIES.c.id == entry_id, ENTRIES.c.state.in_(move.entry_from))
+        .where(ENTRIES.c.id == entry_id, one_of(ENTRIES.c.state, move.entry_from))
         .values(state=move.entry_to, agent_id=AGENT_ID, offered_at=NOW)
         .returning(*ENTRIES.c)
     )
@@ -171,11 +185,11 @@ def one_statement(move: OfferMove, shape: tuple[int, int] | None) -> Select[Any]
     a walk through every waiting entry); its row holds ``entry_*`` and ``agent_*``."""
     picked = (_pick(move) if shape is None else _pick_near(move, shape)).cte("picked")
     ringing = (
-        _ring(move, select(picked.c.id).scalar_subquery())
+        ring(move, select(picked.c.id).scalar_subquery())
         .where(exists(picked.select()))
         .cte("ringing")
     )
-    offered = _offer(move, ringing.c.entry_id).cte("offered")
+    offered = offer(move, ringing.c.entry_id).cte("offered")
     return select(
         *(c.label(f"entry_{c.name}") for c in offered.c),
         *(c.label(f"agent_{c.name}") for c in ringing.c),
@@ -204,7 +218,7 @@ def offer_in_one(session: Session, agent: Agent, now: datetime, move: OfferMove)
 @cache
 def _steps(move: OfferMove) -> tuple[Any, Any, Any]:
     entry_id = bindparam("offer_entry", type_=Integer())
-    return _pick(move), _ring(move, entry_id), _offer(move, entry_id)
+    return _pick(move), ring(move, entry_id), offer(move, entry_id)
 
 
 def offer_in_steps(
