@@ -89,8 +89,8 @@ def test_a_line_over_the_limit_is_refused_and_little_is_held(loop: CallLoop) -> 
         peer.setblocking(False)
         try:
             peer.sendall(b"x" * 1_000_000)  # far more than a line may be: not all taken
-        except BlockingIOError:
-            pass
+        except (BlockingIOError, BrokenPipeError, ConnectionResetError):
+            pass  # the socket full, or the call already refused the line and closed it
         with pytest.raises(OverLimit, match="over 64 bytes"):
             outcome()
     assert held[0] <= LIMITS.max_line + 2 * 262_144  # a limit and the loop's read size or so
