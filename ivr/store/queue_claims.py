@@ -16,8 +16,9 @@ with the skills and languages read from that row, and the ``queue_offered`` audi
     SELECT offered.*, ringing.* FROM offered, ringing
 
 One round trip instead of five (BEGIN, the agent's lock, the offer, the audit row,
-COMMIT). As in ``queue_offers``, when every candidate is locked by other claims (or
-nothing waits) the same statement runs once more with the pick walking every waiting
+COMMIT). As in ``queue_offers``, when every candidate is locked by other claims, or
+other claims hold all of one pair's candidates and the pick would come after them (or
+nothing waits), the same statement runs once more with the pick walking every waiting
 entry of the agent's skills and languages (``walk``). A row with nothing in it changed
 nothing: the agent was not free, or nobody waits whom they can take. The statement is
 kept under 4 KiB (aliases, only the columns ``Entry`` and ``Agent`` need): psycopg parses
@@ -56,6 +57,8 @@ A = m.AgentRow
 #: The entries the pick reads and locks, and those each skill and language pair offers
 #: (short aliases: every name counts, see ``ENTRY``).
 Q, N = aliased(m.QueueEntryRow, name="q"), aliased(m.QueueEntryRow, name="n")
+#: Each pair's last candidate: a pick past it is refused (``queue_offers.past_a_full_pair``).
+L = aliased(m.QueueEntryRow, name="l")
 E: Any = offers.ENTRIES.alias("e")
 AUDIT: Table = m.AuditRow.__table__  # type: ignore[assignment]
 #: The columns the claim returns: what ``Entry`` and ``Agent`` are made of (the statement
@@ -68,8 +71,10 @@ ACTION, ACTOR = "queue_offered", "ivr"
 
 def _within(move: OfferMove, me: Any, walk: bool) -> ColumnElement[bool]:
     """The entries ``me`` may take: the first ``CANDIDATES`` of each of their skill and
-    language pairs (each a short range of ``ix_queue_entries_claim``), or (``walk``)
-    every one of their skills and languages."""
+    language pairs (each a short range of ``ix_queue_entries_claim``), but none that comes
+    after a pair's last candidate (then other claims held all of that pair's candidates,
+    and an entry past them may be better: the walk decides, ``past_a_full_pair``); or
+    (``walk``) every one of their skills and languages."""
     skill = func.json_array_elements_text(me.c.skills).table_valued("value", name="skill")
     language = func.json_array_elements_text(me.c.languages).table_valued(
         "value", name="language"
@@ -83,21 +88,39 @@ def _within(move: OfferMove, me: Any, walk: bool) -> ColumnElement[bool]:
         .select_from(me)
         .join(skill, true())
         .join(language, true())
-        .subquery("pairs")
+        .cte("pairs")
     )
+    # Waiting, due or not (``Q`` checks that): the candidates and the last of them are
+    # the same rows for the pick and for the check, and the statement stays short.
     near = (
         select(N.id)
         .where(
             offers.one_of(N.state, move.entry_from),
             N.skill == pairs.c.skill,
             N.language == pairs.c.language,
-            *offers.due(N),
         )
         .order_by(N.priority.desc(), N.enqueued_at, N.id)
         .limit(offers.CANDIDATES)
         .lateral("near")
     )
-    return Q.id.in_(select(near.c.id).select_from(pairs).join(near, true()))
+    last = (
+        select(L.priority, L.enqueued_at, L.id)
+        .where(
+            offers.one_of(L.state, move.entry_from),
+            L.skill == pairs.c.skill,
+            L.language == pairs.c.language,
+        )
+        .order_by(L.priority.desc(), L.enqueued_at, L.id)
+        .offset(offers.CANDIDATES - 1)
+        .limit(1)
+        .lateral("last")
+    )
+    return Q.id.in_(select(near.c.id).select_from(pairs).join(near, true())) & ~exists(
+        select(last.c.id)
+        .select_from(pairs)
+        .join(last, true())
+        .where(offers.sorts_before(last.c, Q))
+    )
 
 
 @cache

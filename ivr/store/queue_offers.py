@@ -46,16 +46,18 @@ from sqlalchemy import (
     Select,
     String,
     Table,
+    and_,
     bindparam,
     exists,
     literal_column,
     or_,
     select,
     true,
+    tuple_,
     union_all,
     update,
 )  # fmt: skip
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from ivr.center import lifecycle as lc
 from ivr.services.contact_agents import Agent
@@ -69,8 +71,12 @@ AGENTS: Table = m.AgentRow.__table__  # type: ignore[assignment]
 ORDER = (Q.priority.desc(), Q.enqueued_at, Q.id)
 #: Entries read per skill and language pair before the best unlocked one is taken: more
 #: than the agents who claim from one pair at once, so the walk of every waiting entry
-#: (``one_statement(move, None)``) is rarely needed.
+#: (``one_statement(move, None)``) is rarely needed. When more claims than that hold a
+#: pair's candidates at once, the pick is refused (``past_a_full_pair``) and the walk
+#: runs: the pick is never worse than the best entry nobody holds.
 CANDIDATES = 16
+#: A pair's last candidate (the ``CANDIDATES``-th): ``past_a_full_pair`` compares with it.
+LAST = aliased(m.QueueEntryRow, name="last")
 
 
 class Columns:
@@ -152,7 +158,36 @@ def _pick_near(move: OfferMove, shape: tuple[int, int]) -> Select[Any]:
         .limit(CANDIDATES)
         for i in range(skills) for j in range(languages)
     ))  # fmt: skip
-    return _pick(move).where(Q.id.in_(near))
+    lasts = [
+        select(LAST.priority, LAST.enqueued_at, LAST.id)
+        .where(one_of(LAST.state, move.entry_from),
+               LAST.skill == bindparam(f"offer_skill_{i}", type_=String()),
+               LAST.language == bindparam(f"offer_language_{j}", type_=String()), *due(LAST))
+        .order_by(LAST.priority.desc(), LAST.enqueued_at, LAST.id)
+        .offset(CANDIDATES - 1)
+        .limit(1)
+        .subquery(f"last_{i}_{j}")
+        for i in range(skills) for j in range(languages)
+    ]  # fmt: skip
+    return _pick(move).where(Q.id.in_(near), *(~past_a_full_pair(Q, last) for last in lasts))
+
+
+def sorts_before(a: Any, b: Any) -> ColumnElement[bool]:
+    """Entry ``a`` (anything with ``priority``, ``enqueued_at`` and ``id``) comes before
+    ``b`` in the line (``ORDER``)."""
+    return or_(
+        a.priority > b.priority,
+        and_(a.priority == b.priority, tuple_(a.enqueued_at, a.id) < tuple_(b.enqueued_at, b.id)),
+    )
+
+
+def past_a_full_pair(q: Any, last: Any) -> ColumnElement[bool]:
+    """Entry ``q`` comes after ``last``, a pair's last candidate (a subquery of at most one
+    row: none when the pair has fewer candidates). Then all of that pair's candidates come
+    before ``q``; a pick that still lands on ``q`` found every one of them held by other
+    claims, and an entry past them, which nobody read, may come before ``q`` too: the
+    pick is refused and the walk of the whole line decides."""
+    return exists(select(last.c.id).where(sorts_before(last.c, q)))
 
 
 def ring(move: OfferMove, entry_id: Any) -> Any:

@@ -10,16 +10,21 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, event
+from psycopg._queries import MAX_CACHED_STATEMENT_LENGTH
+from sqlalchemy import Engine, event, text
+from sqlalchemy.dialects.postgresql import psycopg as pg_psycopg
 from sqlalchemy.orm import sessionmaker
 
 from integration.services.test_contact_store import available, caller, center, ids
 from integration.support import Db, StoppedClock
 from ivr.app.bootstrap import Components
 from ivr.center import lifecycle as lc
+from ivr.services import queue_desk
 from ivr.services.contact_center import ContactCenter
 from ivr.services.contact_context import CenterSettings
 from ivr.store.db import connect
+from ivr.store.queue_claims import claim_statement
+from ivr.store.queue_offers import CANDIDATES
 from ivr.store.unit_of_work import SqlUnitOfWork
 
 __all__ = ["center", "ids"]  # the fixtures, used by name
@@ -183,3 +188,35 @@ def test_a_statement_hook_on_the_engine_sees_the_one_statement_moves(
     else:
         assert len(seen) > 3
     assert center.entry(waiting.id).state == lc.DONE  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_a_claim_never_takes_worse_than_a_pair_whose_candidates_other_claims_hold(
+    center: ContactCenter, clock: StoppedClock, ids: dict[str, int], hotline: Components
+) -> None:
+    """Fifty agents claiming at once may hold all of one pair's first ``CANDIDATES``
+    entries: an agent claiming meanwhile gets the next entry of that pair, which nobody
+    holds and comes first, not the best of another pair's."""
+    payments = [center.enqueue(caller("payments")) for _ in range(CANDIDATES + 1)]
+    clock.advance(seconds=1)
+    general = center.enqueue(caller("general"))  # a lower priority, and alice's skill too
+    available(center, clock, ids["alice"])
+    with hotline.database.connect() as others:  # the other claims, mid-statement
+        others.execute(
+            text("SELECT id FROM queue_entries WHERE id = ANY(:ids) FOR UPDATE"),
+            {"ids": [entry.id for entry in payments[:CANDIDATES]]},
+        )
+        assignment = center.claim_next(ids["alice"])
+        others.rollback()
+    assert assignment is not None
+    assert assignment.entry.id == payments[-1].id
+    assert center.entry(general.id).state == lc.WAITING  # type: ignore[union-attr]
+
+
+def test_the_claim_is_short_enough_for_psycopg_to_keep_it_parsed() -> None:
+    """psycopg keeps the parsed form of a query of at most 4 KiB; a longer one is parsed
+    again at every claim."""
+    move = queue_desk._offer(lc.Actor.AGENT)
+    for walk in (False, True):
+        sql = str(claim_statement(move, walk).compile(dialect=pg_psycopg.dialect()))
+        assert len(sql.encode()) <= MAX_CACHED_STATEMENT_LENGTH, walk
