@@ -220,3 +220,22 @@ def test_the_claim_is_short_enough_for_psycopg_to_keep_it_parsed() -> None:
     for walk in (False, True):
         sql = str(claim_statement(move, walk).compile(dialect=pg_psycopg.dialect()))
         assert len(sql.encode()) <= MAX_CACHED_STATEMENT_LENGTH, walk
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_the_dispatchers_offer_never_takes_worse_than_a_pair_other_claims_hold(
+    center: ContactCenter, clock: StoppedClock, ids: dict[str, int], hotline: Components
+) -> None:
+    """The same for the dispatcher's offer (``queue_offers.offer_in_one``)."""
+    payments = [center.enqueue(caller("payments")) for _ in range(CANDIDATES + 1)]
+    clock.advance(seconds=1)
+    center.enqueue(caller("general"))
+    available(center, clock, ids["alice"])
+    with hotline.database.connect() as others:
+        others.execute(
+            text("SELECT id FROM queue_entries WHERE id = ANY(:ids) FOR UPDATE"),
+            {"ids": [entry.id for entry in payments[:CANDIDATES]]},
+        )
+        made = center.dispatch()
+        others.rollback()
+    assert [a.entry.id for a in made if a.agent.id == ids["alice"]] == [payments[-1].id]
