@@ -28,7 +28,6 @@ a longer one anew at each run.
 from __future__ import annotations
 
 from dataclasses import fields
-from functools import cache
 from typing import Any, cast
 
 from sqlalchemy import (
@@ -52,6 +51,7 @@ from ivr.services.contact_entries import Entry
 from ivr.services.contact_ports import OfferMove
 from ivr.store import models as m
 from ivr.store import queue_offers as offers
+from ivr.store.built_once import built_once
 
 A = m.AgentRow
 #: The entries the pick reads and locks, and those each skill and language pair offers
@@ -123,7 +123,7 @@ def _within(move: OfferMove, me: Any, walk: bool) -> ColumnElement[bool]:
     )
 
 
-@cache
+@built_once
 def claim_statement(move: OfferMove, walk: bool) -> Select[Any]:
     """The claim, built once per move (its values are the ``offer_agent`` and
     ``offer_now`` parameters); its row holds ``entry_*`` and ``agent_*``."""

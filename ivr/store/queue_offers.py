@@ -36,7 +36,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from functools import cache
 from typing import Any
 
 from sqlalchemy import (
@@ -64,6 +63,7 @@ from ivr.services.contact_agents import Agent
 from ivr.services.contact_ports import OfferMove
 from ivr.store import models as m
 from ivr.store.base import UtcDateTime
+from ivr.store.built_once import built_once
 
 Q, A = m.QueueEntryRow, m.AgentRow
 ENTRIES: Table = m.QueueEntryRow.__table__  # type: ignore[assignment]
@@ -214,7 +214,7 @@ def offer(move: OfferMove, entry_id: Any) -> Any:
     )
 
 
-@cache
+@built_once
 def one_statement(move: OfferMove, shape: tuple[int, int] | None) -> Select[Any]:
     """The offer on PostgreSQL, built once per move and shape (see ``_pick_near``; None:
     a walk through every waiting entry); its row holds ``entry_*`` and ``agent_*``."""
@@ -250,7 +250,7 @@ def offer_in_one(session: Session, agent: Agent, now: datetime, move: OfferMove)
     return near or conn.execute(one_statement(move, None), values).first()
 
 
-@cache
+@built_once
 def _steps(move: OfferMove) -> tuple[Any, Any, Any]:
     entry_id = bindparam("offer_entry", type_=Integer())
     return _pick(move), ring(move, entry_id), offer(move, entry_id)

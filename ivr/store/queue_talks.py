@@ -21,7 +21,6 @@ meanwhile), nothing changed, and the use case takes the unit of work's way.
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 
 from sqlalchemy import (
@@ -41,6 +40,7 @@ from ivr.center import lifecycle as lc
 from ivr.services.contact_ports import TalkMove
 from ivr.store import models as m
 from ivr.store.base import UtcDateTime
+from ivr.store.built_once import built_once
 from ivr.store.queue_offers import one_of
 
 ENTRIES: Table = m.QueueEntryRow.__table__  # type: ignore[assignment]
@@ -95,7 +95,7 @@ def _statement(move: TalkMove, entry_values: dict[str, Any], wrap_up: bool) -> S
     return found.add_cte(callback)
 
 
-@cache
+@built_once
 def answer_statement(move: TalkMove) -> Select[Any]:
     """The answer, built once per move (values: ``talk_entry``, ``talk_now``)."""
     values = {
@@ -106,7 +106,7 @@ def answer_statement(move: TalkMove) -> Select[Any]:
     return _statement(move, values, wrap_up=False)
 
 
-@cache
+@built_once
 def finish_statement(move: TalkMove) -> Select[Any]:
     """The end of the talk, built once per move (values: ``talk_entry``, ``talk_now``,
     ``talk_wrap_up_until``)."""

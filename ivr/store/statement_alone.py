@@ -18,12 +18,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import cache
 from typing import Any
 
 from sqlalchemy import Connection, Executable
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
+
+from ivr.store.built_once import built_once
 
 #: The column names each statement's SQL returns (``Compiled.names``).
 _NAMES: dict[str, list[str]] = {}
@@ -56,7 +57,7 @@ class Compiled:
         return bound
 
 
-@cache
+@built_once
 def compiled(statement: Executable, dialect: Dialect) -> Compiled:
     """``statement`` for ``dialect``, once (the statements are built once too)."""
     made = statement.compile(dialect=dialect)  # type: ignore[attr-defined]
