@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DisconnectionError
 
 if TYPE_CHECKING:
@@ -38,7 +38,9 @@ def connect(url: str, pool: PoolSize | None = None, busy_timeout: float = 30) ->
     if pool is not None:
         sizing = {"pool_size": pool.size, "max_overflow": 0, "pool_timeout": pool.timeout}
     if parsed.get_backend_name() != "sqlite":
-        engine = create_engine(url, hide_parameters=True, **sizing)
+        engine = create_engine(
+            url, hide_parameters=True, connect_args=without_gss(parsed), **sizing
+        )  # fmt: skip
         _ping_when_idle(engine)
         return engine
     if parsed.database and parsed.database != ":memory:":
@@ -79,9 +81,22 @@ def connect_for_loop(url: str, pool: PoolSize | None = None) -> AsyncEngine | No
     sizing: dict[str, Any] = {}
     if pool is not None:
         sizing = {"pool_size": pool.size, "max_overflow": 0, "pool_timeout": pool.timeout}
-    engine = create_async_engine(url, hide_parameters=True, **sizing)
+    engine = create_async_engine(
+        url, hide_parameters=True, connect_args=without_gss(make_url(url)), **sizing
+    )  # fmt: skip
     _ping_when_idle(engine.sync_engine)
     return engine
+
+
+def without_gss(url: URL) -> dict[str, str]:
+    """libpq's ``gssencmode=disable`` unless ``url`` asks for a mode: the libpq bundled in
+    psycopg's binary wheel tries GSSAPI encryption first by default, and its Kerberos
+    library is not safe when threads connect at once (a segmentation fault seen here
+    while test databases were dropped in parallel; psycopg's issue 1213). A site that
+    uses Kerberos says ``?gssencmode=prefer`` (or ``require``) in the URL."""
+    if "gssencmode" in url.query:
+        return {}
+    return {"gssencmode": "disable"}
 
 
 #: A pooled connection unused for this long is pinged before it is handed out (a database

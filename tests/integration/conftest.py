@@ -35,7 +35,7 @@ from ivr.app.bootstrap import Components, bootstrap
 from ivr.app.config import Settings
 from ivr.services import ports
 from ivr.store import schema
-from ivr.store.db import connect, redact
+from ivr.store.db import connect, redact, without_gss
 from ivr.store.seed import seed_demo
 
 POSTGRES_URL_ENV = "IVR_TEST_POSTGRES_URL"
@@ -79,7 +79,7 @@ def postgres_admin() -> Iterator[Engine]:
             url,
             isolation_level="AUTOCOMMIT",
             poolclass=NullPool,
-            connect_args={"connect_timeout": 5},
+            connect_args={"connect_timeout": 5, **without_gss(make_url(url))},
         )
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))
