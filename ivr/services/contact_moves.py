@@ -1,16 +1,19 @@
 """The steps the contact center's use cases share, each inside the caller's unit of
 work: finding and locking an entry in the lock order, and the moves of the one
 transition table (``ivr.center.lifecycle``), each a compare-and-set on the state the row
-was read in."""
+was read in; and the offer's and the talk's moves read off that table (``offer_move``,
+``talk_move``) for the store's one-statement moves."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
 from ivr.center import lifecycle as lc
 from ivr.services import ports
 from ivr.services.contact_entries import Entry
+from ivr.services.contact_ports import OfferMove, TalkMove
 
 
 def entry_of(uow: ports.UnitOfWork, entry_id: int) -> Entry:
@@ -149,3 +152,29 @@ def withdraw(
         agent_to(uow, entry.agent_id, trigger, actor, now)
     callback_to(uow, entry.callback_id, trigger, actor)
     return True
+
+
+@cache
+def talk_move(trigger: str, actor: str) -> TalkMove:
+    """A talk's moves on ``trigger`` by ``actor``, from the lifecycle table (the callback
+    moves only if the table moves it on ``trigger``)."""
+    entry_from = lc.sources(lc.ENTRY, trigger)
+    agent_from = lc.sources(lc.AGENT, trigger)
+    (entry_to,) = {lc.next_state(lc.ENTRY, s, trigger, actor) for s in entry_from}
+    (agent_to,) = {lc.next_state(lc.AGENT, s, trigger, actor) for s in agent_from}
+    callbacks = [r for r in lc.TRANSITIONS if r.machine == lc.CALLBACK and r.trigger == trigger]
+    if not callbacks:
+        return TalkMove(entry_from, entry_to, agent_from, agent_to)
+    callback_from = lc.sources(lc.CALLBACK, trigger)
+    (callback_to,) = {lc.next_state(lc.CALLBACK, s, trigger, actor) for s in callback_from}
+    return TalkMove(entry_from, entry_to, agent_from, agent_to, callback_from, callback_to)
+
+
+@cache
+def offer_move(actor: str) -> OfferMove:
+    """The offer's moves by ``actor``, from the lifecycle table."""
+    entry_from = lc.sources(lc.ENTRY, lc.Trigger.OFFER)
+    agent_from = lc.sources(lc.AGENT, lc.Trigger.OFFER)
+    (entry_to,) = {lc.next_state(lc.ENTRY, s, lc.Trigger.OFFER, actor) for s in entry_from}
+    (agent_to,) = {lc.next_state(lc.AGENT, s, lc.Trigger.OFFER, actor) for s in agent_from}
+    return OfferMove(entry_from, entry_to, agent_from, agent_to)

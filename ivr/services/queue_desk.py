@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from functools import cache
 
 from ivr.center import lifecycle as lc
 from ivr.center.lifecycle import Actor, Trigger
@@ -26,9 +25,10 @@ from ivr.services.contact_moves import (
     entry_to,
     finish,
     locked_with_agent,
+    offer_move,
+    talk_move,
     withdraw,
 )
-from ivr.services.contact_ports import OfferMove, TalkMove
 from ivr.services.contact_snapshots import Assignment, Place
 from ivr.services.store_waits import retrying
 
@@ -136,7 +136,7 @@ def _claim_next(ctx: CenterContext, agent_id: int) -> Assignment | None:
     uow = ctx.unit_of_work()
     alone = uow.one_statement()
     if alone is not None:
-        claimed = alone.claim(agent_id, ctx.clock.now(), _offer(Actor.AGENT))
+        claimed = alone.claim(agent_id, ctx.clock.now(), offer_move(Actor.AGENT))
         return None if claimed is None else Assignment(*claimed)
     with uow:
         now = ctx.clock.now()
@@ -146,37 +146,11 @@ def _claim_next(ctx: CenterContext, agent_id: int) -> Assignment | None:
         return _claim(uow, agent, now, Actor.AGENT)
 
 
-@cache
-def _talk(trigger: str, actor: str) -> TalkMove:
-    """A talk's moves on ``trigger`` by ``actor``, from the lifecycle table (the callback
-    moves only if the table moves it on ``trigger``)."""
-    entry_from = lc.sources(lc.ENTRY, trigger)
-    agent_from = lc.sources(lc.AGENT, trigger)
-    (entry_to,) = {lc.next_state(lc.ENTRY, s, trigger, actor) for s in entry_from}
-    (agent_to,) = {lc.next_state(lc.AGENT, s, trigger, actor) for s in agent_from}
-    callbacks = [r for r in lc.TRANSITIONS if r.machine == lc.CALLBACK and r.trigger == trigger]
-    if not callbacks:
-        return TalkMove(entry_from, entry_to, agent_from, agent_to)
-    callback_from = lc.sources(lc.CALLBACK, trigger)
-    (callback_to,) = {lc.next_state(lc.CALLBACK, s, trigger, actor) for s in callback_from}
-    return TalkMove(entry_from, entry_to, agent_from, agent_to, callback_from, callback_to)
-
-
-@cache
-def _offer(actor: str) -> OfferMove:
-    """The offer's moves by ``actor``, from the lifecycle table."""
-    entry_from = lc.sources(lc.ENTRY, Trigger.OFFER)
-    agent_from = lc.sources(lc.AGENT, Trigger.OFFER)
-    (entry_to,) = {lc.next_state(lc.ENTRY, s, Trigger.OFFER, actor) for s in entry_from}
-    (agent_to,) = {lc.next_state(lc.AGENT, s, Trigger.OFFER, actor) for s in agent_from}
-    return OfferMove(entry_from, entry_to, agent_from, agent_to)
-
-
 def _claim(uow: ports.UnitOfWork, agent: Agent, now: datetime, actor: str) -> Assignment | None:
     """Offer the best entry ``agent`` (locked) can take (commits), or None (changes
     nothing): one statement on PostgreSQL (``ivr.store.queue_offers``), the audit row,
     the commit."""
-    claimed = uow.queue.offer_best(agent, now, _offer(actor))
+    claimed = uow.queue.offer_best(agent, now, offer_move(actor))
     if claimed is None:
         uow.rollback()  # nothing to take, or the agent is no longer free
         return None
@@ -206,7 +180,7 @@ def _connected(ctx: CenterContext, entry_id: int) -> None:
     now = ctx.clock.now()
     uow = ctx.unit_of_work()
     alone = uow.one_statement()
-    if alone is not None and alone.answer(entry_id, now, _talk(Trigger.ANSWER, Actor.HOLDER)):
+    if alone is not None and alone.answer(entry_id, now, talk_move(Trigger.ANSWER, Actor.HOLDER)):
         return
     with uow:  # not offered as the statement expects: every other case
         entry = locked_with_agent(uow, entry_id)
@@ -233,7 +207,7 @@ def _finished(ctx: CenterContext, entry_id: int) -> None:
     now = ctx.clock.now()
     uow = ctx.unit_of_work()
     alone = uow.one_statement()
-    move = _talk(Trigger.FINISH, Actor.HOLDER)
+    move = talk_move(Trigger.FINISH, Actor.HOLDER)
     if alone is not None and alone.finish(entry_id, now, move, now + ctx.wrap_up()):
         return
     with uow:  # not connected as the statement expects: every other case

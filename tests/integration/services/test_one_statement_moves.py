@@ -6,6 +6,7 @@ move that finds its entry elsewhere changes nothing (or takes the unit of work's
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -19,9 +20,10 @@ from integration.services.test_contact_store import available, caller, center, i
 from integration.support import Db, StoppedClock
 from ivr.app.bootstrap import Components
 from ivr.center import lifecycle as lc
-from ivr.services import queue_desk
+from ivr.services import contact_moves
 from ivr.services.contact_center import ContactCenter
 from ivr.services.contact_context import CenterSettings
+from ivr.services.contact_entries import Entry
 from ivr.store.db import connect
 from ivr.store.queue_claims import claim_statement
 from ivr.store.queue_offers import CANDIDATES
@@ -190,6 +192,29 @@ def test_a_statement_hook_on_the_engine_sees_the_one_statement_moves(
     assert center.entry(waiting.id).state == lc.DONE  # type: ignore[union-attr]
 
 
+@contextmanager
+def a_pair_held(
+    center: ContactCenter, clock: StoppedClock, ids: dict[str, int], hotline: Components
+) -> Iterator[tuple[list[Entry], Entry]]:
+    """``CANDIDATES + 1`` payments callers and a general one behind them (a lower
+    priority; alice takes both), alice available, and the first ``CANDIDATES`` payments
+    entries locked by another connection (the other claims, mid-statement) while the
+    block runs; yields the payments entries and the general one."""
+    payments = [center.enqueue(caller("payments")) for _ in range(CANDIDATES + 1)]
+    clock.advance(seconds=1)
+    general = center.enqueue(caller("general"))
+    available(center, clock, ids["alice"])
+    with hotline.database.connect() as others:
+        others.execute(
+            text("SELECT id FROM queue_entries WHERE id = ANY(:ids) FOR UPDATE"),
+            {"ids": [entry.id for entry in payments[:CANDIDATES]]},
+        )
+        try:
+            yield payments, general
+        finally:
+            others.rollback()
+
+
 @pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
 def test_a_claim_never_takes_worse_than_a_pair_whose_candidates_other_claims_hold(
     center: ContactCenter, clock: StoppedClock, ids: dict[str, int], hotline: Components
@@ -197,17 +222,8 @@ def test_a_claim_never_takes_worse_than_a_pair_whose_candidates_other_claims_hol
     """Fifty agents claiming at once may hold all of one pair's first ``CANDIDATES``
     entries: an agent claiming meanwhile gets the next entry of that pair, which nobody
     holds and comes first, not the best of another pair's."""
-    payments = [center.enqueue(caller("payments")) for _ in range(CANDIDATES + 1)]
-    clock.advance(seconds=1)
-    general = center.enqueue(caller("general"))  # a lower priority, and alice's skill too
-    available(center, clock, ids["alice"])
-    with hotline.database.connect() as others:  # the other claims, mid-statement
-        others.execute(
-            text("SELECT id FROM queue_entries WHERE id = ANY(:ids) FOR UPDATE"),
-            {"ids": [entry.id for entry in payments[:CANDIDATES]]},
-        )
+    with a_pair_held(center, clock, ids, hotline) as (payments, general):
         assignment = center.claim_next(ids["alice"])
-        others.rollback()
     assert assignment is not None
     assert assignment.entry.id == payments[-1].id
     assert center.entry(general.id).state == lc.WAITING  # type: ignore[union-attr]
@@ -216,7 +232,7 @@ def test_a_claim_never_takes_worse_than_a_pair_whose_candidates_other_claims_hol
 def test_the_claim_is_short_enough_for_psycopg_to_keep_it_parsed() -> None:
     """psycopg keeps the parsed form of a query of at most 4 KiB; a longer one is parsed
     again at every claim."""
-    move = queue_desk._offer(lc.Actor.AGENT)
+    move = contact_moves.offer_move(lc.Actor.AGENT)
     for walk in (False, True):
         sql = str(claim_statement(move, walk).compile(dialect=pg_psycopg.dialect()))
         assert len(sql.encode()) <= MAX_CACHED_STATEMENT_LENGTH, walk
@@ -227,15 +243,7 @@ def test_the_dispatchers_offer_never_takes_worse_than_a_pair_other_claims_hold(
     center: ContactCenter, clock: StoppedClock, ids: dict[str, int], hotline: Components
 ) -> None:
     """The same for the dispatcher's offer (``queue_offers.offer_in_one``)."""
-    payments = [center.enqueue(caller("payments")) for _ in range(CANDIDATES + 1)]
-    clock.advance(seconds=1)
-    center.enqueue(caller("general"))
-    available(center, clock, ids["alice"])
-    with hotline.database.connect() as others:
-        others.execute(
-            text("SELECT id FROM queue_entries WHERE id = ANY(:ids) FOR UPDATE"),
-            {"ids": [entry.id for entry in payments[:CANDIDATES]]},
-        )
+    with a_pair_held(center, clock, ids, hotline) as (payments, general):
         made = center.dispatch()
-        others.rollback()
     assert [a.entry.id for a in made if a.agent.id == ids["alice"]] == [payments[-1].id]
+    assert center.entry(general.id).state == lc.WAITING  # type: ignore[union-attr]

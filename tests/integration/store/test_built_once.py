@@ -71,12 +71,12 @@ warnings.simplefilter("always")
 warnings.showwarning = lambda message, *a, **k: caught.append(str(message))
 from sqlalchemy.dialects.postgresql import psycopg
 from ivr.center.lifecycle import Actor
-from ivr.services import queue_desk
+from ivr.services import contact_moves
 from ivr.store import queue_claims, queue_offers
 dialect, start, sqls = psycopg.dialect(), threading.Barrier(60), {}
 def build(i):
     start.wait()
-    move = queue_desk._offer(Actor.AGENT if i % 2 else Actor.DISPATCHER)
+    move = contact_moves.offer_move(Actor.AGENT if i % 2 else Actor.DISPATCHER)
     k = i % 6
     statement = (queue_claims.claim_statement(move, k == 1) if k < 2 else
                  queue_offers.one_statement(move, (None, (1, 1), (2, 2), (1, 2))[k - 2]))
