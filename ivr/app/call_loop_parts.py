@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import cached_property
@@ -61,7 +62,7 @@ class OffLoop:
         return await_(asyncio.get_running_loop().run_in_executor(self._pool, work))
 
 
-class CallLoopParts:
+class CallLoopParts(ABC):
     """The composition root's parts for calls on the event loop (mixed into
     ``ivr.app.bootstrap.Components``, which has the settings, the role, the plain
     sessions and the pool's size)."""
@@ -70,12 +71,14 @@ class CallLoopParts:
     role: str
 
     @property
+    @abstractmethod
     def sessions(self) -> sessionmaker[Session]:
-        raise NotImplementedError
+        """The plain engine's sessions (``Components.sessions``)."""
 
     @property
+    @abstractmethod
     def loop_pool(self) -> PoolSize:
-        raise NotImplementedError
+        """The event loop engine's pool size (``Components.loop_pool``)."""
 
     @property
     def pin_offload(self) -> OffLoop | None:
