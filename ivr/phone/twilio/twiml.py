@@ -28,6 +28,7 @@ from twilio.twiml.voice_response import Gather, VoiceResponse
 
 from ivr.flow import actions as act
 from ivr.flow.prompts import fill
+from ivr.phone.twilio import twiml_text
 
 #: <Say> attributes per flow language.
 VOICES = {
@@ -216,5 +217,5 @@ def apology(language: str = "en") -> VoiceResponse:
 
 
 def xml(response: VoiceResponse) -> str:
-    """The TwiML document."""
-    return str(response.to_xml())
+    """The TwiML document (as ``response.to_xml()`` writes it, without its ElementTree)."""
+    return twiml_text.document(response)
