@@ -8,24 +8,19 @@ that hold no slot (web, dispatcher) are unaffected."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import Engine, event
 
 from ivr.phone.asterisk.fastagi_gate import WorkGate
+from ivr.store.statement_hooks import Waits, wait_around
 
 
 def wait_outside(engine: Engine, gate: WorkGate) -> None:
-    """Hook ``engine`` so that its round trips are waited for outside ``gate``."""
+    """Hook ``engine`` so that its round trips are waited for outside ``gate`` (the
+    statements sent past SQLAlchemy call the same two halves: ``statement_hooks``)."""
 
-    def out(*_: Any, **__: Any) -> None:
-        gate.step_out()
-
-    def back(*_: Any, **__: Any) -> None:
+    def back() -> None:
         gate.step_in(first=True)  # in a transaction: ahead of the calls that are not
 
-    event.listen(engine, "before_cursor_execute", out)
-    event.listen(engine, "after_cursor_execute", back)
-    event.listen(engine, "handle_error", back)
-    event.listen(engine, "commit", out)
-    event.listen(engine, "rollback", out)
+    wait_around(engine, Waits(gate.step_out, back))
+    event.listen(engine, "commit", lambda *_: gate.step_out())
+    event.listen(engine, "rollback", lambda *_: gate.step_out())

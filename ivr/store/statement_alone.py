@@ -10,7 +10,8 @@ to UTC), times come back as UTC, a DBAPI error is raised as SQLAlchemy's (a lost
 connection invalidated first, as SQLAlchemy does). Where something listens to the
 engine's statements (the FastAGI gate's waits, a profile's count) or the DBAPI
 connection is an asyncio adapter (a call's greenlet), the statement takes SQLAlchemy's
-path instead: those hooks see it as they see any other.
+path instead: those hooks see it as they see any other; the FastAGI gate's own hook is
+called around the statement instead (``statement_hooks``).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from sqlalchemy import Connection, Executable
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 
+from ivr.store import statement_hooks
 from ivr.store.built_once import built_once
 
 #: The column names each statement's SQL returns (``Compiled.names``).
@@ -63,7 +65,7 @@ def compiled(statement: Executable, dialect: Dialect) -> Compiled:
     made = statement.compile(dialect=dialect)  # type: ignore[attr-defined]
     processors = {}
     for name, bind in made.binds.items():
-        process = bind.type.bind_processor(dialect)
+        process = bind.type.dialect_impl(dialect).bind_processor(dialect)  # as the engine does
         if process is not None:
             processors[name] = process
     constants = {
@@ -77,24 +79,22 @@ def run(connection: Connection, statement: Executable, values: Mapping[str, Any]
     mappings of column name to value."""
     raw: Any = connection.connection.dbapi_connection
     engine = connection.engine
-    direct = (
-        type(raw).__module__.startswith("psycopg")  # not an asyncio adapter
-        and not engine.dispatch.before_cursor_execute
-        and not engine.dispatch.after_cursor_execute
-    )
-    if not direct:
+    waits = statement_hooks.direct(engine)
+    if waits is None or not type(raw).__module__.startswith("psycopg"):  # or asyncio's
         alone = connection.execution_options(isolation_level="AUTOCOMMIT")
         return [row._mapping for row in alone.execute(statement, dict(values))]
     sql = compiled(statement, connection.dialect)
     parameters = sql.parameters(values)
     try:
         raw.autocommit = True
+        waits.out()
         try:
             with raw.cursor() as cursor:
                 cursor.execute(sql.sql, parameters)
                 names = sql.names(cursor)
                 return [dict(zip(names, map(_utc, row), strict=True)) for row in cursor]
         finally:
+            waits.back()
             if not raw.closed:
                 raw.autocommit = False
     except connection.dialect.loaded_dbapi.Error as error:

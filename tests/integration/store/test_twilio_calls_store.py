@@ -6,8 +6,10 @@ the ones after it."""
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 
 import pytest
+from sqlalchemy import event
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from start_date import OPEN_UTC
 
@@ -72,3 +74,40 @@ def test_threads_claiming_the_same_step_apply_it_once(hotline: Components, db: D
     for thread in threads:
         thread.join()
     assert sorted(won, key=lambda w: w is None) == [{}] + [None] * 7
+
+
+def test_the_direct_writes_store_what_sqlalchemys_path_stores(hotline: Components, db: Db) -> None:
+    """On SQLite the claim and the save go to ``sqlite3`` directly; with a statement hook
+    on the engine they take SQLAlchemy's path (``statement_hooks``). Both leave the same
+    text in the table, and read back alike."""
+    calls = twilio_calls(hotline)
+    memo = {"language": "zh", "said": "再见 & <bye>", "n": [1, 2.5, None, True]}
+    later = OPEN_UTC + timedelta(minutes=3, microseconds=7)
+    stored: dict[str, list[object]] = {}
+    for path in ("direct", "sqlalchemy"):
+        sid = f"CA-{path}"
+        hooked = path == "sqlalchemy"
+        seen: list[str] = []
+
+        def hook(*args: object, seen: list[str] = seen) -> None:
+            seen.append(str(args[2]))
+
+        if hooked:
+            event.listen(hotline.database, "before_cursor_execute", hook)
+        try:
+            calls.create(sid, {}, OPEN_UTC)
+            calls.save(sid, 0, memo, "<Response>再见</Response>", later)
+            assert calls.claim(sid, 1, later) == memo
+        finally:
+            if hooked:
+                event.remove(hotline.database, "before_cursor_execute", hook)
+        assert any(s.startswith("UPDATE twilio_calls") for s in seen) == hooked
+        found = calls.get(sid)
+        assert found is not None and found.memo == memo and found.updated_at == later
+        with db.engine.connect() as connection:
+            row = connection.exec_driver_sql(
+                f"SELECT memo, reply, updated_at FROM twilio_calls WHERE call_sid = '{sid}'"
+            ).one()
+        stored[path] = list(row)
+    if hotline.writer_lock is not None:  # on PostgreSQL both are SQLAlchemy's path
+        assert stored["direct"] == stored["sqlalchemy"]
