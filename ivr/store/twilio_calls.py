@@ -116,8 +116,7 @@ class TwilioCalls:
         """Move the call from ``step - 1`` to ``step`` and return its state; None if the
         call is not at ``step - 1`` (unknown, or another process claimed it)."""
         params = {"sid": call_sid, "before": step - 1, "claimed": step, "now": now}
-        with self._writing() as connection:
-            row = self._write(connection, _CLAIM, params)
+        row = self._write(_CLAIM, params)
         if row is None:
             return None
         memo = row[0]  # as stored (the direct path) or as read by the JSON type
@@ -128,8 +127,7 @@ class TwilioCalls:
     ) -> None:
         """The claimed step's reply and the call's new state."""
         params = {"sid": call_sid, "at": step, "new_memo": memo, "new_reply": reply, "now": now}
-        with self._writing() as connection:
-            self._write(connection, _SAVE, params)
+        self._write(_SAVE, params)
 
     def sids(self) -> list[str]:
         with self.database.connect() as connection:
@@ -162,30 +160,31 @@ class TwilioCalls:
             if lock is not None:
                 lock.release()
 
-    def _write(
-        self, connection: Connection, statement: Executable, values: Mapping[str, Any]
-    ) -> tuple[Any, ...] | None:
-        """Run ``statement`` in ``_writing``'s transaction; its first row (None: none).
-        On SQLite straight to ``sqlite3``, unless the engine's statements are listened to."""
-        waits = statement_hooks.direct(connection.engine)
+    def _write(self, statement: Executable, values: Mapping[str, Any]) -> tuple[Any, ...] | None:
+        """``statement`` as one writing transaction (``_writing``); its first row (None:
+        none). On SQLite straight to ``sqlite3``, its values made ready (the memo as JSON)
+        before the writer lock is taken, unless the engine's statements are listened to."""
+        waits = statement_hooks.direct(self.database)
         if self.writer_lock is None or waits is None:
-            result = connection.execute(statement, dict(values))
-            row = result.first() if result.returns_rows else None
+            with self._writing() as connection:
+                result = connection.execute(statement, dict(values))
+                row = result.first() if result.returns_rows else None
             return None if row is None else tuple(row)
         sql = statement_alone.compiled(statement, _SQLITE)
         parameters = sql.parameters(values)
-        raw: Any = connection.connection.dbapi_connection
-        waits.out()
-        try:
-            # every row read: the statement is done, and so committed, before the return
-            rows: list[tuple[Any, ...]] = raw.execute(sql.sql, parameters).fetchall()
-        except sqlite3.Error as error:
-            raise DBAPIError.instance(
-                sql.sql, parameters, error, sqlite3.Error, hide_parameters=True,
-                dialect=connection.dialect,
-            ) from error  # fmt: skip
-        finally:
-            waits.back()
+        with self._writing() as connection:
+            raw: Any = connection.connection.dbapi_connection
+            waits.out()
+            try:
+                # every row read: the statement is done, and so committed, before the return
+                rows: list[tuple[Any, ...]] = raw.execute(sql.sql, parameters).fetchall()
+            except sqlite3.Error as error:
+                raise DBAPIError.instance(
+                    sql.sql, parameters, error, sqlite3.Error, hide_parameters=True,
+                    dialect=connection.dialect,
+                ) from error  # fmt: skip
+            finally:
+                waits.back()
         return rows[0] if rows else None
 
     def _open_writer(self) -> Connection:

@@ -10,7 +10,6 @@ shows it."""
 from __future__ import annotations
 
 import functools
-import os
 import re
 from pathlib import Path
 from typing import Any
@@ -27,6 +26,7 @@ from ivr.phone.channel import Parts
 from ivr.phone.twilio import signature as twilio_signature
 from ivr.phone.twilio import twiml
 from ivr.phone.twilio.call_state import CallStates
+from ivr.phone.twilio.prompt_files import PromptFiles
 from ivr.phone.twilio.settings import TwilioSettings
 from ivr.phone.twilio.voice import TwilioVoice, Urls
 from ivr.services import call_ids
@@ -52,9 +52,18 @@ def make_blueprint(parts: Parts, settings: TwilioSettings, calls: CallStates) ->
     def prompts() -> Path:
         return prompts_root(parts.flow)
 
+    folder: list[Any] = [None, ""]  # the flow, and its prompts folder as text
+
+    def prompts_folder() -> str:
+        flow = parts.flow
+        if folder[0] is not flow:  # the first request, or the flow was reloaded
+            folder[:] = [flow, str(prompts())]
+        return str(folder[1])
+
+    rendered = PromptFiles(prompts_folder)
+
     def audio_url(name: str) -> str | None:
-        # os.path on strings: asked for every prompt of every reply, pathlib costs more
-        if name in hold_policy.SEGMENTS or os.path.isfile(f"{prompts()}/{name}.wav"):
+        if name in hold_policy.SEGMENTS or rendered.has(name):
             return f"{base()}/twilio/audio/{quote(name)}.wav"
         return None
 
