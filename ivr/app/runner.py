@@ -37,6 +37,7 @@ from ivr.app.config import WEB_THREADS
 from ivr.app.dispatcher import Dispatcher
 from ivr.app.logs import OncePer
 from ivr.app.reloader import FlowReloader
+from ivr.app.web_lanes import Lanes
 from ivr.phone.channel import Channel, Server
 
 logger = logging.getLogger(__name__)
@@ -141,7 +142,12 @@ def _web_server(
     if not any(isinstance(f, OncePer) for f in queue_log.filters):
         queue_log.addFilter(OncePer(QUEUE_WARNING_EVERY))
     app = create_app(hotline, blueprints=blueprints)
-    http = create_server(app, map=sockets, host=address[0], port=address[1], threads=WEB_THREADS)
+    # the webhooks on a lane of their own (ivr.app.web_lanes); waitress's one way in
+    lanes = Lanes([str(bp.url_prefix) for bp in blueprints if bp.url_prefix])
+    lanes.set_thread_count(WEB_THREADS)
+    http = create_server(
+        app, map=sockets, host=address[0], port=address[1], threads=WEB_THREADS, _dispatcher=lanes
+    )
     assert isinstance(http, TcpWSGIServer)  # one host and port: one listening socket
     return http
 
