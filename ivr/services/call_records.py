@@ -177,7 +177,10 @@ class CallRecorder:
         return written
 
     def _save(self, record: ports.CallRecord) -> None:
-        """One unit of work; once more if another process inserted the same call first."""
+        """An open version alone where the store can (one statement); else one unit of
+        work, once more if another process inserted the same call first."""
+        if record.open and self.unit_of_work().open_record_alone(record):
+            return
         for attempt in (1, 2):
             try:
                 with self.unit_of_work() as uow:

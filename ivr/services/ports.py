@@ -259,6 +259,13 @@ class UnitOfWork(abc.ABC):
         work's way (``with uow: ... uow.commit()``)."""
         return None
 
+    def open_record_alone(self, record: CallRecord) -> bool:
+        """Write an open call record the usual way (its first version, or one replacing
+        an open row no newer) as one statement in a transaction of its own, where the
+        store can; False when it did not (the store cannot, or the row needs the merge
+        rule's other cases): then ``calls.save`` in a unit of work."""
+        return False
+
     @abc.abstractmethod
     def commit(self) -> None: ...
 

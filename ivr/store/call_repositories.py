@@ -34,8 +34,7 @@ class SqlCallRecords(ports.CallRecords):
         self.session = session
 
     def save(self, record: ports.CallRecord) -> None:
-        values = {f"v_{k}": v for k, v in _values(record).items()}
-        values["v_call_id"] = record.call_id
+        values = upsert_values(record)
         connection = self.session.connection()
         statement = _UPSERT_OPEN if record.open else _UPSERT_CLOSED
         if connection.execute(statement[connection.dialect.name], values).first() is not None:
@@ -193,6 +192,20 @@ def _upsert(dialect_insert: Any, open_version: bool) -> Any:
 
 
 _UPSERT_OPEN = {"postgresql": _upsert(pg_insert, True), "sqlite": _upsert(sqlite_insert, True)}
+
+
+def open_upsert(dialect: str) -> Any:
+    """An open version's upsert for ``dialect``: a row back when it was written."""
+    return _UPSERT_OPEN[dialect]
+
+
+def upsert_values(record: ports.CallRecord) -> dict[str, Any]:
+    """The upserts' values for ``record``."""
+    values = {f"v_{k}": v for k, v in _values(record).items()}
+    values["v_call_id"] = record.call_id
+    return values
+
+
 _UPSERT_CLOSED = {
     "postgresql": _upsert(pg_insert, False),
     "sqlite": _upsert(sqlite_insert, False),

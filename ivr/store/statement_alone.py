@@ -11,17 +11,22 @@ connection invalidated first, as SQLAlchemy does). Where something listens to th
 engine's statements (the FastAGI gate's waits, a profile's count) or the DBAPI
 connection is an asyncio adapter (a call's greenlet), the statement takes SQLAlchemy's
 path instead: those hooks see it as they see any other; the FastAGI gate's own hook is
-called around the statement instead (``statement_hooks``).
+called around the statement instead (``statement_hooks``). On SQLite the statement goes
+to ``sqlite3`` in its autocommit mode (SQLAlchemy's own autocommit there set and reset
+the isolation level with a PRAGMA each time, which cost more than the statement), its
+rows read through their columns' types (SQLite keeps times as text).
 """
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Executable
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 
@@ -34,11 +39,13 @@ _NAMES: dict[str, list[str]] = {}
 
 @dataclass(frozen=True)
 class Compiled:
-    """A statement's SQL for one dialect, its constant parameters and its processors."""
+    """A statement's SQL for one dialect, its constant parameters and its processors,
+    and the processors of the columns it returns (None: the value as it comes)."""
 
     sql: str
     constants: Mapping[str, Any]
     processors: Mapping[str, Callable[[Any], Any]]
+    results: tuple[tuple[str, Callable[[Any], Any] | None], ...] = ()
 
     def names(self, cursor: Any) -> list[str]:
         """The names of the columns the statement returns (none: it returns no rows),
@@ -71,7 +78,15 @@ def compiled(statement: Executable, dialect: Dialect) -> Compiled:
     constants = {
         name: bind.effective_value for name, bind in made.binds.items() if not bind.required
     }
-    return Compiled(made.string, constants, processors)
+    results = tuple(
+        (column[0], column[3].dialect_impl(dialect).result_processor(dialect, None))
+        for column in getattr(made, "_result_columns", ())
+    )
+    return Compiled(made.string, constants, processors, results)
+
+
+#: SQLite's statements as sent to ``sqlite3`` directly (named parameters: a dict binds them).
+SQLITE = sqlite.dialect(paramstyle="named")
 
 
 def run(connection: Connection, statement: Executable, values: Mapping[str, Any]) -> list[Any]:
@@ -80,6 +95,8 @@ def run(connection: Connection, statement: Executable, values: Mapping[str, Any]
     raw: Any = connection.connection.dbapi_connection
     engine = connection.engine
     waits = statement_hooks.direct(engine)
+    if waits is not None and isinstance(raw, sqlite3.Connection):
+        return _sqlite(connection, raw, statement, values, waits)
     if waits is None or not type(raw).__module__.startswith("psycopg"):  # or asyncio's
         alone = connection.execution_options(isolation_level="AUTOCOMMIT")
         return [row._mapping for row in alone.execute(statement, dict(values))]
@@ -105,6 +122,39 @@ def run(connection: Connection, statement: Executable, values: Mapping[str, Any]
             sql.sql, parameters, error, connection.dialect.loaded_dbapi.Error,
             hide_parameters=True, connection_invalidated=lost, dialect=connection.dialect,
         ) from error  # fmt: skip
+
+
+def _sqlite(
+    connection: Connection,
+    raw: sqlite3.Connection,
+    statement: Executable,
+    values: Mapping[str, Any],
+    waits: statement_hooks.Waits,
+) -> list[Any]:
+    """``run`` on SQLite: the statement in ``sqlite3``'s autocommit (no BEGIN, no
+    COMMIT; SQLAlchemy's own way there sets and resets the isolation level with a PRAGMA
+    each time), its rows read through their columns' types."""
+    sql = compiled(statement, SQLITE)
+    parameters = sql.parameters(values)
+    level = raw.isolation_level
+    raw.isolation_level = None  # autocommit (the pooled connection has no transaction open)
+    waits.out()
+    try:
+        rows = raw.execute(sql.sql, parameters).fetchall()  # all read: done and committed
+    except sqlite3.Error as error:
+        raise DBAPIError.instance(
+            sql.sql, parameters, error, sqlite3.Error, hide_parameters=True,
+            dialect=connection.dialect,
+        ) from error  # fmt: skip
+    finally:
+        waits.back()
+        raw.isolation_level = level
+    names = [name for name, _ in sql.results]
+    process = [processor for _, processor in sql.results]
+    return [
+        {n: v if p is None else p(v) for n, p, v in zip(names, process, row, strict=True)}
+        for row in rows
+    ]
 
 
 def _utc(value: Any) -> Any:

@@ -37,7 +37,6 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Connection, Engine, Executable, Table, bindparam, insert, select, update
-from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from ivr.services.metrics import database_failed
@@ -63,8 +62,6 @@ _SAVE = (
     .values(memo=bindparam("new_memo"), reply=bindparam("new_reply"), updated_at=bindparam("now"))
 )
 _SIDS = select(_C.call_sid)
-#: The statements as sent to ``sqlite3`` directly (named parameters: a dict binds them).
-_SQLITE = sqlite.dialect(paramstyle="named")
 
 
 @dataclass(frozen=True)
@@ -170,7 +167,7 @@ class TwilioCalls:
                 result = connection.execute(statement, dict(values))
                 row = result.first() if result.returns_rows else None
             return None if row is None else tuple(row)
-        sql = statement_alone.compiled(statement, _SQLITE)
+        sql = statement_alone.compiled(statement, statement_alone.SQLITE)
         parameters = sql.parameters(values)
         with self._writing() as connection:
             raw: Any = connection.connection.dbapi_connection

@@ -22,7 +22,7 @@ from ivr.services.metrics import database_failed, pool_waits_retried
 from ivr.store import statement_alone
 from ivr.store.account_repositories import SqlAccounts, SqlVerificationLog
 from ivr.store.agents import SqlAgentNotes, SqlAgents
-from ivr.store.call_repositories import SqlAuditLog, SqlCallRecords
+from ivr.store.call_repositories import SqlAuditLog, SqlCallRecords, open_upsert, upsert_values
 from ivr.store.callbacks import SqlCallbacks, SqlCodeAttempts
 from ivr.store.complaint_repositories import SqlComplaints
 from ivr.store.one_statement_moves import SqlOneStatementMoves
@@ -166,6 +166,12 @@ class SqlUnitOfWork(ports.UnitOfWork):
         if self._engine().dialect.name != "postgresql":
             return None
         return SqlOneStatementMoves(self.run_alone)
+
+    def open_record_alone(self, record: ports.CallRecord) -> bool:
+        """The open version's upsert run alone (``run_alone``); False when it wrote
+        nothing (a row closed, or newer: ``calls.save`` applies the rule)."""
+        upsert = open_upsert(self._engine().dialect.name)
+        return bool(self.run_alone(upsert, upsert_values(record)))
 
     def _engine(self) -> Engine:
         """The engine this unit of work's sessions use (a ``sessionmaker``'s own, or

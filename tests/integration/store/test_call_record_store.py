@@ -10,6 +10,8 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import event
+
 from integration.support import LI_WEI, Db, StoppedClock
 from ivr.app.bootstrap import Components
 from ivr.services import ports
@@ -142,3 +144,30 @@ def test_two_reapers_at_once_close_each_record_once(
 
 def aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def test_an_open_version_is_one_statement_and_one_after_interrupted_takes_the_long_way(
+    hotline: Components, clock: StoppedClock, db: Db
+) -> None:
+    """An open version is written alone (its upsert in a transaction of its own); when
+    the upsert writes nothing (the row was closed ``interrupted`` by a reaper, the call
+    alive after all) the unit of work applies the rest of the rule."""
+    seen: list[str] = []
+
+    def hook(*args: object) -> None:
+        seen.append(str(args[2]).split("(")[0].strip())
+
+    save(hotline, opened(clock, "before"))  # the schema checked, the pool warm
+    record = opened(clock, "alone")
+    event.listen(hotline.database, "before_cursor_execute", hook)
+    try:
+        save(hotline, record)
+    finally:
+        event.remove(hotline.database, "before_cursor_execute", hook)
+    assert seen == ["INSERT INTO call_records"]
+
+    clock.advance(minutes=5)
+    assert "alone" in close_interrupted(hotline.unit_of_work, clock.now(), LEASE)
+    save(hotline, moved(record, "main_menu", 290))  # alive after all: open again
+    row = db.one("call_records", call_id="alone")
+    assert (row["outcome"], row["last_node"]) == (None, "main_menu")
