@@ -19,7 +19,8 @@ BEGIN and COMMIT around it. Under load each call into SQLite hands the interpret
 to another thread: this made a gather's two writes cost three times what they cost
 alone. A write that fails closes that connection (the next write opens another), so a
 database that went away and came back is used again. The claim and the save, the two
-writes of every gather, go to that connection's ``sqlite3`` connection directly: compiled
+writes of every gather (and the call's creation), go to that connection's ``sqlite3``
+connection directly: compiled
 once (``statement_alone.compiled``), their values through their types' processors, but
 without SQLAlchemy's execution path, which cost more than the statement (unless something
 listens to the engine's statements: then they take that path, as every other does).
@@ -49,7 +50,12 @@ _C = _CALLS.c
 _GET = select(_C.call_sid, _C.step, _C.memo, _C.reply, _C.updated_at).where(
     _C.call_sid == bindparam("sid")
 )
-_CREATE = insert(_CALLS)
+_CREATE = insert(_CALLS).values(
+    call_sid=bindparam("call_sid"),
+    step=bindparam("step"),
+    memo=bindparam("memo"),
+    updated_at=bindparam("updated_at"),
+)
 _CLAIM = (
     update(_CALLS)
     .where(_C.call_sid == bindparam("sid"), _C.step == bindparam("before"))
@@ -101,8 +107,7 @@ class TwilioCalls:
         """Add the call at step 0 (claimed: no reply yet); False if it exists already."""
         values = {"call_sid": call_sid, "step": 0, "memo": memo, "updated_at": now}
         try:
-            with self._writing() as connection:
-                connection.execute(_CREATE, values)
+            self._write(_CREATE, values)
         except IntegrityError:  # the call is there already (a replay, or another process)
             if self.get(call_sid) is None:
                 raise

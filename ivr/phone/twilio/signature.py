@@ -23,9 +23,15 @@ HEADER = "X-Twilio-Signature"
 def public_url(settings: TwilioSettings) -> str:
     """The URL Twilio signed: the public base (or the one the request came to), the path
     and the query string."""
-    base = settings.public_url or request.host_url.rstrip("/")
+    base = settings.public_url or host_url()
     query = request.query_string.decode()
     return f"{base}{request.path}" + (f"?{query}" if query else "")
+
+
+def host_url() -> str:
+    """The scheme and host the request came to (``request.host_url`` without its slash,
+    and without werkzeug's IRI decoding: the host as it was sent, as Twilio signed it)."""
+    return f"{request.scheme}://{request.host}"
 
 
 def check(settings: TwilioSettings, validator: RequestValidator | None = None) -> None:

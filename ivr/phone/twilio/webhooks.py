@@ -44,7 +44,7 @@ def make_blueprint(parts: Parts, settings: TwilioSettings, calls: CallStates) ->
     validator = twilio_signature.validator_for(settings)
 
     def base() -> str:
-        return settings.public_url or request.host_url.rstrip("/")
+        return settings.public_url or twilio_signature.host_url()
 
     def url(kind: str, **query: Any) -> str:
         return f"{base()}/twilio/{kind}?{query_string(query)}"
