@@ -11,14 +11,19 @@ between them at every call into SQLite costs more CPU than one thread alone spen
 no load generator or peer in the process, this is steadier than ``twilio_load.py`` on a
 busy machine for telling two versions apart.
 
+``--direct``: the app's own CPU, its WSGI callable called with requests built beforehand
+(no test client, no server), one thread; with the profile unless ``--no-profile``.
+
     .venv/bin/python bench/twilio_profile.py [--calls 300] [--top 45] [--sort tottime]
     .venv/bin/python bench/twilio_profile.py --threads 16 --calls 40
+    .venv/bin/python bench/twilio_profile.py --direct --no-profile
 """
 
 from __future__ import annotations
 
 import argparse
 import cProfile
+import io
 import os
 import pstats
 import subprocess
@@ -27,6 +32,8 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -42,6 +49,7 @@ def main() -> None:
     parser.add_argument("--sort", default="cumulative")
     parser.add_argument("--no-profile", action="store_true", help="CPU per webhook only")
     parser.add_argument("--threads", type=int, default=0, help="calls in N threads each")
+    parser.add_argument("--direct", action="store_true", help="the WSGI app called directly")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         env = twilio_load.hotline_env(Path(folder))
@@ -54,11 +62,16 @@ def main() -> None:
         if args.threads:
             _threaded(client.application, args.threads, args.calls)
             return
+        if args.direct:
+            _direct(client.application, _environs(2 * 10**6, 20))  # warm this path too
+            environs = _environs(0, args.calls)
         profile = None if args.no_profile else cProfile.Profile(time.thread_time)
         started = time.thread_time()
         if profile:
             profile.enable()
-        webhooks = _calls(client, args.calls, 0)
+        webhooks = (
+            _direct(client.application, environs) if args.direct else _calls(client, args.calls, 0)
+        )
         if profile:
             profile.disable()
         spent = time.thread_time() - started
@@ -95,6 +108,41 @@ def _threaded(app, threads: int, calls: int) -> None:  # type: ignore[no-untyped
     webhooks = threads * calls * (1 + len(twilio_load.KEYS))
     print(f"{threads} threads: {webhooks / spent:.0f} webhooks/s, ", end="")
     print(f"{cpu / webhooks * 1000:.3f} ms of process CPU each")
+
+
+def _environs(first: int, calls: int) -> list[dict[str, Any]]:
+    """WSGI environs of ``calls`` calls' webhooks, signed, their bodies as bytes."""
+    made = []
+    for n in range(calls):
+        for path, form in twilio_load.walk(f"CA{first + n:032x}"):
+            body = urlencode(form).encode()
+            route, _, query = path.partition("?")
+            made.append({
+                "REQUEST_METHOD": "POST", "PATH_INFO": route, "QUERY_STRING": query,
+                "SERVER_NAME": "localhost", "SERVER_PORT": "80", "HTTP_HOST": "localhost",
+                "SERVER_PROTOCOL": "HTTP/1.1", "wsgi.url_scheme": "http",
+                "CONTENT_TYPE": "application/x-www-form-urlencoded",
+                "CONTENT_LENGTH": str(len(body)), "wsgi.errors": sys.stderr,
+                "HTTP_X_TWILIO_SIGNATURE": twilio_load.signed(f"http://localhost{path}", form),
+                "body": body,
+            })  # fmt: skip
+    return made
+
+
+def _direct(app: Any, environs: list[dict[str, Any]]) -> int:
+    """Each request through the WSGI ``app``; how many (each must answer 200)."""
+    status: list[str] = []
+
+    def start_response(line: str, headers: Any, exc: Any = None) -> None:
+        status.append(line)
+
+    for environ in environs:
+        request = {k: v for k, v in environ.items() if k != "body"}
+        request["wsgi.input"] = io.BytesIO(environ["body"])
+        status.clear()
+        body = b"".join(app(request, start_response))
+        assert status[0].startswith("200") and b"<Gather" in body, (status, body)
+    return len(environs)
 
 
 def _calls(client, calls: int, first: int) -> int:  # type: ignore[no-untyped-def]
