@@ -95,6 +95,26 @@ class GroupScheduling(LoadScopeScheduling):
     def _split_scope(self, nodeid: str) -> str:
         return group_of(nodeid)
 
+    def remove_node(self, node: WorkerController) -> str | None:
+        """As pytest-xdist's, but a worker that died takes the test it died in with it: that
+        test is reported failed (``DSession.handle_crashitem``) and is not run again. The
+        scheduler it extends put it back with the rest of its group, so a test that kills
+        its worker killed each new one in turn, and the run hung at the end."""
+        workload = self.assigned_work.pop(node)
+        crashed = next(
+            (nodeid for unit in workload.values() for nodeid, done in unit.items() if not done),
+            None,
+        )
+        if crashed is None:
+            return None
+        workload[self._split_scope(crashed)][crashed] = True
+        for scope, unit in workload.items():
+            if not all(unit.values()):
+                self.workqueue[scope] = unit
+        for other in self.assigned_work:
+            self._reschedule(other)
+        return crashed
+
     def _assign_work_unit(self, node: WorkerController) -> None:
         if self.workqueue:  # the longest group left goes next (ties: collection order)
             first = min(self.workqueue, key=rank)

@@ -80,3 +80,39 @@ def test_each_worker_starts_with_the_longest_group_left(
 
     firsts = [collection[worker.sent[0]] for worker in workers]
     assert firsts == [collection[0], collection[2], collection[1], collection[3]]
+
+
+def test_a_test_that_kills_its_worker_is_not_run_again(
+    pytestconfig: pytest.Config, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The test a worker died in is its crash (reported failed); the rest of its group goes
+    to the worker started in its place, and the run ends (it hung at 98%: the group went
+    back whole, and the test killed each new worker in turn)."""
+    monkeypatch.setattr(pytestconfig.option, "tx", ["2*popen"], raising=False)
+    collection = [
+        "tests/unit/a.py::test_slow",
+        "tests/unit/a.py::test_kills_its_worker",
+        "tests/unit/a.py::test_after",
+        "tests/unit/b.py::test_other",
+    ]
+    scheduler = GroupScheduling(pytestconfig)
+    first, second = _Worker("gw0"), _Worker("gw1")
+    for worker in (first, second):
+        scheduler.add_node(worker)  # type: ignore[arg-type]
+        scheduler.add_node_collection(worker, collection)  # type: ignore[arg-type]
+    scheduler.schedule()
+    assert [collection[i] for i in first.sent] == collection[:3]
+    scheduler.mark_test_complete(first, 0)  # type: ignore[arg-type]
+    scheduler.mark_test_complete(second, 3)  # type: ignore[arg-type]
+
+    crashed = scheduler.remove_node(first)  # type: ignore[arg-type]
+    assert crashed == "tests/unit/a.py::test_kills_its_worker"
+    assert not scheduler.tests_finished
+
+    started = _Worker("gw2")  # pytest-xdist starts one in the dead worker's place
+    scheduler.add_node(started)  # type: ignore[arg-type]
+    scheduler.add_node_collection(started, collection)  # type: ignore[arg-type]
+    scheduler.schedule()
+    assert [collection[i] for i in started.sent] == ["tests/unit/a.py::test_after"]
+    scheduler.mark_test_complete(started, 2)  # type: ignore[arg-type]
+    assert scheduler.tests_finished
