@@ -133,11 +133,23 @@ def _sqlite(
 ) -> list[Any]:
     """``run`` on SQLite: the statement in ``sqlite3``'s autocommit (no BEGIN, no
     COMMIT; SQLAlchemy's own way there sets and resets the isolation level with a PRAGMA
-    each time), its rows read through their columns' types."""
+    each time)."""
     sql = compiled(statement, SQLITE)
-    parameters = sql.parameters(values)
+    return sqlite_rows(connection, sql, sql.parameters(values), waits)
+
+
+def sqlite_rows(
+    connection: Connection,
+    sql: Compiled,
+    parameters: Mapping[str, Any],
+    waits: statement_hooks.Waits,
+) -> list[dict[str, Any]]:
+    """``sql`` (compiled for ``SQLITE``) with ``parameters`` (processed) on
+    ``connection``'s ``sqlite3`` connection in its autocommit, with no transaction of its
+    own open; its rows read through their columns' types (SQLite keeps times as text)."""
+    raw: Any = connection.connection.dbapi_connection
     level = raw.isolation_level
-    raw.isolation_level = None  # autocommit (the pooled connection has no transaction open)
+    raw.isolation_level = None  # autocommit
     waits.out()
     try:
         rows = raw.execute(sql.sql, parameters).fetchall()  # all read: done and committed

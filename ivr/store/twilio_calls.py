@@ -20,16 +20,14 @@ to another thread: this made a gather's two writes cost three times what they co
 alone. A write that fails closes that connection (the next write opens another), so a
 database that went away and came back is used again. The claim and the save, the two
 writes of every gather (and the call's creation), go to that connection's ``sqlite3``
-connection directly: compiled
-once (``statement_alone.compiled``), their values through their types' processors, but
-without SQLAlchemy's execution path, which cost more than the statement (unless something
-listens to the engine's statements: then they take that path, as every other does).
+connection directly (``statement_alone.sqlite_rows``): compiled once, their values made
+before the writer lock is taken, without SQLAlchemy's execution path, which cost more than
+the statement (unless something listens to the engine's statements: then they take that
+path, as every other does).
 """
 
 from __future__ import annotations
 
-import json
-import sqlite3
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -38,7 +36,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Connection, Engine, Executable, Table, bindparam, insert, select, update
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import IntegrityError
 
 from ivr.services.metrics import database_failed
 from ivr.store import statement_alone, statement_hooks
@@ -119,10 +117,7 @@ class TwilioCalls:
         call is not at ``step - 1`` (unknown, or another process claimed it)."""
         params = {"sid": call_sid, "before": step - 1, "claimed": step, "now": now}
         row = self._write(_CLAIM, params)
-        if row is None:
-            return None
-        memo = row[0]  # as stored (the direct path) or as read by the JSON type
-        return dict(json.loads(memo) if isinstance(memo, str) else memo)
+        return None if row is None else dict(row["memo"])
 
     def save(
         self, call_sid: str, step: int, memo: dict[str, Any], reply: str, now: datetime
@@ -162,7 +157,7 @@ class TwilioCalls:
             if lock is not None:
                 lock.release()
 
-    def _write(self, statement: Executable, values: Mapping[str, Any]) -> tuple[Any, ...] | None:
+    def _write(self, statement: Executable, values: Mapping[str, Any]) -> Mapping[str, Any] | None:
         """``statement`` as one writing transaction (``_writing``); its first row (None:
         none). On SQLite straight to ``sqlite3``, its values made ready (the memo as JSON)
         before the writer lock is taken, unless the engine's statements are listened to."""
@@ -171,22 +166,11 @@ class TwilioCalls:
             with self._writing() as connection:
                 result = connection.execute(statement, dict(values))
                 row = result.first() if result.returns_rows else None
-            return None if row is None else tuple(row)
+            return None if row is None else dict(row._mapping)
         sql = statement_alone.compiled(statement, statement_alone.SQLITE)
         parameters = sql.parameters(values)
         with self._writing() as connection:
-            raw: Any = connection.connection.dbapi_connection
-            waits.out()
-            try:
-                # every row read: the statement is done, and so committed, before the return
-                rows: list[tuple[Any, ...]] = raw.execute(sql.sql, parameters).fetchall()
-            except sqlite3.Error as error:
-                raise DBAPIError.instance(
-                    sql.sql, parameters, error, sqlite3.Error, hide_parameters=True,
-                    dialect=connection.dialect,
-                ) from error  # fmt: skip
-            finally:
-                waits.back()
+            rows = statement_alone.sqlite_rows(connection, sql, parameters, waits)
         return rows[0] if rows else None
 
     def _open_writer(self) -> Connection:
