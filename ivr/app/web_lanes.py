@@ -113,7 +113,12 @@ class Lanes(ThreadedTaskDispatcher):
             watch.start()
 
     def add_task(self, task: Any) -> None:
-        if not self.prefixes or not _path(task).startswith(self.prefixes) or self._spilled():
+        if (
+            not self.prefixes
+            or not _path(task).startswith(self.prefixes)
+            or self._stopped.is_set()  # stopping: the lane takes nothing new
+            or self._spilled()
+        ):
             super().add_task(task)
         else:
             self.lane.add(task)

@@ -10,6 +10,7 @@ import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
+from types import SimpleNamespace
 from typing import Any
 
 from waitress import wasyncore
@@ -116,3 +117,11 @@ def test_a_shutdown_waits_for_the_webhook_in_hand() -> None:
         assert held.result(WAIT) == (200, "phone-lane")
         stopping.result(WAIT)
         assert lanes.lane._thread is not None and not lanes.lane._thread.is_alive()  # noqa: SLF001
+
+
+def test_a_webhook_that_comes_while_stopping_goes_to_the_pool() -> None:
+    lanes = Lanes(["/twilio"])  # a pool of no threads: what it is given stays queued
+    webhook = SimpleNamespace(requests=[SimpleNamespace(path="/twilio/gather")])
+    lanes.shutdown(cancel_pending=False, timeout=5)
+    lanes.add_task(webhook)
+    assert list(lanes.queue) == [webhook]  # not left on a lane that no longer serves
