@@ -11,7 +11,9 @@ asyncio drivers wait through, so a call's statements on an asyncio engine (the c
 root gives calls in a greenlet one, ``ivr.app.bootstrap``) wait on this loop too. What a
 call must never do is block the thread outside the bridge for long: every wait of the
 call path goes through it (``LoopLines``, ``LoopWriter``, the database), and what is left
-is CPU (a PIN check's scrypt, about 2 ms), as a call thread's was.
+is CPU (a PIN check's scrypt, about 2 ms), as a call thread's was. A call runs its
+Python only while it holds a slot of the loop's gate (``ivr.phone.asterisk.loop_gate``):
+a call holding a database connection goes before the calls that hold none.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from typing import Any
 from sqlalchemy.util.concurrency import await_, greenlet_spawn
 
 from ivr.phone.asterisk.fastagi_lines import SocketLines
+from ivr.phone.asterisk.loop_gate import LoopGate, run_gated
 
 logger = logging.getLogger(__name__)
 
@@ -89,11 +92,25 @@ class LineProtocol(asyncio.Protocol):
                     await self._waiter
             finally:
                 self._waiter = None
+        return self._taken()
+
+    def arrived(self) -> bytes | None:
+        """What ``chunk`` would return at once, without waiting; None if it would wait."""
+        if not self._data and not self.ended:
+            return None
+        return self._taken()
+
+    def _taken(self) -> bytes:
         data = bytes(self._data)
         self._data.clear()
         if self.transport is not None and not self.transport.is_closing():
             self.transport.resume_reading()
         return data
+
+    @property
+    def paused(self) -> bool:
+        """Whether the transport's buffer is above its high-water mark (``writable``)."""
+        return self._writable is not None
 
     async def writable(self) -> None:
         """Once the transport's buffer is below its high-water mark again."""
@@ -108,7 +125,8 @@ class LoopLines(SocketLines):
     protocol: LineProtocol
 
     def _recv(self, timeout: float | None) -> bytes:
-        return await_(self.protocol.chunk(timeout))
+        data = self.protocol.arrived()  # already in: no wait, the call keeps its slot
+        return await_(self.protocol.chunk(timeout)) if data is None else data
 
 
 class LoopWriter:
@@ -132,7 +150,8 @@ class LoopWriter:
             raise BrokenPipeError("the FastAGI peer closed the connection")
         transport.write("".join(self._parts).encode("utf-8"))
         self._parts.clear()
-        await_(self.protocol.writable())
+        if self.protocol.paused:  # no wait otherwise: the call keeps its slot
+            await_(self.protocol.writable())
 
     def close(self) -> None:
         """Close the connection once what was written is sent."""
@@ -149,11 +168,13 @@ def connect(loop: asyncio.AbstractEventLoop, sock: socket.socket, limit: int) ->
 
 class CallLoop:
     """The loop's thread: ``submit(work, *args)`` runs ``work(loop, *args)`` in a
-    greenlet of its own on the loop; ``close()`` waits for every call to end, then stops
-    the loop. A call's failure is ``work``'s to log; what escapes it is logged here."""
+    greenlet of its own on the loop, its Python run while it holds a slot of ``gate``;
+    ``close()`` waits for every call to end, then stops the loop. A call's failure is
+    ``work``'s to log; what escapes it is logged here."""
 
-    def __init__(self, name: str = "fastagi-loop") -> None:
+    def __init__(self, name: str = "fastagi-loop", gate: LoopGate | None = None) -> None:
         self.loop = asyncio.new_event_loop()
+        self.gate = gate or LoopGate()
         self._calls: set[asyncio.Task[None]] = set()
         self._closing = threading.Lock()
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
@@ -176,7 +197,7 @@ class CallLoop:
 
     async def _call(self, work: CallWork, args: tuple[Any, ...]) -> None:
         try:
-            await greenlet_spawn(work, self.loop, *args)
+            await run_gated(self.gate, work, self.loop, *args)
         except Exception:
             logger.exception("FastAGI call failed on the loop")
 
