@@ -13,7 +13,7 @@ a commit, a pooled connection, a PIN hashed off the loop, a pause) gives the slo
 without a hook per kind of wait, and a call whose wait is over takes a slot again before
 its greenlet goes on. A call whose ``first`` count is above zero (it holds a database
 connection: the pool's check-out and check-in, ``ivr.app.gate_waits``; or it waits for
-one) takes it at the head of the line; the others queue in order of arrival. The loop's
+one) takes it before every call that holds none; each kind queues in order of arrival. The loop's
 ready queue then holds a few slot holders and the cheap wake-ups of calls that only join
 the line, and a call back from the database waits for one slot, not for every ready call.
 
@@ -42,42 +42,45 @@ LOOP_SLOTS = 4
 
 
 class LoopGate:
-    """Fair slots on one event loop: ``take`` waits in order of arrival (``first``: at the
-    head of the line), ``give`` hands the slot straight to the next in line."""
+    """Fair slots on one event loop: ``take`` waits in order of arrival, ``give`` hands
+    the slot straight to the next in line. Two lines: ``first`` takers (calls holding a
+    connection) are all served before the others, each line in order of arrival (a
+    single line with the first ones put at its head would serve them last come, first
+    served, and under load some held their connection for seconds)."""
 
     def __init__(self, slots: int = LOOP_SLOTS) -> None:
         self.slots = slots
         self.free = slots
-        self._line: deque[asyncio.Future[None]] = deque()
+        self._first: deque[asyncio.Future[None]] = deque()
+        self._rest: deque[asyncio.Future[None]] = deque()
 
     @property
     def waiting(self) -> int:
-        return len(self._line)
+        return len(self._first) + len(self._rest)
 
     async def take(self, first: bool = False) -> None:
-        if self.free and not self._line:
+        if self.free and not (self._first or self._rest):
             self.free -= 1
             return
         turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        if first:
-            self._line.appendleft(turn)
-        else:
-            self._line.append(turn)
+        line = self._first if first else self._rest
+        line.append(turn)
         try:
             await turn
         except asyncio.CancelledError:
-            if turn in self._line:
-                self._line.remove(turn)
+            if turn in line:
+                line.remove(turn)
             elif turn.done() and not turn.cancelled():
                 self.give()  # handed over as the call was cancelled: to the next one
             raise
 
     def give(self) -> None:
-        while self._line:
-            turn = self._line.popleft()
-            if not turn.done():
-                turn.set_result(None)
-                return
+        for line in (self._first, self._rest):
+            while line:
+                turn = line.popleft()
+                if not turn.done():
+                    turn.set_result(None)
+                    return
         self.free += 1
 
 

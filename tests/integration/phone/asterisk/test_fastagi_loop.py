@@ -2,7 +2,9 @@
 database reached through an asyncio engine (``ivr.phone.asterisk.fastagi_loop``). Over real
 sockets and a real server: many verifying callers through a small pool, a stalled table
 that holds up only the calls waiting for it, the database's connections killed under the
-calls, and a shutdown that closes the loop's connections."""
+calls, a call killed in the middle of its transaction, and a shutdown that closes the
+loop's connections. After each, no slot of the loop's gate is held
+(``ivr.phone.asterisk.loop_gate``)."""
 
 from __future__ import annotations
 
@@ -43,6 +45,14 @@ def on_loop(seeded_url: str, make_hotline: Callable[..., Components]) -> Iterato
             return hotline, server
 
         yield start
+
+
+def gate_let_go(server: FastAgiServer) -> None:
+    """Once no call is left, every slot of the loop's gate is free and nobody is in line."""
+    wait_for(lambda: server.calls == 0, "the calls to end")
+    assert server._loop is not None
+    gate = server._loop.gate
+    wait_for(lambda: gate.free == gate.slots and gate.waiting == 0, "the gate's slots back")
 
 
 def connections(admin: Engine, url: str) -> list[int]:
@@ -89,6 +99,7 @@ def test_forty_callers_verifying_at_once_through_a_pool_of_three_are_all_served(
     assert len(hashed_on) == 40 and all(n.startswith("off-loop") for n in hashed_on)
     assert hotline.call_database is not None
     assert hotline.call_database.sync_engine.pool.size() == 3  # type: ignore[attr-defined]
+    gate_let_go(server)
 
 
 def test_a_stalled_table_holds_up_only_the_calls_that_wait_for_it(
@@ -150,6 +161,44 @@ def test_connections_killed_under_the_calls_cost_one_safe_route_then_calls_go_on
     outcomes = [c.fake.variables.get("IVR_OUTCOME") for c in after]
     assert outcomes[0] in ("solved", "queued") and outcomes[1] == "solved", outcomes
     wait_for(lambda: db.count("call_records", outcome="solved") >= 1, "a record after it")
+    gate_let_go(server)
+
+
+def test_a_call_killed_in_the_middle_of_its_transaction_gives_its_slot_and_connection_back(
+    on_loop: Start, seeded_url: str, postgres_admin: Engine
+) -> None:
+    hotline, server = on_loop()
+    port = server.address[1]
+    locker = connect(seeded_url)
+    try:
+        with locker.connect() as held:
+            held.execute(text("LOCK TABLE accounts IN ACCESS EXCLUSIVE MODE"))
+            stuck = verifying_caller(1, LI_WEI)  # its transaction waits for the lock
+            waiting = threading.Thread(target=stuck.talk, args=(port,))
+            waiting.start()
+            wait_for(lambda: waiters(postgres_admin, seeded_url) == 1, "the call to wait")
+            engine = hotline.call_database
+            assert engine is not None and engine.sync_engine.pool.checkedout() == 1  # type: ignore[attr-defined]
+            calls = server._loop
+            assert calls is not None
+
+            def kill() -> None:
+                for task in calls._calls:
+                    task.cancel()
+
+            calls.loop.call_soon_threadsafe(kill)
+            waiting.join(30)
+            gate_let_go(server)
+            wait_for(lambda: engine.sync_engine.pool.checkedout() == 0, "the connection back")  # type: ignore[attr-defined]
+            held.rollback()
+        assert "IVR_OUTCOME" not in stuck.fake.variables  # no outcome: the dialplan's safe route
+
+        after = verifying_caller(2, LI_WEI)
+        after.talk(port)
+        assert after.fake.variables["IVR_OUTCOME"] == "solved"
+        gate_let_go(server)
+    finally:
+        locker.dispose()
 
 
 def test_stopping_closes_the_loops_connections(

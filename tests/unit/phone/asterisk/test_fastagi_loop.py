@@ -23,6 +23,8 @@ def loop() -> Iterator[CallLoop]:
     calls = CallLoop("test-loop")
     yield calls
     calls.close()
+    # However its calls ended (a peer gone, a line refused, silence), none holds a slot.
+    assert calls.gate.free == calls.gate.slots and calls.gate.waiting == 0
 
 
 def on_loop(loop: CallLoop, work: Callable[[LoopLines, LoopWriter], object]) -> tuple[

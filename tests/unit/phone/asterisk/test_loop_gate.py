@@ -23,7 +23,7 @@ def full(gate: LoopGate) -> bool:
     return gate.free == gate.slots and gate.waiting == 0
 
 
-def test_slots_go_in_order_of_arrival_and_first_to_the_head_of_the_line() -> None:
+def test_slots_go_in_order_of_arrival_the_first_takers_before_the_others() -> None:
     async def main() -> list[str]:
         gate = LoopGate(1)
         served: list[str] = []
@@ -36,15 +36,16 @@ def test_slots_go_in_order_of_arrival_and_first_to_the_head_of_the_line() -> Non
 
         waiting = [asyncio.create_task(wants("a")), asyncio.create_task(wants("b"))]
         await asyncio.sleep(0)
-        waiting.append(asyncio.create_task(wants("back from the database", first=True)))
-        await asyncio.sleep(0)
-        assert gate.waiting == 3 and gate.free == 0
+        for name in ("back from the database", "back from it next"):
+            waiting.append(asyncio.create_task(wants(name, first=True)))
+            await asyncio.sleep(0)
+        assert gate.waiting == 4 and gate.free == 0
         gate.give()
         await asyncio.gather(*waiting)
         assert full(gate)
         return served
 
-    assert run(main) == ["back from the database", "a", "b"]
+    assert run(main) == ["back from the database", "back from it next", "a", "b"]
 
 
 def test_a_taker_cancelled_in_line_leaves_it_and_one_cancelled_as_it_was_served_passes_on() -> None:
