@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ivr.app.call_loop_parts import CallLoopParts
 from ivr.app.config import WEB_THREADS, Settings
-from ivr.app.gate_waits import database_wait, wait_outside
+from ivr.app.gate_waits import wait_outside
 from ivr.flow.engine import Engine
 from ivr.flow.loader import load_flow
 from ivr.flow.model import Flow
@@ -151,7 +151,7 @@ class Components(CallLoopParts):
 
     def unit_of_work(self) -> ports.UnitOfWork:
         timeout = self.settings.db_pool_timeout
-        return SqlUnitOfWork(self.call_sessions, self._writer_lock, timeout, database_wait)
+        return SqlUnitOfWork(self.call_sessions, self._writer_lock, timeout, GATE.database_wait)
 
     @cached_property
     def use_cases(self) -> UseCases:

@@ -162,7 +162,8 @@ class FastAgiServer:
         """A call in its greenlet on the call loop: no thread, no gate."""
         where = peer_text(peer)
         try:
-            protocol = connect(loop, connection, self.limits.max_line + CHUNK)
+            assert self._loop is not None
+            protocol = connect(loop, connection, self.limits.max_line + CHUNK, self._loop.ration)
         except OSError as exc:  # gone between the intake and here
             logger.info("FastAGI call from %s gone before it began: %s", where, exc)
             self._call_ended()

@@ -22,6 +22,8 @@ from integration.phone.asterisk.test_call_records_live import fastagi_thread
 from integration.support import EMMA, LI_WEI, OMAR, ZHANG_MIN, Db
 from ivr.app.bootstrap import Components
 from ivr.phone.asterisk.fastagi import FastAgiServer
+from ivr.phone.asterisk.fastagi_loop import CallLoop
+from ivr.phone.asterisk.loop_gate import current_call
 from ivr.services import pins
 from ivr.store.db import connect
 
@@ -213,3 +215,33 @@ def test_stopping_closes_the_loops_connections(
 
     assert engine.sync_engine.pool.checkedin() == 0  # type: ignore[attr-defined]
     assert "call_database" not in hotline.__dict__  # a later loop would make its own
+
+
+def test_a_call_counts_as_holding_a_connection_from_its_check_out_to_its_check_in(
+    seeded_url: str, make_hotline: Callable[..., Components]
+) -> None:
+    hotline = make_hotline(seeded_url, role="fastagi")
+    calls = CallLoop("holding")
+    seen: list[tuple[str, int]] = []
+    done = threading.Event()
+
+    def work(_loop: object) -> None:
+        try:
+            call = current_call()
+            assert call is not None
+            seen.append(("before", call.first))
+            with hotline.unit_of_work() as uow:
+                seen.append(("connected", call.first))
+                uow.accounts.pin_hash(LI_WEI[0])
+                seen.append(("after a statement", call.first))
+            seen.append(("after", call.first))
+        finally:
+            done.set()
+
+    try:
+        calls.submit(work)
+        assert done.wait(30)
+    finally:
+        calls.close(hotline.call_loop_ended)
+    assert seen == [("before", 0), ("connected", 1), ("after a statement", 1), ("after", 0)]
+    assert calls.gate.free == calls.gate.slots and calls.gate.waiting == 0
