@@ -3,8 +3,8 @@ database reached through an asyncio engine (``ivr.phone.asterisk.fastagi_loop``)
 sockets and a real server: many verifying callers through a small pool, a stalled table
 that holds up only the calls waiting for it, the database's connections killed under the
 calls, a call killed in the middle of its transaction, and a shutdown that closes the
-loop's connections. After each, no slot of the loop's gate is held
-(``ivr.phone.asterisk.loop_gate``)."""
+loop's connections. After each, no call is left in the loop's line, nor counted as holding
+a connection (``ivr.phone.asterisk.loop_gate``)."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from integration.support import EMMA, LI_WEI, OMAR, ZHANG_MIN, Db
 from ivr.app.bootstrap import Components
 from ivr.phone.asterisk.fastagi import FastAgiServer
 from ivr.phone.asterisk.fastagi_loop import CallLoop
-from ivr.phone.asterisk.loop_gate import current_call
+from ivr.phone.asterisk.loop_gate import CALL
 from ivr.services import pins
 from ivr.store.db import connect
 
@@ -50,11 +50,11 @@ def on_loop(seeded_url: str, make_hotline: Callable[..., Components]) -> Iterato
 
 
 def gate_let_go(server: FastAgiServer) -> None:
-    """Once no call is left, every slot of the loop's gate is free and nobody is in line."""
+    """Once no call is left, nobody is in the loop's line."""
     wait_for(lambda: server.calls == 0, "the calls to end")
     assert server._loop is not None
-    gate = server._loop.gate
-    wait_for(lambda: gate.free == gate.slots and gate.waiting == 0, "the gate's slots back")
+    ration = server._loop.ration
+    wait_for(lambda: ration.waiting == 0, "the line to empty")
 
 
 def connections(admin: Engine, url: str) -> list[int]:
@@ -166,7 +166,7 @@ def test_connections_killed_under_the_calls_cost_one_safe_route_then_calls_go_on
     gate_let_go(server)
 
 
-def test_a_call_killed_in_the_middle_of_its_transaction_gives_its_slot_and_connection_back(
+def test_a_call_killed_in_the_middle_of_its_transaction_gives_its_connection_back(
     on_loop: Start, seeded_url: str, postgres_admin: Engine
 ) -> None:
     hotline, server = on_loop()
@@ -227,7 +227,7 @@ def test_a_call_counts_as_holding_a_connection_from_its_check_out_to_its_check_i
 
     def work(_loop: object) -> None:
         try:
-            call = current_call()
+            call = CALL.get()
             assert call is not None
             seen.append(("before", call.first))
             with hotline.unit_of_work() as uow:
@@ -244,4 +244,3 @@ def test_a_call_counts_as_holding_a_connection_from_its_check_out_to_its_check_i
     finally:
         calls.close(hotline.call_loop_ended)
     assert seen == [("before", 0), ("connected", 1), ("after a statement", 1), ("after", 0)]
-    assert calls.gate.free == calls.gate.slots and calls.gate.waiting == 0
