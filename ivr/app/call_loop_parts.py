@@ -114,7 +114,7 @@ class CallLoopParts(ABC):
         if not self.calls_on_loop:
             return None
         engine = connect_for_loop(self.settings.database_url, self.loop_pool)
-        if engine is not None:  # a call holding a connection goes first at the loop's gate
+        if engine is not None:  # a call holding a connection skips the loop's line
             first_while_connected(engine.sync_engine)
         return engine
 

@@ -3,9 +3,10 @@
 Threads (``ivr.phone.asterisk.fastagi_gate``): a call thread steps out of the gate for each
 statement's round trip and each commit or rollback, and steps in again when the statement
 is back (or at its next wait's end: a commit has no event after it). ``SqlUnitOfWork``
-steps out around the writer lock and the pool (``GATE.database_wait``). Back from the database,
-a thread goes to the head of the gate's line: it holds a connection (and perhaps row
-locks) that others wait for. Threads that hold no slot (web, dispatcher) are unaffected.
+steps out around the writer lock and the pool (``GATE.database_wait``). Back from the
+database, a thread goes to the head of the gate's line: it holds a connection (and perhaps
+row locks) that others wait for. Threads that hold no slot (web, dispatcher) are
+unaffected.
 
 The call loop (``ivr.phone.asterisk.loop_gate``): a call there is known to hold one of the
 loop engine's connections from its check-out to its check-in (``first_while_connected``),
@@ -22,7 +23,7 @@ from ivr.phone.asterisk.fastagi_gate import WorkGate
 from ivr.phone.asterisk.loop_gate import CALL
 from ivr.store.statement_hooks import Waits, wait_around
 
-#: Where a connection record keeps the call greenlet that checked it out.
+#: Where a connection record keeps the mark of the call that checked it out.
 _HOLDER = "ivr_loop_call"
 
 

@@ -31,8 +31,8 @@ from collections import deque
 from collections.abc import Callable
 from contextvars import ContextVar
 
-#: Calls a pass of the loop wakes for their peer's line. A pass is a poll of the sockets;
-#: more lines a pass poll less often, fewer make a call back from the database wait less.
+#: Calls a pass of the loop wakes for their peer's line. Each pass polls the sockets once:
+#: more a pass, fewer polls; fewer a pass, a call back from the database waits less.
 LINES_PER_PASS = 8
 
 
