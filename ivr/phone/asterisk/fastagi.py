@@ -159,7 +159,8 @@ class FastAgiServer:
         env: AgiEnvironment,
         rest: bytes,
     ) -> None:
-        """A call in its greenlet on the call loop: no thread, no gate."""
+        """A call in its greenlet on the call loop: no thread, no work gate; its peer's
+        lines wake it a few a pass of the loop (``CallLoop.ration``)."""
         where = peer_text(peer)
         try:
             assert self._loop is not None

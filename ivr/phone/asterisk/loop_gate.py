@@ -21,7 +21,11 @@ holding a connection (``CallMark.first``: the loop engine's check-out and check-
 
 A wake-up in the line is a callback, not a slot: a call that times out, is cancelled or
 whose peer goes away while in the line leaves a wake-up that finds nothing to wake, and
-no call ever holds anything the others wait for.
+no call ever holds anything the others wait for. Not a priority in the loop's ready
+queue either: that is asyncio's own (a loop of our own), and a round trip's end is only
+seen when the loop polls its sockets, once a pass, so it would still wait a full pass.
+Measured at 300 calls on PostgreSQL (``bench/fastagi_peer.py``): the per-command p99
+went from about 3 s to 0.6 s, calls/s and the CPU per call unchanged.
 """
 
 from __future__ import annotations
