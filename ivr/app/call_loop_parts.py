@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, TypeVar
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.util.concurrency import await_, in_greenlet
 
+from ivr.app.gate_waits import first_while_connected
 from ivr.store.db import PoolSize, connect_for_loop, is_sqlite
 
 if TYPE_CHECKING:
@@ -112,7 +113,10 @@ class CallLoopParts(ABC):
         loop (``ivr.phone.asterisk.fastagi_loop``); None when calls run on threads."""
         if not self.calls_on_loop:
             return None
-        return connect_for_loop(self.settings.database_url, self.loop_pool)
+        engine = connect_for_loop(self.settings.database_url, self.loop_pool)
+        if engine is not None:  # a call holding a connection skips the loop's line
+            first_while_connected(engine.sync_engine)
+        return engine
 
     def call_loop_ended(self) -> None:
         """Close the asyncio engine's connections, on the loop that opened them; a later

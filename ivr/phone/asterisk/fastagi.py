@@ -159,10 +159,12 @@ class FastAgiServer:
         env: AgiEnvironment,
         rest: bytes,
     ) -> None:
-        """A call in its greenlet on the call loop: no thread, no gate."""
+        """A call in its greenlet on the call loop: no thread, no work gate; its peer's
+        lines wake it a few a pass of the loop (``CallLoop.ration``)."""
         where = peer_text(peer)
         try:
-            protocol = connect(loop, connection, self.limits.max_line + CHUNK)
+            assert self._loop is not None
+            protocol = connect(loop, connection, self.limits.max_line + CHUNK, self._loop.ration)
         except OSError as exc:  # gone between the intake and here
             logger.info("FastAGI call from %s gone before it began: %s", where, exc)
             self._call_ended()

@@ -11,7 +11,9 @@ asyncio drivers wait through, so a call's statements on an asyncio engine (the c
 root gives calls in a greenlet one, ``ivr.app.bootstrap``) wait on this loop too. What a
 call must never do is block the thread outside the bridge for long: every wait of the
 call path goes through it (``LoopLines``, ``LoopWriter``, the database), and what is left
-is CPU (a PIN check's scrypt, about 2 ms), as a call thread's was.
+is CPU (a PIN check's scrypt, about 2 ms), as a call thread's was. Calls woken by their
+peer's line are woken a few a pass of the loop (``ivr.phone.asterisk.loop_gate``), so that
+a call back from the database goes before the calls that hold no connection.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from typing import Any
 from sqlalchemy.util.concurrency import await_, greenlet_spawn
 
 from ivr.phone.asterisk.fastagi_lines import SocketLines
+from ivr.phone.asterisk.loop_gate import CALL, CallMark, LineRation
 
 logger = logging.getLogger(__name__)
 
@@ -36,10 +39,15 @@ CallWork = Callable[..., None]
 class LineProtocol(asyncio.Protocol):
     """A call's connection on the loop: bytes in as they arrive, and a reader that waits
     for them (``LoopLines``). It holds at most ``limit`` bytes not yet read: beyond that
-    it stops reading the socket until the call has taken them."""
+    it stops reading the socket until the call has taken them. ``ration``: where the
+    reader is woken for what arrived (None: at once); ``mark``: its call's."""
 
-    def __init__(self, limit: int) -> None:
+    def __init__(
+        self, limit: int, ration: LineRation | None = None, mark: CallMark | None = None
+    ) -> None:
         self.limit = limit
+        self.ration = ration
+        self.mark = mark
         self.transport: asyncio.Transport | None = None
         self.ended = False
         self._data = bytearray()
@@ -76,6 +84,14 @@ class LineProtocol(asyncio.Protocol):
         self._writable = None
 
     def _wake(self) -> None:
+        if self._waiter is None or self._waiter.done():
+            return
+        if self.ration is None:
+            self._waiter.set_result(None)
+        else:
+            self.ration.wake(self._woken, self.mark)
+
+    def _woken(self) -> None:
         if self._waiter is not None and not self._waiter.done():
             self._waiter.set_result(None)
 
@@ -83,17 +99,32 @@ class LineProtocol(asyncio.Protocol):
         """What arrived (``b""``: the peer closed), after waiting up to ``timeout`` s for
         something (``TimeoutError``)."""
         if not self._data and not self.ended:
-            self._waiter = asyncio.get_running_loop().create_future()
             try:
                 async with asyncio.timeout(timeout):
-                    await self._waiter
+                    while not self._data and not self.ended:  # a late wake-up: wait on
+                        self._waiter = asyncio.get_running_loop().create_future()
+                        await self._waiter
             finally:
                 self._waiter = None
+        return self._taken()
+
+    def arrived(self) -> bytes | None:
+        """What ``chunk`` would return at once, without waiting; None if it would wait."""
+        if not self._data and not self.ended:
+            return None
+        return self._taken()
+
+    def _taken(self) -> bytes:
         data = bytes(self._data)
         self._data.clear()
         if self.transport is not None and not self.transport.is_closing():
             self.transport.resume_reading()
         return data
+
+    @property
+    def paused(self) -> bool:
+        """Whether the transport's buffer is above its high-water mark (``writable``)."""
+        return self._writable is not None
 
     async def writable(self) -> None:
         """Once the transport's buffer is below its high-water mark again."""
@@ -108,7 +139,8 @@ class LoopLines(SocketLines):
     protocol: LineProtocol
 
     def _recv(self, timeout: float | None) -> bytes:
-        return await_(self.protocol.chunk(timeout))
+        data = self.protocol.arrived()  # already in: no wait
+        return await_(self.protocol.chunk(timeout)) if data is None else data
 
 
 class LoopWriter:
@@ -132,7 +164,8 @@ class LoopWriter:
             raise BrokenPipeError("the FastAGI peer closed the connection")
         transport.write("".join(self._parts).encode("utf-8"))
         self._parts.clear()
-        await_(self.protocol.writable())
+        if self.protocol.paused:  # else no wait, not even a pass of the loop
+            await_(self.protocol.writable())
 
     def close(self) -> None:
         """Close the connection once what was written is sent."""
@@ -141,19 +174,30 @@ class LoopWriter:
             self.protocol.transport.close()
 
 
-def connect(loop: asyncio.AbstractEventLoop, sock: socket.socket, limit: int) -> LineProtocol:
-    """The call's socket as a transport on ``loop`` (from the call's greenlet)."""
-    _, protocol = await_(loop.connect_accepted_socket(lambda: LineProtocol(limit), sock))
+def connect(
+    loop: asyncio.AbstractEventLoop,
+    sock: socket.socket,
+    limit: int,
+    ration: LineRation | None = None,
+) -> LineProtocol:
+    """The call's socket as a transport on ``loop`` (from the call's greenlet), its reader
+    woken through ``ration`` (``CallLoop.ration``; None: at once)."""
+    mark = CALL.get()
+    _, protocol = await_(
+        loop.connect_accepted_socket(lambda: LineProtocol(limit, ration, mark), sock)
+    )
     return protocol
 
 
 class CallLoop:
     """The loop's thread: ``submit(work, *args)`` runs ``work(loop, *args)`` in a
-    greenlet of its own on the loop; ``close()`` waits for every call to end, then stops
-    the loop. A call's failure is ``work``'s to log; what escapes it is logged here."""
+    greenlet of its own on the loop (its ``CallMark`` in ``CALL``); ``ration`` wakes the
+    calls for their peers' lines; ``close()`` waits for every call to end, then stops the
+    loop. A call's failure is ``work``'s to log; what escapes it is logged here."""
 
     def __init__(self, name: str = "fastagi-loop") -> None:
         self.loop = asyncio.new_event_loop()
+        self.ration = LineRation(self.loop)
         self._calls: set[asyncio.Task[None]] = set()
         self._closing = threading.Lock()
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
@@ -176,6 +220,7 @@ class CallLoop:
 
     async def _call(self, work: CallWork, args: tuple[Any, ...]) -> None:
         try:
+            CALL.set(CallMark())  # in this call's task's own context, which its greenlet shares
             await greenlet_spawn(work, self.loop, *args)
         except Exception:
             logger.exception("FastAGI call failed on the loop")

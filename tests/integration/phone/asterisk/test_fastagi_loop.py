@@ -2,7 +2,9 @@
 database reached through an asyncio engine (``ivr.phone.asterisk.fastagi_loop``). Over real
 sockets and a real server: many verifying callers through a small pool, a stalled table
 that holds up only the calls waiting for it, the database's connections killed under the
-calls, and a shutdown that closes the loop's connections."""
+calls, a call killed in the middle of its transaction, and a shutdown that closes the
+loop's connections. After each, no call is left in the loop's line, nor counted as holding
+a connection (``ivr.phone.asterisk.loop_gate``)."""
 
 from __future__ import annotations
 
@@ -20,6 +22,8 @@ from integration.phone.asterisk.test_call_records_live import fastagi_thread
 from integration.support import EMMA, LI_WEI, OMAR, ZHANG_MIN, Db
 from ivr.app.bootstrap import Components
 from ivr.phone.asterisk.fastagi import FastAgiServer
+from ivr.phone.asterisk.fastagi_loop import CallLoop
+from ivr.phone.asterisk.loop_gate import CALL
 from ivr.services import pins
 from ivr.store.db import connect
 
@@ -43,6 +47,14 @@ def on_loop(seeded_url: str, make_hotline: Callable[..., Components]) -> Iterato
             return hotline, server
 
         yield start
+
+
+def gate_let_go(server: FastAgiServer) -> None:
+    """Once no call is left, nobody is in the loop's line."""
+    wait_for(lambda: server.calls == 0, "the calls to end")
+    assert server._loop is not None
+    ration = server._loop.ration
+    wait_for(lambda: ration.waiting == 0, "the line to empty")
 
 
 def connections(admin: Engine, url: str) -> list[int]:
@@ -89,6 +101,7 @@ def test_forty_callers_verifying_at_once_through_a_pool_of_three_are_all_served(
     assert len(hashed_on) == 40 and all(n.startswith("off-loop") for n in hashed_on)
     assert hotline.call_database is not None
     assert hotline.call_database.sync_engine.pool.size() == 3  # type: ignore[attr-defined]
+    gate_let_go(server)
 
 
 def test_a_stalled_table_holds_up_only_the_calls_that_wait_for_it(
@@ -150,6 +163,44 @@ def test_connections_killed_under_the_calls_cost_one_safe_route_then_calls_go_on
     outcomes = [c.fake.variables.get("IVR_OUTCOME") for c in after]
     assert outcomes[0] in ("solved", "queued") and outcomes[1] == "solved", outcomes
     wait_for(lambda: db.count("call_records", outcome="solved") >= 1, "a record after it")
+    gate_let_go(server)
+
+
+def test_a_call_killed_in_the_middle_of_its_transaction_gives_its_connection_back(
+    on_loop: Start, seeded_url: str, postgres_admin: Engine
+) -> None:
+    hotline, server = on_loop()
+    port = server.address[1]
+    locker = connect(seeded_url)
+    try:
+        with locker.connect() as held:
+            held.execute(text("LOCK TABLE accounts IN ACCESS EXCLUSIVE MODE"))
+            stuck = verifying_caller(1, LI_WEI)  # its transaction waits for the lock
+            waiting = threading.Thread(target=stuck.talk, args=(port,))
+            waiting.start()
+            wait_for(lambda: waiters(postgres_admin, seeded_url) == 1, "the call to wait")
+            engine = hotline.call_database
+            assert engine is not None and engine.sync_engine.pool.checkedout() == 1  # type: ignore[attr-defined]
+            calls = server._loop
+            assert calls is not None
+
+            def kill() -> None:
+                for task in calls._calls:
+                    task.cancel()
+
+            calls.loop.call_soon_threadsafe(kill)
+            waiting.join(30)
+            gate_let_go(server)
+            wait_for(lambda: engine.sync_engine.pool.checkedout() == 0, "the connection back")  # type: ignore[attr-defined]
+            held.rollback()
+        assert "IVR_OUTCOME" not in stuck.fake.variables  # no outcome: the dialplan's safe route
+
+        after = verifying_caller(2, LI_WEI)
+        after.talk(port)
+        assert after.fake.variables["IVR_OUTCOME"] == "solved"
+        gate_let_go(server)
+    finally:
+        locker.dispose()
 
 
 def test_stopping_closes_the_loops_connections(
@@ -164,3 +215,32 @@ def test_stopping_closes_the_loops_connections(
 
     assert engine.sync_engine.pool.checkedin() == 0  # type: ignore[attr-defined]
     assert "call_database" not in hotline.__dict__  # a later loop would make its own
+
+
+def test_a_call_counts_as_holding_a_connection_from_its_check_out_to_its_check_in(
+    seeded_url: str, make_hotline: Callable[..., Components]
+) -> None:
+    hotline = make_hotline(seeded_url, role="fastagi")
+    calls = CallLoop("holding")
+    seen: list[tuple[str, int]] = []
+    done = threading.Event()
+
+    def work(_loop: object) -> None:
+        try:
+            call = CALL.get()
+            assert call is not None
+            seen.append(("before", call.first))
+            with hotline.unit_of_work() as uow:
+                seen.append(("connected", call.first))
+                uow.accounts.pin_hash(LI_WEI[0])
+                seen.append(("after a statement", call.first))
+            seen.append(("after", call.first))
+        finally:
+            done.set()
+
+    try:
+        calls.submit(work)
+        assert done.wait(30)
+    finally:
+        calls.close(hotline.call_loop_ended)
+    assert seen == [("before", 0), ("connected", 1), ("after a statement", 1), ("after", 0)]

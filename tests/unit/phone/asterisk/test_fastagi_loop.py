@@ -23,6 +23,8 @@ def loop() -> Iterator[CallLoop]:
     calls = CallLoop("test-loop")
     yield calls
     calls.close()
+    # However its calls ended (a peer gone, a line refused, silence), none is left in line.
+    assert calls.ration.waiting == 0
 
 
 def on_loop(loop: CallLoop, work: Callable[[LoopLines, LoopWriter], object]) -> tuple[
@@ -37,7 +39,8 @@ def on_loop(loop: CallLoop, work: Callable[[LoopLines, LoopWriter], object]) -> 
 
     def call(running_loop: object, sock: socket.socket) -> None:
         try:
-            protocol = connect(running_loop, sock, LIMITS.max_line + CHUNK)  # type: ignore[arg-type]
+            size = LIMITS.max_line + CHUNK
+            protocol = connect(running_loop, sock, size, loop.ration)  # type: ignore[arg-type]
             lines = LoopLines(sock, LIMITS, 2.0, b"", "test peer")
             lines.protocol = protocol
             writer = LoopWriter(protocol)
