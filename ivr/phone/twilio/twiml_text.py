@@ -13,10 +13,13 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from xml.sax.saxutils import escape
 
 from twilio.twiml import TwiML
 
 DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>'
+#: What ElementTree escapes in an attribute's value besides ``&``, ``<`` and ``>``.
+_IN_ATTRIBUTES = {'"': "&quot;", "\r": "&#13;", "\n": "&#10;", "\t": "&#09;"}
 
 
 def document(response: TwiML) -> str:
@@ -60,23 +63,8 @@ def _write(verb: TwiML, parts: list[str]) -> None:
 
 
 def _text(text: str) -> str:
-    if "&" in text:
-        text = text.replace("&", "&amp;")
-    if "<" in text:
-        text = text.replace("<", "&lt;")
-    if ">" in text:
-        text = text.replace(">", "&gt;")
-    return text
+    return escape(text)  # &, < and >, as ElementTree escapes text
 
 
 def _attribute(text: str) -> str:
-    text = _text(text)
-    if '"' in text:
-        text = text.replace('"', "&quot;")
-    if "\r" in text:
-        text = text.replace("\r", "&#13;")
-    if "\n" in text:
-        text = text.replace("\n", "&#10;")
-    if "\t" in text:
-        text = text.replace("\t", "&#09;")
-    return text
+    return escape(text, _IN_ATTRIBUTES)  # and these, as ElementTree escapes attributes
