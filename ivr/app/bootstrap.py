@@ -60,8 +60,7 @@ if TYPE_CHECKING:
 
 
 #: Threads besides calls and web requests that use the database: the dispatcher (its rounds
-#: send the SMS outbox too), the webhooks' lane beside the web pool (``ivr.app.web_lanes``)
-#: and one to spare.
+#: send the SMS outbox too), the webhooks' lane (``ivr.app.web_lanes``) and one to spare.
 BACKGROUND_THREADS = 3
 #: Seconds a call's move through the menus may wait for a newer one before its record is
 #: rewritten, in a process serving many calls (``CallRecorder.keep_later``).

@@ -135,6 +135,7 @@ def _web_server(
 ) -> TcpWSGIServer:
     """The web app, with each channel's routes, listening on ``address`` from now on."""
     from ivr.web import create_app  # only a process with a web server needs Flask
+    from ivr.web.phone_app import webhook_prefixes
 
     blueprints = [bp for bp in (c.blueprint() for c in channels) if bp is not None]
     # Busy, waitress warns of its queue at every request it queues: once a minute is news
@@ -143,7 +144,7 @@ def _web_server(
         queue_log.addFilter(OncePer(QUEUE_WARNING_EVERY))
     app = create_app(hotline, blueprints=blueprints)
     # the webhooks on a lane of their own (ivr.app.web_lanes); waitress's one way in
-    lanes = Lanes([str(bp.url_prefix) for bp in blueprints if bp.url_prefix])
+    lanes = Lanes(webhook_prefixes(blueprints))
     lanes.set_thread_count(WEB_THREADS)
     http = create_server(
         app, map=sockets, host=address[0], port=address[1], threads=WEB_THREADS, _dispatcher=lanes

@@ -36,7 +36,7 @@ from ivr.web.guard import EXTENSION as GUARD
 from ivr.web.guard import SignInGuard
 from ivr.web.labels import register as register_labels
 from ivr.web.parts import WebParts, WebSettings
-from ivr.web.phone_app import PhoneRoutes, phone_app
+from ivr.web.phone_app import PhoneRoutes, phone_app, webhook_prefixes
 
 
 def create_app(
@@ -99,7 +99,7 @@ def create_app(
     prefixed = [bp for bp in blueprints if bp.url_prefix]
     if prefixed:
         webhooks = phone_app(prefixed, app.config)
-        prefixes = [str(bp.url_prefix) for bp in prefixed]
+        prefixes = webhook_prefixes(prefixed)
         app.wsgi_app = PhoneRoutes(app.wsgi_app, webhooks.wsgi_app, prefixes)  # type: ignore[method-assign]
     return app
 

@@ -33,6 +33,12 @@ def phone_app(blueprints: Sequence[Blueprint], console: Mapping[str, Any]) -> Fl
     return app
 
 
+def webhook_prefixes(blueprints: Iterable[Blueprint]) -> tuple[str, ...]:
+    """The URL prefixes of the blueprints that have one (the phone systems' webhooks),
+    each ending in ``/``: what ``PhoneRoutes`` and the web server's lanes route on."""
+    return tuple(str(bp.url_prefix).rstrip("/") + "/" for bp in blueprints if bp.url_prefix)
+
+
 class PhoneRoutes:
     """WSGI: requests under one of ``prefixes`` go to ``phones``, the others to
     ``console``."""
